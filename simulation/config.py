@@ -1,0 +1,353 @@
+"""Validated configuration of one firm-in-a-market model.
+
+The shape follows the scenario file (``[market]``, ``[customers]``, ``[firm]``,
+``[stakeholders]``, ``[[shocks]]``); every field has a default, so an empty config is valid.
+:class:`ModelConfig` is what :class:`simulation.model.FirmModel` runs; :data:`FLAT_FIELDS`
+maps the model's flat keyword arguments onto it (Mesa's ``SolaraViz`` and ``batch_run`` read
+those keywords from ``FirmModel.__init__``).
+
+Errors are raised as :class:`simulation.errors.ConfigError` with one line naming the field,
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+
+STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
+SHOCK_KINDS = (
+    "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
+    "new_segment",
+)
+NETWORK_KINDS = ("small_world", "scale_free", "random")
+VARIANTS = ("standard", "per_segment")
+#: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
+MAX_ATTRIBUTES = 24
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Market(_Section):
+    """The product space and the competition."""
+
+    segments: int = Field(4, ge=1, le=64, description="customer segments, each with a landscape")
+    attributes: int = Field(20, ge=2, le=MAX_ATTRIBUTES, description="N: binary attributes")
+    k: int = Field(3, ge=0, description="K: other attributes each contribution depends on")
+    modules: int = Field(4, ge=1, description="product modules (contiguous blocks of attributes)")
+    cross_module_share: float = Field(
+        0.5, ge=0, le=1, description="share of the K links that cross module borders"
+    )
+    segment_correlation: float = Field(
+        0.7, ge=0, le=1, description="correlation of each segment's landscape with the base one"
+    )
+    turbulence: float = Field(
+        0.0, ge=0, le=1, description="probability per step of a small landscape redraw"
+    )
+    outside_option: float = Field(
+        0.75, ge=0, le=2, description="value of the competitors' offer (normalised fitness units)"
+    )
+    price: float = Field(1.0, gt=0, description="revenue per buying customer per step")
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> Market:
+        if self.k >= self.attributes:
+            raise ValueError(
+                f"market.k={self.k}: must be smaller than market.attributes={self.attributes}"
+            )
+        if self.modules > self.attributes:
+            raise ValueError(
+                f"market.modules={self.modules}: must not exceed "
+                f"market.attributes={self.attributes}"
+            )
+        return self
+
+
+class Customers(_Section):
+    """Customers, their social network and their choice rule."""
+
+    count: int = Field(20_000, ge=1, le=50_000_000, description="number of customers")
+    network: Literal["small_world", "scale_free", "random"] = Field(
+        "small_world", description="kind of social network"
+    )
+    degree: int = Field(10, ge=1, description="mean number of network neighbours")
+    rewiring: float = Field(0.1, ge=0, le=1, description="small-world rewiring probability")
+    taste_sd: float = Field(0.05, ge=0, description="sd of each customer's persistent taste")
+    experience_noise: float = Field(0.05, ge=0, description="sd of the noise of one experience")
+    choice_sensitivity: float = Field(
+        10.0, gt=0, description="beta of the logistic choice on perceived value"
+    )
+    reconsider_rate: float = Field(
+        0.1, ge=0, le=1, description="probability a customer reconsiders buying in a step"
+    )
+    experience_weight: float = Field(
+        0.5, ge=0, le=1, description="weight of a buyer's new experience in its belief"
+    )
+    talk_rate: float = Field(
+        0.2, ge=0, le=1, description="base probability a customer talks to its neighbours"
+    )
+    amplification: float = Field(
+        2.0, ge=0, description="how much more often extreme opinions are voiced"
+    )
+    word_of_mouth_weight: float = Field(
+        0.2, ge=0, le=1, description="weight of what neighbours said in a customer's belief"
+    )
+    partner_share: float = Field(
+        0.02, ge=0, le=1, description="share of customers who act as partners in 'open'"
+    )
+    partner_rate: float = Field(
+        0.05, ge=0, le=1, description="probability a partner customer proposes in a step"
+    )
+
+
+class Firm(_Section):
+    """Employees, the organization's parameters and the product policy."""
+
+    employees: int = Field(200, ge=2, le=1_000_000, description="number of employees")
+    span: int = Field(5, ge=1, description="span of control of the tree")
+    capacity: int = Field(5, ge=1, description="messages or tasks an employee handles per step")
+    queue_limit: int = Field(20, ge=1, description="queue length past which messages are dropped")
+    pod_size: int = Field(6, ge=2, description="members per pod (podular, open)")
+    hub_span: int = Field(8, ge=1, description="pods aligned by one hub")
+    variants: Literal["standard", "per_segment"] = Field(
+        "standard", description="one product for all segments, or one variant per segment"
+    )
+    change_budget: int = Field(2, ge=1, description="changes the firm can approve per step")
+    lateral_links: float = Field(
+        0.0, ge=0, le=1, description="tree-to-network dial: rate of lateral links in a tree"
+    )
+    network_degree: int = Field(6, ge=1, description="neighbours per employee in 'network'")
+    side_effect_awareness: float = Field(
+        0.5, ge=0, le=1, description="w: share of a change's effect on other modules a local "
+        "decider takes into account",
+    )
+    sense_rate: float = Field(
+        0.2, ge=0, le=1, description="probability a sensing employee tests a change in a step"
+    )
+    sample_size: int = Field(20, ge=1, description="customers sampled per test")
+    feedback_noise: float = Field(
+        0.03, ge=0, description="sd of one customer's feedback on a change"
+    )
+    hop_noise: float = Field(
+        0.003, ge=0, description="sd of the distortion a proposal picks up per hop"
+    )
+    survey_interval: int = Field(
+        10, ge=1, description="steps between surveys (non-marketing branches, siloed_social)"
+    )
+
+
+class Stakeholders(_Section):
+    """Investors, community/media and partners."""
+
+    investors: int = Field(8, ge=0, description="investor stakeholders")
+    media: int = Field(6, ge=0, description="community/media stakeholders")
+    partners: int = Field(6, ge=0, description="partner stakeholders")
+    stance_rate: float = Field(0.1, ge=0, le=1, description="speed of stance updates")
+    media_reach: float = Field(
+        0.05, ge=0, le=1, description="share of customers each media stakeholder reaches"
+    )
+    media_influence: float = Field(
+        0.05, ge=0, le=0.5,
+        description="pull per step of each medium on its audience's belief toward its message",
+    )
+    media_tone: float = Field(
+        0.25, ge=0, description="how far from the outside option a fully negative (or "
+        "positive) medium says the product is, in value units",
+    )
+    investor_sensitivity: float = Field(
+        5.0, ge=0, description="how strongly investors react to revenue growth"
+    )
+    partner_rate: float = Field(
+        0.1, ge=0, le=1, description="probability a partner proposes a change in a step ('open')"
+    )
+
+
+class Shock(_Section):
+    """One scheduled shock. Fields beyond ``kind``, ``step``, ``strength`` depend on the kind.
+
+    - ``need_shift``: redraws a share ``strength`` of the landscape of ``segments`` (all if
+      empty).
+    - ``turbulence``: from ``step`` for ``duration`` steps (to the end if 0), a small redraw
+      with probability ``strength`` per step.
+    - ``competitor_entry``: the outside option rises by ``strength``.
+    - ``reputation_crisis``: media stances fall to ``-strength``; a share ``share`` of
+      customers have their belief lowered by ``strength``.
+    - ``talent_loss``: a share ``strength`` of employees leaves; ``target`` is ``random`` or
+      ``managers`` (managers and hubs first).
+    - ``new_segment``: ``count`` new customers (default: a share ``strength`` of the initial
+      count) arrive with a landscape of their own.
+    """
+
+    kind: Literal[
+        "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
+        "new_segment",
+    ]
+    step: int = Field(ge=0, description="step at which the shock happens")
+    strength: float = Field(0.5, ge=0, description="size of the shock (meaning by kind)")
+    segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
+    duration: int = Field(0, ge=0, description="turbulence: steps it lasts (0: to the end)")
+    share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
+    target: Literal["random", "managers"] = Field("random", description="talent_loss target")
+    count: int = Field(0, ge=0, description="new_segment: customers arriving (0: by strength)")
+
+    @model_validator(mode="after")
+    def _check_strength(self) -> Shock:
+        if self.kind in ("need_shift", "turbulence", "talent_loss", "reputation_crisis"):
+            if self.strength > 1:
+                raise ValueError(
+                    f"strength={self.strength}: a {self.kind} strength is a share in [0, 1]"
+                )
+        return self
+
+
+class ModelConfig(_Section):
+    """Everything one model run needs besides its seed and structure."""
+
+    structure: Literal["hierarchy", "siloed_social", "network", "podular", "open"] = "hierarchy"
+    steps: int = Field(500, ge=1, description="planned number of steps")
+    market: Market = Field(default_factory=Market)
+    customers: Customers = Field(default_factory=Customers)
+    firm: Firm = Field(default_factory=Firm)
+    stakeholders: Stakeholders = Field(default_factory=Stakeholders)
+    shocks: list[Shock] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_schedule(self) -> ModelConfig:
+        for number, shock in enumerate(self.shocks):
+            if shock.step >= self.steps:
+                raise ValueError(
+                    f"shocks[{number}].step={shock.step}: must be before the last step "
+                    f"(0 to {self.steps - 1})"
+                )
+            for segment in shock.segments:
+                if not 0 <= segment < self.market.segments:
+                    raise ValueError(
+                        f"shocks[{number}].segments contains {segment}: segments are numbered "
+                        f"0 to {self.market.segments - 1}"
+                    )
+        if self.customers.degree >= self.customers.count:
+            raise ValueError(
+                f"customers.degree={self.customers.degree}: must be smaller than "
+                f"customers.count={self.customers.count}"
+            )
+        return self
+
+
+#: Flat keyword of FirmModel -> (section, field) of ModelConfig.
+FLAT_FIELDS: dict[str, tuple[str | None, str]] = {"structure": (None, "structure"),
+                                                  "steps": (None, "steps")}
+for _section, _fields in (
+    ("market", Market.model_fields), ("customers", Customers.model_fields),
+    ("firm", Firm.model_fields), ("stakeholders", Stakeholders.model_fields),
+):
+    for _field in _fields:
+        _flat = _field
+        if _section == "customers":
+            _flat = {"count": "customers", "network": "customer_network",
+                     "degree": "customer_degree", "rewiring": "customer_rewiring",
+                     "partner_share": "partner_share",
+                     "partner_rate": "customer_partner_rate"}.get(_field, _field)
+        if _section == "stakeholders" and _field == "partner_rate":
+            _flat = "stakeholder_partner_rate"
+        assert _flat not in FLAT_FIELDS, _flat
+        FLAT_FIELDS[_flat] = (_section, _field)
+
+
+def _describe_location(location: tuple) -> str:
+    parts = []
+    for item in location:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _allowed_keys(model: type[BaseModel], location: tuple) -> list[str]:
+    """Field names valid at ``location`` (the parent of an unknown key)."""
+    current: Any = model
+    for item in location:
+        if isinstance(item, int):
+            continue
+        field = current.model_fields.get(item)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if current is None:
+            return []
+    return list(current.model_fields)
+
+
+def format_validation_error(error: ValidationError, model: type[BaseModel],
+                            data: Any = None) -> str:
+    """One readable line for the first problem in a pydantic ``ValidationError``."""
+    first = error.errors()[0]
+    location = tuple(first.get("loc", ()))
+    where = _describe_location(location)
+    kind = first.get("type", "")
+    if kind == "extra_forbidden":
+        key = str(location[-1])
+        allowed = _allowed_keys(model, location[:-1])
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key '{where}'{hint} (allowed: {', '.join(allowed)})"
+    value = first.get("input")
+    message = first.get("msg", "invalid value")
+    if message.startswith("Value error, "):
+        # Raised by our own validators: already names the field and the allowed values.
+        return message.removeprefix("Value error, ")
+    context = first.get("ctx") or {}
+    if kind == "literal_error" and "expected" in context:
+        return f"{where}={value!r}: allowed values are {context['expected']}"
+    if kind == "missing":
+        return f"{where}: required field is missing"
+    return f"{where}={value!r}: {message.lower()}"
+
+
+def validate_model_config(data: dict[str, Any]) -> ModelConfig:
+    """Build a :class:`ModelConfig` from nested data, raising one-line :class:`ConfigError`."""
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error, ModelConfig, data)) from None
+
+
+def config_from_flat(base: ModelConfig | None = None, **flat: Any) -> ModelConfig:
+    """Apply flat keyword overrides (``customers=5000``, ``k=0``, ...) to ``base``."""
+    data = (base or ModelConfig()).model_dump()
+    for name, value in flat.items():
+        if name == "shocks":
+            data["shocks"] = [
+                s.model_dump() if isinstance(s, BaseModel) else dict(s) for s in value
+            ]
+            continue
+        if name not in FLAT_FIELDS:
+            close = difflib.get_close_matches(name, list(FLAT_FIELDS) + ["shocks"], n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"unknown parameter '{name}'{hint}")
+        section, field = FLAT_FIELDS[name]
+        if section is None:
+            data[field] = value
+        else:
+            data[section][field] = value
+    return validate_model_config(data)
+
+
+def flat_defaults() -> dict[str, Any]:
+    """Default value of every flat keyword."""
+    defaults = ModelConfig().model_dump()
+    flat = {}
+    for name, (section, field) in FLAT_FIELDS.items():
+        flat[name] = defaults[field] if section is None else defaults[section][field]
+    return flat
