@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+from functools import partial
 
 import mesa
 import numpy as np
@@ -37,7 +38,15 @@ STEP_METRICS = (
     "customers_active", "customers_buying", "employees_active",
 )
 
+#: Metrics Mesa's DataCollector reports each step (``model.datacollector``; ``batch_run``).
+MESA_REPORTED = ("market_share", "revenue", "fitness", "satisfaction", "sentiment",
+                 "decision_latency", "largest_queue", "messages_sent")
+
 INVESTOR, MEDIA, PARTNER = 0, 1, 2
+
+
+def _latest(model: FirmModel, name: str) -> float:
+    return model._records[name][-1]
 STAKEHOLDER_KINDS = ("investor", "media", "partner")
 
 
@@ -192,6 +201,8 @@ class FirmModel(mesa.Model):
         self.employee_agents = [Employee(self, i) for i in range(self.org.size)]
         self.stakeholder_agents = [Stakeholder(self, i) for i in range(self.stance.shape[0])]
         self._update_fitness()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_latest, name=name) for name in MESA_REPORTED})
         self.running = True
 
     def _build_products(self) -> None:
@@ -232,8 +243,7 @@ class FirmModel(mesa.Model):
         self.buying = ((rng.random(self.n_customers) < chance) & (self.active == 1)).astype(
             np.uint8)
         self.satisfaction = np.where(self.buying == 1, chance, 0.0)
-        self.sentiment = np.tanh(0.5 * c.choice_sensitivity * (
-            self.belief - cfg.market.outside_option))
+        self.sentiment = 2.0 * chance - 1.0
         self._opinion = np.empty(self.n_customers)
         self._talks = np.zeros(self.n_customers, dtype=np.uint8)
         self._media_sum = np.zeros(self.n_customers)
@@ -332,6 +342,7 @@ class FirmModel(mesa.Model):
         self._organization_step(t)
         self._stakeholder_step()
         self._record(t)
+        self.datacollector.collect(self)
 
     def run(self, steps: int | None = None) -> FirmModel:
         """Run ``steps`` more steps (default: up to the planned ``config.steps``)."""
@@ -456,14 +467,14 @@ class FirmModel(mesa.Model):
             self.media_reach_ptr, self.media_reach, broadcast, self._media_sum,
             self._media_count,
         )
-        uniforms = rng.random((3, n))
+        uniforms = rng.random((2, n))
         normals = rng.standard_normal(n)
         customer_kernels.customer_step(
             self.active, self.buying, self.segment, self.taste, self.belief, self.satisfaction,
             self.sentiment, self._opinion, self._talks, self.indptr, self.indices,
             self._media_sum, self._media_count, stakeholders.media_influence,
             self.segment_fitness, self.outside_option,
-            uniforms[0], uniforms[1], uniforms[2], normals,
+            uniforms[0], uniforms[1], normals,
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.word_of_mouth_weight, c.choice_sensitivity, c.reconsider_rate,
             self._buyers, self._active_count, self._satisfaction_sum, self._sentiment_sum,

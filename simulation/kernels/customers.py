@@ -12,7 +12,7 @@ opinion, talks : float64, uint8    scratch: what the customer would say, whether
 indptr (C+1), indices : int64/int32  the social network in CSR form
 media_sum, media_count : float64   sum and number of the opinions media broadcast to each
                                    customer this step (see :func:`media_exposure`)
-talk_draw, reconsider_draw, choice_draw : float64 uniforms on [0, 1)
+talk_draw, choice_draw : float64 uniforms on [0, 1)
 experience_draw : float64          standard normals
 value_of_segment : float64 (S,)    normalised fitness of the product variant the segment buys
 per-segment outputs (S,): buyers, active_count, satisfaction_sum, sentiment_sum (filled)
@@ -22,13 +22,17 @@ Rule (one step, all customers updated synchronously from the previous step's opi
 1. A buyer experiences ``v = value[segment] + taste + experience_noise * z`` and moves its
    belief toward it: ``opinion = (1 - experience_weight) * belief + experience_weight * v``;
    its satisfaction becomes ``logistic(beta * (v - outside))``. Others keep their belief.
-2. Each customer talks with probability ``min(1, talk_rate * (1 + amplification * |s|))``,
-   ``s = tanh(beta / 2 * (opinion - outside))``: extreme opinions are voiced more often.
+2. Each customer talks with probability ``min(1, talk_rate * (1 + amplification * e))``,
+   where ``e = |x| / (1 + |x|)``, ``x = beta / 2 * (opinion - outside)``, is how extreme its
+   opinion is (0 when indifferent, toward 1 when extreme): extreme opinions travel further.
 3. A customer who heard talking neighbours moves toward their mean opinion by
    ``word_of_mouth_weight``; each medium that reaches it pulls it toward the opinion the
    medium broadcasts by ``media_influence`` (so media persuade, but never without bound).
 4. With probability ``reconsider_rate`` it reconsiders and buys with probability
-   ``logistic(beta * (belief - outside))`` (the competitors' offer is the outside option).
+   ``p = logistic(beta * (belief - outside))`` (the competitors' offer is the outside
+   option). One uniform ``u`` serves both draws: it reconsiders if ``u < reconsider_rate``
+   and then buys if ``u / reconsider_rate < p`` (a fresh uniform given the first).
+   Its sentiment is ``2 p - 1`` (= ``tanh(beta / 2 * (belief - outside))``).
 """
 
 import math
@@ -45,7 +49,7 @@ def logistic_py(x):
 def customer_step_py(
     active, buying, segment, taste, belief, satisfaction, sentiment, opinion, talks,
     indptr, indices, media_sum, media_count, media_influence, value_of_segment, outside,
-    talk_draw, reconsider_draw, choice_draw, experience_draw,
+    talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, word_of_mouth_weight,
     beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
@@ -62,8 +66,8 @@ def customer_step_py(
             satisfaction[i] = logistic_py(beta * (experienced - outside))
     # 2. Who talks: extreme opinions travel further.
     for i in customers:
-        voiced = math.tanh(0.5 * beta * (opinion[i] - outside))
-        chance = min(1.0, talk_rate * (1.0 + amplification * abs(voiced)))
+        x = abs(0.5 * beta * (opinion[i] - outside))
+        chance = min(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
         talks[i] = 1 if (active[i] and talk_draw[i] < chance) else 0
     # 3. Word of mouth and media, then 4. the choice.
     buyers[:] = 0
@@ -78,9 +82,10 @@ def customer_step_py(
         if heard:
             new_belief += word_of_mouth_weight * (sum(heard) / len(heard) - opinion[i])
         belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
-        sentiment[i] = math.tanh(0.5 * beta * (belief[i] - outside))
-        if reconsider_draw[i] < reconsider_rate:
-            buying[i] = 1 if choice_draw[i] < logistic_py(beta * (belief[i] - outside)) else 0
+        buy_chance = logistic_py(beta * (belief[i] - outside))
+        sentiment[i] = 2.0 * buy_chance - 1.0
+        if choice_draw[i] < reconsider_rate:
+            buying[i] = 1 if choice_draw[i] / reconsider_rate < buy_chance else 0
         s = segment[i]
         active_count[s] += 1
         sentiment_sum[s] += sentiment[i]
@@ -98,7 +103,7 @@ def _logistic(x):
 def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, opinion, talks,
     indptr, indices, media_sum, media_count, media_influence, value_of_segment, outside,
-    talk_draw, reconsider_draw, choice_draw, experience_draw,
+    talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, word_of_mouth_weight,
     beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
@@ -113,8 +118,8 @@ def customer_step(
             opinion[i] = (1.0 - experience_weight) * belief[i] + experience_weight * experienced
             satisfaction[i] = _logistic(beta * (experienced - outside))
     for i in range(n):
-        voiced = math.tanh(0.5 * beta * (opinion[i] - outside))
-        chance = min(1.0, talk_rate * (1.0 + amplification * abs(voiced)))
+        x = abs(0.5 * beta * (opinion[i] - outside))
+        chance = min(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
         talks[i] = 1 if (active[i] != 0 and talk_draw[i] < chance) else 0
     buyers[:] = 0
     active_count[:] = 0
@@ -134,9 +139,10 @@ def customer_step(
         if heard_count > 0:
             new_belief += word_of_mouth_weight * (heard_sum / heard_count - opinion[i])
         belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
-        sentiment[i] = math.tanh(0.5 * beta * (belief[i] - outside))
-        if reconsider_draw[i] < reconsider_rate:
-            buying[i] = 1 if choice_draw[i] < _logistic(beta * (belief[i] - outside)) else 0
+        buy_chance = _logistic(beta * (belief[i] - outside))
+        sentiment[i] = 2.0 * buy_chance - 1.0
+        if choice_draw[i] < reconsider_rate:
+            buying[i] = 1 if choice_draw[i] / reconsider_rate < buy_chance else 0
         s = segment[i]
         active_count[s] += 1
         sentiment_sum[s] += sentiment[i]

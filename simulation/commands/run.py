@@ -1,0 +1,143 @@
+"""``firmsim run SCENARIO``: every structure of a scenario over common replicate seeds.
+
+Writes ``timeseries.parquet``, ``resilience.parquet``, ``summary.csv``, ``levels.csv``,
+``comparison.png``, ``process.png`` and ``manifest.json`` to ``--out`` (default
+``results/<scenario name>/``) and prints the summary. ``SCENARIO`` is a shipped name, a TOML
+file, or a ``manifest.json`` (or results folder) to re-run exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "run a scenario file and write its results"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``firmsim run``."""
+    parser.add_argument("scenario", metavar="SCENARIO",
+                        help="shipped scenario name (see `firmsim scenarios`), a .toml file, or "
+                             "a results manifest.json / folder to re-run")
+    parser.add_argument("--replicates", type=int, default=None,
+                        help="replicates per structure (default: the scenario's)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="root seed of the replicate seeds (default: the scenario's)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="steps per run (default: the scenario's; shocks must fall before)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: results/<scenario name>/)")
+    parser.add_argument("--set", dest="assignments", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a scenario field by dotted path, value in TOML "
+                             "(firm.employees=500, shocks.0.step=120, "
+                             "structures=[\"hierarchy\",\"network\"]); repeatable")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: one per core); results do not "
+                             "depend on it")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an output folder holding another scenario's results")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the scenario, write the results folder, print the summary."""
+    import os
+    import time
+
+    from ..errors import UserError
+    from ..experiment import run_comparison, summarise, summarise_levels
+    from ..report import (
+        format_differences,
+        format_levels,
+        format_table,
+        plot_comparison,
+        plot_process,
+        write_csv,
+        write_parquet,
+    )
+    from ..results import (
+        build_manifest,
+        check_manifest_seeds,
+        check_output_folder,
+        file_hashes,
+        manifest_differences,
+        write_manifest,
+    )
+    from ..scenario import resolve
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers={args.workers}: must be at least 1")
+    assignments = list(args.assignments)
+    for option in ("replicates", "seed", "steps"):
+        value = getattr(args, option)
+        if value is not None:
+            assignments.append(f"{option}={value}")
+    scenario, source, manifest = resolve(args.scenario, assignments)
+    if manifest is not None:
+        check_manifest_seeds(manifest)
+        for note in manifest_differences(manifest):
+            print(f"firmsim run: note: {note}; numbers may differ", file=sys.stderr)
+    out = args.out or Path("results") / scenario.name
+    check_output_folder(out, scenario.name, args.force)
+
+    runs = len(scenario.structures) * scenario.replicates
+    workers = args.workers or min(runs, os.cpu_count() or 1)
+    print(f"firmsim run: {scenario.name}: {len(scenario.structures)} structures x "
+          f"{scenario.replicates} replicates, {scenario.steps} steps, "
+          f"{scenario.customers.count} customers, {scenario.firm.employees} employees, "
+          f"{len(scenario.shocks)} shock(s); {workers} worker(s) -> {out}")
+    record = build_manifest(scenario, source, list(getattr(args, "argv", None) or sys.argv),
+                            workers)
+    write_manifest(record, out)
+    started = time.perf_counter()
+    timeseries, resilience = run_comparison(
+        scenario.model_config_only(), scenario.structures, scenario.replicates, scenario.seed,
+        scenario.resilience_metric, workers=workers, progress=not args.no_progress,
+    )
+    elapsed = time.perf_counter() - started
+    summary = summarise(resilience, scenario.structures)
+    levels = summarise_levels(timeseries, scenario.structures,
+                              metrics=_level_metrics(scenario.resilience_metric))
+    write_parquet(timeseries, out / "timeseries.parquet")
+    write_parquet(resilience, out / "resilience.parquet")
+    write_csv(summary, out / "summary.csv")
+    write_csv(levels, out / "levels.csv")
+    shocks = [s.step for s in scenario.shocks]
+    metric = scenario.resilience_metric.replace("_", " ")
+    plot_comparison(timeseries, scenario.resilience_metric, shocks, out / "comparison.png",
+                    title=f"{scenario.name}: {metric} by structure (mean, 95% band; "
+                          "dashed: shocks)")
+    plot_process(timeseries, shocks, out / "process.png")
+    record.update(status="complete", run_seconds=round(elapsed, 2), files=file_hashes(out))
+    write_manifest(record, out)
+
+    print()
+    if scenario.description:
+        print(scenario.description)
+    if len(summary):
+        print(f"Resilience of {metric} (mean [95% interval] over {scenario.replicates} "
+              "replicates; recovery time in steps, censored runs count the full window):")
+        print(format_table(summary, figures=("baseline", "depth", "recovery_time",
+                                             "area_lost", "post_level")))
+        differences = format_differences(summary)
+        if differences:
+            print(f"\nPaired difference against {scenario.structures[0]} (same seeds; "
+                  "* : 95% interval excludes 0):")
+            print(differences)
+    else:
+        print("No shocks scheduled: no resilience figures.")
+    window = int(levels["window"].iloc[0]) if len(levels) else 0
+    print(f"\nLevel over the last {window} steps (mean [95% interval]):")
+    print(format_levels(levels))
+    print(f"\n{runs} runs in {elapsed:.1f} s; wrote {out}/: timeseries.parquet, "
+          "resilience.parquet, summary.csv, levels.csv, comparison.png, process.png, "
+          "manifest.json")
+    return 0
+
+
+def _level_metrics(metric: str) -> tuple[str, ...]:
+    from ..experiment import LEVEL_METRICS
+
+    return tuple(dict.fromkeys((metric, *LEVEL_METRICS)))

@@ -1,0 +1,407 @@
+"""Scenario files: a named situation in TOML, validated, with every field defaulted.
+
+A scenario is a :class:`simulation.config.ModelConfig` plus what a comparison needs: a name,
+a description, the structures to compare, replicates, the root seed and the metric the
+resilience figures use. Unknown keys are refused with the closest valid key suggested.
+
+Sources a command accepts (:func:`load_source`): the name of a shipped scenario
+(``scenarios/<name>.toml``), the path of a TOML file, or the ``manifest.json`` of a results
+folder (or the folder itself), which holds the fully resolved scenario of that run.
+``--set key=value`` overrides (:func:`apply_overrides`) use dotted paths of the resolved
+scenario (``firm.employees=500``, ``shocks.0.step=120``); values are parsed as TOML.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from .config import STRUCTURES, ModelConfig, format_validation_error
+from .errors import ConfigError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+RESILIENCE_METRICS = ("market_share", "revenue", "fitness", "satisfaction", "sentiment")
+MANIFEST_NAME = "manifest.json"
+#: Top-level keys of a scenario file, in the order ``firmsim show`` prints them.
+TOP_LEVEL = ("name", "description", "structures", "steps", "replicates", "seed",
+             "resilience_metric")
+SECTIONS = ("market", "customers", "firm", "stakeholders")
+
+
+class Scenario(ModelConfig):
+    """A comparison of structures in one market situation."""
+
+    name: str = Field("scenario", min_length=1, max_length=80,
+                      pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                      description="short name (letters, digits, '-', '_', '.'); names the "
+                      "results folder results/<name>/")
+    description: str = Field("", description="one line: what the scenario shows")
+    structures: list[
+        Literal["hierarchy", "siloed_social", "network", "podular", "open"]
+    ] = Field(default_factory=lambda: list(STRUCTURES), min_length=1,
+              description="structures to compare; the first is the reference of the paired "
+              "differences")
+    replicates: int = Field(5, ge=1, le=100_000, description="replicates per structure")
+    seed: int = Field(1, ge=0, description="root seed of the replicate seeds")
+    resilience_metric: Literal[
+        "market_share", "revenue", "fitness", "satisfaction", "sentiment"
+    ] = Field("market_share", description="step metric the resilience figures are computed on")
+
+    @model_validator(mode="after")
+    def _check_structures(self) -> Scenario:
+        if len(set(self.structures)) != len(self.structures):
+            raise ValueError(f"structures={self.structures}: each structure at most once")
+        if "structure" in self.model_fields_set:
+            raise ValueError(
+                "structure: a scenario compares several structures; use "
+                f"structures = [\"{self.structure}\", ...] instead")
+        return self
+
+    def model_config_only(self) -> ModelConfig:
+        """The :class:`ModelConfig` part (what one model run needs)."""
+        data = self.model_dump(include=set(ModelConfig.model_fields))
+        return ModelConfig.model_validate(data)
+
+
+def scenario_data(scenario: Scenario) -> dict[str, Any]:
+    """The fully resolved scenario as plain data (what a file or a manifest holds)."""
+    return scenario.model_dump(mode="json", exclude={"structure"})
+
+
+# ---------------------------------------------------------------------------- errors
+def _field_at(model: type[BaseModel], location: tuple):
+    """The pydantic ``FieldInfo`` at ``location`` (ints index lists), or None."""
+    current: Any = model
+    field = None
+    for item in location:
+        if isinstance(item, int):
+            continue
+        if current is None:
+            return None
+        field = current.model_fields.get(item)
+        if field is None:
+            return None
+        candidates = [field.annotation, *typing.get_args(field.annotation)]
+        current = next((c for c in candidates
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return field
+
+
+def _bounds(field) -> tuple[str | None, str | None]:
+    low = high = None
+    for item in getattr(field, "metadata", ()):
+        for attribute, prefix in (("ge", ""), ("gt", "above ")):
+            value = getattr(item, attribute, None)
+            if value is not None:
+                low = f"{prefix}{value}"
+        for attribute, prefix in (("le", ""), ("lt", "below ")):
+            value = getattr(item, attribute, None)
+            if value is not None:
+                high = f"{prefix}{value}"
+    return low, high
+
+
+def allowed_range(field) -> str:
+    """``"2 to 1000000"``, ``">= 0"``, ``"> 0"``... from a field's constraints ("" if none)."""
+    low, high = _bounds(field)
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    if low is not None:
+        return f"> {low.removeprefix('above ')}" if low.startswith("above ") else f">= {low}"
+    if high is not None:
+        return f"< {high.removeprefix('below ')}" if high.startswith("below ") else f"<= {high}"
+    return ""
+
+
+_RANGE_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+
+
+def describe_error(error: ValidationError, model: type[BaseModel] = None) -> str:
+    """One readable line for a validation error: field, value and what is allowed.
+
+    Builds on :func:`simulation.config.format_validation_error`, adding the full allowed range
+    to out-of-range messages, a suggestion to misspelt choices and the location of the
+    checks of one shock.
+    """
+    model = model or Scenario
+    message = format_validation_error(error, model)
+    first = error.errors()[0]
+    location = tuple(first.get("loc", ()))
+    kind = first.get("type", "")
+    field = _field_at(model, location)
+    if kind in _RANGE_ERRORS and field is not None:
+        allowed = allowed_range(field)
+        if allowed:
+            message += f" (allowed: {allowed})"
+    elif kind == "literal_error":
+        value = first.get("input")
+        choices = [str(a) for a in _literal_choices(field)]
+        close = difflib.get_close_matches(str(value), choices, n=1) if choices else []
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+    elif kind == "string_pattern_mismatch":
+        where = ".".join(str(p) for p in location)
+        message = (f"{where}={first.get('input')!r}: use letters, digits, '-', '_' and '.', "
+                   "starting with a letter or digit")
+    elif kind == "value_error" and location:
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in location)
+        where = where.replace(".[", "[")
+        if not message.startswith(where.split("[")[0].split(".")[0]):
+            match = re.match(r"^(\w+)=", message)
+            message = f"{where}.{message}" if match else f"{where}: {message}"
+    return message
+
+
+def _literal_choices(field) -> tuple:
+    if field is None:
+        return ()
+    annotation = field.annotation
+    if typing.get_origin(annotation) is Literal:
+        return typing.get_args(annotation)
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is Literal:
+            return typing.get_args(arg)
+    return ()
+
+
+# ---------------------------------------------------------------------------- loading
+def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
+    """Validate scenario data, raising a one-line :class:`ConfigError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {describe_error(error, Scenario)}") from None
+
+
+def shipped_names() -> list[str]:
+    """Names of the scenarios in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    """A scenario file path, or the name of a shipped scenario (``demo``)."""
+    path = Path(name_or_path)
+    if path.suffix == "" and not path.is_file():
+        shipped = SCENARIO_DIR / f"{path.name}.toml"
+        if shipped.exists():
+            return shipped
+        names = ", ".join(shipped_names())
+        close = difflib.get_close_matches(path.name, shipped_names(), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"scenario '{name_or_path}' not found{hint} (shipped scenarios: {names})")
+    if not path.exists():
+        raise ConfigError(f"scenario file '{path}' does not exist")
+    if not path.is_file():
+        raise ConfigError(f"'{path}' is not a scenario file")
+    return path
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read and validate a scenario file (or a shipped scenario by name)."""
+    path = resolve_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read ({error})") from None
+    return parse_scenario(data, str(path))
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a results folder (``path`` is the file or the folder)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"manifest '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path}: not a readable manifest ({error})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
+        raise ConfigError(f"{path}: not a firmsim manifest (no 'scenario' object)")
+    return manifest
+
+
+def load_source(spec: str | Path) -> tuple[Scenario, str, dict | None]:
+    """A scenario from a shipped name, a TOML file, a manifest or a results folder.
+
+    Returns ``(scenario, source, manifest)``; ``manifest`` is None unless the source is one.
+    """
+    path = Path(spec)
+    if path.suffix == ".json" or (path.is_dir() and (path / MANIFEST_NAME).is_file()):
+        manifest = read_manifest(path)
+        source = str(path / MANIFEST_NAME if path.is_dir() else path)
+        return parse_scenario(manifest["scenario"], source), source, manifest
+    path = resolve_path(spec)
+    return load_scenario(path), str(path), None
+
+
+# ---------------------------------------------------------------------------- overrides
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: TOML (``500``, ``0.2``, ``true``, ``["a", "b"]``), else the text."""
+    text = text.strip()
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Apply ``key=value`` assignments (dotted paths) to resolved scenario data, in order.
+
+    Only keys that exist in the resolved scenario can be set; a misspelt key is refused with
+    the closest valid one. Validation is left to the caller (it runs on the result).
+    """
+    data = json.loads(json.dumps(data))  # deep copy of plain data
+    for assignment in assignments:
+        key, equals, raw = assignment.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise ConfigError(f"--set {assignment!r}: expected key=value, e.g. firm.employees=500")
+        parts = key.split(".")
+        target: Any = data
+        for depth, part in enumerate(parts):
+            where = ".".join(parts[:depth + 1])
+            last = depth == len(parts) - 1
+            if isinstance(target, list):
+                if not part.isdigit():
+                    raise ConfigError(f"--set {key}: '{where}' needs a number (an index of "
+                                      f"{'.'.join(parts[:depth])})")
+                index = int(part)
+                if index >= len(target):
+                    parent = ".".join(parts[:depth])
+                    raise ConfigError(
+                        f"--set {key}: {parent} has {len(target)} entries (index 0 to "
+                        f"{len(target) - 1}); to change the number of entries set the whole "
+                        f"list, e.g. {parent}=[...]" if target else
+                        f"--set {key}: {parent} is empty; set the whole list, e.g. "
+                        f"{parent}=[{{kind=\"need_shift\", step=100}}]")
+                if last:
+                    target[index] = parse_value(raw)
+                else:
+                    target = target[index]
+            elif isinstance(target, dict):
+                if part not in target:
+                    allowed = list(target)
+                    close = difflib.get_close_matches(part, allowed, n=1)
+                    hint = f"; did you mean '{'.'.join([*parts[:depth], close[0]])}'?" \
+                        if close else ""
+                    raise ConfigError(f"--set {key}: unknown key '{where}'{hint} "
+                                      f"(allowed: {', '.join(allowed)})")
+                if last:
+                    target[part] = parse_value(raw)
+                else:
+                    target = target[part]
+            else:
+                parent = ".".join(parts[:depth])
+                raise ConfigError(f"--set {key}: '{parent}' is a single value, it has no "
+                                  f"field '{part}'")
+    return data
+
+
+def resolve(spec: str | Path, assignments: list[str] | None = None
+            ) -> tuple[Scenario, str, dict | None]:
+    """Load a scenario source and apply ``--set`` assignments; validated result."""
+    scenario, source, manifest = load_source(spec)
+    if assignments:
+        data = apply_overrides(scenario_data(scenario), assignments)
+        scenario = parse_scenario(data, f"{source} with --set")
+    return scenario, source, manifest
+
+
+# ---------------------------------------------------------------------------- printing
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _lines(data: dict, model: type[BaseModel], keys, comments: bool) -> list[str]:
+    width = max((len(k) for k in keys), default=0)
+    lines = []
+    for key in keys:
+        line = f"{key.ljust(width) if comments else key} = {_toml_value(data[key])}"
+        description = model.model_fields[key].description if comments else None
+        if description:
+            line = f"{line}  # {description}"
+        lines.append(line)
+    return lines
+
+
+def to_toml(scenario: Scenario, comments: bool = True) -> str:
+    """The fully resolved scenario as a TOML file (a valid scenario file)."""
+    from .config import Customers, Firm, Market, Shock, Stakeholders
+
+    data = scenario_data(scenario)
+    models = {"market": Market, "customers": Customers, "firm": Firm,
+              "stakeholders": Stakeholders}
+    lines = _lines(data, Scenario, TOP_LEVEL, comments)
+    for section in SECTIONS:
+        lines += ["", f"[{section}]", *_lines(data[section], models[section],
+                                              list(data[section]), comments)]
+    for shock in data["shocks"]:
+        lines += ["", "[[shocks]]", *_lines(shock, Shock, list(shock), comments)]
+    return "\n".join(lines) + "\n"
+
+
+def _type_name(annotation) -> str:
+    if typing.get_origin(annotation) is Literal:
+        return "string"
+    if typing.get_origin(annotation) is list:
+        inner = typing.get_args(annotation)[0]
+        return f"list of {_type_name(inner)}"
+    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(
+        annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _allowed_text(field) -> str:
+    choices = _literal_choices(field)
+    if choices:
+        return ", ".join(f"`{c}`" for c in choices)
+    return allowed_range(field)
+
+
+def reference_markdown() -> str:
+    """Markdown tables of every scenario field: type, default, allowed values, meaning."""
+    from .config import Customers, Firm, Market, Shock, Stakeholders
+
+    def table(model: type[BaseModel], keys, prefix: str = "") -> list[str]:
+        rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+        for key in keys:
+            field = model.model_fields[key]
+            if field.is_required():
+                default = "(required)"
+            else:
+                value = field.get_default(call_default_factory=True)
+                default = f"`{_toml_value(value if not isinstance(value, tuple) else list(value))}`"
+            meaning = (field.description or "").replace("|", "\\|")
+            rows.append(f"| `{prefix}{key}` | {_type_name(field.annotation)} | {default} | "
+                        f"{_allowed_text(field)} | {meaning} |")
+        return rows
+
+    parts = ["### Top level", "", *table(Scenario, TOP_LEVEL)]
+    for name, model in (("market", Market), ("customers", Customers), ("firm", Firm),
+                        ("stakeholders", Stakeholders)):
+        parts += ["", f"### `[{name}]`", "", (model.__doc__ or "").strip().splitlines()[0], "",
+                  *table(model, list(model.model_fields), f"{name}.")]
+    parts += ["", "### `[[shocks]]` (zero or more)", "",
+              *table(Shock, list(Shock.model_fields))]
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,69 @@
+"""The replication runner and `firmsim replicate`: spec validation, checks, outputs."""
+
+import argparse
+
+import pytest
+
+from simulation.classics import replication
+from simulation.commands import replicate
+from simulation.errors import UserError
+
+
+def test_all_shipped_specs_valid():
+    """Every experiment file validates and cites a source for each check."""
+    names = replication.available()
+    assert {"march1991_fig1", "lazer_friedman2007_performance", "levinthal1997_shock"} <= set(
+        names)
+    for name in names:
+        spec = replication.load_spec(name)
+        assert all(check.source for check in spec.checks)
+
+
+def test_bad_spec_one_line_error(tmp_path):
+    """A spec with a wrong field gives a one-line UserError naming file and field."""
+    (tmp_path / "bad.toml").write_text(
+        'name = "bad"\ntitle = "t"\ncitation = "c"\nmodel = "march1991"\n'
+        'experiment = "fig1"\nreplicates = "many"\nseed = 1\nchecks = []\n')
+    with pytest.raises(UserError) as error:
+        replication.load_spec("bad", tmp_path)
+    message = str(error.value)
+    assert "replicates" in message and "\n" not in message
+
+
+def test_unknown_name_lists_allowed():
+    """An unknown replication name lists the allowed names."""
+    with pytest.raises(UserError, match="march1991_fig1"):
+        replication.load_spec("no_such_thing")
+
+
+def test_evaluate_value_and_ordering():
+    """Value checks use the tolerance; ordering checks compare two metrics; missing fails."""
+    value = replication.Check(id="v", kind="value", metric="a", published=0.9, tolerance=0.05,
+                              source="s", read_off_figure=True)
+    order = replication.Check(id="o", kind="greater", metric="a", other="b", source="s",
+                              read_off_figure=False)
+    assert replication.evaluate(value, {"a": 0.94}).passed
+    assert not replication.evaluate(value, {"a": 0.96}).passed
+    assert replication.evaluate(order, {"a": 0.5, "b": 0.4}).passed
+    assert not replication.evaluate(order, {"a": 0.4, "b": 0.5}).passed
+    assert not replication.evaluate(order, {"b": 0.5}).passed
+
+
+def test_command_writes_png_csv_and_table(tmp_path, capsys):
+    """`firmsim replicate` writes the figure, its CSV and checks, and prints PASS/FAIL rows."""
+    parser = argparse.ArgumentParser()
+    replicate.add_arguments(parser)
+    args = parser.parse_args(["march1991_fig4", "--replicates", "10", "--out", str(tmp_path)])
+    status = replicate.run(args)
+    printed = capsys.readouterr().out
+    assert (tmp_path / "march1991_fig4.png").stat().st_size > 0
+    assert (tmp_path / "march1991_fig4.csv").read_text().startswith("p3,period,knowledge")
+    assert (tmp_path / "checks.csv").exists()
+    assert "PASS" in printed or "FAIL" in printed
+    assert status in (0, 1)
+
+
+def test_command_rejects_bad_replicates():
+    """--replicates below 2 is a one-line UserError."""
+    with pytest.raises(UserError, match="--replicates"):
+        replicate.run(argparse.Namespace(name="march1991_fig1", replicates=1, out=None))

@@ -1,0 +1,127 @@
+"""Exact facts about NKLandscape and kernel/twin equality of simulation.kernels.nk."""
+
+import numpy as np
+import pytest
+
+from simulation.kernels import nk
+from simulation.landscapes import NKLandscape, state_from_number
+
+SMALL = [(4, 0, 1), (5, 2, 2), (6, 5, 3), (8, 3, 4), (7, 6, 5)]  # (n, k, seed) incl. k=0, n-1
+
+
+def _table_py(land):
+    out = np.empty(1 << land.n)
+    nk.enumerate_fitness_py(land.dependencies, land.contributions, land.dependents_ptr,
+                            land.dependents, land.dependents_bit, out)
+    return out
+
+
+@pytest.mark.parametrize("n", [4, 8, 12])
+def test_k0_has_exactly_one_local_optimum(n):
+    """With K = 0 every attribute is independent, so the landscape has one (global) optimum."""
+    land = NKLandscape(n=n, k=0, seed=n)
+    optima = land.local_optima()
+    assert optima.size == 1
+    assert land.enumerate()[optima[0]] == land.global_max()
+
+
+def test_fitness_is_mean_of_contributions():
+    """Fitness equals the mean of each attribute's looked-up contribution."""
+    land = NKLandscape(n=10, k=3, seed=7)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        state = rng.integers(0, 2, 10).astype(np.uint8)
+        parts = [land.contributions[i, sum(int(state[land.dependencies[i, j]]) << j
+                                           for j in range(4))] for i in range(10)]
+        assert land.fitness(state) == pytest.approx(np.mean(parts), abs=1e-15)
+
+
+def test_enumerate_matches_fitness_and_global_max():
+    """enumerate()[s] is the fitness of state s, and global_max/optimum agree with it."""
+    land = NKLandscape(n=10, k=3, seed=7)
+    table = land.enumerate()
+    for s in [0, 1, 517, 1023]:
+        assert table[s] == land.fitness(state_from_number(s, 10))
+    assert land.global_max() == table.max()
+    assert land.fitness(land.global_optimum()) == land.global_max()
+
+
+def test_local_optima_are_unimprovable_and_complete():
+    """Every listed local optimum beats all its one-flip neighbours and none is missing."""
+    land = NKLandscape(n=8, k=4, seed=11)
+    table = land.enumerate()
+    expected = [s for s in range(256) if all(table[s ^ (1 << b)] <= table[s] for b in range(8))]
+    assert land.local_optima().tolist() == expected
+    assert np.array_equal(land.local_optima_fitness(), table[expected])
+
+
+def test_ruggedness_grows_with_k():
+    """K = N - 1 yields many more local optima than K = 0 (Kauffman's complexity catastrophe)."""
+    counts = [NKLandscape(n=10, k=k, seed=3).local_optima().size for k in (0, 2, 9)]
+    assert counts[0] == 1 < counts[1] < counts[2]
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_neighbour_correlation_close_to_theory(k):
+    """Correlation of one-flip neighbours is about 1 - (k + 1) / n (averaged over landscapes)."""
+    n = 12
+    values = [NKLandscape(n=n, k=k, seed=s).neighbour_correlation() for s in range(6)]
+    assert np.mean(values) == pytest.approx(1 - (k + 1) / n, abs=0.05)
+
+
+def test_neighbour_correlation_k0_exact():
+    """With K = 0 the within-landscape neighbour correlation is exactly 1 - 2 / n.
+
+    Each contribution takes only two values, so over the states of one landscape the fitness is
+    a sum of n independent +-d_i/2 terms and a flip changes one of them.
+    """
+    for seed in range(3):
+        assert NKLandscape(n=10, k=0, seed=seed).neighbour_correlation() == pytest.approx(
+            1 - 2 / 10, abs=1e-9)
+
+
+@pytest.mark.parametrize("n,k,seed", SMALL)
+def test_fitness_twin_equal(n, k, seed):
+    """nk.fitness equals nk.fitness_py exactly on every state of small landscapes."""
+    land = NKLandscape(n=n, k=k, seed=seed)
+    for s in range(1 << n):
+        state = state_from_number(s, n)
+        assert nk.fitness(state, land.dependencies, land.contributions) == nk.fitness_py(
+            state, land.dependencies, land.contributions)
+
+
+@pytest.mark.parametrize("n,k,seed", SMALL)
+def test_change_effect_twin_equal(n, k, seed):
+    """nk.change_effect equals its twin exactly, and equals the fitness difference."""
+    land = NKLandscape(n=n, k=k, seed=seed, modules=2 if n >= 2 else 1)
+    rng = np.random.default_rng(seed)
+    for _ in range(30):
+        state = rng.integers(0, 2, n).astype(np.uint8)
+        attribute, value, module = int(rng.integers(n)), int(rng.integers(2)), int(
+            rng.integers(2))
+        args = (state, attribute, value, land.dependencies, land.contributions,
+                land.dependents_ptr, land.dependents, land.module_of, module)
+        assert nk.change_effect(*args) == nk.change_effect_py(*args)
+        changed = state.copy()
+        changed[attribute] = value
+        assert nk.change_effect(*args)[0] == pytest.approx(
+            land.fitness(changed) - land.fitness(state), abs=1e-12)
+
+
+@pytest.mark.parametrize("n,k,seed", SMALL)
+def test_enumerate_twin_equal(n, k, seed):
+    """nk.enumerate_fitness equals enumerate_fitness_py and fitness_py exactly."""
+    land = NKLandscape(n=n, k=k, seed=seed)
+    table_py = _table_py(land)
+    assert np.array_equal(land.enumerate(), table_py)
+    direct = [nk.fitness_py(state_from_number(s, n), land.dependencies, land.contributions)
+              for s in range(1 << n)]
+    assert np.array_equal(table_py, np.array(direct))
+
+
+@pytest.mark.parametrize("n,k,seed", SMALL)
+def test_local_optima_twin_equal(n, k, seed):
+    """nk.local_optima equals local_optima_py exactly."""
+    land = NKLandscape(n=n, k=k, seed=seed)
+    table = land.enumerate()
+    assert np.array_equal(nk.local_optima(table, n), nk.local_optima_py(table, n))

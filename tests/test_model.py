@@ -1,0 +1,179 @@
+"""FirmModel: Mesa integration, invariants, determinism, shocks and bad input."""
+
+import inspect
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import FirmModel
+from simulation.agents import Customer, Employee, Stakeholder
+from simulation.config import STRUCTURES
+from simulation.errors import ConfigError
+
+SMALL = dict(customers=800, employees=40, customer_degree=6, steps=60)
+
+
+def small(structure="hierarchy", rng=1, **overrides):
+    return FirmModel(structure=structure, rng=rng, **{**SMALL, **overrides})
+
+
+def test_model_is_a_mesa_model_with_registered_agents():
+    """Customers, employees and stakeholders are Mesa agents registered with the model."""
+    model = small()
+    assert isinstance(model, mesa.Model)
+    by_type = model.agents_by_type
+    assert len(by_type[Customer]) == 800
+    assert len(by_type[Employee]) == 40
+    assert len(by_type[Stakeholder]) == 20
+    assert len(model.agents) == 860
+
+
+def test_agents_are_views_onto_the_arrays():
+    """Agent attributes read the arrays, and writing an agent's stance writes the array."""
+    model = small().run(5)
+    customer = model.customer_agents[17]
+    assert customer.buying == bool(model.buying[17])
+    assert customer.belief == model.belief[17]
+    stakeholder = model.stakeholder_agents[3]
+    stakeholder.stance = -0.4
+    assert model.stance[3] == -0.4
+    employee = model.employee_agents[0]
+    assert employee.role == "manager" and employee.manager == -1
+
+
+def test_datacollector_and_batch_run_drive_the_model():
+    """Mesa's DataCollector and batch_run work with the model unchanged."""
+    model = small().run(4)
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 4 and "market_share" in frame.columns
+    results = mesa.batch_run(FirmModel, parameters={"structure": ["network", "podular"],
+                                                    "customers": 500, "employees": 30},
+                             rng=[7], max_steps=3, display_progress=False)
+    assert {r["structure"] for r in results} == {"network", "podular"}
+
+
+def test_init_signature_is_flat_with_defaults_for_solara():
+    """Every __init__ parameter is a keyword with a default (SolaraViz reads them)."""
+    from mesa.visualization.solara_viz import _check_model_params
+
+    parameters = inspect.signature(FirmModel.__init__).parameters
+    for name in ("structure", "rng", "customers", "employees", "k", "turbulence"):
+        assert name in parameters
+    assert all(p.default is not inspect.Parameter.empty
+               for name, p in parameters.items() if name != "self")
+    _check_model_params(FirmModel.__init__, {"structure": {"type": "Select"}})
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_bounds_and_conservation_for_every_structure(structure):
+    """Shares, fitness and satisfaction stay in [0, 1]; sentiment and stances in [-1, 1];
+    no customer appears or disappears without a new_segment shock."""
+    model = small(structure).run()
+    df = model.metrics()
+    for column in ("market_share", "fitness", "satisfaction"):
+        assert df[column].between(0, 1).all(), column
+    for column in ("sentiment", "stance_investors", "stance_media", "stance_partners"):
+        assert df[column].between(-1, 1).all(), column
+    assert (df["customers_active"] == 800).all()
+    assert (df["customers_buying"] <= df["customers_active"]).all()
+    assert (df["customers_buying"] == (df["market_share"] * 800).round()).all()
+    assert model.buying[model.active == 0].sum() == 0
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers():
+    """One seed fixes a run; another seed gives another run."""
+    shocks = [{"kind": "turbulence", "step": 10, "strength": 0.3}]
+    first = small("open", rng=11, shocks=shocks).run().metrics()
+    again = small("open", rng=11, shocks=shocks).run().metrics()
+    other = small("open", rng=12, shocks=shocks).run().metrics()
+    pd.testing.assert_frame_equal(first, again)
+    assert not first["market_share"].equals(other["market_share"])
+
+
+def test_structures_share_the_market_under_common_random_numbers():
+    """With one seed, every structure faces the same landscapes and customers."""
+    a, b = small("hierarchy", rng=5), small("network", rng=5)
+    np.testing.assert_array_equal(a.market.contributions, b.market.contributions)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.taste, b.taste)
+
+
+def test_each_shock_kind_has_its_effect():
+    """Every shock kind changes what it should, at the step it is scheduled."""
+    shocks = [
+        {"kind": "competitor_entry", "step": 10, "strength": 0.1},
+        {"kind": "talent_loss", "step": 20, "strength": 0.25, "target": "managers"},
+        {"kind": "new_segment", "step": 30, "count": 200},
+        {"kind": "reputation_crisis", "step": 40, "strength": 0.4, "share": 0.5},
+        {"kind": "need_shift", "step": 50, "strength": 1.0},
+    ]
+    model = small("hierarchy", rng=3, shocks=shocks)
+    before = model.market.contributions.copy()
+    df = model.run().metrics()
+    assert df["outside_option"].iloc[9] == pytest.approx(0.75)
+    assert df["outside_option"].iloc[10] == pytest.approx(0.85)
+    assert df["employees_active"].iloc[19] == 40 and df["employees_active"].iloc[20] == 30
+    managers = int((model.org.role == 1).sum())
+    assert (model.org.role[model.org.alive == 0] == 1).sum() == min(10, managers)  # first
+    assert (model.org.parent[model.org.alive == 1] >= -1).all()
+    assert ((model.org.parent == -1) & (model.org.alive == 1)).sum() == 1  # one top again
+    assert df["customers_active"].iloc[29] == 800 and df["customers_active"].iloc[30] == 1000
+    assert df["sentiment"].iloc[40] < df["sentiment"].iloc[39] - 0.05
+    assert df["stance_media"].iloc[40] < 0
+    assert not np.array_equal(before[0], model.market.contributions[0])
+    assert df["fitness"].iloc[50] < df["fitness"].iloc[49]
+    table = model.resilience("market_share")
+    assert list(table["kind"]) == [s["kind"] for s in shocks]
+
+
+def test_turbulence_redraws_the_landscape_over_time():
+    """A restless market keeps changing the landscapes; a calm one does not."""
+    calm = small(rng=2).run(30)
+    restless = small(rng=2, turbulence=1.0).run(30)
+    assert np.array_equal(calm.market.contributions, small(rng=2).market.contributions)
+    changed = (restless.market.contributions != calm.market.contributions).any(axis=2)
+    assert changed.sum() >= 20  # about one attribute table per step
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"structure": "matrix"}, "structure"),
+    ({"shocks": [{"kind": "meteor", "step": 3}]}, "shocks[0].kind"),
+    ({"customers": 0}, "customers.count"),
+    ({"employees": -5}, "firm.employees"),
+    ({"cross_module_share": 1.5}, "market.cross_module_share"),
+    ({"shocks": [{"kind": "need_shift", "step": 60}]}, "shocks[0].step"),
+    ({"modules": 30}, "market.modules"),
+])
+def test_bad_input_is_refused_with_one_line_naming_the_field(overrides, field):
+    """Bad configs fail before any run, with one line naming the field."""
+    with pytest.raises(ConfigError) as error:
+        FirmModel(**{**SMALL, **overrides})
+    message = str(error.value)
+    assert field in message and "\n" not in message
+
+
+def test_resilience_figures_on_a_known_series():
+    """Baseline, trough, depth, recovery, area lost and post level on a hand-made series."""
+    from simulation.metrics import resilience_table
+
+    series = np.array([1.0] * 10 + [0.5, 0.6, 0.8, 0.96, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    schedule = pd.DataFrame({"shock": [0], "kind": ["need_shift"], "step": [10]})
+    row = resilience_table(series, schedule, window=5).iloc[0]
+    assert row["baseline"] == 1.0 and row["trough"] == 0.5 and row["depth"] == 0.5
+    assert row["recovery_time"] == 3 and row["recovered"]
+    assert row["area_lost"] == pytest.approx(0.5 + 0.4 + 0.2)
+    assert row["post_level"] == 1.0
+    never = resilience_table(np.r_[np.ones(10), np.full(10, 0.5)], schedule, window=5).iloc[0]
+    assert not never["recovered"] and never["recovery_time"] == 10
+
+
+def test_a_typo_in_a_parameter_name_suggests_the_right_one():
+    """A misspelt keyword is refused; the config path suggests the closest valid name."""
+    from simulation.config import config_from_flat
+
+    with pytest.raises(TypeError, match="emplyees"):
+        FirmModel(emplyees=3)
+    with pytest.raises(ConfigError, match="did you mean 'employees'"):
+        config_from_flat(emplyees=3)
