@@ -1,0 +1,151 @@
+"""Benchmarks of the firm model (issue: the firm model). Prints figures and ratios.
+
+    .venv/bin/python experiments/benchmarks/bench_model.py            # everything
+    .venv/bin/python experiments/benchmarks/bench_model.py --quick    # skip the 1M run
+
+1. Default size (200 employees, 20,000 customers, 20 stakeholders, 500 steps), per structure,
+   after compilation (Numba cache on).
+2. The same step with every kernel swapped for its plain-Python twin, on the same world.
+3. 1,000,000 customers, 2,000 employees, 200 steps: construction, run and peak memory
+   (a fresh process each, so peak memory is that run's alone).
+4. First-ever call including compilation (a fresh process with an empty Numba cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGETS = {"default_run_s": 2.0, "twin_ratio": 100.0, "large_run_s": 60.0,
+           "large_memory_gb": 3.0, "large_build_s": 15.0, "cold_start_s": 45.0}
+
+
+def default_size() -> dict:
+    from simulation import FirmModel
+
+    FirmModel(rng=0, steps=5, customers=2_000).run()  # load compiled kernels
+    times = {}
+    for structure in ("hierarchy", "siloed_social", "network", "podular", "open"):
+        model = FirmModel(structure=structure, rng=1, steps=500)
+        start = time.perf_counter()
+        model.run()
+        times[structure] = time.perf_counter() - start
+    return times
+
+
+def twin_ratio(steps: int = 3) -> dict:
+    """Seconds per step with kernels and with their plain-Python twins, same world."""
+    import simulation.market as market_module
+    import simulation.model as model_module
+    from simulation import FirmModel
+    from simulation.kernels import customers, nk, organization, sensing
+
+    results = {}
+    for structure in ("hierarchy", "network", "open"):
+        model = FirmModel(structure=structure, rng=1, steps=500)
+        model.run(50)
+        start = time.perf_counter()
+        model.run(steps)
+        compiled = (time.perf_counter() - start) / steps
+        swaps = [
+            (customers, "customer_step", customers.customer_step_py),
+            (customers, "media_exposure", customers.media_exposure_py),
+            (customers, "reached_mean", customers.reached_mean_py),
+            (organization, "climb_tree", organization.climb_tree_py),
+            (organization, "peer_review", organization.peer_review_py),
+            (organization, "decide", organization.decide_py),
+            (organization, "push", organization.push_py),
+            (model_module, "sense_changes", sensing.sense_changes_py),
+            (nk, "fitness", nk.fitness_py),
+        ]
+        saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
+        try:
+            for module, name, twin in swaps:
+                setattr(module, name, twin)
+            assert market_module.nk.fitness is nk.fitness_py
+            start = time.perf_counter()
+            model.run(steps)
+            plain = (time.perf_counter() - start) / steps
+        finally:
+            for module, name, original in saved:
+                setattr(module, name, original)
+        results[structure] = {"kernel_ms": compiled * 1e3, "twin_ms": plain * 1e3,
+                              "ratio": plain / compiled}
+    return results
+
+
+LARGE = """
+import json, resource, time
+t0 = time.perf_counter()
+from simulation import FirmModel
+FirmModel(rng=0, steps=3, customers=2_000).run()
+t1 = time.perf_counter()
+model = FirmModel(structure="{structure}", rng=1, customers=1_000_000, employees=2_000,
+                  steps=200)
+t2 = time.perf_counter()
+model.run()
+t3 = time.perf_counter()
+print(json.dumps({{"build_s": t2 - t1, "run_s": t3 - t2,
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}}))
+"""
+
+
+def large(structure: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", LARGE.format(structure=structure)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+COLD = """
+import time
+t0 = time.perf_counter()
+from simulation import FirmModel
+for structure in ("hierarchy", "network", "open"):
+    FirmModel(structure=structure, rng=1, steps=3, customers=2_000).run()
+print(time.perf_counter() - t0)
+"""
+
+
+def cold_start() -> float:
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True,
+                             check=True, env=env)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 1M-customer runs")
+    args = parser.parse_args()
+
+    print("== default size: 500 steps, 20,000 customers, 200 employees (after compilation)")
+    for structure, seconds in default_size().items():
+        print(f"  {structure:14s} {seconds:6.2f} s   target <= {TARGETS['default_run_s']} s"
+              f"   ratio {seconds / TARGETS['default_run_s']:.2f}")
+
+    print("== one step with compiled kernels vs their plain-Python twins (same world)")
+    for structure, r in twin_ratio().items():
+        print(f"  {structure:14s} kernels {r['kernel_ms']:7.2f} ms  twins {r['twin_ms']:9.1f} ms"
+              f"  speed-up {r['ratio']:6.0f}x   target >= {TARGETS['twin_ratio']:.0f}x")
+
+    if not args.quick:
+        print("== 1,000,000 customers, 2,000 employees, 200 steps (fresh process each)")
+        for structure in ("hierarchy", "network", "open"):
+            r = large(structure)
+            print(f"  {structure:14s} build {r['build_s']:5.1f} s (target <= 15)  run "
+                  f"{r['run_s']:5.1f} s (target <= 60)  peak {r['peak_gb']:.2f} GB "
+                  f"(target <= 3)")
+
+    print("== first-ever call, empty Numba cache (compiles every kernel)")
+    seconds = cold_start()
+    print(f"  {seconds:.1f} s   target <= {TARGETS['cold_start_s']} s")
+
+
+if __name__ == "__main__":
+    main()
