@@ -33,12 +33,24 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSeque
     return np.random.SeedSequence(root_seed).spawn(replicates)
 
 
+def fresh_seed(seed: np.random.SeedSequence) -> np.random.SeedSequence:
+    """An unspent copy of ``seed``: same entropy and spawn key, no children spawned yet.
+
+    ``SeedSequence.spawn`` advances the sequence it is called on, and the model spawns its
+    streams from the seed it is given; without a copy, a second run on the same object (the
+    next structure in the same process) would get different streams and break common random
+    numbers (and make results depend on the number of workers).
+    """
+    return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
+                                  pool_size=seed.pool_size)
+
+
 def run_one(spec: RunSpec, resilience_metric: str = "market_share"):
     """Run one model to the end; returns ``(timeseries, resilience)`` DataFrames."""
     from .model import FirmModel
 
     config = spec.config.model_copy(update={"structure": spec.structure})
-    model = FirmModel(config=config, rng=spec.seed)
+    model = FirmModel(config=config, rng=fresh_seed(spec.seed))
     model.run()
     series = model.metrics()
     resilience = model.resilience(resilience_metric)

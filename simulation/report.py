@@ -137,7 +137,7 @@ def plot_process(timeseries: pd.DataFrame, shock_steps, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for axis, metric in zip(axes, ("decision_latency", "largest_queue")):
+    for axis, metric in zip(axes, ("decision_latency", "largest_queue"), strict=True):
         _lines_with_bands(axis, timeseries, metric)
         for step in shock_steps:
             axis.axvline(step, color="0.3", linestyle="--", linewidth=1)

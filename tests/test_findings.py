@@ -1,0 +1,73 @@
+"""Qualitative results from the literature, over paired replicates (common random numbers).
+
+None of these is written into the rules: they come from latency (a tree) against myopia
+(local deciders). Sizes are reduced from the defaults to keep the suite fast.
+"""
+
+import numpy as np
+import pytest
+
+from simulation import FirmModel
+from simulation.experiment import mean_interval
+
+WORLD = dict(customers=3_000, employees=120, steps=200)
+
+
+def run(structure, seed, **overrides):
+    return FirmModel(structure=structure, rng=seed, **{**WORLD, **overrides}).run().metrics()
+
+
+def paired_difference(metric, first, second, seeds, start=60, **overrides):
+    """Mean over steps >= start of ``metric``, second minus first, per seed."""
+    return np.array([
+        run(second, seed, **overrides)[metric].iloc[start:].mean()
+        - run(first, seed, **overrides)[metric].iloc[start:].mean()
+        for seed in seeds
+    ])
+
+
+def test_hierarchy_has_longer_latency_and_more_congestion_than_network():
+    """Proposals wait in queues and travel up and down a tree; a network decides at once."""
+    for seed in range(3):
+        tree, flat = run("hierarchy", seed), run("network", seed)
+        assert tree["decision_latency"].mean() > flat["decision_latency"].mean() + 2
+        assert tree["largest_queue"].mean() > flat["largest_queue"].mean()
+
+
+@pytest.mark.slow
+def test_coupled_modules_in_a_calm_market_favour_the_hierarchy():
+    """With tightly coupled modules and no shocks the hierarchy reaches higher fitness."""
+    gain = paired_difference("fitness", "network", "hierarchy", range(4),
+                             cross_module_share=1.0, k=4)
+    mean, low, _ = mean_interval(gain)
+    assert low > 0, f"hierarchy minus network fitness {mean:.3f}, interval low {low:.3f}"
+
+
+@pytest.mark.slow
+def test_modular_products_with_frequent_need_shifts_favour_the_network():
+    """With modular products and needs shifting every 20 steps the network adapts better."""
+    shocks = [{"kind": "need_shift", "step": s, "strength": 0.3} for s in range(20, 200, 20)]
+    gain = paired_difference("fitness", "hierarchy", "network", range(6),
+                             cross_module_share=0.0, variants="per_segment", shocks=shocks)
+    mean, low, _ = mean_interval(gain)
+    assert low > 0, f"network minus hierarchy fitness {mean:.3f}, interval low {low:.3f}"
+
+
+def test_without_shocks_the_market_settles():
+    """With no shock, market share stops trending and fluctuates little."""
+    share = run("hierarchy", 4, steps=300)["market_share"].to_numpy()[-100:]
+    slope = np.polyfit(np.arange(100), share, 1)[0]
+    assert share.std() < 0.03
+    assert abs(slope) < 5e-4
+
+
+@pytest.mark.parametrize("structure", ["hierarchy", "podular"])
+def test_a_need_shift_shows_a_drop_and_a_recovery(structure):
+    """After a shift of needs, market share falls to a trough and climbs back from it."""
+    model = FirmModel(structure=structure, rng=2, **{**WORLD, "steps": 250},
+                      shocks=[{"kind": "need_shift", "step": 100, "strength": 0.5}])
+    share = model.run().metrics()["market_share"].to_numpy()
+    figures = model.resilience().iloc[0]
+    assert figures["depth"] > 0.03
+    trough_step = int(figures["trough_step"])
+    assert share[trough_step:].max() > figures["trough"] + 0.02
