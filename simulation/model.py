@@ -229,6 +229,8 @@ class FirmModel(mesa.Model):
         self.segment = np.repeat(np.arange(self.total_segments), counts).astype(np.int64)
         self.active = (self.segment < cfg.market.segments).astype(np.uint8)
         self.segment_arrival = {cfg.market.segments + i: s.step for i, s in enumerate(arrivals)}
+        self.segment_active = np.arange(self.total_segments) < cfg.market.segments
+        self._segment_sizes = np.diff(self.segment_start).astype(float)
         c = cfg.customers
         self.indptr, self.indices = build_network(
             c.network, self.n_customers, c.degree, c.rewiring, rng
@@ -302,20 +304,13 @@ class FirmModel(mesa.Model):
         return float(self._buyers.sum() / active) if active else 0.0
 
     def _serve_weight(self) -> np.ndarray:
+        """Share of each variant's customers in each segment (V, S); arrived segments only."""
         variants = self.products.shape[0]
         weight = np.zeros((variants, self.total_segments))
-        counts = self._segment_active_counts()
-        for segment in range(self.total_segments):
-            weight[self.variant_of_segment[segment], segment] = counts[segment]
+        weight[self.variant_of_segment, np.arange(self.total_segments)] = np.where(
+            self.segment_active, self._segment_sizes, 0.0)
         totals = weight.sum(axis=1, keepdims=True)
         return np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
-
-    def _segment_active_counts(self) -> np.ndarray:
-        counts = np.zeros(self.total_segments)
-        for segment in range(self.total_segments):
-            a, b = self.segment_start[segment], self.segment_start[segment + 1]
-            counts[segment] = float(self.active[a:b].any()) * (b - a)
-        return counts
 
     def _update_fitness(self) -> None:
         self.market.normalised_fitness(self.products, self.variant_of_segment,
@@ -389,7 +384,7 @@ class FirmModel(mesa.Model):
                 self.market.redraw_attribute(segment, attribute, rng)
 
     def _segment_is_active(self, segment: int) -> bool:
-        return bool(self.active[self.segment_start[segment]])
+        return bool(self.segment_active[segment])
 
     def _talent_loss(self, shock, rng) -> None:
         alive = np.flatnonzero(self.org.alive)
@@ -411,6 +406,7 @@ class FirmModel(mesa.Model):
         for segment in arriving:
             a, b = self.segment_start[segment], self.segment_start[segment + 1]
             self.active[a:b] = 1
+            self.segment_active[segment] = True
             if self.products.shape[0] > 1:
                 # A new segment first gets the firm's existing product (variant of segment 0).
                 self.products[self.variant_of_segment[segment]] = self.products[
@@ -783,8 +779,7 @@ class FirmModel(mesa.Model):
         r["customers_active"].append(active)
         r["customers_buying"].append(buyers)
         r["employees_active"].append(int(alive.sum()))
-        fitness = np.where([self._segment_is_active(s) for s in range(self.total_segments)],
-                           self.segment_fitness, np.nan)
+        fitness = np.where(self.segment_active, self.segment_fitness, np.nan)
         self._segment_records.append(fitness)
 
     def metrics(self) -> pd.DataFrame:
