@@ -59,7 +59,11 @@ def _stream_seeds(model_rng_argument, model_rng: np.random.Generator):
     if isinstance(model_rng_argument, (int, np.integer)):
         root = np.random.SeedSequence(int(model_rng_argument))
     elif isinstance(model_rng_argument, np.random.SeedSequence):
-        root = model_rng_argument
+        # spawn() advances the sequence it is called on; a copy keeps the caller's seed
+        # meaning the same run however often it is reused.
+        root = np.random.SeedSequence(
+            entropy=model_rng_argument.entropy, spawn_key=model_rng_argument.spawn_key,
+            pool_size=model_rng_argument.pool_size)
     else:
         root = np.random.SeedSequence(int(model_rng.integers(2**63)))
     names = ("market", "customers", "stakeholders", "organization", "customer_dynamics",

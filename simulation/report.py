@@ -143,6 +143,8 @@ def plot_process(timeseries: pd.DataFrame, shock_steps, path: Path) -> None:
             axis.axvline(step, color="0.3", linestyle="--", linewidth=1)
         axis.set_xlabel("step")
         axis.set_ylabel(metric.replace("_", " "))
+    axes[0].set_title("decision latency (steps from proposal to decision)")
+    axes[1].set_title("congestion (largest queue)")
     axes[0].legend(frameon=False)
     figure.tight_layout()
     atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"))

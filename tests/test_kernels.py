@@ -159,3 +159,18 @@ def test_decide_kernel_equals_twin(best_first):
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
     np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+@pytest.mark.parametrize("n, k, seed", [(8, 0, 1), (10, 3, 2), (12, 11, 3), (14, 5, 4)])
+def test_global_maximum_kernel_equals_twin_and_enumeration(n, k, seed):
+    """The optimum search matches its twin and the maximum of the full enumeration."""
+    from simulation.kernels import nk
+    from simulation.landscapes import NKLandscape
+
+    land = NKLandscape(n, k, seed=seed)
+    args = (land.dependencies, land.contributions, land.dependents_ptr, land.dependents,
+            land.dependents_bit)
+    assert nk.global_maximum_py(*args) == nk.global_maximum(*args)
+    value, number = nk.global_maximum(*args)
+    assert value == land.enumerate().max() and number == int(np.argmax(land.enumerate()))
+    assert value == land.fitness(land.state_from_number(number))

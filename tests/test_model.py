@@ -177,3 +177,11 @@ def test_a_typo_in_a_parameter_name_suggests_the_right_one():
         FirmModel(emplyees=3)
     with pytest.raises(ConfigError, match="did you mean 'employees'"):
         config_from_flat(emplyees=3)
+
+
+def test_a_seed_sequence_reused_gives_the_same_run():
+    """Passing the same SeedSequence object twice gives identical runs (spawn is not leaked)."""
+    seed = np.random.SeedSequence(42)
+    first = small("network", rng=seed).run(10).metrics()
+    second = small("network", rng=seed).run(10).metrics()
+    pd.testing.assert_frame_equal(first, second)
