@@ -117,7 +117,6 @@ def customer_step(
                            + experience_noise * experience_draw[i])
             opinion[i] = (1.0 - experience_weight) * belief[i] + experience_weight * experienced
             satisfaction[i] = _logistic(beta * (experienced - outside))
-    for i in range(n):
         x = abs(0.5 * beta * (opinion[i] - outside))
         chance = min(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
         talks[i] = 1 if (active[i] != 0 and talk_draw[i] < chance) else 0
