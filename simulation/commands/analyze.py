@@ -1,0 +1,131 @@
+"""``firmsim analyze DIR``: sensitivity indices or advantage maps of a sweep folder.
+
+Sobol designs get first-order and total indices with 95% intervals, Morris designs mu*,
+its interval and sigma, Latin hypercubes Spearman correlations (``sensitivity.csv`` and one
+``sensitivity_<output>.png`` per plotted output). Grids get ``grid.csv`` (mean and interval
+of every output of every structure and of every structure's advantage over the first, per
+cell of two parameters), ``advantage_<output>_<other>-<reference>.png`` heatmaps and
+``levels_<output>.png`` lines. Figures go to ``DIR/analysis/`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "sensitivity analysis of a sweep"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``firmsim analyze``."""
+    parser.add_argument("folder", metavar="DIR", type=Path, help="results folder of a sweep")
+    parser.add_argument("--outputs", default=None, metavar="NAME,...",
+                        help="outputs to plot and print (default: the experiment's "
+                             "[analysis] outputs, else recovery time, depth, area lost, "
+                             "market share, fitness, latency, congestion); the CSV has all")
+    parser.add_argument("--x", default=None, help="grid: parameter on the x axis")
+    parser.add_argument("--y", default=None, help="grid: parameter on the y axis")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the CSV and figures (default: DIR/analysis/)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse the sweep, write the CSV and figures, print the main table."""
+    import pandas as pd
+
+    from ..errors import UserError
+    from ..report import write_csv
+    from ..sweep.analysis import (
+        DEFAULT_OUTPUTS,
+        grid_table,
+        load_sweep,
+        plot_advantage,
+        plot_levels,
+        plot_sensitivity,
+        sensitivity,
+    )
+
+    data = load_sweep(args.folder)
+    available = data.outputs
+    experiment = data.manifest["resolved"]["experiment"]
+    if args.outputs:
+        chosen = [name.strip() for name in args.outputs.split(",") if name.strip()]
+        unknown = [name for name in chosen if name not in available]
+        if unknown:
+            raise UserError(f"--outputs: unknown output '{unknown[0]}' (available: "
+                            f"{', '.join(available)})")
+    else:
+        chosen = [o for o in (experiment.get("analysis") or {}).get("outputs") or []
+                  if o in available] or [o for o in DEFAULT_OUTPUTS if o in available]
+        chosen = chosen or available[:5]
+    out = args.out or data.folder / "analysis"
+    total = data.manifest["design"]["runs"]
+    print(f"firmsim analyze: {data.manifest['experiment_name']}: {data.kind} design, "
+          f"{len(data.runs)}/{total} runs finished; structures "
+          f"{', '.join(data.structures)} (advantage = other - {data.structures[0]})")
+    if len(data.runs) < total:
+        print("firmsim analyze: note: the sweep is incomplete; points without runs are "
+              "missing from the analysis")
+    written = []
+    pd.set_option("display.width", 160)
+    if data.kind == "grid":
+        parameters = data.parameters
+        analysis = experiment.get("analysis") or {}
+        x = args.x or analysis.get("x") or parameters[0]
+        y = args.y or analysis.get("y") or (
+            next((p for p in parameters if p != x), None))
+        for axis, value in (("--x", x), ("--y", y)):
+            if value is not None and value not in parameters:
+                raise UserError(f"{axis}={value!r}: not a parameter of this sweep "
+                                f"(parameters: {', '.join(parameters)})")
+        if y == x:
+            raise UserError(f"--y={y!r}: choose a parameter other than --x")
+        table = grid_table(data, x, y, available)
+        write_csv(table, out / "grid.csv")
+        written.append("grid.csv")
+        advantages = [t for t in table["target"].unique() if "-" in t]
+        for output in chosen:
+            for target in advantages:
+                name = f"advantage_{output}_{target}.png"
+                if plot_advantage(table, target, output, x, y, out / name):
+                    written.append(name)
+                rows = table[(table["target"] == target) & (table["output"] == output)]
+                if y is None:
+                    shown = rows.set_index(x)["mean"].to_frame(output).T
+                else:
+                    shown = rows.pivot(index=y, columns=x, values="mean")
+                print(f"\n{output}: {target} (mean; rows {y or '-'}, columns {x}):")
+                print(shown.to_string(float_format=lambda v: f"{v:.3g}"))
+            name = f"levels_{output}.png"
+            if plot_levels(table, data.structures, output, x, out / name):
+                written.append(name)
+    else:
+        table, notes = sensitivity(data, available)
+        if table.empty:
+            raise UserError("no output could be analysed: " + "; ".join(notes[:3]))
+        write_csv(table, out / "sensitivity.csv")
+        written.append("sensitivity.csv")
+        for output in chosen:
+            name = f"sensitivity_{output}.png"
+            if plot_sensitivity(table, data.kind, output, out / name):
+                written.append(name)
+        columns = {"sobol": ["S1", "S1_conf", "ST", "ST_conf"],
+                   "morris": ["mu_star", "mu_star_conf", "sigma", "mu"],
+                   "lhs": ["spearman", "p_value"]}[data.kind]
+        order = {"sobol": "ST", "morris": "mu_star", "lhs": "spearman"}[data.kind]
+        for output in chosen:
+            rows = table[table["output"] == output]
+            if rows.empty:
+                continue
+            print(f"\n{output}:")
+            for target, group in rows.groupby("target", sort=False):
+                group = group.reindex(group[order].abs().sort_values(ascending=False).index)
+                print(f"  {target}:")
+                text = group.set_index("parameter")[columns].to_string(
+                    float_format=lambda v: f"{v:.3f}")
+                print("\n".join("    " + line for line in text.splitlines()))
+        skipped = [n for n in notes if n.split(" ")[0] in chosen]
+        for note in skipped:
+            print(f"firmsim analyze: note: {note}")
+    print(f"\nwrote {out}/: {', '.join(written)}")
+    return 0

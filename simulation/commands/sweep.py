@@ -1,0 +1,159 @@
+"""``firmsim sweep EXPERIMENT``: run a parameter sweep, resumably, locally or on Dask.
+
+Runs every design point x structure x replicate of an experiment file and appends the results
+to ``--out`` (default ``results/sweeps/<name>/``) as batches finish. Started again with the
+same command after an interruption, it runs only what is missing (and retries failed runs).
+See ``docs/sweeps.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "run a parameter sweep"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``firmsim sweep``."""
+    parser.add_argument("experiment", metavar="EXPERIMENT",
+                        help="experiment file (.toml) or the name of a shipped one in "
+                             "experiments/")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: one per core); ignored with "
+                             "--scheduler; results do not depend on it")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="submit to an existing Dask scheduler, e.g. tcp://host:8786 "
+                             "(started with `dask scheduler` / `dask worker`)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results folder (default: results/sweeps/<name>/); an existing "
+                             "folder of the same experiment is resumed")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="runs per task (default: the file's, else automatic)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dict:
+    """The manifest of a sweep (status ``running``)."""
+    import hashlib
+    import json
+
+    from ..results import git_state, package_versions
+    from ..sweep.runner import total_runs
+
+    points = json.dumps([list(v) for v in design.values])
+    fingerprint = hashlib.sha256(
+        (resolved.fingerprint() + hashlib.sha256(points.encode()).hexdigest()).encode()
+    ).hexdigest()
+    return {
+        "format": 1,
+        "tool": "firmsim",
+        "kind": "sweep",
+        "experiment_name": resolved.experiment.name,
+        "fingerprint": fingerprint,
+        "status": "running",
+        "source": source,
+        "command": argv,
+        "resolved": resolved.data(),
+        "design": {"kind": resolved.experiment.design, "points": len(design),
+                   "runs": total_runs(resolved, design),
+                   "structures": resolved.structures, "replicates": resolved.replicates,
+                   "parameters": design.names, "problem": design.problem},
+        "seeds": {"root": resolved.seed,
+                  "rule": "SeedSequence(root, spawn_key=(point, replicate)); the same for "
+                          "every structure (common random numbers)",
+                  "run_number": "run = (point * replicates + replicate) * len(structures) "
+                                "+ structure index"},
+        "versions": package_versions(),
+        "git": git_state(),
+        "sessions": [],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run (or resume) the sweep; exit status 1 if some runs failed."""
+    import os
+    import sys
+
+    from ..errors import UserError
+    from ..sweep.design import build_design
+    from ..sweep.runner import DaskCluster, InProcess, LocalProcesses, run_sweep
+    from ..sweep.spec import load_experiment
+    from ..sweep.storage import SweepStore
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers={args.workers}: must be at least 1")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UserError(f"--batch-size={args.batch_size}: must be at least 1")
+    resolved = load_experiment(args.experiment)
+    design = build_design(resolved)
+    out = args.out or Path("results") / "sweeps" / resolved.experiment.name
+    manifest = build_manifest(resolved, design, resolved.source,
+                              list(getattr(args, "argv", None) or sys.argv))
+    store = SweepStore(out)
+    existing = store.check(manifest)  # refuses another experiment's folder; writes nothing
+
+    if args.scheduler:
+        executor = DaskCluster(args.scheduler)
+    else:
+        workers = args.workers or os.cpu_count() or 1
+        executor = InProcess() if workers == 1 else LocalProcesses(workers)
+    try:
+        if existing is not None:
+            manifest["sessions"] = list(existing.get("sessions") or [])
+            manifest["created"] = existing.get("created")
+        else:
+            manifest["created"] = _now()
+        store.start(manifest, design.table())
+        total = manifest["design"]["runs"]
+        done = len(store.done_runs())
+        experiment = resolved.experiment
+        print(f"firmsim sweep: {experiment.name}: {experiment.design} design, {len(design)} "
+              f"points x {len(resolved.structures)} structures x {resolved.replicates} "
+              f"replicates = {total} runs; {executor.description} -> {out}")
+        if done:
+            print(f"firmsim sweep: resuming: {done} runs already on disk, "
+                  f"{total - done} to run")
+        session = {"started": _now(), "executor": executor.description}
+        outcome = run_sweep(resolved, design, store, executor, batch_size=args.batch_size,
+                            progress=not args.no_progress)
+    finally:
+        executor.close()
+
+    failures = outcome.failures
+    session.update(finished=_now(), runs_done=outcome.done_now, failed=outcome.failed_now,
+                   batches=outcome.batches, batch_size=outcome.batch_size,
+                   wall_seconds=round(outcome.wall_seconds, 2),
+                   run_seconds=round(outcome.run_seconds, 2),
+                   overhead_share=round(outcome.overhead_share(), 4))
+    manifest["sessions"].append(session)
+    complete = outcome.done == outcome.total
+    manifest.update(status="complete" if complete else "incomplete", runs_done=outcome.done,
+                    runs_failed=len(failures))
+    store.write_manifest(manifest)
+
+    rate = outcome.done_now / outcome.wall_seconds if outcome.wall_seconds > 0 else 0.0
+    print(f"firmsim sweep: {outcome.done_now} runs in {outcome.wall_seconds:.1f} s "
+          f"({rate:.2f} runs/s, {outcome.batches} batches of up to {outcome.batch_size}; "
+          f"overhead {outcome.overhead_share():.1%} of worker time); "
+          f"{outcome.done}/{outcome.total} runs on disk")
+    if len(failures):
+        print(f"firmsim sweep: {len(failures)} run(s) failed (kept in {out / 'errors'}; run "
+              "the same command again to retry them):", file=sys.stderr)
+        columns = [c for c in design.names if c in failures.columns]
+        for _, row in failures.head(20).iterrows():
+            params = ", ".join(f"{c}={row[c]!r}" for c in columns)
+            print(f"  run {row['run']} (point {row['point']}, {row['structure']}, replicate "
+                  f"{row['replicate']}; {params}; {row['seed']}): {row['error']}",
+                  file=sys.stderr)
+        if len(failures) > 20:
+            print(f"  ... and {len(failures) - 20} more", file=sys.stderr)
+        return 1
+    print(f"firmsim sweep: complete; analyse with `firmsim analyze {out}`")
+    return 0
+
+
+def _now() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

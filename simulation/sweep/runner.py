@@ -1,0 +1,277 @@
+"""Running a sweep: plan the missing runs, batch them, execute locally or on Dask, append.
+
+:func:`run_sweep` reads what is already on disk (:class:`~.storage.SweepStore`), plans
+batches of the missing runs (consecutive run numbers, so runs sharing a design point share
+its validated config), sends them to an executor and appends each batch's rows as it comes
+back. Executors:
+
+- :class:`InProcess` (one worker): runs batches in this process;
+- :class:`LocalProcesses`: a pool of local worker processes (no server to start);
+- :class:`DaskCluster`: an existing ``distributed`` scheduler (``tcp://host:port``).
+
+The numbers of a run depend only on its design point, replicate and structure (see
+:mod:`.worker`), so every executor, worker count and batch size gives the same dataset.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..errors import UserError
+from .design import Design
+from .spec import ResolvedExperiment
+from .storage import SweepStore
+from .worker import run_batch
+
+#: Seconds ``DaskCluster`` waits for the scheduler before giving up.
+CONNECT_TIMEOUT = 4.0
+MAX_AUTO_BATCH = 20
+
+
+def total_runs(resolved: ResolvedExperiment, design: Design) -> int:
+    return len(design) * resolved.replicates * len(resolved.structures)
+
+
+def plan_jobs(resolved: ResolvedExperiment, design: Design, done: set[int],
+              batch_size: int) -> list[dict[str, Any]]:
+    """Batches (jobs for :func:`~.worker.run_batch`) of the runs not in ``done``."""
+    structures = resolved.structures
+    replicates = resolved.replicates
+    pending = []
+    for run in range(total_runs(resolved, design)):
+        if run in done:
+            continue
+        point_replicate, s = divmod(run, len(structures))
+        point, replicate = divmod(point_replicate, replicates)
+        pending.append((run, point, structures[s], replicate, tuple(design.values[point])))
+    common = {"base": resolved.base, "paths": [v.path for v in resolved.parameters],
+              "columns": [v.column for v in resolved.parameters], "root": resolved.seed,
+              "metric": resolved.metric, "outputs": list(resolved.experiment.outputs),
+              "level_window": resolved.experiment.level_window}
+    jobs = []
+    for start in range(0, len(pending), batch_size):
+        chunk = pending[start:start + batch_size]
+        jobs.append({**common, "batch": f"{chunk[0][0]:09d}-{chunk[-1][0]:09d}",
+                     "runs": chunk})
+    return jobs
+
+
+def auto_batch_size(pending: int, workers: int) -> int:
+    """About eight batches per worker, at most :data:`MAX_AUTO_BATCH` runs each."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(pending / max(1, workers * 8))))
+
+
+# ---------------------------------------------------------------------------- executors
+class InProcess:
+    """Runs batches one after the other in this process."""
+
+    workers = 1
+    description = "1 worker (this process)"
+
+    def map(self, jobs: list[dict]) -> Iterator[tuple[dict, dict | BaseException]]:
+        for job in jobs:
+            try:
+                yield job, run_batch(job)
+            except Exception as error:  # noqa: BLE001
+                yield job, error
+
+    def close(self) -> None:
+        pass
+
+
+class LocalProcesses:
+    """A pool of ``workers`` local processes."""
+
+    def __init__(self, workers: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self.description = f"{workers} local worker processes"
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+        # Start the workers now (they are forked on demand otherwise), before this process
+        # reads Parquet files and starts threads that a fork must not copy mid-operation.
+        for future in [self._pool.submit(_import_model) for _ in range(workers)]:
+            future.result()
+
+    def map(self, jobs: list[dict]) -> Iterator[tuple[dict, dict | BaseException]]:
+        from concurrent.futures import as_completed
+
+        futures = {self._pool.submit(run_batch, job): job for job in jobs}
+        for future in as_completed(futures):
+            error = future.exception()
+            yield futures[future], (error if error is not None else future.result())
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _import_model() -> None:
+    import simulation.model  # noqa: F401
+
+
+class DaskCluster:
+    """An existing Dask ``distributed`` cluster at ``address``."""
+
+    def __init__(self, address: str, timeout: float = CONNECT_TIMEOUT):
+        import logging
+
+        from distributed import Client
+
+        if "://" not in address:
+            address = f"tcp://{address}"
+        # A failed connection logs its retries at ERROR level; the message below says it all.
+        logger = logging.getLogger("distributed")
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)
+        try:
+            _probe(address, timeout)
+            self._client = Client(address, timeout=timeout, set_as_default=False)
+        except Exception as error:  # noqa: BLE001 - any failure means: no usable scheduler
+            if isinstance(error, (OSError, TimeoutError, ValueError)) and str(error):
+                reason = str(error).splitlines()[0][:200]
+            else:
+                reason = "the server there does not answer like a Dask scheduler"
+            raise UserError(f"--scheduler {address}: cannot reach a Dask scheduler within "
+                            f"{timeout:g} s ({reason}); start one with `dask scheduler` "
+                            "and workers with `dask worker ADDRESS`") from None
+        finally:
+            logger.setLevel(level)
+        threads = sum(w.get("nthreads", 1) for w in
+                      self._client.scheduler_info().get("workers", {}).values())
+        self.workers = max(1, threads)
+        self.description = f"Dask scheduler {address} ({threads} worker threads)"
+
+    def map(self, jobs: list[dict]) -> Iterator[tuple[dict, dict | BaseException]]:
+        from distributed import as_completed
+
+        futures = {}
+        for job in jobs:
+            future = self._client.submit(run_batch, job, pure=False,
+                                         key=f"firmsim-batch-{job['batch']}-{uuid.uuid4().hex[:12]}")
+            futures[future] = job
+        for future in as_completed(futures, loop=self._client.loop):
+            job = futures[future]
+            try:
+                yield job, future.result()
+            except Exception as error:  # noqa: BLE001 - the worker's exception
+                yield job, error
+            future.release()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Ask the scheduler at ``address`` who it is, giving up after ``timeout`` seconds.
+
+    Done before creating a ``Client``: a client whose connection failed can block for its
+    own close timeout on the way out, and a peer that is not a Dask scheduler can make it
+    fail in odd ways; this probe fails fast and cleanly in both cases.
+    """
+    import asyncio
+
+    from distributed.core import rpc
+
+    async def identity():
+        remote = rpc(address, timeout=timeout)
+        try:
+            reply = await asyncio.wait_for(remote.identity(), timeout)
+        finally:
+            await remote.close_rpc()
+        if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+            kind = reply.get("type") if isinstance(reply, dict) else type(reply).__name__
+            raise ValueError(f"the server there is a {kind}, not a scheduler")
+
+    try:
+        asyncio.run(identity())
+    except TimeoutError:
+        raise TimeoutError(f"no answer from {address}") from None
+
+
+# ---------------------------------------------------------------------------- the sweep
+@dataclass
+class SweepOutcome:
+    """What a (possibly resumed) sweep did."""
+
+    total: int
+    done_before: int
+    done_now: int = 0
+    failed_now: int = 0
+    batches: int = 0
+    batch_size: int = 0
+    wall_seconds: float = 0.0
+    run_seconds: float = 0.0
+    workers: int = 1
+    failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def done(self) -> int:
+        return self.done_before + self.done_now
+
+    def overhead_share(self) -> float:
+        """Share of worker time not spent running models (scheduling, serialising, writing,
+        start-up, idle tail): ``1 - run time / (workers x wall time)``."""
+        capacity = self.workers * self.wall_seconds
+        return max(0.0, 1.0 - self.run_seconds / capacity) if capacity > 0 else float("nan")
+
+
+def run_sweep(resolved: ResolvedExperiment, design: Design, store: SweepStore, executor,
+              batch_size: int | None = None, progress: bool = True) -> SweepOutcome:
+    """Run every run of the sweep that is not on disk yet; append batches as they finish."""
+    total = total_runs(resolved, design)
+    done = store.done_runs()
+    pending = total - len(done)
+    size = batch_size or resolved.experiment.batch_size or auto_batch_size(
+        pending, executor.workers)
+    jobs = plan_jobs(resolved, design, done, size)
+    outcome = SweepOutcome(total=total, done_before=len(done), batches=len(jobs),
+                           batch_size=size, workers=executor.workers)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=len(done), unit="run", desc="runs", file=sys.stderr,
+                   dynamic_ncols=True, smoothing=0.1)
+        bar.set_postfix(failed=0)
+    started = time.perf_counter()
+    try:
+        for job, result in executor.map(jobs):
+            if isinstance(result, BaseException):
+                result = _failed_batch(job, result)
+            store.write_batch(job["batch"], result["rows"], result["timeseries"],
+                              result["errors"])
+            outcome.done_now += len(result["rows"])
+            outcome.failed_now += len(result["errors"])
+            outcome.run_seconds += result["run_seconds"]
+            if bar is not None:
+                bar.update(len(job["runs"]))
+                bar.set_postfix(failed=outcome.failed_now)
+    finally:
+        outcome.wall_seconds = time.perf_counter() - started
+        if bar is not None:
+            bar.close()
+    outcome.failures = store.failures()
+    return outcome
+
+
+def _failed_batch(job: dict, error: BaseException) -> dict:
+    """Error records for every run of a batch that failed as a whole (worker lost...)."""
+    from .worker import describe_seed
+
+    message = f"{type(error).__name__}: {error}".strip()
+    errors = []
+    for run, point, structure, replicate, values in job["runs"]:
+        errors.append({"run": run, "point": point, "structure": structure,
+                       "replicate": replicate, **dict(zip(job["columns"], values, strict=True)),
+                       "seed": describe_seed(job["root"], point, replicate),
+                       "error": f"batch failed: {message}", "traceback": ""})
+    return {"rows": [], "timeseries": None, "errors": errors, "run_seconds": 0.0,
+            "batch_seconds": 0.0}
