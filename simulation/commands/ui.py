@@ -1,0 +1,88 @@
+"""``firmsim ui``: start the browser app and print the local address to open.
+
+Runs ``solara run simulation.ui.app:Page`` (production mode, no telemetry, nothing loaded
+from the internet) until interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "start the browser app"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only; "
+                             "0.0.0.0 to serve a classroom network)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="port (default: 8765; 0 picks a free one)")
+    parser.add_argument("--scenario", default=None,
+                        help="preset scenario the compare page opens with (default: demo)")
+    parser.add_argument("--open", action="store_true",
+                        help="also open the address in the default web browser")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(host: str, port: int, open_browser: bool = False) -> list[str]:
+    """The command line that serves the app."""
+    import sys
+
+    return [sys.executable, "-m", "solara", "run", "simulation.ui.app:Page", "--host", host,
+            "--port", str(port), "--production", "--open" if open_browser else "--no-open",
+            "--log-level", "warning",
+            # Solara asks pypi.org for its latest version, synchronously: behind a firewall
+            # that can hold the start for as long as the network takes to fail.
+            "--no-check-version"]
+
+
+def server_environment(scenario: str | None = None) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    if scenario:
+        env["FIRMSIM_UI_SCENARIO"] = scenario
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+    import subprocess
+
+    from ..errors import UserError
+
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port={args.port}: allowed values are 0 to 65535")
+    if args.scenario:
+        from ..scenario import load_scenario
+
+        load_scenario(args.scenario)  # a ConfigError names the shipped scenarios
+    port = args.port or free_port(args.host if args.host != "0.0.0.0" else "127.0.0.1")
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"firmsim ui: open http://{shown}:{port}/ in a web browser (Ctrl-C to stop)",
+          flush=True)
+    process = subprocess.Popen(server_command(args.host, port, args.open),
+                               env=server_environment(args.scenario))
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        return process.wait()
+    finally:  # Ctrl-C or SIGTERM: never leave the server behind
+        signal.signal(signal.SIGTERM, previous)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,185 @@
+"""ECharts options for the app's charts (rendered by :func:`simulation.ui.widgets.EChart`).
+
+ECharts is served by the local install (``solara-assets`` ships ``echarts@5.4.0``), so the
+charts render with no internet; they show values on hover, and each has a toolbox button that
+saves it as a PNG.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+COLORS = {
+    "hierarchy": "#d62728", "siloed_social": "#ff7f0e", "network": "#1f77b4",
+    "podular": "#2ca02c", "open": "#9467bd",
+}
+
+#: (metric column, chart title, y-axis name) of the compare page's live charts.
+CHARTS = (
+    ("market_share", "Market share", "share of active customers buying"),
+    ("fitness", "Fitness (normalised)", "fitness"),
+    ("satisfaction", "Satisfaction", "mean satisfaction of buyers"),
+    ("sentiment", "Sentiment", "mean sentiment (-1 to 1)"),
+    ("decision_latency", "Decision latency", "steps from proposal to decision"),
+    ("largest_queue", "Congestion (largest queue)", "messages waiting"),
+)
+
+
+def _clean(values) -> list:
+    out = []
+    for value in values:
+        value = float(value)
+        out.append(None if math.isnan(value) or math.isinf(value) else round(value, 5))
+    return out
+
+
+def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps: int,
+                shocks: list[dict], y_name: str = "") -> dict:
+    """A line per structure of ``metric`` against the step, shocks as vertical markers."""
+    series = []
+    for number, (structure, frame) in enumerate(frames.items()):
+        if metric in frame.columns:
+            data = [[int(s), v] for s, v in zip(frame["step"], _clean(frame[metric]),
+                                                strict=True)]
+        else:
+            data = []
+        entry = {
+            "name": structure, "type": "line", "showSymbol": False, "data": data,
+            "lineStyle": {"width": 2}, "color": COLORS.get(structure),
+            "animation": False, "connectNulls": False,
+        }
+        if number == 0 and shocks:
+            entry["markLine"] = {
+                "symbol": "none", "silent": False, "animation": False,
+                "lineStyle": {"type": "dashed", "color": "#555"},
+                "label": {"formatter": "{b}", "position": "insideEndTop", "fontSize": 10},
+                "data": [{"name": s["kind"], "xAxis": int(s["step"])} for s in shocks],
+            }
+        series.append(entry)
+    return {
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis", "valueFormatter": None},
+        "legend": {"top": 24, "type": "scroll"},
+        "grid": {"left": 64, "right": 20, "top": 60, "bottom": 40},
+        "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
+                                                "name": f"firmsim-{metric}"}}},
+        "xAxis": {"type": "value", "min": 0, "max": max(int(steps) - 1, 1), "name": "step",
+                  "nameLocation": "middle", "nameGap": 24},
+        "yAxis": {"type": "value", "scale": True, "name": y_name, "nameLocation": "middle",
+                  "nameGap": 40, "nameTextStyle": {"fontSize": 10}},
+        "series": series,
+        "animation": False,
+    }
+
+
+ROLE_LABELS = ("frontline", "manager", "marketing", "pod member", "hub")
+
+
+def org_option(view, color_by: str, title: str) -> dict:
+    """The organization as a graph, nodes coloured by workload or queue length."""
+    values = view.queue if color_by == "queue" else view.workload
+    high = float(view.queue_limit if color_by == "queue" else max(view.capacity, 1))
+    nodes = []
+    for i, (x, y) in enumerate(view.positions):
+        alive = bool(view.alive[i])
+        role = ROLE_LABELS[int(view.role[i])] if int(view.role[i]) < len(ROLE_LABELS) else "?"
+        big = role in ("manager", "hub")
+        node = {
+            "name": f"{i} {role}", "x": float(x) * 1000, "y": float(y) * 600,
+            "value": round(float(values[i]), 3) if alive else None,
+            "symbolSize": 12 if big else 7,
+        }
+        if not alive:
+            node["itemStyle"] = {"color": "#ddd", "borderColor": "#aaa"}
+            node["name"] += " (left)"
+        nodes.append(node)
+    links = [{"source": int(a), "target": int(b)} for a, b in view.edges
+             if view.alive[int(a)] and view.alive[int(b)]]
+    label = "queue length" if color_by == "queue" else "workload"
+    return {
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"formatter": "{b}: {c}"},
+        "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
+                                                "name": "firmsim-organization"}}},
+        "visualMap": {"min": 0, "max": high, "calculable": True, "orient": "horizontal",
+                      "left": "center", "bottom": 0, "text": [f"high {label}", "0"],
+                      "inRange": {"color": ["#e0f3db", "#fdae61", "#d7191c"]},
+                      "seriesIndex": 0},
+        "series": [{
+            "type": "graph", "layout": "none", "roam": True, "data": nodes, "links": links,
+            "lineStyle": {"color": "#999", "opacity": 0.5, "width": 0.7},
+            "emphasis": {"focus": "adjacency"}, "animation": False,
+        }],
+        "animation": False,
+    }
+
+
+def customer_option(view, title: str) -> dict:
+    """A sample of the customer network, nodes coloured by sentiment (-1 red to 1 green)."""
+    nodes = []
+    for i, (x, y) in enumerate(view.positions):
+        nodes.append({
+            "name": f"customer {int(view.nodes[i])}" + (" (buying)" if view.buying[i] else ""),
+            "x": float(x) * 1000, "y": float(y) * 600,
+            "value": round(float(view.sentiment[i]), 3),
+            "symbolSize": 9 if view.buying[i] else 6,
+        })
+    links = [{"source": int(a), "target": int(b)} for a, b in view.edges]
+    return {
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"formatter": "{b}: sentiment {c}"},
+        "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
+                                                "name": "firmsim-customers"}}},
+        "visualMap": {"min": -1, "max": 1, "calculable": True, "orient": "horizontal",
+                      "left": "center", "bottom": 0, "text": ["positive", "negative"],
+                      "inRange": {"color": ["#d7191c", "#ffffbf", "#1a9641"]},
+                      "seriesIndex": 0},
+        "series": [{
+            "type": "graph", "layout": "none", "roam": True, "data": nodes, "links": links,
+            "lineStyle": {"color": "#bbb", "opacity": 0.6, "width": 0.7},
+            "emphasis": {"focus": "adjacency"}, "animation": False,
+        }],
+        "animation": False,
+    }
+
+
+def charts_png(frames: dict[str, pd.DataFrame], shocks: list[dict]) -> bytes:
+    """All the compare charts in one PNG (matplotlib), for the export button."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 7.5), dpi=110, layout="constrained")
+    axes = figure.subplots(2, 3).ravel()
+    for ax, (metric, title, y_name) in zip(axes, CHARTS, strict=True):
+        for structure, frame in frames.items():
+            if metric in frame.columns:
+                ax.plot(frame["step"], frame[metric], label=structure,
+                        color=COLORS.get(structure), lw=1.5)
+        for shock in shocks:
+            ax.axvline(shock["step"], color="#555", ls="--", lw=1)
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel("step")
+        ax.set_ylabel(y_name, fontsize=8)
+    axes[0].legend(fontsize=8)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def combined_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every structure's time series in one long table (a ``structure`` column first)."""
+    parts = []
+    for structure, frame in frames.items():
+        part = frame.copy()
+        part.insert(0, "structure", structure)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=["structure", "step"])
+    return pd.concat(parts, ignore_index=True)
+

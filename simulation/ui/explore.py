@@ -1,0 +1,175 @@
+"""Reading a results folder for the "Explore results" page, never raising.
+
+A results folder (``firmsim run`` or a sweep) may hold ``timeseries.parquet``,
+``resilience.parquet``, other ``*.parquet`` tables, ``*.csv`` tables (sensitivity indices,
+summaries) and ``*.png`` figures (heatmaps, comparisons). :func:`load_results` reads what it
+finds and turns every problem into a message: a missing folder, a corrupt file, an empty
+folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+#: Largest table read into the page (rows); bigger tables are cut, with a note.
+MAX_ROWS = 200_000
+MAX_IMAGE_BYTES = 15_000_000
+
+
+@dataclass
+class ResultsFolder:
+    path: Path
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # name -> data: URL
+    messages: list[str] = field(default_factory=list)
+    manifest: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tables or self.images)
+
+
+def results_folders(root: Path = Path("results"), limit: int = 200) -> list[str]:
+    """Folders under ``root`` (two levels deep) that hold Parquet, CSV or PNG files."""
+    found = []
+    try:
+        candidates = [root, *sorted(p for p in root.glob("*") if p.is_dir()),
+                      *sorted(p for p in root.glob("*/*") if p.is_dir())]
+    except OSError:
+        return []
+    for folder in candidates:
+        try:
+            if any(folder.glob("*.parquet")) or any(folder.glob("*.csv")):
+                found.append(str(folder))
+        except OSError:
+            continue
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, nrows=MAX_ROWS + 1)
+    return frame
+
+
+def load_results(folder: str | Path) -> ResultsFolder:
+    """Everything readable in ``folder``; problems become messages."""
+    text = str(folder).strip()
+    path = Path(text).expanduser()
+    result = ResultsFolder(path)
+    if not text:
+        result.messages.append("Enter the path of a results folder.")
+        return result
+    if not path.exists():
+        result.messages.append(f"The folder '{path}' does not exist.")
+        return result
+    if not path.is_dir():
+        result.messages.append(f"'{path}' is not a folder: give the folder that holds "
+                               "timeseries.parquet, resilience.parquet or the sweep's files.")
+        return result
+    try:
+        files = sorted(p for p in path.iterdir() if p.is_file())
+    except OSError as error:
+        result.messages.append(f"Cannot read the folder '{path}': {error}")
+        return result
+    for file in files:
+        if file.suffix not in (".parquet", ".csv"):
+            continue
+        try:
+            frame = _read_table(file)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is reported
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            result.messages.append(f"{file.name} could not be read (corrupt or not a "
+                                   f"table): {first[:200]}")
+            continue
+        if len(frame) > MAX_ROWS:
+            result.messages.append(f"{file.name}: showing the first {MAX_ROWS:,} rows.")
+            frame = frame.head(MAX_ROWS)
+        result.tables[file.name] = frame
+    for file in files:
+        if file.suffix.lower() != ".png":
+            continue
+        try:
+            data = file.read_bytes()
+            if len(data) > MAX_IMAGE_BYTES:
+                result.messages.append(f"{file.name}: too large to show.")
+                continue
+            if not data.startswith(b"\x89PNG"):
+                result.messages.append(f"{file.name} is not a valid PNG image.")
+                continue
+        except OSError as error:
+            result.messages.append(f"{file.name} could not be read: {error}")
+            continue
+        result.images[file.name] = "data:image/png;base64," + base64.b64encode(data).decode()
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        try:
+            result.manifest = json.loads(manifest.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            result.messages.append(f"manifest.json could not be read: {error}")
+    if not result.ok and not result.messages:
+        result.messages.append(f"'{path}' holds no results: no .parquet, .csv or .png files.")
+    return result
+
+
+def sensitivity_tables(result: ResultsFolder) -> dict[str, pd.DataFrame]:
+    """Tables that look like sensitivity indices (Sobol/Morris columns or file names)."""
+    picked = {}
+    for name, frame in result.tables.items():
+        columns = {str(c).lower() for c in frame.columns}
+        if ("sensitiv" in name.lower() or "sobol" in name.lower() or "morris" in name.lower()
+                or {"s1", "st"} <= columns or {"mu_star", "sigma"} <= columns):
+            picked[name] = frame
+    return picked
+
+
+_COMPARISONS = (">=", "<=", "!=", ">", "<", "=")
+
+
+def _numeric_filter(series: pd.Series, text: str):
+    """``>0.5``, ``<=10``, ``=3``, ``!=0`` on a numeric column; None if ``text`` is not one."""
+    for operator in _COMPARISONS:
+        if text.startswith(operator):
+            try:
+                value = float(text[len(operator):].strip())
+            except ValueError:
+                return None
+            return {">=": series >= value, "<=": series <= value, "!=": series != value,
+                    ">": series > value, "<": series < value, "=": series == value}[operator]
+    return None
+
+
+def filter_frame(frame: pd.DataFrame, filters: dict[str, str]
+                 ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rows matching every filter, and a message per filter that could not be applied.
+
+    A filter is text the column's value must contain (case-insensitive), or for a numeric
+    column a comparison: ``>0.5``, ``<=10``, ``=3``, ``!=0``.
+    """
+    out, problems = frame, {}
+    for column, text in filters.items():
+        text = (text or "").strip()
+        if not text or column not in out.columns:
+            continue
+        series = out[column]
+        if text[0] in "<>=!":
+            if not pd.api.types.is_numeric_dtype(series):
+                problems[column] = f"{column} is not numeric: type text to match instead"
+                continue
+            mask = _numeric_filter(series, text)
+            if mask is None:
+                problems[column] = f"{text!r}: expected e.g. >0.5, <=10, =3 or !=0"
+                continue
+            out = out[mask]
+        else:
+            out = out[series.astype(str).str.contains(text, case=False, regex=False)]
+    return out, problems

@@ -1,0 +1,630 @@
+"""Background runs of several structures on one configuration, for the browser app.
+
+A :class:`ComparisonRun` builds one :class:`simulation.model.FirmModel` per structure (same
+configuration, same seed: the same market and customers) and steps each in a thread of its
+own, so the page never waits for a model. Numba kernels release the GIL, so the threads also
+overlap in time. The page reads consistent copies with :meth:`ComparisonRun.snapshot` (cached
+until a model advances) and drives the runs with :meth:`play`, :meth:`pause`,
+:meth:`step_once`, :meth:`set_speed` and :meth:`stop`.
+
+Nothing here imports Solara: the runner can be tested and used on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Customers drawn in the small view of the customer network (around a few seed customers).
+CUSTOMER_SAMPLE = 160
+CUSTOMER_SEEDS = 4
+#: Seconds between two copies of a running model's state for the page.
+PUBLISH_EVERY = 0.15
+
+
+@dataclass
+class OrgView:
+    """What the firm view draws of one model at one step (copies, safe to read)."""
+
+    kind: str
+    role: np.ndarray
+    alive: np.ndarray
+    edges: np.ndarray
+    queue: np.ndarray
+    workload: np.ndarray
+    positions: np.ndarray
+    queue_limit: int
+    capacity: int
+
+
+@dataclass
+class CustomerView:
+    """A sample of the customer network around a few customers."""
+
+    nodes: np.ndarray
+    edges: np.ndarray  # pairs of positions in ``nodes``
+    positions: np.ndarray
+    sentiment: np.ndarray
+    buying: np.ndarray
+
+
+@dataclass
+class Snapshot:
+    """A consistent picture of a comparison at one moment."""
+
+    state: str
+    error: str | None
+    steps: int
+    done: dict[str, int]
+    frames: dict[str, pd.DataFrame]
+    resilience: pd.DataFrame
+    shocks: list[dict]
+    elapsed: float
+    version: tuple = field(default=())
+
+    @property
+    def progress(self) -> float:
+        if not self.done:
+            return 0.0
+        return sum(self.done.values()) / (self.steps * len(self.done))
+
+
+def tree_layout(parent: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Positions of a tree: leaves spread evenly left to right, managers above their team."""
+    n = parent.shape[0]
+    children: list[list[int]] = [[] for _ in range(n)]
+    roots = []
+    for i in range(n):
+        if parent[i] >= 0:
+            children[parent[i]].append(i)
+        else:
+            roots.append(i)
+    x = np.zeros(n)
+    next_leaf = 0.0
+    # Iterative post-order: a node's x is the mean of its children's.
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded or not children[node]:
+                if children[node]:
+                    x[node] = float(np.mean(x[children[node]]))
+                else:
+                    x[node] = next_leaf
+                    next_leaf += 1.0
+                continue
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(children[node]))
+    width = max(next_leaf - 1.0, 1.0)
+    return np.column_stack([x / width, depth.astype(float) / max(depth.max(), 1)])
+
+
+def spring_layout(n: int, edges: np.ndarray, seed: int = 1) -> np.ndarray:
+    """Force-directed positions in [0, 1]^2 (networkx), for networks and pods."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from((int(a), int(b)) for a, b in edges)
+    positions = nx.spring_layout(graph, seed=seed, iterations=60)
+    xy = np.array([positions[i] for i in range(n)], dtype=float)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    return (xy - low) / np.where(high > low, high - low, 1.0)
+
+
+def org_positions(org) -> np.ndarray:
+    if org.kind == "tree":
+        return tree_layout(org.parent, org.depth)
+    return spring_layout(org.size, org.edges)
+
+
+def customer_sample(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
+                    seed: int, size: int = CUSTOMER_SAMPLE, seeds: int = CUSTOMER_SEEDS):
+    """A few customers and their neighbours (breadth first) up to ``size`` customers."""
+    rng = np.random.default_rng(seed)
+    candidates = np.flatnonzero(active == 1)
+    if candidates.size == 0:
+        candidates = np.arange(indptr.shape[0] - 1)
+    start = rng.choice(candidates, size=min(seeds, candidates.size), replace=False)
+    chosen: dict[int, None] = dict.fromkeys(int(s) for s in start)
+    queue = deque(int(s) for s in start)
+    while queue and len(chosen) < size:
+        node = queue.popleft()
+        for other in indices[indptr[node]:indptr[node + 1]]:
+            other = int(other)
+            if other not in chosen:
+                chosen[other] = None
+                queue.append(other)
+                if len(chosen) >= size:
+                    break
+    nodes = np.fromiter(chosen, dtype=np.int64)
+    where = {int(c): i for i, c in enumerate(nodes)}
+    pairs = []
+    for i, node in enumerate(nodes):
+        for other in indices[indptr[node]:indptr[node + 1]]:
+            j = where.get(int(other))
+            if j is not None and i < j:
+                pairs.append((i, j))
+    edges = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return nodes, edges, spring_layout(nodes.shape[0], edges, seed=seed)
+
+
+class ThreadedRun:
+    """Several structures on one :class:`simulation.config.ModelConfig`, in threads of this
+    process (the page uses :class:`ComparisonRun`, which runs this in a worker process).
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The configuration every structure runs (``config.steps`` steps).
+    structures : list of str
+        The structures to compare.
+    seed : int
+        The seed of every run (the same market and customers for all structures).
+    metric : str
+        The metric of the resilience table.
+    steps_per_second : float
+        Speed limit per structure (``inf``: as fast as possible).
+    playing : bool
+        Whether the runs advance on their own from the start (else: paused at step 0).
+    on_publish : callable, optional
+        Called as ``on_publish(structure, payload)`` from a worker thread whenever a
+        structure publishes new copies (``payload``: frame, schedule, org view, customers).
+    """
+
+    def __init__(self, config, structures: list[str], seed: int = 1,
+                 metric: str = "market_share", steps_per_second: float = math.inf,
+                 playing: bool = True, on_publish=None):
+        self._on_publish = on_publish
+        self.config = config
+        self.structures = list(structures)
+        self.seed = int(seed)
+        self.metric = metric
+        self.steps = int(config.steps)
+        self._delay = 0.0 if math.isinf(steps_per_second) else 1.0 / steps_per_second
+        self._cond = threading.Condition()
+        self._target = self.steps if playing else 0
+        self._stopped = False
+        self._models: dict = {}
+        self._published: dict[str, tuple] = {}
+        self._published_lock = threading.Lock()
+        self._errors: list[str] = []
+        self._threads: list[threading.Thread] = []
+        self._active = 0
+        self._started = None
+        self._finished_at = None
+        self._cache: Snapshot | None = None
+        self._org_positions: dict[str, np.ndarray] = {}
+        self._sample = None
+        self._cache_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ control
+    def start(self) -> ThreadedRun:
+        self._started = time.perf_counter()
+        self._active = len(self.structures)
+        for structure in self.structures:
+            thread = threading.Thread(target=self._work, args=(structure,),
+                                      name=f"firmsim-ui-{structure}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        return self
+
+    def play(self) -> None:
+        with self._cond:
+            self._target = self.steps
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._target = min(self.steps, self._furthest())
+            self._cond.notify_all()
+
+    def step_once(self) -> None:
+        """Pause, then advance every structure to one step past the furthest one."""
+        with self._cond:
+            self._target = min(self.steps, self._furthest() + 1)
+            self._cond.notify_all()
+
+    def set_speed(self, steps_per_second: float) -> None:
+        self._delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second,
+                                                                          1e-3)
+
+    def stop(self, wait: float = 2.0) -> None:
+        """Stop every thread (they end after their current step)."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        deadline = time.perf_counter() + wait
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.perf_counter()))
+
+    @property
+    def playing(self) -> bool:
+        return self._target >= self.steps and not self.finished
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._threads) and self._active == 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every thread has ended; True if they have."""
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        for thread in self._threads:
+            left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            thread.join(left)
+        return self.finished
+
+    def _furthest(self) -> int:
+        return max((m.step_index for m in self._models.values()), default=0)
+
+    # ------------------------------------------------------------------ the work
+    def _work(self, structure: str) -> None:
+        try:
+            from ..model import FirmModel
+
+            model = FirmModel(structure=structure, rng=self.seed, config=self.config)
+            with self._cond:
+                self._models[structure] = model
+            self._publish(structure, model)
+            published = time.perf_counter()
+            while True:
+                with self._cond:
+                    while not self._stopped and model.step_index >= self._target:
+                        if model.step_index >= self.steps:
+                            break
+                        self._cond.wait(0.25)
+                    if self._stopped or model.step_index >= self.steps:
+                        break
+                model.step()
+                now = time.perf_counter()
+                # Publish a few times a second, and whenever the run stops or pauses.
+                if (now - published >= PUBLISH_EVERY or model.step_index >= self._target
+                        or self._stopped):
+                    self._publish(structure, model)
+                    published = now
+                delay = self._delay
+                if delay:
+                    with self._cond:
+                        self._cond.wait_for(lambda: self._stopped, timeout=delay)
+        except Exception as error:  # noqa: BLE001 - shown in the page, never raised
+            self._errors.append(f"{structure}: {type(error).__name__}: {error}")
+        finally:
+            with self._cond:
+                self._active -= 1
+                if self._active == 0:
+                    self._finished_at = time.perf_counter()
+                self._cond.notify_all()
+
+    def _publish(self, structure: str, model) -> None:
+        """Copies of what the page shows, made by the worker between two steps.
+
+        The page reads only these copies, so it never waits for a step (and a busy worker
+        never starves the page of a lock).
+        """
+        frame = model.metrics()
+        schedule = model.shock_schedule()
+        if structure not in self._org_positions:
+            self._org_positions[structure] = org_positions(model.org)
+        org = model.org
+        org_view = OrgView(org.kind, org.role.copy(), org.alive.copy(), org.edges.copy(),
+                           model.q_length.copy(), model.workload.copy(),
+                           self._org_positions[structure],
+                           int(model.config.firm.queue_limit), int(model.config.firm.capacity))
+        if self._sample is None:
+            self._sample = customer_sample(model.indptr, model.indices, model.active,
+                                           self.seed)
+        nodes, edges, positions = self._sample
+        nodes = nodes[nodes < model.sentiment.shape[0]]
+        customers = CustomerView(nodes, edges, positions, model.sentiment[nodes].copy(),
+                                 model.buying[nodes].copy())
+        payload = (frame, schedule, org_view, customers)
+        with self._published_lock:
+            self._published[structure] = payload
+        if self._on_publish is not None:
+            self._on_publish(structure, payload)
+
+    # ------------------------------------------------------------------ reading
+    def models(self) -> dict:
+        return dict(self._models)
+
+    def _state(self) -> str:
+        if self._errors:
+            return "error"
+        if self._stopped:
+            return "stopped"
+        if self.finished:
+            return "finished"
+        if len(self._models) < len(self.structures):
+            return "starting"
+        return "running" if self._target > self._furthest() else "paused"
+
+    def version(self) -> tuple:
+        """Changes whenever the page has something new to show."""
+        with self._published_lock:
+            lengths = tuple(len(p[0]) for p in self._published.values())
+        return lengths, self._state()
+
+    def snapshot(self) -> Snapshot:
+        """Metrics of every structure so far and the resilience table (cached per version)."""
+        with self._published_lock:
+            published = dict(self._published)
+        version = (tuple(len(p[0]) for p in published.values()), self._state())
+        with self._cache_lock:
+            if self._cache is not None and self._cache.version == version:
+                return self._cache
+            frames, rows = {}, []
+            for structure in self.structures:
+                if structure not in published:
+                    continue
+                frame, schedule = published[structure][:2]
+                frames[structure] = frame
+                rows.append(self._resilience(structure, frame, schedule))
+            table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+            end = self._finished_at if self.finished and self._finished_at else None
+            elapsed = (end or time.perf_counter()) - (self._started or time.perf_counter())
+            shocks = [{"kind": s.kind, "step": s.step, "strength": s.strength}
+                      for s in self.config.shocks]
+            self._cache = Snapshot(self._state(), "; ".join(self._errors) or None, self.steps,
+                                   {s: len(f) for s, f in frames.items()}, frames, table,
+                                   shocks, elapsed, version)
+            return self._cache
+
+    def _resilience(self, structure: str, frame: pd.DataFrame,
+                    schedule: pd.DataFrame) -> pd.DataFrame:
+        from ..metrics import resilience_table
+
+        # A shock is scored once at least one step after it has run.
+        schedule = schedule[schedule["step"] < len(frame) - 1]
+        if schedule.empty or self.metric not in frame.columns:
+            return pd.DataFrame()
+        table = resilience_table(frame[self.metric].to_numpy(), schedule, metric=self.metric)
+        table.insert(0, "structure", structure)
+        return table
+
+    def org_view(self, structure: str) -> OrgView | None:
+        with self._published_lock:
+            published = self._published.get(structure)
+        return None if published is None else published[2]
+
+    def customer_view(self, structure: str) -> CustomerView | None:
+        with self._published_lock:
+            published = self._published.get(structure)
+        return None if published is None else published[3]
+
+
+class ComparisonRun(ThreadedRun):
+    """A :class:`ThreadedRun` computed in a worker process, so the page never competes with
+    the models for the interpreter (the GIL): the page stays responsive and refreshes several
+    times a second. Same parameters and methods; the models themselves stay in the worker
+    (:meth:`models` is empty), the page reads the copies they publish.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._child_state = "starting"
+        self._done = threading.Event()
+        self._worker = None
+        self._receiver = None
+        self._send_lock = threading.Lock()
+        self._playing_at_start = self._target >= self.steps
+
+    def start(self) -> ComparisonRun:
+        self._started = time.perf_counter()
+        try:
+            self._worker = take_worker()
+            self._send(("job", self.config, self.structures, self.seed,
+                        self._playing_at_start, self._delay))
+        except Exception as error:  # noqa: BLE001 - shown in the page
+            self._errors.append(f"cannot start the worker process: {error}")
+            self._finish()
+            return self
+        self._receiver = threading.Thread(target=self._receive, name="firmsim-ui-receiver",
+                                          daemon=True)
+        self._receiver.start()
+        return self
+
+    def _send(self, message) -> None:
+        if self._worker is None or self._done.is_set():
+            return
+        with self._send_lock:
+            try:
+                self._worker[1].send(message)
+            except (OSError, EOFError, ValueError):
+                pass
+
+    def _receive(self) -> None:
+        connection = self._worker[2]
+        try:
+            while True:
+                message = connection.recv()
+                kind = message[0]
+                if kind == "pub":
+                    _, structure, payload, child_state = message
+                    with self._published_lock:
+                        self._published[structure] = payload
+                    self._child_state = child_state
+                elif kind == "state":
+                    self._child_state = message[1]
+                elif kind == "done":
+                    self._errors.extend(message[1])
+                    break
+        except (EOFError, OSError):
+            if not self._stopped:
+                self._errors.append("the worker process ended unexpectedly")
+        except Exception as error:  # noqa: BLE001
+            self._errors.append(f"{type(error).__name__}: {error}")
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._finished_at = time.perf_counter()
+        self._done.set()
+        if self._worker is not None:
+            process = self._worker[0]
+            process.join(2)
+            if process.is_alive():
+                process.terminate()
+        prepare_worker_later()
+
+    def play(self) -> None:
+        self._send(("play",))
+
+    def pause(self) -> None:
+        self._send(("pause",))
+
+    def step_once(self) -> None:
+        self._send(("step",))
+
+    def set_speed(self, steps_per_second: float) -> None:
+        delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
+        self._delay = delay
+        self._send(("speed", steps_per_second))
+
+    def stop(self, wait: float = 2.0) -> None:
+        self._stopped = True
+        self._send(("stop",))
+        self._done.wait(wait)
+        if not self._done.is_set() and self._worker is not None:
+            self._worker[0].terminate()
+
+    @property
+    def playing(self) -> bool:
+        return self._child_state == "running" and not self.finished
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def _state(self) -> str:
+        if self._errors:
+            return "error"
+        if self._stopped:
+            return "stopped"
+        if self.finished:
+            return "finished"
+        if len(self._published) < len(self.structures):
+            return "starting"
+        return self._child_state if self._child_state in ("running", "paused") else "running"
+
+    def _furthest(self) -> int:
+        with self._published_lock:
+            return max((len(p[0]) for p in self._published.values()), default=0)
+
+
+def _child_main(commands, results) -> None:
+    """A worker process: warm up, wait for one job, run it, report, exit."""
+    warm_up()
+    try:
+        message = commands.recv()
+    except (EOFError, OSError):
+        return
+    if message[0] != "job":
+        return
+    _, config, structures, seed, playing, delay = message
+    send_lock = threading.Lock()
+
+    def send(item) -> bool:
+        with send_lock:
+            try:
+                results.send(item)
+                return True
+            except (OSError, ValueError):
+                return False
+
+    run = None
+
+    def publish(structure, payload):
+        send(("pub", structure, payload, run._state() if run is not None else "running"))
+
+    run = ThreadedRun(config, structures, seed, playing=playing, on_publish=publish,
+                      steps_per_second=math.inf if not delay else 1.0 / delay)
+    run.start()
+    last_state = None
+    while not run.finished:
+        if commands.poll(0.1):
+            try:
+                command = commands.recv()
+            except (EOFError, OSError):
+                run.stop()
+                break
+            if command[0] == "play":
+                run.play()
+            elif command[0] == "pause":
+                run.pause()
+            elif command[0] == "step":
+                run.step_once()
+            elif command[0] == "speed":
+                run.set_speed(command[1])
+            elif command[0] == "stop":
+                run.stop()
+                break
+        state = run._state()
+        if state != last_state:
+            last_state = state
+            send(("state", state))
+    run.wait(5)
+    send(("done", list(run._errors)))
+
+
+_standby = None
+_standby_lock = threading.Lock()
+
+
+def _spawn():
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    command_child, command_parent = context.Pipe(duplex=False)
+    result_parent, result_child = context.Pipe(duplex=False)
+    process = context.Process(target=_child_main, args=(command_child, result_child),
+                              name="firmsim-ui-worker", daemon=True)
+    process.start()
+    command_child.close()
+    result_child.close()
+    return process, command_parent, result_parent
+
+
+def prepare_worker() -> None:
+    """Start a warmed-up worker process in advance (the next run starts at once)."""
+    global _standby
+    with _standby_lock:
+        if _standby is None or not _standby[0].is_alive():
+            _standby = _spawn()
+
+
+def take_worker():
+    """A worker process for a new run: the warm standby one if there is one (a new standby
+    is started when the run ends, so it does not compete with the run for the CPU)."""
+    global _standby
+    with _standby_lock:
+        worker = _standby if _standby is not None and _standby[0].is_alive() else None
+        _standby = None
+    if worker is None:
+        worker = _spawn()
+    return worker
+
+
+def prepare_worker_later() -> None:
+    """Replace the standby worker in the background (after a run: not while it computes)."""
+    threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
+
+
+def warm_up() -> None:
+    """Import the model and load its compiled kernels (so a first run starts quickly)."""
+    try:
+        from ..config import STRUCTURES
+        from ..model import FirmModel
+
+        for structure in STRUCTURES:
+            FirmModel(structure=structure, rng=0, customers=200, employees=20, steps=3).run(3)
+    except Exception:  # noqa: BLE001 - a warm-up must never break the app
+        pass

@@ -1,0 +1,73 @@
+"""The app's state: Solara reactive variables (one value per browser session).
+
+``FIRMSIM_UI_SCENARIO`` names the scenario the compare page opens with (default ``demo``);
+``FIRMSIM_UI_SET`` pre-fills editor fields, e.g. ``customers.count=2000,steps=60,shocks.0.step=30``
+(used by the tests and the benchmark; an unknown key is ignored).
+"""
+
+from __future__ import annotations
+
+import os
+
+import solara
+
+from .. import scenario as scenario_module
+from ..errors import ConfigError
+from .form import FormState, form_from_scenario
+
+DEFAULT_SCENARIO = os.environ.get("FIRMSIM_UI_SCENARIO", "demo")
+SPEEDS = ("1", "5", "20", "50", "max")
+
+
+def shipped_names() -> list[str]:
+    names = getattr(scenario_module, "shipped_names", None)
+    try:
+        if names is not None:
+            return list(names())
+        return sorted(p.stem for p in scenario_module.SCENARIO_DIR.glob("*.toml"))
+    except OSError:
+        return []
+
+
+def scenario_path(name: str):
+    return scenario_module.SCENARIO_DIR / f"{name}.toml"
+
+
+def _apply_env(form: FormState) -> FormState:
+    for item in os.environ.get("FIRMSIM_UI_SET", "").split(","):
+        key, equals, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not equals or not key:
+            continue
+        if key in form.values:
+            form = form.with_value(key, value)
+        elif key.startswith("shocks."):
+            _, index, field = (key.split(".") + ["", ""])[:3]
+            if index.isdigit() and int(index) < len(form.shocks) and field:
+                form = form.with_shock(int(index), field, value)
+    return form
+
+
+def load_form(name: str) -> tuple[FormState, str | None]:
+    """The editor filled from a shipped scenario; the default one if it cannot be read."""
+    try:
+        return _apply_env(form_from_scenario(scenario_module.load_scenario(name))), None
+    except (ConfigError, OSError, ValueError) as error:
+        return _apply_env(form_from_scenario(scenario_module.Scenario())), str(error)
+
+
+def _initial_form() -> FormState:
+    return load_form(DEFAULT_SCENARIO)[0]
+
+
+scenario_name = solara.reactive(DEFAULT_SCENARIO)
+form = solara.reactive(_initial_form())
+load_message = solara.reactive(None)
+run = solara.reactive(None)        # the current ComparisonRun, or None
+tick = solara.reactive(0)          # bumped when the current run advances
+speed = solara.reactive("max")
+teach_mode = solara.reactive(True)
+tab = solara.reactive(0)
+firm_structure = solara.reactive(None)
+color_by = solara.reactive("queue")
+results_path = solara.reactive("results/demo")

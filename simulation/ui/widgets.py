@@ -1,0 +1,128 @@
+"""Small shared components."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import ipyvuetify
+import solara
+import traitlets
+
+
+def prose_html(text: str) -> str:
+    """Escape ``text`` and turn ``**bold**`` and ``*italic*`` into HTML (no Markdown engine:
+    Solara's Markdown asks for KaTeX, which the offline assets do not hold)."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    escaped = re.sub(r"\*(.+?)\*", r"<em>\1</em>", escaped)
+    return escaped
+
+
+@solara.component
+def Prose(text: str, heading: str | None = None, style: str = "margin: 0 0 8px 0;"):
+    if heading:
+        solara.HTML(tag="h4", unsafe_innerHTML=html.escape(heading),
+                    style="margin: 8px 0 4px 0;")
+    solara.HTML(tag="p", unsafe_innerHTML=prose_html(text), style=style)
+
+
+#: Vue template of :func:`EChart` (kept here, not in a .vue file, so it installs with the code).
+ECHART_VUE = r"""
+<template>
+  <div ref="chart" class="solara-echarts" v-bind="attributes"></div>
+</template>
+<script>
+/* An ECharts chart whose option arrives as one JSON string (option_json): Solara's own
+   FigureEcharts takes a nested dict, which the server walks value by value on every update
+   (slow for thousands of points). ECharts is loaded from the local Solara CDN (solara-assets),
+   so it works offline. */
+module.exports = {
+  mounted() {
+    const version = "5.4.0";
+    (async () => {
+      const echarts = (
+        await this.import([`${this.getCdn()}/echarts@${version}/dist/echarts.js`])
+      )[0];
+      this.chart = echarts.init(this.$refs.chart);
+      this.update();
+      this.resizeObserver = new ResizeObserver(() => this.chart && this.chart.resize());
+      this.resizeObserver.observe(this.$refs.chart);
+    })();
+  },
+  beforeDestroy() {
+    if (this.resizeObserver) this.resizeObserver.disconnect();
+    if (this.chart) this.chart.dispose();
+  },
+  watch: {
+    option_json() {
+      this.update();
+    },
+  },
+  methods: {
+    update() {
+      if (!this.chart || !this.option_json) return;
+      const option = JSON.parse(this.option_json);
+      // Keep the user's zoom/roam and legend choices while live data arrives.
+      this.chart.setOption(option, {notMerge: false, lazyUpdate: true,
+                                    replaceMerge: ["series"]});
+    },
+    import(deps) {
+      return this.loadRequire().then(() => {
+        if (window.jupyterVue) {
+          define("vue", [], () => window.jupyterVue.Vue);
+        } else {
+          define("vue", ["jupyter-vue"], (jupyterVue) => jupyterVue.Vue);
+        }
+        return new Promise((resolve, reject) => {
+          requirejs(deps, (...modules) => resolve(modules));
+        });
+      });
+    },
+    loadRequire() {
+      if (window.requirejs) {
+        return Promise.resolve();
+      }
+      return new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = `${this.getCdn()}/requirejs@2.3.6/require.js`;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    },
+    getJupyterBaseUrl() {
+      if (document.getElementsByTagName("base").length) {
+        return "./";
+      }
+      const labConfigData = document.getElementById("jupyter-config-data");
+      if (labConfigData) {
+        return JSON.parse(labConfigData.textContent).baseUrl;
+      }
+      let base = document.body.dataset.baseUrl || document.baseURI;
+      if (!base.endsWith("/")) {
+        base += "/";
+      }
+      return base;
+    },
+    getCdn() {
+      return window.solara ? window.solara.cdn : `${this.getJupyterBaseUrl()}_solara/cdn`;
+    },
+  },
+};
+</script>
+"""
+
+
+class _EChartWidget(ipyvuetify.VuetifyTemplate):
+    template = traitlets.Unicode(ECHART_VUE).tag(sync=True)
+    option_json = traitlets.Unicode("").tag(sync=True)
+    attributes = traitlets.Dict({}).tag(sync=True)
+
+
+def EChart(option: dict, height: str = "300px", css_class: str = ""):
+    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string."""
+    return _EChartWidget.element(
+        option_json=json.dumps(option, separators=(",", ":"), allow_nan=False),
+        attributes={"style": f"height: {height}; width: 100%;", "class": css_class})

@@ -1,0 +1,257 @@
+"""The browser app's logic without a browser: editor validation, background runs, results
+folders, teach texts and the ``firmsim ui`` command."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+import pytest
+
+from simulation.config import STRUCTURES, config_from_flat
+from simulation.scenario import load_scenario
+from simulation.ui import charts, explore, teach
+from simulation.ui.form import GENERAL, form_from_scenario, validate_form
+from simulation.ui.runner import ComparisonRun, ThreadedRun, customer_sample, tree_layout
+
+
+@pytest.fixture
+def demo_form():
+    return form_from_scenario(load_scenario("demo"))
+
+
+# ----------------------------------------------------------------------------- the editor
+def test_shipped_scenario_fills_a_valid_form(demo_form):
+    checked = validate_form(demo_form)
+    assert checked.ok, checked.errors
+    assert checked.scenario.steps == 300
+    assert demo_form.values["customers.count"] == "20000"
+    assert demo_form.shocks[0]["step"] == "150"
+
+
+@pytest.mark.parametrize("key, text, expected", [
+    ("steps", "abc", "expected a whole number"),
+    ("steps", "", "enter a value"),
+    ("market.turbulence", "2", "allowed: 0 to 1"),
+    ("customers.count", "0", "allowed: 1 to 50000000"),
+    ("market.k", "25", "must be smaller than market.attributes=20"),
+    ("firm.employees", "1.5", "expected a whole number"),
+])
+def test_invalid_field_gets_a_message_beside_it(demo_form, key, text, expected):
+    checked = validate_form(demo_form.with_value(key, text))
+    assert not checked.ok
+    assert expected in checked.errors[key], checked.errors
+
+
+def test_cross_field_errors_land_on_a_field(demo_form):
+    # Fewer steps than the shock's step: the message goes beside the shock's step.
+    checked = validate_form(demo_form.with_value("steps", "60"))
+    assert "shocks.0.step" in checked.errors
+    assert "0 to 59" in checked.errors["shocks.0.step"]
+    # Too few customers for the network degree: beside the customers field.
+    checked = validate_form(demo_form.with_value("customers.count", "5"))
+    assert "customers.count" in checked.errors and GENERAL not in checked.errors
+    fixed = demo_form.with_value("steps", "60").with_shock(0, "step", "30")
+    assert validate_form(fixed).ok
+
+
+def test_shock_strength_and_structures_are_checked(demo_form):
+    checked = validate_form(demo_form.with_shock(0, "strength", "3"))
+    assert "share in [0, 1]" in checked.errors["shocks.0.strength"]
+    assert validate_form(demo_form.with_shock(0, "kind", "competitor_entry")
+                         .with_shock(0, "strength", "3")).ok
+    assert "pick 2 to 5" in validate_form(demo_form.with_structures(["network"])).errors[
+        "structures"]
+    two = demo_form.with_structures(["network", "hierarchy"])
+    assert two.structures == ("hierarchy", "network")  # canonical order
+    assert validate_form(two).ok
+    assert len(validate_form(demo_form.add_shock()).scenario.shocks) == 2
+    assert validate_form(demo_form.remove_shock(0)).scenario.shocks == []
+
+
+# ----------------------------------------------------------------------------- the runs
+SMALL = {"customers": 1_000, "employees": 40, "steps": 30,
+         "shocks": [{"kind": "need_shift", "step": 15, "strength": 0.5}]}
+
+
+def test_runs_advance_in_the_background_and_give_resilience():
+    run = ComparisonRun(config_from_flat(None, **SMALL), ["hierarchy", "podular"], seed=3)
+    run.start()
+    assert run.wait(60)
+    snapshot = run.snapshot()
+    assert snapshot.state == "finished" and snapshot.error is None
+    assert snapshot.done == {"hierarchy": 30, "podular": 30}
+    assert set(snapshot.resilience["structure"]) == {"hierarchy", "podular"}
+    assert {"depth", "recovery_time", "area_lost"} <= set(snapshot.resilience.columns)
+    assert run.snapshot() is snapshot  # cached until something changes
+
+
+def test_same_seed_same_market_for_every_structure():
+    run = ComparisonRun(config_from_flat(None, **SMALL), ["hierarchy", "network"], seed=5)
+    run.start().wait(60)
+    first = run.snapshot().frames
+    local = ThreadedRun(config_from_flat(None, **SMALL), ["hierarchy", "network"], seed=5)
+    local.start().wait(60)
+    models = local.models()
+    assert (models["hierarchy"].segment == models["network"].segment).all()
+    assert (models["hierarchy"].indices == models["network"].indices).all()
+    pd.testing.assert_frame_equal(first["network"], local.snapshot().frames["network"])
+    again = ComparisonRun(config_from_flat(None, **SMALL), ["hierarchy", "network"], seed=5)
+    again.start().wait(60)
+    pd.testing.assert_frame_equal(first["network"], again.snapshot().frames["network"])
+
+
+def test_pause_step_play_and_stop():
+    run = ComparisonRun(config_from_flat(None, **SMALL), ["network", "open"], seed=1,
+                        playing=False).start()
+    deadline = time.time() + 30
+    while len(run.snapshot().done) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert run.snapshot().done == {"network": 0, "open": 0}
+    run.step_once()
+    deadline = time.time() + 10
+    while run.snapshot().done != {"network": 1, "open": 1} and time.time() < deadline:
+        time.sleep(0.05)
+    assert run.snapshot().done == {"network": 1, "open": 1}
+    assert run.snapshot().state == "paused"
+    run.set_speed(20)  # 20 steps per second: slow enough to catch it running
+    run.play()
+    time.sleep(0.3)
+    assert run.snapshot().state == "running"
+    run.stop()
+    assert run.finished and run.snapshot().state == "stopped"
+    assert max(run.snapshot().done.values()) < 30
+
+
+def test_a_failing_run_reports_instead_of_raising():
+    run = ComparisonRun(config_from_flat(None, **SMALL), ["hierarchy", "no-such-structure"])
+    run.start().wait(60)
+    snapshot = run.snapshot()
+    assert snapshot.state == "error" and "no-such-structure" in snapshot.error
+
+
+def test_firm_and_customer_views():
+    run = ComparisonRun(config_from_flat(None, **SMALL), list(STRUCTURES), seed=2)
+    run.start().wait(120)
+    for structure in STRUCTURES:
+        view = run.org_view(structure)
+        assert view.positions.shape == (40, 2) and view.queue.shape == (40,)
+        option = charts.org_option(view, "queue", structure)
+        assert len(option["series"][0]["data"]) == 40
+    customers = run.customer_view("open")
+    assert 0 < customers.nodes.shape[0] <= 160
+    assert customers.edges.max() < customers.nodes.shape[0]
+    assert ((-1 <= customers.sentiment) & (customers.sentiment <= 1)).all()
+
+
+def test_layouts():
+    parent = (pd.RangeIndex(13).to_numpy() - 1) // 3
+    parent[0] = -1
+    depth = (parent >= 0).astype(int) + (parent > 0).astype(int)
+    xy = tree_layout(parent, depth)
+    assert xy[0, 1] == 0 and (xy[4:, 1] == 1).all()
+    assert math.isclose(xy[1, 0], xy[4:7, 0].mean())
+    import numpy as np
+
+    indptr = np.array([0, 1, 3, 4])
+    indices = np.array([1, 0, 2, 1])
+    nodes, edges, positions = customer_sample(indptr, indices, np.ones(3, np.uint8), 1, 10, 1)
+    assert sorted(nodes.tolist()) == [0, 1, 2] and edges.shape == (2, 2)
+
+
+# ----------------------------------------------------------------------------- charts, export
+def test_line_option_marks_shocks_and_hides_nan():
+    frame = pd.DataFrame({"step": [0, 1, 2], "decision_latency": [float("nan"), 2.0, 3.0]})
+    option = charts.line_option("decision_latency", "t", {"network": frame}, 3,
+                                [{"kind": "need_shift", "step": 1, "strength": 0.5}])
+    series = option["series"][0]
+    assert series["data"][0] == [0, None]
+    assert series["markLine"]["data"][0]["xAxis"] == 1
+    assert option["tooltip"]["trigger"] == "axis"
+
+
+def test_png_and_table_export():
+    frame = pd.DataFrame({"step": range(5), **{m: range(5) for m, _, _ in charts.CHARTS}})
+    png = charts.charts_png({"hierarchy": frame, "network": frame},
+                            [{"kind": "x", "step": 2, "strength": 1}])
+    assert png.startswith(b"\x89PNG")
+    combined = charts.combined_frame({"hierarchy": frame, "network": frame})
+    assert list(combined.columns[:2]) == ["structure", "step"] and len(combined) == 10
+
+
+# ----------------------------------------------------------------------------- results folders
+def test_missing_and_corrupt_results_folders_give_messages(tmp_path):
+    assert "does not exist" in explore.load_results(tmp_path / "nope").messages[0]
+    assert "Enter the path" in explore.load_results("").messages[0]
+    (tmp_path / "timeseries.parquet").write_bytes(b"not parquet")
+    (tmp_path / "heatmap.png").write_bytes(b"not a png")
+    result = explore.load_results(tmp_path)
+    assert not result.ok
+    assert any("timeseries.parquet could not be read" in m for m in result.messages)
+    assert any("heatmap.png is not a valid PNG" in m for m in result.messages)
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    assert "is not a folder" in explore.load_results(file).messages[0]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "holds no results" in explore.load_results(empty).messages[0]
+
+
+def test_results_folder_tables_sensitivity_and_filters(tmp_path):
+    frame = pd.DataFrame({"structure": ["hierarchy", "network"] * 3, "step": range(6),
+                          "market_share": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]})
+    frame.to_parquet(tmp_path / "timeseries.parquet")
+    pd.DataFrame({"parameter": ["k", "turbulence"], "S1": [0.2, 0.5], "ST": [0.3, 0.6]}).to_csv(
+        tmp_path / "indices.csv", index=False)
+    result = explore.load_results(tmp_path)
+    assert result.ok and set(result.tables) == {"timeseries.parquet", "indices.csv"}
+    assert list(explore.sensitivity_tables(result)) == ["indices.csv"]
+    rows, problems = explore.filter_frame(frame, {"structure": "net", "step": ">=3"})
+    assert rows["step"].tolist() == [3, 5] and not problems
+    rows, problems = explore.filter_frame(frame, {"structure": ">1", "step": ">x"})
+    assert set(problems) == {"structure", "step"} and len(rows) == 6
+
+
+# ----------------------------------------------------------------------------- teach mode
+def test_every_shipped_scenario_has_a_lesson():
+    from simulation.scenario import SCENARIO_DIR
+
+    for path in SCENARIO_DIR.glob("*.toml"):
+        lesson = teach.lesson_for(path.stem, path)
+        assert lesson is not None and lesson.concept and lesson.look_for, path.stem
+    for concept in ("Mass production", "command-and-control", "Customers as partners",
+                    "hub that aligns pods"):
+        assert any(concept.lower() in lesson.title.lower()
+                   for lesson in teach.LESSONS.values()), concept
+
+
+def test_unknown_scenario_lesson_comes_from_its_comment_block(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text("# My own scenario.\n#\n# Shows: something to see.\nname = \"mine\"\n")
+    lesson = teach.lesson_for("mine", path)
+    assert lesson.title == "My own scenario." and lesson.look_for == "something to see."
+
+
+# ----------------------------------------------------------------------------- the command
+def test_ui_command_arguments_and_server_command():
+    from simulation.cli import build_parser
+    from simulation.commands import ui
+
+    parser, _ = build_parser()
+    args = parser.parse_args(["ui", "--port", "0"])
+    assert args.host == "127.0.0.1" and args.port == 0
+    command = ui.server_command("127.0.0.1", 9999)
+    assert "simulation.ui.app:Page" in command and "--production" in command
+    assert ui.server_environment("demo")["FIRMSIM_UI_SCENARIO"] == "demo"
+    assert ui.free_port() > 0
+
+
+def test_ui_command_refuses_bad_input(capsys):
+    from simulation.cli import main
+
+    assert main(["ui", "--port", "70000"]) == 2
+    assert "--port=70000" in capsys.readouterr().err
+    assert main(["ui", "--scenario", "no-such-scenario"]) == 2
+    assert "not found" in capsys.readouterr().err
