@@ -214,6 +214,35 @@ def test_results_folder_tables_sensitivity_and_filters(tmp_path):
     assert set(problems) == {"structure", "step"} and len(rows) == 6
 
 
+def test_a_sweep_folder_shows_its_datasets_analysis_tables_and_heatmaps(tmp_path):
+    """A sweep's partitioned runs/, analysis/ CSVs and PNG heatmaps are all found."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for batch in range(2):
+        pd.DataFrame({"run": [batch * 2, batch * 2 + 1], "mean_fitness": [0.8, 0.9]}).to_parquet(
+            runs / f"batch-{batch:05d}.parquet")
+    analysis = tmp_path / "analysis"
+    analysis.mkdir()
+    pd.DataFrame({"parameter": ["k"], "S1": [0.4], "ST": [0.5]}).to_csv(
+        analysis / "sensitivity.csv", index=False)
+    figure = plt.figure()
+    figure.savefig(analysis / "advantage_fitness.png")
+    plt.close(figure)
+    result = explore.load_results(tmp_path)
+    assert len(result.tables["runs/"]) == 4
+    assert list(explore.sensitivity_tables(result)) == ["analysis/sensitivity.csv"]
+    assert list(result.images) == ["analysis/advantage_fitness.png"]
+    (runs / "batch-00002.parquet").write_bytes(b"corrupt")
+    broken = explore.load_results(tmp_path)
+    assert "runs/" not in broken.tables
+    assert any("runs/ could not be read" in m for m in broken.messages)
+
+
 # ----------------------------------------------------------------------------- teach mode
 def test_every_shipped_scenario_has_a_lesson():
     from simulation.scenario import SCENARIO_DIR

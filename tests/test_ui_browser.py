@@ -9,6 +9,7 @@ request the page makes must go to the local server (the app must work offline).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -30,17 +31,18 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a free loopback port; always stopped at the end."""
+@contextlib.contextmanager
+def running_server(log_dir: Path, single: bool = False):
+    """A server on a free loopback port (``single``: the SolaraViz page); always stopped."""
     from simulation.commands.ui import free_port, server_command, server_environment
 
     port = free_port()
-    log = tmp_path_factory.mktemp("ui") / "server.log"
+    log = log_dir / "server.log"
     env = server_environment("demo")
     with open(log, "w") as out:
-        process = subprocess.Popen(server_command("127.0.0.1", port), env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
+        process = subprocess.Popen(server_command("127.0.0.1", port, single=single), env=env,
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=Path(__file__).parent.parent)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + 90
@@ -64,6 +66,13 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The compare app."""
+    with running_server(tmp_path_factory.mktemp("ui")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +235,26 @@ def test_explore_results_messages_and_teach_page(page, tmp_path):
 
 if os.environ.get("FIRMSIM_UI_KEEP"):  # pragma: no cover - debugging aid
     print("screenshots in", SCREENSHOTS)
+
+
+def test_single_firm_page_runs_under_mesa_solaraviz(browser, tmp_path):
+    """``firmsim ui --single``: Mesa's SolaraViz steps one firm and plots it, offline."""
+    with running_server(tmp_path, single=True) as running:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        outside = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+            ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")) else None)
+        page.goto(running["url"])
+        page.get_by_text("firmsim: one firm").first.wait_for(timeout=60_000)
+        step = page.get_by_role("button", name=re.compile("^step$", re.I))
+        step.wait_for(timeout=30_000)
+        for _ in range(3):
+            step.click()
+        page.get_by_text(re.compile(r"Time:\s*3(\.0)?$")).first.wait_for(timeout=30_000)
+        assert page.locator("img").count() >= 3  # the three matplotlib plots
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "single.png"), full_page=True)
+        context.close()
+        assert not outside, f"the page asked the internet for {outside}"
+        assert running["process"].poll() is None, "the server died"

@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="port (default: 8765; 0 picks a free one)")
     parser.add_argument("--scenario", default=None,
                         help="preset scenario the compare page opens with (default: demo)")
+    parser.add_argument("--single", action="store_true",
+                        help="serve one firm under Mesa's SolaraViz instead of the compare app")
     parser.add_argument("--open", action="store_true",
                         help="also open the address in the default web browser")
 
@@ -31,11 +33,13 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def server_command(host: str, port: int, open_browser: bool = False) -> list[str]:
-    """The command line that serves the app."""
+def server_command(host: str, port: int, open_browser: bool = False,
+                   single: bool = False) -> list[str]:
+    """The command line that serves the app (``single``: the SolaraViz one-firm page)."""
     import sys
 
-    return [sys.executable, "-m", "solara", "run", "simulation.ui.app:Page", "--host", host,
+    target = "simulation.ui.single:page" if single else "simulation.ui.app:Page"
+    return [sys.executable, "-m", "solara", "run", target, "--host", host,
             "--port", str(port), "--production", "--open" if open_browser else "--no-open",
             "--log-level", "warning",
             # Solara asks pypi.org for its latest version, synchronously: behind a firewall
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"firmsim ui: open http://{shown}:{port}/ in a web browser (Ctrl-C to stop)",
           flush=True)
-    process = subprocess.Popen(server_command(args.host, port, args.open),
+    process = subprocess.Popen(server_command(args.host, port, args.open, args.single),
                                env=server_environment(args.scenario))
 
     def terminated(signum, frame):

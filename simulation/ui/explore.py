@@ -77,10 +77,28 @@ def load_results(folder: str | Path) -> ResultsFolder:
                                "timeseries.parquet, resilience.parquet or the sweep's files.")
         return result
     try:
+        # A sweep keeps its figures and index tables in analysis/ beside the data.
         files = sorted(p for p in path.iterdir() if p.is_file())
+        if (path / "analysis").is_dir():
+            files += sorted(p for p in (path / "analysis").iterdir() if p.is_file())
+        # ... and its data as partitioned Parquet datasets (one file per finished batch).
+        datasets = [d for d in sorted(path.iterdir())
+                    if d.is_dir() and d.name != "analysis" and any(d.glob("*.parquet"))]
     except OSError as error:
         result.messages.append(f"Cannot read the folder '{path}': {error}")
         return result
+    for dataset in datasets:
+        try:
+            frame = pd.read_parquet(dataset)
+        except Exception as error:  # noqa: BLE001 - any unreadable dataset is reported
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            result.messages.append(f"{dataset.name}/ could not be read (corrupt or not a "
+                                   f"Parquet dataset): {first[:200]}")
+            continue
+        if len(frame) > MAX_ROWS:
+            result.messages.append(f"{dataset.name}/: showing the first {MAX_ROWS:,} rows.")
+            frame = frame.head(MAX_ROWS)
+        result.tables[f"{dataset.name}/"] = frame
     for file in files:
         if file.suffix not in (".parquet", ".csv"):
             continue
@@ -94,7 +112,7 @@ def load_results(folder: str | Path) -> ResultsFolder:
         if len(frame) > MAX_ROWS:
             result.messages.append(f"{file.name}: showing the first {MAX_ROWS:,} rows.")
             frame = frame.head(MAX_ROWS)
-        result.tables[file.name] = frame
+        result.tables[file.relative_to(path).as_posix()] = frame
     for file in files:
         if file.suffix.lower() != ".png":
             continue
@@ -109,7 +127,8 @@ def load_results(folder: str | Path) -> ResultsFolder:
         except OSError as error:
             result.messages.append(f"{file.name} could not be read: {error}")
             continue
-        result.images[file.name] = "data:image/png;base64," + base64.b64encode(data).decode()
+        encoded = base64.b64encode(data).decode()
+        result.images[file.relative_to(path).as_posix()] = "data:image/png;base64," + encoded
     manifest = path / "manifest.json"
     if manifest.is_file():
         try:
