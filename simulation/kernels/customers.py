@@ -130,10 +130,10 @@ def customer_step(
         heard_sum = 0.0
         heard_count = 0
         for p in range(indptr[i], indptr[i + 1]):
+            # Branch-free: a silent neighbour adds exactly 0.0, so the sum is unchanged.
             j = indices[p]
-            if talks[j] != 0:
-                heard_sum += opinion[j]
-                heard_count += 1
+            heard_sum += opinion[j] * talks[j]
+            heard_count += talks[j]
         new_belief = opinion[i]
         if heard_count > 0:
             new_belief += word_of_mouth_weight * (heard_sum / heard_count - opinion[i])
