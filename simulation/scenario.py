@@ -204,16 +204,20 @@ def resolve_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Read and validate a scenario file (or a shipped scenario by name)."""
-    path = resolve_path(name_or_path)
+def read_toml_file(path: Path) -> dict:
+    """The data of a TOML file; an unreadable or malformed file is one ConfigError line."""
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read ({error})") from None
-    return parse_scenario(data, str(path))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read and validate a scenario file (or a shipped scenario by name)."""
+    path = resolve_path(name_or_path)
+    return parse_scenario(read_toml_file(path), str(path))
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

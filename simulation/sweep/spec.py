@@ -36,7 +36,6 @@ import difflib
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -289,14 +288,10 @@ def shipped_experiments() -> list[str]:
 
 def load_experiment(name_or_path: str | Path) -> ResolvedExperiment:
     """Read, validate and resolve an experiment file."""
+    from ..scenario import read_toml_file
+
     path = resolve_experiment_path(name_or_path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read ({error})") from None
-    return resolve_experiment(data, str(path), base_dir=path.parent)
+    return resolve_experiment(read_toml_file(path), str(path), base_dir=path.parent)
 
 
 def parse_experiment(data: dict, source: str = "experiment") -> Experiment:

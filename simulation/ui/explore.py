@@ -54,7 +54,7 @@ def results_folders(root: Path = Path("results"), limit: int = 200) -> list[str]
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
+    if path.is_dir() or path.suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:
         frame = pd.read_csv(path, nrows=MAX_ROWS + 1)
@@ -87,32 +87,22 @@ def load_results(folder: str | Path) -> ResultsFolder:
     except OSError as error:
         result.messages.append(f"Cannot read the folder '{path}': {error}")
         return result
-    for dataset in datasets:
+    # Partitioned datasets read as one table each ("runs/"), then single table files.
+    readable = [(f"{d.name}/", d, "Parquet dataset") for d in datasets] + [
+        (f.relative_to(path).as_posix(), f, "table") for f in files
+        if f.suffix in (".parquet", ".csv")]
+    for name, source, what in readable:
         try:
-            frame = pd.read_parquet(dataset)
-        except Exception as error:  # noqa: BLE001 - any unreadable dataset is reported
+            frame = _read_table(source)
+        except Exception as error:  # noqa: BLE001 - anything unreadable is reported
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            result.messages.append(f"{dataset.name}/ could not be read (corrupt or not a "
-                                   f"Parquet dataset): {first[:200]}")
+            result.messages.append(f"{name} could not be read (corrupt or not a {what}): "
+                                   f"{first[:200]}")
             continue
         if len(frame) > MAX_ROWS:
-            result.messages.append(f"{dataset.name}/: showing the first {MAX_ROWS:,} rows.")
+            result.messages.append(f"{name}: showing the first {MAX_ROWS:,} rows.")
             frame = frame.head(MAX_ROWS)
-        result.tables[f"{dataset.name}/"] = frame
-    for file in files:
-        if file.suffix not in (".parquet", ".csv"):
-            continue
-        try:
-            frame = _read_table(file)
-        except Exception as error:  # noqa: BLE001 - any unreadable file is reported
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            result.messages.append(f"{file.name} could not be read (corrupt or not a "
-                                   f"table): {first[:200]}")
-            continue
-        if len(frame) > MAX_ROWS:
-            result.messages.append(f"{file.name}: showing the first {MAX_ROWS:,} rows.")
-            frame = frame.head(MAX_ROWS)
-        result.tables[file.relative_to(path).as_posix()] = frame
+        result.tables[name] = frame
     for file in files:
         if file.suffix.lower() != ".png":
             continue
