@@ -234,7 +234,7 @@ class NKLandscape:
         )
 
     def enumerate(self) -> np.ndarray:
-        """Fitness of all ``2 ** n`` states; entry ``s`` is the state with bit ``i`` = attribute i."""
+        """Fitness of all ``2 ** n`` states; entry ``s`` is the state whose bit i is attribute i."""
         if self._table is None:
             self._check_enumerable()
             table = np.empty(1 << self.n)

@@ -68,7 +68,9 @@ def _stream_seeds(model_rng_argument, model_rng: np.random.Generator):
         root = np.random.SeedSequence(int(model_rng.integers(2**63)))
     names = ("market", "customers", "stakeholders", "organization", "customer_dynamics",
              "organization_dynamics", "market_dynamics", "partner_dynamics")
-    return {name: np.random.default_rng(child) for name, child in zip(names, root.spawn(8))}
+    children = root.spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children,
+                                                                      strict=True)}
 
 
 class FirmModel(mesa.Model):
@@ -194,7 +196,8 @@ class FirmModel(mesa.Model):
         self.org = build_organization(cfg, self._streams["organization"])
         self._build_employee_state()
         self.outside_option = cfg.market.outside_option
-        self._pending: list[tuple[int, int, int, int, int]] = []  # land, attr, value, variant, created
+        # Approved changes in transit: (land step, attribute, value, variant, created step).
+        self._pending: list[tuple[int, int, int, int, int]] = []
         self._fired_shocks: list[tuple[int, int]] = []  # (shock number, step)
         self._turbulence_windows = [(0, cfg.steps, cfg.market.turbulence)] if (
             cfg.market.turbulence > 0) else []

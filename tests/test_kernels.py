@@ -44,7 +44,7 @@ def test_customer_step_kernel_equals_twin(seed):
                  c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
                  c.word_of_mouth_weight, c.choice_sensitivity, c.reconsider_rate, *per_segment)
         outputs.append(state + scratch + per_segment)
-    for twin, compiled in zip(*outputs):
+    for twin, compiled in zip(*outputs, strict=True):
         np.testing.assert_array_equal(twin, compiled)
     assert outputs[0][0].sum() > 0  # some customers buy: the comparison is not vacuous
 
@@ -61,7 +61,7 @@ def test_media_kernels_equal_twins():
         heard = np.zeros(6)
         mean(m.media_reach_ptr, m.media_reach, m.sentiment, m.active, heard)
         results.append((total, count, heard))
-    for twin, compiled in zip(*results):
+    for twin, compiled in zip(*results, strict=True):
         np.testing.assert_array_equal(twin, compiled)
     assert results[0][1].sum() == m.media_reach.shape[0]
 
@@ -86,7 +86,7 @@ def test_sensing_kernel_equals_twin(awareness):
                  m.segment_start, m.active, m.buying, awareness, attribute_draw, sample_draw,
                  noise_draw, *out)
         outs.append(out)
-    for twin, compiled in zip(*outs):
+    for twin, compiled in zip(*outs, strict=True):
         np.testing.assert_array_equal(twin, compiled)
     assert (outs[0][4] > 0).any()
 
@@ -114,7 +114,7 @@ def test_climb_tree_kernel_equals_twin():
     assert results[0][0] == results[1][0]
     assert results[0][0][2] > 0, "the test should exercise dropping"
     for twin, compiled in zip(results[0][1] + [results[0][2]] + results[0][3],
-                              results[1][1] + [results[1][2]] + results[1][3]):
+                              results[1][1] + [results[1][2]] + results[1][3], strict=True):
         np.testing.assert_array_equal(twin, compiled)
 
 
@@ -132,7 +132,7 @@ def test_peer_review_kernel_equals_twin():
         function(proposer, m.org.peer_ptr, m.org.peers, m.org.alive, capacity_left, draws,
                  noise_sum, reviewers)
         results.append((noise_sum, reviewers, capacity_left, start))
-    for twin, compiled in zip(results[0][:3], results[1][:3]):
+    for twin, compiled in zip(results[0][:3], results[1][:3], strict=True):
         np.testing.assert_array_equal(twin, compiled)
     assert results[0][1].sum() > 0
 

@@ -37,8 +37,6 @@ Rule (one step, all customers updated synchronously from the previous step's opi
 
 import math
 
-import numpy as np
-
 from ._config import kernel
 
 
