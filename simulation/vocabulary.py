@@ -1,0 +1,62 @@
+"""Every enumeration of the model, declared once.
+
+Each name set is a ``Literal`` type (used by the pydantic configuration, so validation and
+error messages follow it) and a tuple derived from it with :func:`typing.get_args` (used for
+loops, menus and messages). Nothing else in the package spells these names out as a list.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+#: The organizational structures (the main treatment); see :mod:`simulation.structures`.
+StructureName = Literal["hierarchy", "siloed_social", "network", "podular", "open"]
+STRUCTURES: tuple[str, ...] = get_args(StructureName)
+
+#: Kinds of scheduled shock; see :mod:`simulation.shocks`.
+ShockKind = Literal[
+    "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
+    "new_segment",
+]
+SHOCK_KINDS: tuple[str, ...] = get_args(ShockKind)
+
+#: Kinds of customer social network; see :mod:`simulation.networks`.
+NetworkKind = Literal["small_world", "scale_free", "random"]
+NETWORK_KINDS: tuple[str, ...] = get_args(NetworkKind)
+
+#: Product policy: one standard product for all segments, or one variant per segment.
+VariantPolicy = Literal["standard", "per_segment"]
+VARIANTS: tuple[str, ...] = get_args(VariantPolicy)
+
+#: Employee roles; an employee's ``role`` code is its index in :data:`ROLES`.
+Role = Literal["frontline", "manager", "marketing", "pod member", "hub"]
+ROLES: tuple[str, ...] = get_args(Role)
+FRONTLINE, MANAGER, MARKETING, POD_MEMBER, HUB = range(len(ROLES))
+
+#: Stakeholder kinds; a stakeholder's ``kind`` code is its index in :data:`STAKEHOLDER_KINDS`.
+StakeholderKind = Literal["investor", "media", "partner"]
+STAKEHOLDER_KINDS: tuple[str, ...] = get_args(StakeholderKind)
+INVESTOR, MEDIA, PARTNER = range(len(STAKEHOLDER_KINDS))
+
+#: Per-step metrics, in column order (``fitness_s<i>`` per segment follows them).
+StepMetric = Literal[
+    "market_share", "revenue", "fitness", "satisfaction", "sentiment", "outside_option",
+    "stance_investors", "stance_media", "stance_partners", "change_budget",
+    "proposals_made", "proposals_approved", "proposals_implemented", "proposals_vetoed",
+    "proposals_dropped", "messages_sent", "largest_queue", "decision_latency", "workload",
+    "customers_active", "customers_buying", "employees_active",
+]
+STEP_METRICS: tuple[str, ...] = get_args(StepMetric)
+
+#: Step metrics whose level (final value, mean over the run's last steps) is summarised per
+#: run by ``firmsim run`` and sweeps.
+LEVEL_METRICS: tuple[str, ...] = (
+    "market_share", "revenue", "fitness", "satisfaction", "sentiment", "decision_latency",
+    "largest_queue", "workload", "messages_sent", "proposals_implemented",
+)
+
+#: Resilience figures computed per shock (see :func:`simulation.metrics.resilience_table`).
+RESILIENCE_FIGURES: tuple[str, ...] = (
+    "baseline", "trough", "depth", "relative_depth", "recovery_time", "recovered",
+    "area_lost", "post_level",
+)
