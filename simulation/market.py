@@ -12,7 +12,6 @@ import numpy as np
 from .kernels import nk
 from .kernels.optimum import global_maximum_bb
 from .landscapes import (
-    correlated_contributions,
     dependents_of,
     draw_contributions,
     draw_dependencies,
@@ -26,7 +25,13 @@ class Market:
     Attributes
     ----------
     dependencies : int64 (N, K + 1)      shared interaction structure
-    contributions : float64 (S, N, W)    one contribution table per segment
+    contributions : float64 (S, N, W)    one contribution table per segment: where ``linked``,
+                                         the segment's base entry, elsewhere its ``own`` entry
+    segment_base : float64 (S, N, W)     the base each segment follows (one shared base until
+                                         a shift moves only some segments)
+    own : float64 (S, N, W)              each segment's own entries
+    linked : bool (S, N, W)              entries tied to the base (probability: the
+                                         scenario's ``segment_correlation``)
     max_fitness : float64 (S,)           global optimum of each segment (exact search)
     module_of : int64 (N,)               module of each attribute
     module_start : int64 (G + 1,)        attributes of module g are module_start[g]:[g + 1]
@@ -47,11 +52,16 @@ class Market:
         self.module_start = np.searchsorted(
             self.module_of, np.arange(market_config.modules + 1)
         ).astype(np.int64)
-        base = draw_contributions(n, k, rng)
-        self.contributions = np.stack([
-            correlated_contributions(base, market_config.segment_correlation, rng)
-            for _ in range(total_segments)
-        ])
+        # Each segment's table is the shared base table's entry where ``linked`` and its own
+        # entry elsewhere (Market docstring); keeping both parts lets needs move together.
+        self.base = draw_contributions(n, k, rng)
+        self.own = np.empty((total_segments,) + self.base.shape)
+        self.linked = np.empty((total_segments,) + self.base.shape, dtype=bool)
+        for segment in range(total_segments):
+            self.own[segment] = rng.random(self.base.shape)
+            self.linked[segment] = rng.random(self.base.shape) < market_config.segment_correlation
+        self.segment_base = np.repeat(self.base[None], total_segments, axis=0)
+        self.contributions = np.where(self.linked, self.segment_base, self.own)
         self.max_fitness = np.empty(total_segments)
         for segment in range(total_segments):
             self.refresh_optimum(segment)
@@ -70,17 +80,85 @@ class Market:
         )
         self.max_fitness[segment] = value
 
+    def shift_needs(self, segments, share: float, rng: np.random.Generator,
+                    diverge: bool = False) -> None:
+        """Customers' needs in ``segments`` move: a share ``share`` of each table is redrawn.
+
+        By default the segments move together: each entry of their shared base is redrawn
+        with probability ``share`` (one draw for all of them), and so is each segment's own
+        entry (independently). A segment's entry is still its base entry with probability
+        ``segment_correlation``, so the correlation between segments stays where the scenario
+        set it. With ``diverge`` the market fragments instead: each segment's entries are
+        redrawn independently of the others (base-linked ones included), so segments drift
+        apart and the correlation between them falls.
+        """
+        segments = [int(s) for s in segments]
+        if not segments:
+            return
+        shape = self.base.shape
+        if diverge:
+            for segment in segments:
+                moved = rng.random(shape) < share
+                fresh = rng.random(int(moved.sum()))
+                self.own[segment][moved] = fresh
+                self.linked[segment][moved] = False
+        else:
+            moved = rng.random(shape) < share
+            fresh = rng.random(int(moved.sum()))
+            for segment in segments:
+                self.segment_base[segment][moved] = fresh
+            for segment in segments:
+                own_moved = rng.random(shape) < share
+                self.own[segment][own_moved] = rng.random(int(own_moved.sum()))
+        for segment in segments:
+            self.contributions[segment] = np.where(
+                self.linked[segment], self.segment_base[segment], self.own[segment])
+            self.refresh_optimum(segment)
+
     def redraw(self, segment: int, share: float, rng: np.random.Generator) -> None:
-        """Redraw each contribution of ``segment`` with probability ``share`` (needs change)."""
-        table = self.contributions[segment]
-        mask = rng.random(table.shape) < share
-        table[mask] = rng.random(int(mask.sum()))
-        self.refresh_optimum(segment)
+        """Legacy: ``shift_needs([segment], share, rng, diverge=True)`` (removed with issue 10)."""
+        self.shift_needs([segment], share, rng, diverge=True)
 
     def redraw_attribute(self, segment: int, attribute: int, rng: np.random.Generator) -> None:
-        """Redraw one attribute's contribution table in ``segment`` (a small turbulence)."""
-        self.contributions[segment, attribute, :] = rng.random(self.contributions.shape[2])
+        """Legacy: redraw one attribute's table of one segment (removed with issue 10)."""
+        self.own[segment, attribute] = rng.random(self.base.shape[1])
+        self.linked[segment, attribute] = False
+        self.contributions[segment, attribute] = self.own[segment, attribute]
         self.refresh_optimum(segment)
+
+    def turbulence_step(self, segments, rate: float, rng: np.random.Generator) -> int:
+        """One step of a restless market: each attribute's table moves with probability ``rate``.
+
+        ``rate`` is the expected share of each segment's landscape redrawn per step (0: calm;
+        0.01: a share of 1% a step, the whole landscape renewed in about 100 steps; 0.1 and
+        above: chaotic). An attribute's table that moves is redrawn as a shift of needs of
+        share 1 restricted to that table: the shared base and each segment's own entries are
+        redrawn, so the segments move together. Returns how many tables moved.
+        """
+        segments = [int(s) for s in segments]
+        moving = np.flatnonzero(rng.random(self.attributes) < rate)
+        if moving.size == 0 or not segments:
+            return int(moving.size)
+        width = self.base.shape[1]
+        fresh_base = rng.random((moving.size, width))
+        for segment in segments:
+            self.segment_base[segment][moving] = fresh_base
+        for segment in segments:
+            self.own[segment][moving] = rng.random((moving.size, width))
+            self.contributions[segment] = np.where(
+                self.linked[segment], self.segment_base[segment], self.own[segment])
+            self.refresh_optimum(segment)
+        return int(moving.size)
+
+    def segment_correlation(self, segments=None) -> float:
+        """Mean pairwise correlation of the segments' contribution tables (all entries)."""
+        segments = list(range(self.segments)) if segments is None else list(segments)
+        tables = self.contributions[segments].reshape(len(segments), -1)
+        if len(segments) < 2:
+            return 1.0
+        matrix = np.corrcoef(tables)
+        upper = np.triu_indices(len(segments), 1)
+        return float(matrix[upper].mean())
 
     def normalised_fitness(self, products: np.ndarray, variant_of_segment: np.ndarray,
                            out: np.ndarray) -> np.ndarray:
