@@ -71,8 +71,8 @@ def decide_on_estimates(projected, attribute, value, variant, judged, budget, be
     it already has in the projected product (an identical change approved earlier, still in
     transit or approved this step) is passed over, and so is one touching an attribute of a
     variant already changed by an approval of this step (no contradictory approvals in one
-    sitting): the decider knows its own plan. Each approval is written into ``projected``. Approved indices go to ``out_order``; returns how
-    many.
+    sitting): the decider knows its own plan. Each approval is written into ``projected``.
+    Approved indices go to ``out_order``; returns how many.
     """
     count = attribute.shape[0]
     touched = np.zeros(projected.shape, dtype=np.bool_)
