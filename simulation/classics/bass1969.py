@@ -48,6 +48,72 @@ def euler_curve(p: float, q: float, dt: float, steps: int) -> np.ndarray:
     return share
 
 
+def path_variance(p: float, q: float, horizon: float,
+                  points: int = 300_001) -> tuple[np.ndarray, np.ndarray]:
+    """``N * Var F(t)`` of the agent-based path on a grid of ``[0, horizon]`` (linear noise).
+
+    Linearising the Bass process around ``F(t)``: adoptions add independent noise of variance
+    ``f(s) ds / N`` (``f = dF/dt``) and a deviation at time ``s`` propagates to ``t`` as
+    ``f(t) / f(s)`` (the equation is autonomous), so ``Var F(t) = f(t)^2 / N * int_0^t ds /
+    f(s)``. Returns the time grid and ``N * Var F`` on it.
+    """
+    time = np.linspace(0.0, horizon, points)
+    share = bass_curve(time, p, q)
+    rate = (1.0 - share) * (p + q * share)
+    integral = np.concatenate(([0.0], np.cumsum(0.5 * (1.0 / rate[1:] + 1.0 / rate[:-1])
+                                                * np.diff(time))))
+    return time, rate**2 * integral
+
+
+def curve_tolerance(p: float, q: float, population: int, replicates: int, dt: float,
+                    horizon: float, sds: float = 4.0) -> dict[str, float]:
+    """Allowed ``max_t |mean F_abm(t) - F(t)|``, from its three sources (before any run).
+
+    ``euler``: the time step alone (:func:`euler_curve` against :func:`bass_curve`);
+    ``sampling``: ``sds`` standard errors of the replicate mean (:func:`path_variance`);
+    ``bias``: the mean of ``q F (1 - F)`` differs from its value at the mean by ``q Var F``,
+    accumulated over time, at most ``q * int_0^horizon Var F dt``. ``total`` is their sum.
+    """
+    steps = int(round(horizon / dt))
+    time = np.arange(steps + 1) * dt
+    euler = float(np.max(np.abs(euler_curve(p, q, dt, steps) - bass_curve(time, p, q))))
+    time, scaled_variance = path_variance(p, q, horizon)
+    sampling = sds * float(np.sqrt(scaled_variance.max() / (population * replicates)))
+    bias = q * float(np.trapezoid(scaled_variance, time)) / population
+    return {"euler": euler, "sampling": sampling, "bias": bias,
+            "total": euler + sampling + bias}
+
+
+def peak_tolerance(p: float, q: float, population: int, replicates: int, dt: float,
+                   horizon: float, bin_steps: int, half_window: float,
+                   sds: float = 4.0) -> dict[str, float]:
+    """Allowed ``|estimated peak time - ln(q/p)/(p+q)|``, from its sources (before any run).
+
+    ``deterministic``: :func:`estimate_peak_time` on the Euler path against the analytic
+    ``t*`` (time step and estimator together). ``sampling``: ``sds`` times the combined
+    standard deviation of (a) the fitted vertex, from Poisson noise of the binned rate
+    (variance ``f* / (w N R)`` per bin of width ``w``; a least-squares parabola over
+    ``+-H`` has slope variance ``sigma^2 / sum x^2 ~ 3 f* / (2 N R H^3)``, and the vertex
+    moves by the slope error over ``|f''(t*)|``) and (b) the shift in time of the whole mean
+    path, ``sd F(t*) / f*``.
+    """
+    steps = int(round(horizon / dt))
+    peak = bass_peak_time(p, q)
+    deterministic = abs(estimate_peak_time(euler_curve(p, q, dt, steps), dt, bin_steps,
+                                           half_window) - peak)
+    top_rate = (p + q) ** 2 / (4.0 * q)
+    h = 1e-3
+    rate = [(1 - f) * (p + q * f) for f in bass_curve(np.array([peak - h, peak, peak + h]), p,
+                                                        q)]
+    curvature = abs(rate[0] - 2.0 * rate[1] + rate[2]) / h**2
+    draws = population * replicates
+    vertex = float(np.sqrt(3.0 * top_rate / (2.0 * draws * half_window**3))) / curvature
+    shift = float(np.sqrt(path_variance(p, q, peak)[1][-1] / draws)) / top_rate
+    sampling = sds * float(np.hypot(vertex, shift))
+    return {"deterministic": deterministic, "sampling": sampling,
+            "total": deterministic + sampling}
+
+
 def run_once(rng: np.random.Generator, *, p: float, q: float, population: int, dt: float,
              steps: int) -> np.ndarray:
     """Share of adopters after each of ``steps`` steps (``steps + 1`` values, from 0).
@@ -115,9 +181,13 @@ def experiment_curve(replicates: int, seed: int, *, p: float = 0.03, q: float = 
     }
     data = pd.DataFrame({"t": time, "abm_mean": mean, "abm_sem": sem, "analytic": analytic,
                          "euler": euler})
+    curve = curve_tolerance(p, q, population, replicates, dt, horizon)
+    peak = peak_tolerance(p, q, population, replicates, dt, horizon, bin_steps, half_window)
     notes = [f"population {population}, {replicates} replicates, dt = {dt}: "
              f"max |F_abm - F| = {metrics['max_abs_error']:.4f} "
-             f"(time step alone: {metrics['euler_max_abs_error']:.4f})"]
+             f"(time step alone: {metrics['euler_max_abs_error']:.4f})",
+             "tolerances derived from the sources of error (curve_tolerance, peak_tolerance): "
+             f"path {curve['total']:.4f}, peak time {peak['total']:.3f}"]
 
     def plot(ax):
         ax.plot(time, analytic, "k-", label="Bass F(t), analytic")
