@@ -33,6 +33,9 @@ from scipy.optimize import brentq
 from ..kernels import contagion, graphs
 from ._common import ExperimentResult, replicate_generators
 
+#: Default grid of mean degrees: 0.25 to 12 in steps of 0.25.
+Z_GRID = tuple(0.25 * k for k in range(1, 49))
+
 
 def random_graph(n: int, z: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Erdos-Renyi G(n, M) with ``M = round(n z / 2)`` edges, as CSR ``(indptr, indices)``.
@@ -81,8 +84,8 @@ def analytic_window(phi: float, z_max: float = 30.0) -> tuple[float, float]:
 
 
 def experiment_window(replicates: int, seed: int, *, n: int = 10_000, phi: float = 0.18,
-                      z_values=tuple(np.arange(0.25, 12.01, 0.25)), global_share: float = 0.1,
-                      min_frequency: float = 0.01, below: float = 0.75, inside=(1.5, 5.0),
+                      z_values=Z_GRID, global_share: float = 0.1,
+                      min_frequency: float = 0.01, below: float = 0.75, inside=(1.5, 4.5),
                       above: float = 9.0) -> ExperimentResult:
     """Frequency and mean size of global cascades against mean degree ``z``.
 
