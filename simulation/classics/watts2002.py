@@ -129,7 +129,8 @@ def experiment_window(replicates: int, seed: int, *, n: int = 10_000, phi: float
 
     def plot(ax):
         ax.plot(data["z"], data["frequency"], "o-", ms=3, label="frequency of global cascades")
-        ax.plot(data["z"], data["mean_global_size"], "s--", ms=3,
+        sizes = data["mean_global_size"].where(data["frequency"] > 0)  # none: no point
+        ax.plot(data["z"], sizes, "s--", ms=3,
                 label="mean size of global cascades")
         for edge in (low, high):
             ax.axvline(edge, color="grey", ls=":", lw=1)
