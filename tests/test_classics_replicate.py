@@ -12,8 +12,8 @@ from simulation.errors import UserError
 def test_all_shipped_specs_valid():
     """Every experiment file validates and cites a source for each check."""
     names = replication.available()
-    assert {"march1991_fig1", "lazer_friedman2007_performance", "levinthal1997_shock"} <= set(
-        names)
+    assert {"march1991_fig1", "lazer_friedman2007_performance", "levinthal1997_shock",
+            "bass1969", "watts2002"} <= set(names)
     for name in names:
         spec = replication.load_spec(name)
         assert all(check.source for check in spec.checks)
@@ -67,3 +67,23 @@ def test_command_rejects_bad_replicates():
     """--replicates below 2 is a one-line UserError."""
     with pytest.raises(UserError, match="--replicates"):
         replicate.run(argparse.Namespace(name="march1991_fig1", replicates=1, out=None))
+
+
+def test_march_fig1_levels_are_the_reference_replication():
+    """Every level check of march1991_fig1 is a cell of the shipped reference CSV, with the
+    tolerance 3 * sqrt(se_ref^2 + se_run^2) (se_run expected at the file's replicate count),
+    and every reference cell is checked."""
+    import math
+
+    import pandas as pd
+
+    reference = pd.read_csv(replication.SPEC_DIR / "reference" / "march1991_replication.csv",
+                            comment="#")
+    spec = replication.load_spec("march1991_fig1")
+    levels = {check.metric: check for check in spec.checks if check.kind == "value"}
+    assert len(levels) == len(reference)
+    for row in reference.itertuples():
+        check = levels[f"knowledge[p2={row.p2:g},p1={row.p1:g}]"]
+        assert check.published == row.mean and not check.read_off_figure
+        run_se = row.se * math.sqrt(2000 / spec.replicates)
+        assert check.tolerance == math.ceil(3 * math.hypot(row.se, run_se) * 1000 - 1e-9) / 1000

@@ -25,6 +25,8 @@ MODELS = {
     "march1991": "simulation.classics.march1991",
     "lazer_friedman2007": "simulation.classics.lazer_friedman2007",
     "levinthal1997": "simulation.classics.levinthal1997",
+    "bass1969": "simulation.classics.bass1969",
+    "watts2002": "simulation.classics.watts2002",
 }
 
 
@@ -65,7 +67,7 @@ class ReplicationSpec(BaseModel):
     name: str
     title: str
     citation: str
-    model: Literal["march1991", "lazer_friedman2007", "levinthal1997"]
+    model: Literal["march1991", "lazer_friedman2007", "levinthal1997", "bass1969", "watts2002"]
     experiment: str
     replicates: int
     seed: int

@@ -1,0 +1,248 @@
+"""Contagion on a customer network: Bass-type adoption hazard and threshold (complex) contagion.
+
+These kernels are the one implementation of word of mouth as contagion: the classics
+(:mod:`simulation.classics.bass1969`, :mod:`simulation.classics.watts2002`) call them, and the
+firm model's customer word of mouth is meant to call the same functions.
+
+Arrays
+------
+indptr : int64 (n + 1,)          CSR network (:mod:`simulation.networks`): the neighbours of
+indices : int32 (2 * edges,)     node ``i`` are ``indices[indptr[i]:indptr[i + 1]]``
+edge_weights : float64 (0,) or (indices.size,)
+    Tie strength per CSR entry (``edge_weights[e]`` belongs to ``indices[e]``), non-negative,
+    e.g. 1 for a strong tie and a smaller value for a weak one (Goldenberg, Libai & Muller
+    2001). An empty array means every tie has weight 1. For an undirected network the caller
+    gives both directions of a tie the same weight; the kernels do not require it.
+state, adopted, switched : bool (n,)     who has adopted / switched (defected)
+uniforms : float64 (n,)                   one uniform in [0, 1) per node, drawn by the caller
+thresholds : float64 (n,)                 Watts thresholds phi_i
+
+Neighbour share
+---------------
+``share_i = sum_j w_ij x_j / D_i`` over the neighbours ``j`` of ``i`` in CSR order, with
+``x_j = 1`` if ``j`` is in the state and ``D_i = sum_j w_ij`` (``by_weight=True``: a weighted
+*fraction*, only the relative strength of ties matters) or ``D_i = degree_i``
+(``by_weight=False``: weights are absolute influence multipliers, so a weak tie carries less
+influence than a strong one even for a customer with only weak ties). Without weights both
+give the plain fraction ``adopting neighbours / degree``. A node of degree 0 (or with ``D_i =
+0``) has share 0: nobody to hear from.
+
+Floating point
+--------------
+Sums run left to right in CSR order with no reordering (``fastmath`` off), so the plain
+references in ``tests/naive.py`` reproduce the kernels bit for bit.
+"""
+
+import numpy as np
+
+from ._config import kernel
+
+
+@kernel
+def _share_of(indptr, indices, edge_weights, state, by_weight, i):
+    """Share of node ``i``'s neighbourhood in ``state`` (see the module docstring)."""
+    weighted = edge_weights.shape[0] > 0
+    heard = 0.0
+    total = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        w = edge_weights[e] if weighted else 1.0
+        total += w
+        if state[indices[e]]:
+            heard += w
+    if not by_weight:
+        total = float(indptr[i + 1] - indptr[i])
+    if total <= 0.0:
+        return 0.0
+    return heard / total
+
+
+@kernel
+def neighbour_share(indptr, indices, edge_weights, state, by_weight, share):
+    """Fill ``share[i]`` with the (weighted) share of ``i``'s neighbours in ``state``.
+
+    Parameters
+    ----------
+    indptr, indices, edge_weights, state
+        See the module docstring.
+    by_weight : bool
+        Divide by the sum of tie weights (``True``) or by the degree (``False``).
+    share : float64 (n,)
+        Output.
+    """
+    for i in range(state.shape[0]):
+        share[i] = _share_of(indptr, indices, edge_weights, state, by_weight, i)
+
+
+@kernel
+def bass_adoption_step(indptr, indices, edge_weights, adopted, innovation, imitation,
+                       by_weight, uniforms, new_adopted):
+    """One synchronous step of Bass-type adoption on a network.
+
+    Each non-adopter ``i`` adopts with probability ``innovation + imitation * share_i``
+    (Bass 1969 in network form), ``share_i`` the (weighted) share of its neighbours that had
+    adopted at the *start* of the step: everyone decides on the same state (synchronous
+    update), so the order of nodes does not matter. ``i`` adopts iff ``uniforms[i] < hazard``;
+    a hazard of 1 or more means certain adoption. Adopters stay adopters.
+
+    For a time step ``dt`` the caller passes ``innovation = p * dt`` and ``imitation = q * dt``:
+    the discrete process is then the Euler scheme of the continuous Bass model in
+    expectation and converges to it as ``dt -> 0``.
+
+    Parameters
+    ----------
+    indptr, indices, edge_weights, adopted, uniforms
+        See the module docstring; ``uniforms[i]`` is read for every node, adopter or not, so
+        the stream of random numbers does not depend on the state.
+    innovation, imitation : float
+        Per-step coefficients (``p * dt``, ``q * dt``).
+    by_weight : bool
+        How the share is normalised (module docstring).
+    new_adopted : bool (n,)
+        Output: adoption state after the step (may not be ``adopted`` itself).
+
+    Returns
+    -------
+    int
+        Number of nodes that adopted in this step.
+    """
+    count = 0
+    for i in range(adopted.shape[0]):
+        if adopted[i]:
+            new_adopted[i] = True
+            continue
+        share = _share_of(indptr, indices, edge_weights, adopted, by_weight, i)
+        hazard = innovation + imitation * share
+        if uniforms[i] < hazard:
+            new_adopted[i] = True
+            count += 1
+        else:
+            new_adopted[i] = False
+    return count
+
+
+@kernel
+def bass_adoption_step_mixed(adopted, innovation, imitation, uniforms, new_adopted):
+    """One synchronous step of Bass adoption on a fully mixed population.
+
+    As :func:`bass_adoption_step`, with the share of adopters in the whole population
+    ``F = adopters / n`` (Bass's ``F(t)``) in place of the neighbour share: each non-adopter
+    adopts iff ``uniforms[i] < innovation + imitation * F``, ``F`` taken at the start of the
+    step.
+
+    Returns
+    -------
+    int
+        Number of nodes that adopted in this step.
+    """
+    n = adopted.shape[0]
+    adopters = 0
+    for i in range(n):
+        if adopted[i]:
+            adopters += 1
+    share = adopters / n if n > 0 else 0.0
+    hazard = innovation + imitation * share
+    count = 0
+    for i in range(n):
+        if adopted[i]:
+            new_adopted[i] = True
+        elif uniforms[i] < hazard:
+            new_adopted[i] = True
+            count += 1
+        else:
+            new_adopted[i] = False
+    return count
+
+
+@kernel
+def threshold_step(indptr, indices, edge_weights, thresholds, by_weight, switched,
+                   new_switched):
+    """One synchronous round of threshold (complex) contagion (Watts 2002).
+
+    Node ``i`` switches (e.g. defects) when the (weighted) share of its neighbours that have
+    switched, taken at the start of the round, is at least its threshold:
+    ``share_i >= thresholds[i]``. Switching is permanent. A node of degree 0 has share 0, so
+    it switches only if its threshold is 0 or less.
+
+    Parameters
+    ----------
+    switched : bool (n,)
+        State at the start of the round.
+    new_switched : bool (n,)
+        Output: state after the round (may not be ``switched`` itself).
+
+    Returns
+    -------
+    int
+        Number of nodes that switched in this round.
+    """
+    count = 0
+    for i in range(switched.shape[0]):
+        if switched[i]:
+            new_switched[i] = True
+            continue
+        share = _share_of(indptr, indices, edge_weights, switched, by_weight, i)
+        if share >= thresholds[i]:
+            new_switched[i] = True
+            count += 1
+        else:
+            new_switched[i] = False
+    return count
+
+
+@kernel
+def threshold_cascade(indptr, indices, edge_weights, thresholds, by_weight, switched, queue):
+    """Run threshold contagion from ``switched`` until nobody else switches; returns its size.
+
+    Update order: asynchronous, first in first out. Every node that satisfies the rule given
+    the initial state is switched in index order; then, taking switched nodes from a queue in
+    the order they switched, each not-yet-switched neighbour is tested against the current
+    state and, if ``share >= threshold``, switched and queued.
+
+    The rule is monotone (shares only grow as nodes switch, and switching is permanent), so
+    the final state is the same as that of repeated synchronous rounds
+    (:func:`threshold_step`) until no change: the smallest stable state containing the seeds.
+    Only the timing differs; use :func:`threshold_step` when the timing matters.
+    Cost: each node is tested once per switching neighbour, ``O(edges * mean degree)``.
+
+    Parameters
+    ----------
+    switched : bool (n,)
+        Input and output: the seeds on entry, everyone who switched on return.
+    queue : int64 (n,)
+        Scratch space.
+
+    Returns
+    -------
+    int
+        Number of switched nodes at the end (seeds included).
+    """
+    n = switched.shape[0]
+    tail = 0
+    for i in range(n):
+        if switched[i]:
+            queue[tail] = i
+            tail += 1
+    for i in range(n):
+        if not switched[i]:
+            if _share_of(indptr, indices, edge_weights, switched, by_weight, i) >= thresholds[i]:
+                switched[i] = True
+                queue[tail] = i
+                tail += 1
+    head = 0
+    while head < tail:
+        j = queue[head]
+        head += 1
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            if switched[i]:
+                continue
+            if _share_of(indptr, indices, edge_weights, switched, by_weight, i) >= thresholds[i]:
+                switched[i] = True
+                queue[tail] = i
+                tail += 1
+    return tail
+
+
+def empty_weights() -> np.ndarray:
+    """The ``edge_weights`` argument meaning "every tie has weight 1"."""
+    return np.empty(0, dtype=np.float64)
