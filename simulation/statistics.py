@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # t quantile; much lighter to import than scipy.stats
 
 Better = Literal["lower", "higher"]
 BETTER_VALUES = ("lower", "higher")
@@ -71,7 +71,7 @@ def t_half_width(sd: float | np.ndarray, n: int | np.ndarray,
     n_array = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         dof = np.where(n_array >= 2, n_array - 1, np.nan)
-        quantile = stats.t.ppf(0.5 + confidence / 2, dof)
+        quantile = stdtrit(dof, 0.5 + confidence / 2)
         half = quantile * np.asarray(sd, dtype=float) / np.sqrt(n_array)
     half = np.where(n_array >= 2, half, np.nan)
     return float(half) if half.ndim == 0 else half
@@ -282,7 +282,8 @@ class RecoverySummary:
         exponential-Greenwood band of lifelines); ``inf`` when a bound is not reached.
     recovered_by : dict of float to float
         For each horizon :math:`h`, the estimated share recovered by :math:`h` (inclusive),
-        :math:`1 - \\hat S(h)`; NaN when :math:`h` is beyond the longest observed time.
+        :math:`1 - \\hat S(h)`; NaN when :math:`h` is beyond the longest observed time and
+        some run was still unrecovered then (the curve is not identified there).
     confidence : float
         Coverage of the median's interval.
     """
@@ -372,11 +373,12 @@ def recovery_summary(times, recovered, horizons: Sequence[float] = (),
     bounds = median_survival_times(fitter.confidence_interval_)
     median_low, median_high = (float(v) for v in bounds.iloc[0])
     last_time = float(times.max())
+    still_waiting = float(fitter.survival_function_at_times(last_time).iloc[0]) > 0
     shares = {}
     for horizon in horizons:
-        if horizon > last_time:
-            # Beyond the last observation the estimate is undefined (lifelines would carry
-            # the last value forward, which silently assumes nobody else recovers).
+        if horizon > last_time and still_waiting:
+            # Past the last observation with runs still unrecovered the estimate is undefined
+            # (lifelines would carry the last value forward, assuming nobody else recovers).
             shares[horizon] = math.nan
         else:
             shares[horizon] = float(1.0 - fitter.survival_function_at_times(horizon).iloc[0])
@@ -417,8 +419,7 @@ def recovery_table(table: pd.DataFrame, by: str | Sequence[str] = "structure",
     rows = []
     for key, group in table.groupby(groups, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        summary = recovery_summary(group[time], group[recovered].astype(bool), horizons,
-                                   confidence)
+        summary = recovery_summary(group[time], group[recovered], horizons, confidence)
         row = dict(zip(groups, key, strict=True))
         row.update(runs=summary.n, censored=summary.n_censored, median=summary.median,
                    median_low=summary.median_low, median_high=summary.median_high)

@@ -1,4 +1,4 @@
-"""Tests of simulation.statistics: t-intervals, bands, paired differences, Kaplan-Meier, precision."""
+"""Tests of simulation.statistics: t-intervals, bands, paired differences, recovery, precision."""
 
 import math
 
@@ -178,11 +178,15 @@ def test_kaplan_meier_median_not_reached():
 
 
 def test_kaplan_meier_without_censoring_is_the_empirical_distribution():
-    """All recover at [1, 2, 3, 4]: S(2) = 0.5 exactly, so the median is 2 (left end)."""
-    summary = recovery_summary([1, 2, 3, 4], [True] * 4, horizons=(2, 3.5))
+    """All recover at [1, 2, 3, 4]: S(2) = 0.5 exactly, so the median is 2 (left end).
+
+    S(3.5) = 0.25; S = 0 from 4 on, so the share recovered by 9 is 1, not undefined.
+    """
+    summary = recovery_summary([1, 2, 3, 4], [True] * 4, horizons=(2, 3.5, 9))
     assert summary.median == 2.0 and summary.n_censored == 0
     assert summary.recovered_by[2.0] == pytest.approx(0.5)
     assert summary.recovered_by[3.5] == pytest.approx(0.75)
+    assert summary.recovered_by[9.0] == 1.0  # all recovered: defined past the last time
 
 
 def test_kaplan_meier_bad_input():
