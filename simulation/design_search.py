@@ -34,6 +34,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from .errors import ConfigError
+
 ParameterKind = Literal["int", "float", "categorical"]
 PARAMETER_KINDS = ("int", "float", "categorical")
 Direction = Literal["minimize", "maximize"]
@@ -100,11 +102,11 @@ def parse_space(space: Mapping[str, Sequence | Parameter]) -> list[Parameter]:
 
     Raises
     ------
-    ValueError
+    ConfigError
         One line naming the parameter, the value and what is allowed.
     """
     if not space:
-        raise ValueError("space: empty; declare at least one parameter")
+        raise ConfigError("space: empty; declare at least one parameter")
     parameters = []
     for name, spec in space.items():
         if isinstance(spec, Parameter):
@@ -113,22 +115,22 @@ def parse_space(space: Mapping[str, Sequence | Parameter]) -> list[Parameter]:
         spec = tuple(spec)
         kind = spec[-1] if spec else None
         if kind not in PARAMETER_KINDS:
-            raise ValueError(f"space.{name}: {spec!r} is not allowed; use (low, high, 'int'), "
-                             "(low, high, 'float') or ((choices...), 'categorical')")
+            raise ConfigError(f"space.{name}: {spec!r} is not allowed; use (low, high, 'int'), "
+                              "(low, high, 'float') or ((choices...), 'categorical')")
         if kind == "categorical":
             if len(spec) != 2 or isinstance(spec[0], str) or len(tuple(spec[0])) < 1:
-                raise ValueError(f"space.{name}: {spec!r} is not allowed; use "
-                                 "((choice, ...), 'categorical')")
+                raise ConfigError(f"space.{name}: {spec!r} is not allowed; use "
+                                  "((choice, ...), 'categorical')")
             parameters.append(Parameter(name, "categorical", choices=tuple(spec[0])))
             continue
         if len(spec) != 3:
-            raise ValueError(f"space.{name}: {spec!r} is not allowed; use (low, high, '{kind}')")
+            raise ConfigError(f"space.{name}: {spec!r} is not allowed; use (low, high, '{kind}')")
         low, high = spec[0], spec[1]
         if kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
-            raise ValueError(f"space.{name}: bounds {low!r}, {high!r} must be whole numbers")
+            raise ConfigError(f"space.{name}: bounds {low!r}, {high!r} must be whole numbers")
         if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-            raise ValueError(f"space.{name}: bounds {low!r}, {high!r} are not allowed; "
-                             "use finite low <= high")
+            raise ConfigError(f"space.{name}: bounds {low!r}, {high!r} are not allowed; "
+                              "use finite low <= high")
         if kind == "int":
             parameters.append(Parameter(name, "int", int(low), int(high)))
         else:
@@ -192,11 +194,11 @@ def storage_url(folder: Path | str) -> str:
 
 def _check_objectives(objectives: Mapping[str, str]) -> dict[str, str]:
     if not objectives:
-        raise ValueError("objectives: empty; name at least one metric and its direction")
+        raise ConfigError("objectives: empty; name at least one metric and its direction")
     for name, direction in objectives.items():
         if direction not in DIRECTIONS:
-            raise ValueError(f"objectives.{name}: {direction!r} is not allowed; allowed values: "
-                             f"{', '.join(DIRECTIONS)}")
+            raise ConfigError(f"objectives.{name}: {direction!r} is not allowed; allowed values: "
+                              f"{', '.join(DIRECTIONS)}")
     return dict(objectives)
 
 
@@ -208,9 +210,9 @@ def _check_resume(study, signature: dict[str, Any]) -> None:
         return
     for key in ("space", "seeds", "objectives"):
         if stored.get(key) != signature[key]:
-            raise ValueError(f"{key}: {json.dumps(signature[key])} differs from the stored "
-                             f"study's {json.dumps(stored.get(key))}; use another folder or "
-                             "study name, or the same settings to resume")
+            raise ConfigError(f"{key}: {json.dumps(signature[key])} differs from the stored "
+                              f"study's {json.dumps(stored.get(key))}; use another folder or "
+                              "study name, or the same settings to resume")
 
 
 def search_designs(space: Mapping[str, Sequence | Parameter], evaluate: Evaluate,
@@ -252,9 +254,10 @@ def search_designs(space: Mapping[str, Sequence | Parameter], evaluate: Evaluate
 
     Raises
     ------
+    ConfigError
+        Bad space, objectives or counts; a resume with different settings.
     ValueError
-        Bad space, objectives or counts; a resume with different settings; an evaluation that
-        does not return every objective metric.
+        An evaluation that does not return every objective metric.
 
     Notes
     -----
@@ -271,10 +274,10 @@ def search_designs(space: Mapping[str, Sequence | Parameter], evaluate: Evaluate
     parameters = parse_space(space)
     objectives = _check_objectives(objectives)
     if n_trials < 0:
-        raise ValueError(f"n_trials: {n_trials!r} is not allowed; use 0 or more")
+        raise ConfigError(f"n_trials: {n_trials!r} is not allowed; use 0 or more")
     seeds = [int(seed) for seed in seeds]
     if not seeds:
-        raise ValueError("seeds: empty; give at least one replicate seed")
+        raise ConfigError("seeds: empty; give at least one replicate seed")
     names = list(objectives)
     directions = [objectives[name] for name in names]
     if len(names) == 1:
@@ -302,8 +305,8 @@ def search_designs(space: Mapping[str, Sequence | Parameter], evaluate: Evaluate
                                     directions=directions, load_if_exists=True)
         stored_directions = [d.name.lower() for d in study.directions]
         if stored_directions != directions:
-            raise ValueError(f"objectives: directions {directions} differ from the stored "
-                             f"study's {stored_directions}")
+            raise ConfigError(f"objectives: directions {directions} differ from the stored "
+                              f"study's {stored_directions}")
         _check_resume(study, signature)
         # A bad evaluation (missing metric) is a programming error: let it propagate rather
         # than record a failed trial and continue.

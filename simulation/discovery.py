@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError
 from .statistics import BETTER_VALUES, Better
 
 # The EMA Workbench logs every peel at INFO under this name and warns about optional
@@ -181,9 +182,10 @@ def discover(conditions: pd.DataFrame, outcome, threshold: float = 0.8,
 
     Raises
     ------
+    ConfigError
+        If a parameter is out of range.
     ValueError
-        If the lengths differ, the outcome is not boolean, it is all True or all False, or a
-        parameter is out of range.
+        If the lengths differ, the outcome is not boolean, or it is all True or all False.
 
     Notes
     -----
@@ -208,10 +210,10 @@ def discover(conditions: pd.DataFrame, outcome, threshold: float = 0.8,
                                    ("paste_alpha", paste_alpha, 0.0, 0.5),
                                    ("mass_min", mass_min, 0.0, 1.0)):
         if not low < value <= high:
-            raise ValueError(f"{name}: {value!r} is not allowed; use a number in "
-                             f"({low:g}, {high:g}]")
+            raise ConfigError(f"{name}: {value!r} is not allowed; use a number in "
+                              f"({low:g}, {high:g}]")
     if max_boxes < 1:
-        raise ValueError(f"max_boxes: {max_boxes!r} is not allowed; use 1 or more")
+        raise ConfigError(f"max_boxes: {max_boxes!r} is not allowed; use 1 or more")
     x = conditions.reset_index(drop=True).copy()
     for name in x.columns:
         # The workbench peels float64 and int64 columns as ordered, anything non-numeric as
@@ -284,10 +286,10 @@ def beats_by(table: pd.DataFrame, a: str, b: str, metric: str, margin: float,
         :func:`discover`.
     """
     if better not in BETTER_VALUES:
-        raise ValueError(f"better: {better!r} is not allowed; allowed values: "
-                         f"{', '.join(BETTER_VALUES)}")
+        raise ConfigError(f"better: {better!r} is not allowed; allowed values: "
+                          f"{', '.join(BETTER_VALUES)}")
     if margin < 0:
-        raise ValueError(f"margin: {margin!r} is not allowed; use a number >= 0")
+        raise ConfigError(f"margin: {margin!r} is not allowed; use a number >= 0")
     conditions = list(conditions)
     for column in [by, pair_on, metric, *conditions]:
         if column not in table.columns:
@@ -295,8 +297,8 @@ def beats_by(table: pd.DataFrame, a: str, b: str, metric: str, margin: float,
                              f"columns are {list(table.columns)}")
     for name in (a, b):
         if not (table[by] == name).any():
-            raise ValueError(f"{by}: {name!r} is not in the table; allowed values: "
-                             f"{', '.join(map(str, pd.unique(table[by])))}")
+            raise ConfigError(f"{by}: {name!r} is not in the table; allowed values: "
+                              f"{', '.join(map(str, pd.unique(table[by])))}")
     keys = [*conditions, pair_on]
     wide = table[table[by].isin([a, b])].pivot_table(index=keys, columns=by, values=metric,
                                                      aggfunc="first")

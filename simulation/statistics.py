@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # t quantile; much lighter to import than scipy.stats
 
+from .errors import ConfigError
+
 Better = Literal["lower", "higher"]
 BETTER_VALUES = ("lower", "higher")
 
@@ -45,7 +47,7 @@ BETTER_VALUES = ("lower", "higher")
 
 def _check_confidence(confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence: {confidence!r} is not allowed; use a number in (0, 1)")
+        raise ConfigError(f"confidence: {confidence!r} is not allowed; use a number in (0, 1)")
 
 
 def t_half_width(sd: float | np.ndarray, n: int | np.ndarray,
@@ -164,8 +166,8 @@ PAIRED_COLUMNS = ["structure", "reference", "metric", "pairs", "mean_difference"
 
 def _check_better(better: str) -> None:
     if better not in BETTER_VALUES:
-        raise ValueError(f"better: {better!r} is not allowed; allowed values: "
-                         f"{', '.join(BETTER_VALUES)}")
+        raise ConfigError(f"better: {better!r} is not allowed; allowed values: "
+                          f"{', '.join(BETTER_VALUES)}")
 
 
 def paired_differences(table: pd.DataFrame, metric: str, reference: str | None = None,
@@ -211,9 +213,11 @@ def paired_differences(table: pd.DataFrame, metric: str, reference: str | None =
 
     Raises
     ------
+    ConfigError
+        If ``better`` or ``confidence`` is not allowed or the reference is not in the table.
     ValueError
-        If a column is missing, ``better`` is not allowed, the reference is not in the table,
-        or a structure has two runs with the same pair id within a group.
+        If a column is missing or a structure has two runs with the same pair id within a
+        group (a defect of the table, not of the settings).
     """
     _check_better(better)
     _check_confidence(confidence)
@@ -228,8 +232,8 @@ def paired_differences(table: pd.DataFrame, metric: str, reference: str | None =
             return pd.DataFrame(columns=[*groups, *PAIRED_COLUMNS])
         reference = names[0]
     if reference not in names:
-        raise ValueError(f"reference: {reference!r} is not in column {by!r}; "
-                         f"allowed values: {', '.join(map(str, names))}")
+        raise ConfigError(f"reference: {reference!r} is not in column {by!r}; "
+                          f"allowed values: {', '.join(map(str, names))}")
     duplicated = table.duplicated([*groups, by, pair_on])
     if duplicated.any():
         first = table[duplicated].iloc[0]
@@ -454,8 +458,8 @@ def precision_reached(differences, target_half_width: float,
         than two values (no estimate of spread).
     """
     if not target_half_width > 0:
-        raise ValueError(f"target_half_width: {target_half_width!r} is not allowed; "
-                         "use a number > 0")
+        raise ConfigError(f"target_half_width: {target_half_width!r} is not allowed; "
+                          "use a number > 0")
     mean, low, high = t_interval(differences, confidence)
     if math.isnan(low):
         return False
@@ -545,6 +549,13 @@ def replicate_until_precise(run_pair_batch: Callable[[int], pd.DataFrame],
     PrecisionRun
         The runs, the number of replicates, which limit was hit and the final differences.
 
+    Raises
+    ------
+    ConfigError
+        A target, count or step out of range.
+    ValueError
+        A batch that is empty or repeats pair ids.
+
     Notes
     -----
     The stopping rule (Law 2015, section 9.4.1) is checked after each batch:
@@ -556,15 +567,15 @@ def replicate_until_precise(run_pair_batch: Callable[[int], pd.DataFrame],
     ``min_replicates`` is small; a first batch of 5 to 10 replicates keeps the effect small.
     """
     if not target_half_width > 0:
-        raise ValueError(f"target_half_width: {target_half_width!r} is not allowed; "
-                         "use a number > 0")
+        raise ConfigError(f"target_half_width: {target_half_width!r} is not allowed; "
+                          "use a number > 0")
     if min_replicates < 2:
-        raise ValueError(f"min_replicates: {min_replicates!r} is not allowed; use 2 or more")
+        raise ConfigError(f"min_replicates: {min_replicates!r} is not allowed; use 2 or more")
     if max_replicates < min_replicates:
-        raise ValueError(f"max_replicates: {max_replicates!r} is not allowed; use at least "
-                         f"min_replicates ({min_replicates})")
+        raise ConfigError(f"max_replicates: {max_replicates!r} is not allowed; use at least "
+                          f"min_replicates ({min_replicates})")
     if step < 1:
-        raise ValueError(f"step: {step!r} is not allowed; use 1 or more")
+        raise ConfigError(f"step: {step!r} is not allowed; use 1 or more")
     batches: list[pd.DataFrame] = []
     replicates = 0
     count = min_replicates

@@ -12,6 +12,7 @@ from simulation.design_search import (
     search_designs,
     storage_url,
 )
+from simulation.errors import ConfigError
 
 SEEDS = [11, 12, 13]
 
@@ -105,13 +106,13 @@ def test_resuming_with_other_seeds_or_space_is_refused(tmp_path):
     """Mixing seed sets or spaces in one study would break common random numbers."""
     url = storage_url(tmp_path)
     search_designs(BOWL_SPACE, _bowl, SEEDS, {"loss": "minimize"}, 2, storage=url)
-    with pytest.raises(ValueError, match="seeds"):
+    with pytest.raises(ConfigError, match="seeds"):
         search_designs(BOWL_SPACE, lambda p, s: {"loss": 0.0}, [1, 2], {"loss": "minimize"}, 1,
                        storage=url)
-    with pytest.raises(ValueError, match="space"):
+    with pytest.raises(ConfigError, match="space"):
         search_designs({"x": (0.0, 2.0, "float"), "y": (0.0, 1.0, "float")}, _bowl, SEEDS,
                        {"loss": "minimize"}, 1, storage=url)
-    with pytest.raises(ValueError, match="objectives"):
+    with pytest.raises(ConfigError, match="objectives"):
         search_designs(BOWL_SPACE, _bowl, SEEDS, {"loss": "maximize"}, 1, storage=url)
 
 
@@ -120,13 +121,13 @@ def test_space_as_data_and_bad_declarations():
     parameters = {p.name: p for p in parse_space(DESIGN_SPACE)}
     assert parameters["firm.span"].kind == "int"
     assert parameters["firm.lateral_links"].kind == "float"
-    with pytest.raises(ValueError, match="space.firm.span"):
+    with pytest.raises(ConfigError, match="space.firm.span"):
         parse_space({"firm.span": (2, 10, "integer")})
-    with pytest.raises(ValueError, match="space.firm.span"):
+    with pytest.raises(ConfigError, match="space.firm.span"):
         parse_space({"firm.span": (10, 2, "int")})
-    with pytest.raises(ValueError, match="space.firm.span"):
+    with pytest.raises(ConfigError, match="space.firm.span"):
         parse_space({"firm.span": (2.5, 10, "int")})
-    with pytest.raises(ValueError, match="objectives.loss"):
+    with pytest.raises(ConfigError, match="objectives.loss"):
         search_designs(BOWL_SPACE, _bowl, SEEDS, {"loss": "lowest"}, 1)
 
 

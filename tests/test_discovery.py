@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from simulation.discovery import beats_by, discover
+from simulation.errors import ConfigError
 
 # Each peel removes at most 5% of the remaining points and the true edges lie between sampled
 # points; with 1000 uniform points an edge is found within 0.05 of the truth.
@@ -93,7 +94,7 @@ def test_discover_bad_input():
         discover(conditions, np.zeros(50, dtype=bool))
     with pytest.raises(ValueError, match="one per row"):
         discover(conditions, outcome[:-1])
-    with pytest.raises(ValueError, match="peel_alpha"):
+    with pytest.raises(ConfigError, match="peel_alpha"):
         discover(conditions, outcome, peel_alpha=0.9)
 
 
@@ -130,5 +131,5 @@ def test_beats_by_per_pair_and_higher_is_better():
     _, flipped = beats_by(_atlas_table(), "podular", "hierarchy", "area_lost", 0.4,
                           ["turbulence", "policy"], better="higher", per_pair=True)
     assert flipped.sum() == 1  # only the -0.5 pair is a win of >= 0.4 when higher is better
-    with pytest.raises(ValueError, match="'open' is not in the table"):
+    with pytest.raises(ConfigError, match="'open' is not in the table"):
         beats_by(_atlas_table(), "open", "hierarchy", "area_lost", 1.0, ["turbulence"])

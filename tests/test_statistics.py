@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from simulation.errors import ConfigError
 from simulation.statistics import (
     band,
     paired_differences,
@@ -47,7 +48,7 @@ def test_t_interval_single_and_empty():
 
 def test_t_interval_rejects_a_bad_confidence():
     """Confidence outside (0, 1) is refused with a message naming it."""
-    with pytest.raises(ValueError, match="confidence"):
+    with pytest.raises(ConfigError, match="confidence"):
         t_interval([1.0, 2.0], confidence=95)
 
 
@@ -132,11 +133,11 @@ def test_paired_differences_bad_input():
     table = _paired_table()
     with pytest.raises(ValueError, match="column 'depth'"):
         paired_differences(table, "depth")
-    with pytest.raises(ValueError, match="reference: 'open'"):
+    with pytest.raises(ConfigError, match="reference: 'open'"):
         paired_differences(table, "area_lost", reference="open")
     with pytest.raises(ValueError, match="appears twice"):
         paired_differences(pd.concat([table, table.iloc[:1]]), "area_lost")
-    with pytest.raises(ValueError, match="better"):
+    with pytest.raises(ConfigError, match="better"):
         paired_differences(table, "area_lost", better="smaller")
 
 
@@ -221,7 +222,7 @@ def test_precision_reached_threshold():
     assert precision_reached(values, half * 1.001)
     assert not precision_reached(values, half * 0.999)
     assert not precision_reached([0.5], 10.0)
-    with pytest.raises(ValueError, match="target_half_width"):
+    with pytest.raises(ConfigError, match="target_half_width"):
         precision_reached(values, 0.0)
 
 
