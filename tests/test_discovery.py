@@ -16,11 +16,12 @@ EDGE_TOLERANCE = 0.05
 
 
 def _known_box_data(n=1000, seed=3):
-    """Uniform x1, x2, x3 and a policy; True exactly where 0.2 <= x1 <= 0.6 and x2 > 0.5."""
+    """Uniform x1, x2, x3, a policy and an integer size; True where 0.2 <= x1 <= 0.6, x2 > 0.5."""
     rng = np.random.default_rng(seed)
     conditions = pd.DataFrame({"x1": rng.uniform(size=n), "x2": rng.uniform(size=n),
                                "x3": rng.uniform(size=n),
-                               "policy": rng.choice(["standard", "modular", "custom"], n)})
+                               "policy": rng.choice(["standard", "modular", "custom"], n),
+                               "size": rng.integers(1, 6, n)})
     outcome = ((conditions["x1"] >= 0.2) & (conditions["x1"] <= 0.6)
                & (conditions["x2"] > 0.5)).to_numpy()
     return conditions, outcome
@@ -33,7 +34,7 @@ def known_box():
 
 
 def test_first_box_recovers_the_known_limits(known_box):
-    """x1 in [0.2, 0.6], x2 above 0.5, x3 and policy unrestricted."""
+    """x1 in [0.2, 0.6], x2 above 0.5; x3, policy and size unrestricted."""
     _, _, boxes = known_box
     first = boxes[0]
     assert set(first.limits) == {"x1", "x2"}

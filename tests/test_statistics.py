@@ -283,3 +283,31 @@ def test_replicate_until_precise_refuses_reused_pairs():
                              "depth": np.random.default_rng(0).normal(size=2 * count)})
     with pytest.raises(ValueError, match="fresh pairs"):
         replicate_until_precise(same_pairs, 1e-6, "depth", min_replicates=3, max_replicates=9)
+
+
+def test_replicate_until_precise_needs_every_group_precise():
+    """Calm (sd 0.01) is precise at once; turbulent (sd 1) is not, so it runs to the maximum.
+
+    With the turbulent group alone removed, the same driver stops for precision at the first
+    batch: t(0.975, 9) * 0.01 / sqrt(10) = 0.007 < 0.05 (for a sample sd near 0.01).
+    """
+    def batches(include_turbulent):
+        calm, turbulent = _synthetic_batches(0.01, seed=1), _synthetic_batches(1.0, seed=2)
+
+        def run_pair_batch(count):
+            frames = [calm(count).assign(market="calm")]
+            if include_turbulent:
+                frames.append(turbulent(count).assign(market="turbulent"))
+            return pd.concat(frames, ignore_index=True)
+        return run_pair_batch
+
+    both = replicate_until_precise(batches(True), 0.05, "depth", reference="a",
+                                   min_replicates=10, max_replicates=20, step=5,
+                                   groups=["market"])
+    assert both.reason == "maximum" and both.replicates == 20
+    halves = both.differences[both.differences["structure"] == "b"].set_index("market")
+    assert halves.loc["calm", "half_width"] < 0.05 <= halves.loc["turbulent", "half_width"]
+    calm_only = replicate_until_precise(batches(False), 0.05, "depth", reference="a",
+                                        min_replicates=10, max_replicates=20, step=5,
+                                        groups=["market"])
+    assert calm_only.reason == "precision" and calm_only.replicates == 10
