@@ -147,7 +147,7 @@ def band(frame: pd.DataFrame, value: str, by: str | Sequence[str] = "structure",
             raise ValueError(f"band: column {column!r} is not in the table; "
                              f"columns are {list(frame.columns)}")
     grouped = frame.groupby([*groups, over], sort=True)[value]
-    table = grouped.agg(n="count", mean="mean", sd=lambda column: column.std(ddof=1))
+    table = grouped.agg(n="count", mean="mean", sd="std")  # pandas std: ddof=1
     table = table.reset_index()
     table["half_width"] = t_half_width(table["sd"].to_numpy(), table["n"].to_numpy(),
                                        confidence)
