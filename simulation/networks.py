@@ -10,9 +10,10 @@ bytes and tens of nanoseconds, so a million-node network of degree 10 builds in 
 edge list (for instance a hierarchy of employees) into the same CSR form.
 
 The compiled generators are in :mod:`simulation.kernels.graphs` (their set-based reference
-twins, which draw the same uniforms in the same order, are in ``tests/naive.py``). Randomness comes only from the numpy Generator passed in: uniforms are drawn into
-a pool that the generator reads; if rejections exhaust the pool, the pool is extended with
-further draws from the same Generator and the graph is built again. Since
+twins, which draw the same uniforms in the same order, are in ``tests/naive.py``).
+Randomness comes only from the numpy Generator passed in: uniforms are drawn into a pool that
+the generator reads; if rejections exhaust the pool, the pool is extended with further draws
+from the same Generator and the graph is built again. Since
 ``rng.random(a)`` followed by ``rng.random(b)`` is the start of ``rng.random(a + b)``, the
 graph depends only on the Generator's state, not on the pool-size guess.
 """

@@ -345,7 +345,7 @@ def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, revie
 
 def change_value(products, attribute, value, variant, serve_weight, dependencies,
                  contributions, max_fitness, dependents_ptr, dependents, module_of) -> float:
-    """Change of normalised fitness, weighted by the customers of each segment ``variant`` serves."""
+    """Change of normalised fitness, weighted by customers of the segments ``variant`` serves."""
     served = [s for s in range(serve_weight.shape[1]) if serve_weight[variant, s] > 0.0]
     effects = [change_effect(products[variant], attribute, value, dependencies, contributions[s],
                              dependents_ptr, dependents, module_of, 0)[0] for s in served]
@@ -585,7 +585,7 @@ def network_search(table, neighbour_ptr, neighbours, solutions, flip_bits, mean_
         before = solutions.copy()  # synchronous: everyone looks at the previous round
         for i in range(agents):
             own = table[before[i]]
-            seen = before[neighbour_ptr[i]:neighbour_ptr[i + 1]]
+            seen = before[neighbours[neighbour_ptr[i]:neighbour_ptr[i + 1]]]
             if len(seen) and table[seen].max() > own:
                 solutions[i] = seen[np.argmax(table[seen])]  # first of the best
             else:

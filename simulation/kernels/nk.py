@@ -21,7 +21,6 @@ import numpy as np
 
 from ._config import kernel
 
-
 #: The running sum of the walk is recomputed exactly every 256 states, so rounding cannot
 #: drift far enough to swap two states whose fitness differ by more than ~1e-13.
 _RESYNC_MASK = 255
