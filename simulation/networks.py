@@ -9,11 +9,11 @@ bytes and tens of nanoseconds, so a million-node network of degree 10 builds in 
 :func:`build_network` makes one of :data:`NETWORK_KINDS`; :func:`csr_from_edges` turns any
 edge list (for instance a hierarchy of employees) into the same CSR form.
 
-The compiled generators are in :mod:`simulation.kernels.graphs`; this module holds their
-plain-Python twins (``*_py``), which draw the same uniforms in the same order and return the
-same arrays. Randomness comes only from the numpy Generator passed in: uniforms are drawn into
-a pool that the generator reads; if rejections exhaust the pool, the pool is extended with
-further draws from the same Generator and the graph is built again. Since
+The compiled generators are in :mod:`simulation.kernels.graphs` (their set-based reference
+twins, which draw the same uniforms in the same order, are in ``tests/naive.py``).
+Randomness comes only from the numpy Generator passed in: uniforms are drawn into a pool that
+the generator reads; if rejections exhaust the pool, the pool is extended with further draws
+from the same Generator and the graph is built again. Since
 ``rng.random(a)`` followed by ``rng.random(b)`` is the start of ``rng.random(a + b)``, the
 graph depends only on the Generator's state, not on the pool-size guess.
 """
@@ -275,131 +275,3 @@ def _edge_array(name: str, values: object) -> np.ndarray:
     if array.dtype not in (np.int32, np.int64):
         array = array.astype(np.int64)
     return np.ascontiguousarray(array)
-
-
-# --------------------------------------------------------------------------------------------
-# Plain-Python twins of the kernels in simulation.kernels.graphs
-# --------------------------------------------------------------------------------------------
-
-
-def _draw_index_py(r: float, count: int) -> int:
-    """``int(r * count)`` clamped to ``count - 1`` (twin of ``graphs._draw_index``)."""
-    return min(int(r * count), count - 1)
-
-
-def watts_strogatz_edges_py(
-    n: int, half: int, p: float, uniforms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Plain-Python twin of :func:`simulation.kernels.graphs.watts_strogatz_edges`."""
-    edges = n * half
-    sources = np.empty(edges, dtype=np.int32)
-    targets = np.empty(edges, dtype=np.int32)
-    degree = [2 * half] * n
-    present = set()
-    for j in range(1, half + 1):
-        for u in range(n):
-            e = (j - 1) * n + u
-            v = (u + j) % n
-            sources[e] = u
-            targets[e] = v
-            present.add((min(u, v), max(u, v)))
-    total = uniforms.shape[0]
-    used = 0
-    for j in range(1, half + 1):
-        for u in range(n):
-            e = (j - 1) * n + u
-            if used >= total:
-                return sources, targets, -1
-            r = uniforms[used]
-            used += 1
-            if r < p and degree[u] < n - 1:
-                while True:
-                    if used >= total:
-                        return sources, targets, -1
-                    w = _draw_index_py(uniforms[used], n - 1)
-                    used += 1
-                    if w >= u:
-                        w += 1
-                    if (min(u, w), max(u, w)) not in present:
-                        break
-                v = int(targets[e])
-                present.remove((min(u, v), max(u, v)))
-                present.add((min(u, w), max(u, w)))
-                targets[e] = w
-                degree[v] -= 1
-                degree[w] += 1
-    return sources, targets, used
-
-
-def barabasi_albert_edges_py(
-    n: int, m: int, uniforms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Plain-Python twin of :func:`simulation.kernels.graphs.barabasi_albert_edges`."""
-    edges = m + (n - m - 1) * m
-    sources = np.empty(edges, dtype=np.int32)
-    targets = np.empty(edges, dtype=np.int32)
-    repeated = []  # each node once per edge end: uniform choice here is preferential
-    e = 0
-    for leaf in range(1, m + 1):
-        sources[e] = leaf
-        targets[e] = 0
-        e += 1
-        repeated += [0, leaf]
-    total = uniforms.shape[0]
-    used = 0
-    for s in range(m + 1, n):
-        picked = []
-        while len(picked) < m:
-            if used >= total:
-                return sources, targets, -1
-            x = repeated[_draw_index_py(uniforms[used], len(repeated))]
-            used += 1
-            if x in picked:
-                continue
-            picked.append(x)
-            sources[e] = s
-            targets[e] = x
-            e += 1
-        repeated += picked
-        repeated += [s] * m
-    return sources, targets, used
-
-
-def gnm_edges_py(n: int, m: int, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Plain-Python twin of :func:`simulation.kernels.graphs.gnm_edges`."""
-    sources = np.empty(m, dtype=np.int32)
-    targets = np.empty(m, dtype=np.int32)
-    present = set()
-    total = uniforms.shape[0]
-    used = 0
-    count = 0
-    while count < m:
-        if used + 2 > total:
-            return sources, targets, -1
-        u = _draw_index_py(uniforms[used], n)
-        v = _draw_index_py(uniforms[used + 1], n)
-        used += 2
-        if u == v:
-            continue
-        u, v = min(u, v), max(u, v)
-        if (u, v) not in present:
-            present.add((u, v))
-            sources[count] = u
-            targets[count] = v
-            count += 1
-    return sources, targets, used
-
-
-def csr_from_edge_arrays_py(
-    n: int, sources: np.ndarray, targets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Plain-Python twin of :func:`simulation.kernels.graphs.csr_from_edge_arrays`."""
-    rows = [set() for _ in range(n)]
-    for s, t in zip(sources.tolist(), targets.tolist(), strict=True):
-        if s != t:
-            rows[s].add(t)
-            rows[t].add(s)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(row) for row in rows])
-    indices = np.array([x for row in rows for x in sorted(row)], dtype=np.int32)
-    return indptr, indices

@@ -1,8 +1,632 @@
-"""Slow, obviously correct references for the kernels (compared for exact equality in tests).
+"""Plainly written references for the Numba kernels, one section per kernel module.
 
-Each section belongs to one kernel module; the references are written independently of the
-kernels (plain Python, no Numba, no shared helpers).
+Each function states a kernel's rule the way a reader would write it down, from the rule's
+description (module docstrings and docs/ODD.md): Python lists, sets, deques and numpy idioms,
+not the kernel's loops. The tests run the compiled kernel, the kernel's own Python function
+(``kernel.py_func``, the undecorated source) and the reference here on copies of the same
+inputs and require equal results (STUMPY tests its kernels against ``tests/naive.py`` the
+same way). Coverage under ``NUMBA_DISABLE_JIT=1`` is not required: ``py_func`` runs the
+kernels' bodies as Python in every test anyway.
+
+Exact equality, and why it is possible
+--------------------------------------
+Floating-point sums here are taken left to right (:func:`left_sum`) in the order the rule
+states them (customers by index, neighbours in CSR order, ...): that order is part of the
+rule's arithmetic, so the reference and the kernel round alike. ``math.fsum``, numpy's pairwise
+``np.sum`` and, since Python 3.12, ``sum()`` over Python floats (compensated summation) would
+round differently. Elementwise numpy arithmetic (+, -, *, /) rounds exactly as scalar code.
+
+Most references keep the kernel's signature (outputs filled in place) so the tests can call
+all three the same way; the queue references work on readable per-employee deques instead of
+ring buffers (see :func:`read_queues`). The graph generators' set-based twins were written
+apart from their hash-table kernels from the start and live here unchanged.
+
+Sections: helpers, nk, customers, sensing, organization, graphs, classics (March 1991;
+Lazer-Friedman 2007 and Levinthal 1997). Add one section per new kernel module.
 """
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import operator
+from collections import defaultdict, deque
+from typing import NamedTuple
+
+import numpy as np
+
+from simulation.classics._kernels_march import ORIGINAL
+
+
+# ============================================================================ helpers
+def left_sum(values) -> float:
+    """``values`` added one at a time from the left, starting at 0.0 (a plain loop's sum)."""
+    return functools.reduce(operator.add, values, 0.0)
+
+
+def assert_same(expected, actual, where: str = "") -> None:
+    """Exact equality of nested tuples/lists of numbers and arrays (dtype included)."""
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(actual, (tuple, list)) and len(expected) == len(actual), where
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            assert_same(e, a, f"{where}[{i}]")
+    elif isinstance(expected, np.ndarray):
+        assert isinstance(actual, np.ndarray) and expected.dtype == actual.dtype, where
+        np.testing.assert_array_equal(actual, expected, err_msg=where)
+    else:
+        assert expected == actual, f"{where}: {expected!r} != {actual!r}"
+
+
+def run_three_ways(kernel, reference, *args):
+    """Run ``reference``, ``kernel`` and ``kernel.py_func`` on separate copies of ``args``.
+
+    Returns ``{"reference" | "kernel" | "py_func": (returned value, [array args after])}``.
+    """
+    results = {}
+    for name, function in (("reference", reference), ("kernel", kernel),
+                           ("py_func", kernel.py_func)):
+        copied = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        returned = function(*copied)
+        results[name] = (returned, [a for a in copied if isinstance(a, np.ndarray)])
+    return results
+
+
+def assert_three_equal(kernel, reference, *args):
+    """Kernel, ``kernel.py_func`` and reference give exactly the same returns and arrays.
+
+    Returns the reference's ``(returned, arrays)`` so a test can check it is not vacuous.
+    """
+    results = run_three_ways(kernel, reference, *args)
+    for name in ("kernel", "py_func"):
+        assert_same(results["reference"], results[name], f"{kernel.__name__} {name}")
+    return results["reference"]
+
+
+# ============================================================================ nk
+def contribution_index(state, dependencies, attribute) -> int:
+    """The values of the attributes ``attribute`` reads, as a binary number (bit j = column j)."""
+    return sum(int(state[source]) << j for j, source in enumerate(dependencies[attribute]))
+
+
+def contributions_of(state, dependencies, contributions) -> list[float]:
+    """Each attribute's looked-up contribution, in attribute order."""
+    return [contributions[i, contribution_index(state, dependencies, i)]
+            for i in range(len(dependencies))]
+
+
+def fitness(state, dependencies, contributions) -> float:
+    """Mean contribution over all attributes."""
+    parts = contributions_of(state, dependencies, contributions)
+    return left_sum(parts) / len(parts)
+
+
+def fitness_rows(states, dependencies, contributions, out) -> None:
+    """Fitness of each row of ``states``."""
+    for r, state in enumerate(states):
+        out[r] = fitness(state, dependencies, contributions)
+
+
+def change_effect(state, attribute, value, dependencies, contributions, dependents_ptr,
+                  dependents, module_of, module):
+    """(change of fitness, part of it on ``module``) if ``attribute`` is set to ``value``.
+
+    Re-evaluates every attribute before and after the change (the CSR of dependents is not
+    used): an attribute that does not read ``attribute`` changes by exactly 0.0, so summing
+    all attributes in order equals summing the dependents in order.
+    """
+    changed = np.array(state, copy=True)
+    changed[attribute] = value
+    before = contributions_of(state, dependencies, contributions)
+    after = contributions_of(changed, dependencies, contributions)
+    differences = [a - b for a, b in zip(after, before, strict=True)]
+    in_module = [d for i, d in enumerate(differences) if module_of[i] == module]
+    n = len(differences)
+    return left_sum(differences) / n, left_sum(in_module) / n
+
+
+def state_of_number(number: int, n: int) -> np.ndarray:
+    """State whose attribute ``i`` is bit ``i`` of ``number``."""
+    return np.array([(number >> i) & 1 for i in range(n)], dtype=np.uint8)
+
+
+def enumerate_fitness(dependencies, contributions, dependents_ptr, dependents, dependents_bit,
+                      out) -> None:
+    """``out[s]`` is the fitness of state number ``s``, each state evaluated from scratch."""
+    n = len(dependencies)
+    for number in range(1 << n):
+        out[number] = fitness(state_of_number(number, n), dependencies, contributions)
+
+
+def global_maximum(dependencies, contributions, dependents_ptr, dependents, dependents_bit):
+    """(highest fitness, the lowest state number reaching it), by brute force.
+
+    The kernel keeps the first state of its Gray-code walk on ties; the test landscapes have
+    no ties between distinct states, except all-equal ones where both answer state 0.
+    """
+    n = len(dependencies)
+    table = [fitness(state_of_number(s, n), dependencies, contributions) for s in range(1 << n)]
+    best = max(table)
+    return best, table.index(best)
+
+
+def local_optima(fitness_of_state, n):
+    """Mask of states that no single-attribute change improves."""
+    table = list(fitness_of_state)
+    return np.array([all(table[s ^ (1 << b)] <= table[s] for b in range(n))
+                     for s in range(len(table))], dtype=np.bool_)
+
+
+# ============================================================================ customers
+def logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def neighbours_of(indptr, indices, i):
+    return indices[indptr[i]:indptr[i + 1]]
+
+
+def customer_step(
+    active, buying, segment, taste, belief, satisfaction, sentiment, opinion, talks,
+    indptr, indices, media_sum, media_count, media_influence, value_of_segment, outside,
+    talk_draw, choice_draw, experience_draw,
+    experience_noise, experience_weight, talk_rate, amplification, word_of_mouth_weight,
+    beta, reconsider_rate,
+    buyers, active_count, satisfaction_sum, sentiment_sum,
+) -> None:
+    """One customer step, stage by stage over whole arrays (rule: kernels/customers.py)."""
+    in_market = active != 0
+    # 1. Buyers experience the product; their opinion moves toward the experience.
+    experiencing = in_market & (buying != 0)
+    experienced = value_of_segment[segment] + taste + experience_noise * experience_draw
+    moved = (1.0 - experience_weight) * belief + experience_weight * experienced
+    opinion[:] = np.where(experiencing, moved, belief)
+    for i in np.flatnonzero(experiencing):
+        satisfaction[i] = logistic(beta * (experienced[i] - outside))
+    # 2. Who talks: the more extreme the opinion, the likelier.
+    x = np.abs(beta / 2 * (opinion - outside))
+    chance = np.minimum(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
+    talks[:] = in_market & (talk_draw < chance)
+    # 3. Listening (to the mean of talking neighbours, then to media); 4. choosing.
+    for i in np.flatnonzero(in_market):
+        heard = [opinion[j] for j in neighbours_of(indptr, indices, i) if talks[j]]
+        listened = opinion[i]
+        if heard:
+            listened += word_of_mouth_weight * (left_sum(heard) / len(heard) - opinion[i])
+        belief[i] = listened + media_influence * (media_sum[i] - media_count[i] * listened)
+        buy_chance = logistic(beta * (belief[i] - outside))
+        sentiment[i] = 2.0 * buy_chance - 1.0
+        reconsiders = choice_draw[i] < reconsider_rate
+        if reconsiders:
+            buying[i] = choice_draw[i] / reconsider_rate < buy_chance
+    # Per-segment totals over the customers in the market, in customer order.
+    for s in range(len(buyers)):
+        members = [i for i in np.flatnonzero(in_market) if segment[i] == s]
+        buying_members = [i for i in members if buying[i]]
+        active_count[s] = len(members)
+        buyers[s] = len(buying_members)
+        sentiment_sum[s] = left_sum(sentiment[i] for i in members)
+        satisfaction_sum[s] = left_sum(satisfaction[i] for i in buying_members)
+
+
+def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count) -> None:
+    """Each customer's sum and number of the opinions broadcast to it, medium by medium."""
+    heard = defaultdict(list)
+    for medium, opinion in enumerate(broadcast):
+        for customer in reach[reach_ptr[medium]:reach_ptr[medium + 1]]:
+            heard[customer].append(opinion)
+    out_sum[:] = 0.0
+    out_count[:] = 0.0
+    for customer, opinions in heard.items():
+        out_sum[customer] = left_sum(opinions)
+        out_count[customer] = len(opinions)
+
+
+def reached_mean(reach_ptr, reach, values, active, out) -> None:
+    """Mean of ``values`` over the active customers each medium reaches (0.0 if none)."""
+    for medium in range(len(out)):
+        audience = [c for c in reach[reach_ptr[medium]:reach_ptr[medium + 1]] if active[c]]
+        out[medium] = left_sum(values[c] for c in audience) / len(audience) if audience else 0.0
+
+
+# ============================================================================ sensing
+def sense_changes(
+    sensor_module, sensor_segment, module_start, variant_of_segment, products,
+    dependencies, contributions, max_fitness, dependents_ptr, dependents, module_of,
+    segment_start, active, buying, awareness, attribute_draw, sample_draw, noise_draw,
+    out_attribute, out_value, out_local, out_noise, out_responders,
+) -> None:
+    """Each sensor tests flipping one attribute of its scope on sampled customers."""
+    for t, (module, segment) in enumerate(zip(sensor_module, sensor_segment, strict=True)):
+        scope = (range(len(dependencies)) if module < 0
+                 else range(module_start[module], module_start[module + 1]))
+        attribute = scope[int(attribute_draw[t] * len(scope))]
+        product = products[variant_of_segment[segment]]
+        value = 1 - int(product[attribute])
+        total, own_module = change_effect(product, attribute, value, dependencies,
+                                          contributions[segment], dependents_ptr, dependents,
+                                          module_of, module_of[attribute])
+        total /= max_fitness[segment]
+        own_module /= max_fitness[segment]
+        out_attribute[t] = attribute
+        out_value[t] = value
+        # What a module-level test shows: its own module, plus the side effects it is aware of.
+        out_local[t] = own_module + awareness * (total - own_module)
+        segment_customers = range(segment_start[segment], segment_start[segment + 1])
+        answers = []
+        if len(segment_customers) > 0:
+            for u, noise in zip(sample_draw[t], noise_draw[t], strict=True):
+                asked = segment_customers[int(u * len(segment_customers))]
+                if active[asked] and buying[asked]:
+                    answers.append(noise)
+        out_responders[t] = len(answers)
+        out_noise[t] = left_sum(answers) / len(answers) if answers else 0.0
+
+
+# ============================================================================ organization
+class Message(NamedTuple):
+    """One queued proposal: set ``attribute`` to ``value`` in ``variant``."""
+
+    attribute: int
+    value: int
+    variant: int
+    noise: float
+    origin: int
+    created: int
+    arrived: int
+
+
+def read_queues(q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived,
+                q_head, q_length) -> list[deque]:
+    """The ring buffers as one first-in-first-out deque of :class:`Message` per employee."""
+    slots = q_attribute.shape[1]
+    queues = []
+    for node in range(len(q_head)):
+        order = [(q_head[node] + k) % slots for k in range(q_length[node])]
+        queues.append(deque(
+            Message(q_attribute[node, s], q_value[node, s], q_variant[node, s], q_noise[node, s],
+                    q_origin[node, s], q_created[node, s], q_arrived[node, s])
+            for s in order))
+    return queues
+
+
+def push(queues, slots: int, node: int, message: Message) -> bool:
+    """Append ``message`` to ``node``'s queue; False (dropped) when it already holds ``slots``."""
+    if len(queues[node]) >= slots:
+        return False
+    queues[node].append(message)
+    return True
+
+
+def climb_tree(parent, alive, capacity_left, step, hop_draw, queues, slots, out_size):
+    """Proposals move one level up the tree; returns ``(taken_at_top, forwarded, dropped)``.
+
+    Employees in index order each handle, oldest first, up to their remaining capacity of the
+    messages that arrived before ``step``. A manager passes each to its parent with one more
+    hop of distortion (the hop draws are used in turn, cyclically); the top takes them out,
+    keeping at most ``out_size`` (further ones use capacity and are lost, as in the kernel).
+    """
+    hops = itertools.cycle(hop_draw)
+    taken: list[Message] = []
+    forwarded = dropped = 0
+    for node in range(len(parent)):
+        if not alive[node]:
+            continue
+        queue = queues[node]
+        while capacity_left[node] > 0 and queue and queue[0].arrived < step:
+            message = queue.popleft()
+            capacity_left[node] -= 1
+            if parent[node] < 0:
+                if len(taken) < out_size:
+                    taken.append(message)
+                continue
+            forwarded += 1
+            passed = message._replace(noise=message.noise + next(hops), arrived=step)
+            if not push(queues, slots, parent[node], passed):
+                dropped += 1
+    return taken, forwarded, dropped
+
+
+def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, review_draw,
+                out_noise_sum, out_reviewers) -> None:
+    """Proposals in order ask their proposer's neighbours, who review while they have capacity."""
+    most = review_draw.shape[1]
+    for p, employee in enumerate(proposer):
+        reviewers = []
+        for j in neighbours[neighbour_ptr[employee]:neighbour_ptr[employee + 1]]:
+            if len(reviewers) == most:
+                break
+            if alive[j] and capacity_left[j] > 0:
+                capacity_left[j] -= 1
+                reviewers.append(j)
+        out_reviewers[p] = len(reviewers)
+        out_noise_sum[p] = left_sum(review_draw[p, :len(reviewers)])
+
+
+def change_value(products, attribute, value, variant, serve_weight, dependencies,
+                 contributions, max_fitness, dependents_ptr, dependents, module_of) -> float:
+    """Change of normalised fitness, weighted by customers of the segments ``variant`` serves."""
+    served = [s for s in range(serve_weight.shape[1]) if serve_weight[variant, s] > 0.0]
+    effects = [change_effect(products[variant], attribute, value, dependencies, contributions[s],
+                             dependents_ptr, dependents, module_of, 0)[0] for s in served]
+    return left_sum(serve_weight[variant, s] * effect / max_fitness[s]
+                    for s, effect in zip(served, effects, strict=True))
+
+
+def decide(projected, attribute, value, variant, noise, budget, best_first, serve_weight,
+           dependencies, contributions, max_fitness, dependents_ptr, dependents, module_of,
+           out_order) -> int:
+    """Approve up to ``budget`` changes that look positive against the projected product."""
+    def judged(c):
+        return noise[c] + change_value(projected, attribute[c], value[c], variant[c],
+                                       serve_weight, dependencies, contributions, max_fitness,
+                                       dependents_ptr, dependents, module_of)
+
+    def approve(c):
+        projected[variant[c], attribute[c]] = value[c]
+        approved.append(c)
+
+    approved: list[int] = []
+    if best_first:
+        waiting = list(range(len(attribute)))
+        while len(approved) < budget and waiting:
+            scores = [judged(c) for c in waiting]
+            best = max(range(len(waiting)), key=scores.__getitem__)  # first of equals
+            if scores[best] <= 0.0:
+                break
+            approve(waiting.pop(best))
+    else:
+        for c in range(len(attribute)):
+            if len(approved) >= budget:
+                break
+            if judged(c) > 0.0:
+                approve(c)
+    out_order[:len(approved)] = approved
+    return len(approved)
+
+
+# ============================================================================ graphs
+# Set-based twins of simulation/kernels/graphs.py, written apart from the hash-table kernels
+# (present edges in a Python set, picked targets in a list); moved here from
+# simulation/networks.py because only the tests use them.
+def _draw_index(r: float, count: int) -> int:
+    """``int(r * count)`` clamped to ``count - 1``."""
+    return min(int(r * count), count - 1)
+
+
+def watts_strogatz_edges(
+    n: int, half: int, p: float, uniforms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Reference for :func:`simulation.kernels.graphs.watts_strogatz_edges`."""
+    edges = n * half
+    sources = np.empty(edges, dtype=np.int32)
+    targets = np.empty(edges, dtype=np.int32)
+    degree = [2 * half] * n
+    present = set()
+    for j in range(1, half + 1):
+        for u in range(n):
+            e = (j - 1) * n + u
+            v = (u + j) % n
+            sources[e] = u
+            targets[e] = v
+            present.add((min(u, v), max(u, v)))
+    total = uniforms.shape[0]
+    used = 0
+    for j in range(1, half + 1):
+        for u in range(n):
+            e = (j - 1) * n + u
+            if used >= total:
+                return sources, targets, -1
+            r = uniforms[used]
+            used += 1
+            if r < p and degree[u] < n - 1:
+                while True:
+                    if used >= total:
+                        return sources, targets, -1
+                    w = _draw_index(uniforms[used], n - 1)
+                    used += 1
+                    if w >= u:
+                        w += 1
+                    if (min(u, w), max(u, w)) not in present:
+                        break
+                v = int(targets[e])
+                present.remove((min(u, v), max(u, v)))
+                present.add((min(u, w), max(u, w)))
+                targets[e] = w
+                degree[v] -= 1
+                degree[w] += 1
+    return sources, targets, used
+
+
+def barabasi_albert_edges(
+    n: int, m: int, uniforms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Reference for :func:`simulation.kernels.graphs.barabasi_albert_edges`."""
+    edges = m + (n - m - 1) * m
+    sources = np.empty(edges, dtype=np.int32)
+    targets = np.empty(edges, dtype=np.int32)
+    repeated = []  # each node once per edge end: uniform choice here is preferential
+    e = 0
+    for leaf in range(1, m + 1):
+        sources[e] = leaf
+        targets[e] = 0
+        e += 1
+        repeated += [0, leaf]
+    total = uniforms.shape[0]
+    used = 0
+    for s in range(m + 1, n):
+        picked = []
+        while len(picked) < m:
+            if used >= total:
+                return sources, targets, -1
+            x = repeated[_draw_index(uniforms[used], len(repeated))]
+            used += 1
+            if x in picked:
+                continue
+            picked.append(x)
+            sources[e] = s
+            targets[e] = x
+            e += 1
+        repeated += picked
+        repeated += [s] * m
+    return sources, targets, used
+
+
+def gnm_edges(n: int, m: int, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Reference for :func:`simulation.kernels.graphs.gnm_edges`."""
+    sources = np.empty(m, dtype=np.int32)
+    targets = np.empty(m, dtype=np.int32)
+    present = set()
+    total = uniforms.shape[0]
+    used = 0
+    count = 0
+    while count < m:
+        if used + 2 > total:
+            return sources, targets, -1
+        u = _draw_index(uniforms[used], n)
+        v = _draw_index(uniforms[used + 1], n)
+        used += 2
+        if u == v:
+            continue
+        u, v = min(u, v), max(u, v)
+        if (u, v) not in present:
+            present.add((u, v))
+            sources[count] = u
+            targets[count] = v
+            count += 1
+    return sources, targets, used
+
+
+def csr_from_edge_arrays(
+    n: int, sources: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference for :func:`simulation.kernels.graphs.csr_from_edge_arrays`."""
+    rows = [set() for _ in range(n)]
+    for s, t in zip(sources.tolist(), targets.tolist(), strict=True):
+        if s != t:
+            rows[s].add(t)
+            rows[t].add(s)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(row) for row in rows])
+    indices = np.array([x for row in rows for x in sorted(row)], dtype=np.int32)
+    return indptr, indices
+
+
+# ============================================================================ classics: March
+def march_periods(reality, beliefs, code, p1, p2, p3, p4, variant, u_turnover, u_newbelief,
+                  u_turbulence, u_act, u_social, u_code, stop_at_equilibrium,
+                  code_knowledge, individual_knowledge):
+    """March (1991), period by period on whole arrays (rule: classics/_kernels_march.py).
+
+    ``ORIGINAL``: undecided individuals act by coin flip, scores are sums of ``action *
+    reality``, socialization moves a belief one step to the code. ``PAPER``: scores count the
+    dimensions right, socialization copies the code.
+    """
+    original = variant == ORIGINAL
+    n, m = beliefs.shape
+
+    def score(view):
+        """Agreement of each row of ``view`` (or of one vector) with reality."""
+        if original:
+            return (view.astype(np.int64) * reality).sum(axis=-1)
+        return (view == reality).sum(axis=-1)
+
+    for t in range(u_code.shape[0]):
+        if p3 > 0.0:  # turnover: leavers replaced by newcomers with beliefs 1, 0, -1 equally
+            leavers = u_turnover[t] < p3
+            beliefs[leavers] = (u_newbelief[t][leavers] * 3.0).astype(np.int64) - 1
+        if p4 > 0.0:  # turbulence
+            reality[u_turbulence[t] < p4] *= -1
+        actions = beliefs.copy()
+        if original:
+            coin = np.where(u_act[t] < 0.5, 1, -1)
+            actions[beliefs == 0] = coin[beliefs == 0]
+        superior = score(actions) > score(code)
+        # Socialization towards the code as it stood at the start of the period.
+        learns = (code != 0) & (beliefs != code) & (u_social[t] < p1[:, None])
+        target = np.where(beliefs == -code, 0, code) if original else np.broadcast_to(
+            code, beliefs.shape)
+        beliefs[learns] = target[learns]
+        # The code learns the superior group's strict majority view with chance 1-(1-p2)^margin.
+        plus = (actions[superior] == 1).sum(axis=0)
+        minus = (actions[superior] == -1).sum(axis=0)
+        for d in range(m):
+            if plus[d] == minus[d]:
+                continue
+            majority = 1 if plus[d] > minus[d] else -1
+            unchanged = math.prod([1.0 - p2] * abs(int(plus[d]) - int(minus[d])))
+            if code[d] != majority and u_code[t, d] >= unchanged:
+                code[d] = majority
+        code_knowledge[t] = score(code) / m
+        individual_knowledge[t] = score(beliefs).sum() / (n * m)
+        if stop_at_equilibrium and _march_absorbed(reality, beliefs, code, original, score):
+            return t + 1, True
+    return u_code.shape[0], False
+
+
+def _march_absorbed(reality, beliefs, code, original, score) -> bool:
+    """Nothing can change: all agree with every set code entry, and nobody can beat the code."""
+    socialized = ((code == 0) | (beliefs == code)).all()
+    if original:  # best case: every coin flip lands right
+        best = np.where(beliefs == 0, 1, beliefs.astype(np.int64) * reality).sum(axis=1)
+    else:
+        best = score(beliefs)
+    return bool(socialized and not (best > score(code)).any())
+
+
+# ============================================================================ classics: search
+def network_search(table, neighbour_ptr, neighbours, solutions, flip_bits, mean_score) -> None:
+    """Lazer-Friedman rounds: imitate the best better neighbour, else try one flip."""
+    rounds, agents = flip_bits.shape
+    for t in range(rounds + 1):
+        mean_score[t] = left_sum(table[solutions]) / agents
+        if t == rounds:
+            break
+        before = solutions.copy()  # synchronous: everyone looks at the previous round
+        for i in range(agents):
+            own = table[before[i]]
+            seen = before[neighbours[neighbour_ptr[i]:neighbour_ptr[i + 1]]]
+            if len(seen) and table[seen].max() > own:
+                solutions[i] = seen[np.argmax(table[seen])]  # first of the best
+            else:
+                trial = before[i] ^ (1 << int(flip_bits[t, i]))
+                if table[trial] > own:
+                    solutions[i] = trial
+
+
+def population_search(table_before, table_after, shock_period, forms, births, u_jump,
+                      jump_forms, flip_bits, u_survive, entrant_forms, u_parent, copy_entry,
+                      jump_rate, selection, mean_fitness, distinct_forms, births_history) -> None:
+    """Levinthal periods: adapt (long jump or local flip), then select and refill."""
+    periods, size = u_jump.shape
+    for t in range(periods):
+        table = table_after if t >= shock_period else table_before
+        trial = np.where(u_jump[t] < jump_rate, jump_forms[t],
+                         forms ^ (np.int64(1) << flip_bits[t]))
+        better = table[trial] > table[forms]
+        forms[better] = trial[better]
+        fit = table[forms]
+        mean = left_sum(fit) / size
+        dies = [u >= (f / mean) ** selection for u, f in zip(u_survive[t], fit, strict=True)]
+        survivors = [j for j in range(size) if not dies[j]]
+        parents = forms.copy()
+        cumulative = list(itertools.accumulate(fit[j] for j in survivors))
+        alive_total = left_sum(fit[j] for j in survivors)
+        for i in range(size):
+            if not dies[i]:
+                continue
+            births[i] = t
+            if copy_entry and alive_total > 0.0:  # a survivor, chosen in proportion to fitness
+                target = u_parent[t, i] * alive_total
+                chosen = next((j for j, c in zip(survivors, cumulative, strict=True)
+                               if c > target), survivors[-1])
+                forms[i] = parents[chosen]
+            else:
+                forms[i] = entrant_forms[t, i]
+        mean_fitness[t] = left_sum(table[forms]) / size
+        distinct_forms[t] = len(set(forms.tolist()))
+        births_history[t] = births
+
 
 # contagion
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Lazer and Friedman (2007): networks, kernel/twin equality and the published result."""
+"""Lazer and Friedman (2007): networks, kernel/py_func equality and the published result."""
 
 import numpy as np
 import pytest
@@ -28,8 +28,9 @@ def test_networks_connected_and_symmetric(name):
         assert (degrees == 29).all()
 
 
-def test_kernel_equals_twin():
-    """The compiled search kernel and its plain-Python twin give identical score paths."""
+def test_kernel_equals_py_func():
+    """The compiled search kernel and its own Python function (use_kernel=False) give identical
+    score paths through simulate (the reference test is in test_classics_kernels.py)."""
     for network in ("linear", "random"):
         a = lf.simulate((network,), steps=15, landscapes=2, seed=3, n=8, k=3, agents=12)
         b = lf.simulate((network,), steps=15, landscapes=2, seed=3, n=8, k=3, agents=12,
@@ -73,6 +74,6 @@ def test_one_nk_implementation():
     """The classic uses the project's NK kernels: its table equals enumerate_fitness output."""
     land = NKLandscape(8, 2, seed=9)
     out = np.empty(256)
-    nk.enumerate_fitness_py(land.dependencies, land.contributions, land.dependents_ptr,
-                            land.dependents, land.dependents_bit, out)
+    nk.enumerate_fitness(land.dependencies, land.contributions, land.dependents_ptr,
+                         land.dependents, land.dependents_bit, out)
     assert np.array_equal(lf.normalised_scores(land, power=1.0), out / out.max())

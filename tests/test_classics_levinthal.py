@@ -1,4 +1,4 @@
-"""Levinthal (1997): kernel/twin equality, invariants and the published qualitative results."""
+"""Levinthal (1997): kernel/py_func equality, invariants and the published qualitative results."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,9 @@ from simulation.classics import levinthal1997 as lv
 
 
 @pytest.mark.parametrize("entry", ["copy", "random"])
-def test_kernel_equals_twin(entry):
-    """The compiled population kernel and its plain-Python twin give identical histories."""
+def test_kernel_equals_py_func(entry):
+    """The compiled population kernel and its own Python function (use_kernel=False) give
+    identical histories (the reference test is in test_classics_kernels.py)."""
     params = dict(k=3, n=6, population=15, periods=20, shock_period=10, jump_rate=0.2,
                   entry=entry)
     a = lv.run_once(np.random.default_rng(2), **params)

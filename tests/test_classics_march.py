@@ -1,4 +1,4 @@
-"""March (1991) model: kernel/twin equality, invariants and the paper's qualitative results."""
+"""March (1991) model: kernel/py_func equality, invariants and the paper's qualitative results."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,9 @@ from simulation.classics import march1991
 
 @pytest.mark.parametrize("variant", ["original", "paper"])
 @pytest.mark.parametrize("p3,p4,periods", [(0.0, 0.0, None), (0.1, 0.05, 30)])
-def test_kernel_equals_twin(variant, p3, p4, periods):
-    """The compiled kernel and its plain-Python twin give identical histories."""
+def test_kernel_equals_py_func(variant, p3, p4, periods):
+    """The compiled kernel and its own Python function (use_kernel=False) give identical
+    histories through run_once (the reference test is in test_classics_kernels.py)."""
     params = dict(m=12, n=8, p1=np.linspace(0.1, 0.9, 8), p2=0.5, p3=p3, p4=p4,
                   periods=periods, variant=variant)
     fast = march1991.run_once(np.random.default_rng(5), **params)

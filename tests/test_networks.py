@@ -2,6 +2,7 @@
 
 from collections import deque
 
+import naive
 import networkx as nx
 import numpy as np
 import pytest
@@ -197,40 +198,65 @@ def test_pool_exhaustion_retry_gives_same_graph(make, args):
 @pytest.mark.parametrize(
     ("compiled", "twin", "args", "draws"),
     [
-        (graphs.watts_strogatz_edges, networks.watts_strogatz_edges_py, (60, 3, 0.4), 400),
-        (graphs.watts_strogatz_edges, networks.watts_strogatz_edges_py, (11, 4, 1.0), 400),
-        (graphs.watts_strogatz_edges, networks.watts_strogatz_edges_py, (8, 3, 0.8), 200),
-        (graphs.barabasi_albert_edges, networks.barabasi_albert_edges_py, (80, 3), 400),
-        (graphs.barabasi_albert_edges, networks.barabasi_albert_edges_py, (30, 1), 100),
-        (graphs.gnm_edges, networks.gnm_edges_py, (50, 200), 600),
-        (graphs.gnm_edges, networks.gnm_edges_py, (10, 45), 2000),
+        (graphs.watts_strogatz_edges, naive.watts_strogatz_edges, (60, 3, 0.4), 400),
+        (graphs.watts_strogatz_edges, naive.watts_strogatz_edges, (11, 4, 1.0), 400),
+        (graphs.watts_strogatz_edges, naive.watts_strogatz_edges, (8, 3, 0.8), 200),
+        (graphs.barabasi_albert_edges, naive.barabasi_albert_edges, (80, 3), 400),
+        (graphs.barabasi_albert_edges, naive.barabasi_albert_edges, (30, 1), 100),
+        (graphs.gnm_edges, naive.gnm_edges, (50, 200), 600),
+        (graphs.gnm_edges, naive.gnm_edges, (10, 45), 2000),
     ],
 )
 def test_kernel_equals_twin(compiled, twin, args, draws):
-    """Each compiled generator returns exactly its twin's arrays from the same uniforms."""
+    """Each generator, compiled and as its own py_func, returns exactly the set-based twin's
+    arrays (tests/naive.py) from the same uniforms."""
     uniforms = np.random.default_rng(11).random(draws)
     for pool in (uniforms, uniforms[:17]):  # enough draws, and running out
-        k_src, k_dst, k_used = compiled(*args, pool)
         p_src, p_dst, p_used = twin(*args, pool)
-        assert k_used == p_used
-        if k_used >= 0:
-            assert np.array_equal(k_src, p_src) and np.array_equal(k_dst, p_dst)
+        for generator in (compiled, compiled.py_func):
+            k_src, k_dst, k_used = generator(*args, pool)
+            assert k_used == p_used
+            if k_used >= 0:
+                assert np.array_equal(k_src, p_src) and np.array_equal(k_dst, p_dst)
     assert compiled(*args, uniforms)[2] > 0  # the full pool sufficed
 
 
+@pytest.mark.parametrize(
+    ("compiled", "twin", "args"),
+    [
+        (graphs.watts_strogatz_edges, naive.watts_strogatz_edges, (5, 2, 1.0)),  # complete
+        (graphs.watts_strogatz_edges, naive.watts_strogatz_edges, (20, 2, 0.0)),  # no rewiring
+        (graphs.watts_strogatz_edges, naive.watts_strogatz_edges, (3, 1, 1.0)),  # triangle
+        (graphs.barabasi_albert_edges, naive.barabasi_albert_edges, (4, 3)),  # seed star only
+        (graphs.barabasi_albert_edges, naive.barabasi_albert_edges, (12, 10)),  # m near n
+        (graphs.gnm_edges, naive.gnm_edges, (10, 0)),  # no edges
+        (graphs.gnm_edges, naive.gnm_edges, (2, 1)),  # the one possible edge
+    ],
+)
+def test_kernel_equals_twin_edge_cases(compiled, twin, args):
+    """Degenerate graphs (complete, unrewired, seed-only, empty) match the twin exactly."""
+    uniforms = np.random.default_rng(12).random(3000)
+    for pool in (uniforms, uniforms[:1], uniforms[:0]):
+        expected = twin(*args, pool)
+        for generator in (compiled, compiled.py_func):
+            result = generator(*args, pool)
+            assert result[2] == expected[2]
+            if result[2] >= 0:
+                assert np.array_equal(result[0], expected[0])
+                assert np.array_equal(result[1], expected[1])
+
+
 def test_csr_kernel_equals_twin():
-    """The compiled CSR builder equals its twin on a messy edge list."""
+    """The CSR builder, compiled and as its py_func, equals its set-based twin on a messy list."""
     rng = np.random.default_rng(4)
     # Node 0 is a hub (a row longer than the insertion-sort limit); nodes 30..34 are isolated.
     sources = np.concatenate((rng.integers(0, 30, 200), np.zeros(80, dtype=np.int64)))
     targets = np.concatenate((rng.integers(0, 30, 200), rng.integers(1, 30, 80)))
     sources, targets = sources.astype(np.int32), targets.astype(np.int32)
-    for k_array, p_array in zip(
-        graphs.csr_from_edge_arrays(35, sources, targets),
-        networks.csr_from_edge_arrays_py(35, sources, targets),
-        strict=True,
-    ):
-        assert k_array.dtype == p_array.dtype and np.array_equal(k_array, p_array)
+    expected = naive.csr_from_edge_arrays(35, sources, targets)
+    for builder in (graphs.csr_from_edge_arrays, graphs.csr_from_edge_arrays.py_func):
+        for k_array, p_array in zip(builder(35, sources, targets), expected, strict=True):
+            assert k_array.dtype == p_array.dtype and np.array_equal(k_array, p_array)
 
 
 def test_csr_from_edges_dedups_and_symmetrises():

@@ -4,7 +4,8 @@ from numba import njit
 
 #: Options shared by all kernels. ``cache=True`` writes compiled code next to the module so a
 #: second process skips compilation. ``fastmath`` stays off: it would let the compiler reorder
-#: floating-point sums, and kernels must equal their plain-Python twins bit for bit.
+#: floating-point sums, and kernels must equal their plain references (tests/naive.py) and
+#: their own ``py_func`` bit for bit.
 NJIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False}
 
 

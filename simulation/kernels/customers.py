@@ -40,58 +40,6 @@ import math
 from ._config import kernel
 
 
-def logistic_py(x):
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-def customer_step_py(
-    active, buying, segment, taste, belief, satisfaction, sentiment, opinion, talks,
-    indptr, indices, media_sum, media_count, media_influence, value_of_segment, outside,
-    talk_draw, choice_draw, experience_draw,
-    experience_noise, experience_weight, talk_rate, amplification, word_of_mouth_weight,
-    beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum,
-):
-    """Plain-Python twin of :func:`customer_step`: the rule written for reading."""
-    customers = range(active.shape[0])
-    # 1. Own experience (buyers only) becomes the opinion a customer would voice.
-    for i in customers:
-        opinion[i] = belief[i]
-        if active[i] and buying[i]:
-            experienced = (value_of_segment[segment[i]] + taste[i]
-                           + experience_noise * experience_draw[i])
-            opinion[i] = (1.0 - experience_weight) * belief[i] + experience_weight * experienced
-            satisfaction[i] = logistic_py(beta * (experienced - outside))
-    # 2. Who talks: extreme opinions travel further.
-    for i in customers:
-        x = abs(0.5 * beta * (opinion[i] - outside))
-        chance = min(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
-        talks[i] = 1 if (active[i] and talk_draw[i] < chance) else 0
-    # 3. Word of mouth and media, then 4. the choice.
-    buyers[:] = 0
-    active_count[:] = 0
-    satisfaction_sum[:] = 0.0
-    sentiment_sum[:] = 0.0
-    for i in customers:
-        if not active[i]:
-            continue
-        heard = [opinion[j] for j in indices[indptr[i]:indptr[i + 1]] if talks[j]]
-        new_belief = opinion[i]
-        if heard:
-            new_belief += word_of_mouth_weight * (sum(heard) / len(heard) - opinion[i])
-        belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
-        buy_chance = logistic_py(beta * (belief[i] - outside))
-        sentiment[i] = 2.0 * buy_chance - 1.0
-        if choice_draw[i] < reconsider_rate:
-            buying[i] = 1 if choice_draw[i] / reconsider_rate < buy_chance else 0
-        s = segment[i]
-        active_count[s] += 1
-        sentiment_sum[s] += sentiment[i]
-        if buying[i]:
-            buyers[s] += 1
-            satisfaction_sum[s] += satisfaction[i]
-
-
 @kernel
 def _logistic(x):
     return 1.0 / (1.0 + math.exp(-x))
@@ -148,23 +96,13 @@ def customer_step(
             satisfaction_sum[s] += satisfaction[i]
 
 
-def media_exposure_py(reach_ptr, reach, broadcast, out_sum, out_count):
-    """What media tell each customer (plain-Python twin of :func:`media_exposure`).
+@kernel
+def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count):
+    """What media tell each customer.
 
     Medium ``m`` reaches customers ``reach[reach_ptr[m]:reach_ptr[m+1]]`` and broadcasts the
     opinion ``broadcast[m]`` (in value units); each customer gets the sum and the count.
     """
-    out_sum[:] = 0.0
-    out_count[:] = 0.0
-    for m in range(broadcast.shape[0]):
-        for c in reach[reach_ptr[m]:reach_ptr[m + 1]]:
-            out_sum[c] += broadcast[m]
-            out_count[c] += 1.0
-
-
-@kernel
-def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count):
-    """Compiled twin of :func:`media_exposure_py`."""
     out_sum[:] = 0.0
     out_count[:] = 0.0
     for m in range(broadcast.shape[0]):
@@ -173,16 +111,9 @@ def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count):
             out_count[reach[p]] += 1.0
 
 
-def reached_mean_py(reach_ptr, reach, values, active, out):
-    """Mean of ``values`` over the active customers each medium reaches (0 if none)."""
-    for m in range(out.shape[0]):
-        members = [c for c in reach[reach_ptr[m]:reach_ptr[m + 1]] if active[c]]
-        out[m] = sum(values[c] for c in members) / len(members) if members else 0.0
-
-
 @kernel
 def reached_mean(reach_ptr, reach, values, active, out):
-    """Compiled twin of :func:`reached_mean_py`."""
+    """Mean of ``values`` over the active customers each medium reaches (0 if none)."""
     for m in range(out.shape[0]):
         total = 0.0
         count = 0

@@ -1,9 +1,9 @@
 """Random-graph generator kernels: Watts-Strogatz, Barabasi-Albert, Erdos-Renyi G(n, M), CSR.
 
-The plain-Python twins live in :mod:`simulation.networks` (``*_py``); they draw the same
-uniforms in the same order and do the same arithmetic on them, so kernel and twin return equal
-arrays. The twins keep the set of present edges in a Python ``set``; the kernels keep it in
-the open-addressing hash table below (linear probing, at most half full). The table is only
+Their plain-Python reference twins live in ``tests/naive.py``; they draw the same uniforms in
+the same order and do the same arithmetic on them, so kernel and twin return equal arrays.
+The twins keep the set of present edges in a Python ``set``; the kernels keep it in the
+open-addressing hash table below (linear probing, at most half full). The table is only
 ever asked "is this edge present?", so the hash function changes speed, never results.
 
 Randomness

@@ -21,126 +21,9 @@ import numpy as np
 
 from ._config import kernel
 
-
-def contribution_index_py(state, dependencies, attribute):
-    """Index into ``contributions[attribute]`` for ``state`` (plain-Python twin)."""
-    index = 0
-    for j in range(dependencies.shape[1]):
-        index |= int(state[dependencies[attribute, j]]) << j
-    return index
-
-
-def fitness_py(state, dependencies, contributions):
-    """Mean contribution of all attributes (plain-Python twin of :func:`fitness`)."""
-    n = dependencies.shape[0]
-    total = 0.0
-    for i in range(n):
-        total += contributions[i, contribution_index_py(state, dependencies, i)]
-    return total / n
-
-
-def change_effect_py(
-    state, attribute, value, dependencies, contributions, dependents_ptr, dependents,
-    module_of, module,
-):
-    """Effect on fitness of setting ``attribute`` to ``value`` (plain-Python twin).
-
-    Returns ``(delta_total, delta_module)``: the change in fitness (mean contribution), and the
-    part of it that falls on attributes of ``module``. Only attributes that read ``attribute``
-    can change, so only those are evaluated.
-    """
-    n = dependencies.shape[0]
-    if state[attribute] == value:
-        return 0.0, 0.0
-    delta_total = 0.0
-    delta_module = 0.0
-    for p in range(dependents_ptr[attribute], dependents_ptr[attribute + 1]):
-        d = dependents[p]
-        old_index = contribution_index_py(state, dependencies, d)
-        new_index = 0
-        for j in range(dependencies.shape[1]):
-            source = dependencies[d, j]
-            bit = value if source == attribute else state[source]
-            new_index |= int(bit) << j
-        diff = contributions[d, new_index] - contributions[d, old_index]
-        delta_total += diff
-        if module_of[d] == module:
-            delta_module += diff
-    return delta_total / n, delta_module / n
-
-
-def enumerate_fitness_py(dependencies, contributions, dependents_ptr, dependents,
-                         dependents_bit, out):
-    """Fill ``out[s]`` with the fitness of every state ``s`` (plain-Python twin).
-
-    Walks the states in Gray-code order so that each step flips one attribute and only the
-    contribution indices of that attribute's dependents are updated; the fitness itself is
-    summed afresh in attribute order so it equals :func:`fitness_py` exactly.
-    """
-    n = dependencies.shape[0]
-    index = [0] * n  # all-zero state: every contribution index is 0
-    state_number = 0
-    total = 0.0
-    for i in range(n):
-        total += contributions[i, index[i]]
-    out[0] = total / n
-    for step in range(1, 1 << n):
-        flipped = (step & -step).bit_length() - 1  # lowest set bit: Gray-code flip
-        state_number ^= 1 << flipped
-        for p in range(dependents_ptr[flipped], dependents_ptr[flipped + 1]):
-            index[dependents[p]] ^= 1 << dependents_bit[p]
-        total = 0.0
-        for i in range(n):
-            total += contributions[i, index[i]]
-        out[state_number] = total / n
-
-
-def local_optima_py(fitness_of_state, n):
-    """Boolean mask of states no one-attribute change improves (plain-Python twin)."""
-    count = fitness_of_state.shape[0]
-    mask = np.zeros(count, dtype=np.bool_)
-    for s in range(count):
-        best = True
-        for b in range(n):
-            if fitness_of_state[s ^ (1 << b)] > fitness_of_state[s]:
-                best = False
-                break
-        mask[s] = best
-    return mask
-
-
 #: The running sum of the walk is recomputed exactly every 256 states, so rounding cannot
 #: drift far enough to swap two states whose fitness differ by more than ~1e-13.
 _RESYNC_MASK = 255
-
-
-def global_maximum_py(dependencies, contributions, dependents_ptr, dependents, dependents_bit):
-    """Highest fitness over all ``2 ** n`` states and the state number reaching it (twin).
-
-    Walks the states in Gray-code order keeping a running sum of the contributions: a flip
-    changes only the flipped attribute's dependents, so each state costs about ``k + 1``
-    updates instead of ``n``. The best state's fitness is then computed exactly as
-    :func:`fitness_py` does. Ties go to the state met first.
-    """
-    n = dependencies.shape[0]
-    index = [0] * n
-    state_number = 0
-    total = sum(contributions[i, 0] for i in range(n))
-    best, best_state = total, 0
-    for step in range(1, 1 << n):
-        flipped = (step & -step).bit_length() - 1
-        state_number ^= 1 << flipped
-        for p in range(dependents_ptr[flipped], dependents_ptr[flipped + 1]):
-            d = dependents[p]
-            old = contributions[d, index[d]]
-            index[d] ^= 1 << dependents_bit[p]
-            total += contributions[d, index[d]] - old
-        if (step & _RESYNC_MASK) == 0:
-            total = sum(contributions[i, index[i]] for i in range(n))
-        if total > best:
-            best, best_state = total, state_number
-    state = ((best_state >> np.arange(n)) & 1).astype(np.uint8)
-    return fitness_py(state, dependencies, contributions), best_state
 
 
 @kernel
@@ -153,7 +36,7 @@ def _contribution_index(state, dependencies, attribute):
 
 @kernel
 def fitness(state, dependencies, contributions):
-    """Compiled twin of :func:`fitness_py`."""
+    """Fitness of ``state``: the mean of the ``n`` looked-up contributions."""
     n = dependencies.shape[0]
     total = 0.0
     for i in range(n):
@@ -171,7 +54,12 @@ def fitness_rows(states, dependencies, contributions, out):
 @kernel
 def change_effect(state, attribute, value, dependencies, contributions, dependents_ptr,
                   dependents, module_of, module):
-    """Compiled twin of :func:`change_effect_py`."""
+    """Effect on fitness of setting ``attribute`` to ``value``.
+
+    Returns ``(delta_total, delta_module)``: the change in fitness (mean contribution), and the
+    part of it that falls on attributes of ``module``. Only attributes that read ``attribute``
+    can change, so only those are evaluated.
+    """
     n = dependencies.shape[0]
     if state[attribute] == value:
         return 0.0, 0.0
@@ -195,7 +83,12 @@ def change_effect(state, attribute, value, dependencies, contributions, dependen
 @kernel
 def enumerate_fitness(dependencies, contributions, dependents_ptr, dependents,
                       dependents_bit, out):
-    """Compiled twin of :func:`enumerate_fitness_py`."""
+    """Fill ``out[s]`` with the fitness of every state ``s``.
+
+    Walks the states in Gray-code order so that each step flips one attribute and only the
+    contribution indices of that attribute's dependents are updated; the fitness itself is
+    summed afresh in attribute order so it equals :func:`fitness` exactly.
+    """
     n = dependencies.shape[0]
     index = np.zeros(n, dtype=np.int64)
     state_number = 0
@@ -219,7 +112,13 @@ def enumerate_fitness(dependencies, contributions, dependents_ptr, dependents,
 
 @kernel
 def global_maximum(dependencies, contributions, dependents_ptr, dependents, dependents_bit):
-    """Compiled twin of :func:`global_maximum_py`."""
+    """Highest fitness over all ``2 ** n`` states and the state number reaching it.
+
+    Walks the states in Gray-code order keeping a running sum of the contributions: a flip
+    changes only the flipped attribute's dependents, so each state costs about ``k + 1``
+    updates instead of ``n``. The best state's fitness is then computed exactly as
+    :func:`fitness` does. Ties go to the state met first.
+    """
     n = dependencies.shape[0]
     index = np.zeros(n, dtype=np.int64)
     state_number = 0
@@ -254,7 +153,7 @@ def global_maximum(dependencies, contributions, dependents_ptr, dependents, depe
 
 @kernel
 def local_optima(fitness_of_state, n):
-    """Compiled twin of :func:`local_optima_py`."""
+    """Boolean mask of states no one-attribute change improves."""
     count = fitness_of_state.shape[0]
     mask = np.zeros(count, dtype=np.bool_)
     for s in range(count):

@@ -18,13 +18,14 @@ worth the customer-weighted change of normalised fitness over the segments it se
 import numpy as np
 
 from ._config import kernel
-from .nk import change_effect, change_effect_py
+from .nk import change_effect
 
 
 # ----------------------------------------------------------------------------- queues
-def push_py(node, attribute, value, variant, noise, origin, created, arrived,
-            q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived,
-            q_head, q_length):
+@kernel
+def push(node, attribute, value, variant, noise, origin, created, arrived,
+         q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived,
+         q_head, q_length):
     """Append a message to ``node``'s queue; return False when the queue is full (dropped)."""
     slots = q_attribute.shape[1]
     if q_length[node] >= slots:
@@ -41,15 +42,13 @@ def push_py(node, attribute, value, variant, noise, origin, created, arrived,
     return True
 
 
-push = kernel(push_py)
-
-
-def climb_tree_py(
+@kernel
+def climb_tree(
     parent, alive, capacity_left, step, hop_draw,
     q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head, q_length,
     out_attribute, out_value, out_variant, out_noise, out_origin, out_created,
 ):
-    """Move proposals one level up a tree (plain-Python twin of :func:`climb_tree`).
+    """Move proposals one level up a tree.
 
     Employees are visited in index order. Each handles, first in first out, up to its
     remaining capacity of the messages that were already in its queue before this step.
@@ -57,52 +56,6 @@ def climb_tree_py(
     one hop); a full parent queue drops it. The top (``parent == -1``) takes them out into
     the ``out_*`` buffers for the decision. Returns ``(taken_at_top, forwarded, dropped)``.
     """
-    taken = 0
-    forwarded = 0
-    dropped = 0
-    draws = 0
-    slots = q_attribute.shape[1]
-    for node in range(parent.shape[0]):
-        if not alive[node]:
-            continue
-        while capacity_left[node] > 0 and q_length[node] > 0:
-            slot = q_head[node]
-            if q_arrived[node, slot] >= step:
-                break  # arrived this step: handled next step
-            capacity_left[node] -= 1
-            q_head[node] = (slot + 1) % slots
-            q_length[node] -= 1
-            if parent[node] < 0:
-                if taken < out_attribute.shape[0]:
-                    out_attribute[taken] = q_attribute[node, slot]
-                    out_value[taken] = q_value[node, slot]
-                    out_variant[taken] = q_variant[node, slot]
-                    out_noise[taken] = q_noise[node, slot]
-                    out_origin[taken] = q_origin[node, slot]
-                    out_created[taken] = q_created[node, slot]
-                    taken += 1
-                continue
-            noise = q_noise[node, slot] + hop_draw[draws % hop_draw.shape[0]]
-            draws += 1
-            forwarded += 1
-            accepted = push_py(
-                parent[node], q_attribute[node, slot], q_value[node, slot],
-                q_variant[node, slot], noise, q_origin[node, slot], q_created[node, slot],
-                step, q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
-                q_arrived, q_head, q_length,
-            )
-            if not accepted:
-                dropped += 1
-    return taken, forwarded, dropped
-
-
-@kernel
-def climb_tree(
-    parent, alive, capacity_left, step, hop_draw,
-    q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head, q_length,
-    out_attribute, out_value, out_variant, out_noise, out_origin, out_created,
-):
-    """Compiled twin of :func:`climb_tree_py`."""
     taken = 0
     forwarded = 0
     dropped = 0
@@ -143,33 +96,15 @@ def climb_tree(
 
 
 # ----------------------------------------------------------------------------- peer review
-def peer_review_py(proposer, neighbour_ptr, neighbours, alive, capacity_left, review_draw,
-                   out_noise_sum, out_reviewers):
-    """Ask each proposer's neighbours to review its proposal (plain-Python twin).
+@kernel
+def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, review_draw,
+                out_noise_sum, out_reviewers):
+    """Ask each proposer's neighbours to review its proposal.
 
     Proposals are handled in order; a neighbour reviews if alive and it still has capacity
     this step (reviewing uses one unit). Reviewer ``r`` of proposal ``p`` contributes the
     independent estimate error ``review_draw[p, r]``; the caller averages the errors.
     """
-    for p in range(proposer.shape[0]):
-        e = proposer[p]
-        total = 0.0
-        reviewers = 0
-        for j in neighbours[neighbour_ptr[e]:neighbour_ptr[e + 1]]:
-            if reviewers >= review_draw.shape[1]:
-                break
-            if alive[j] and capacity_left[j] > 0:
-                capacity_left[j] -= 1
-                total += review_draw[p, reviewers]
-                reviewers += 1
-        out_noise_sum[p] = total
-        out_reviewers[p] = reviewers
-
-
-@kernel
-def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, review_draw,
-                out_noise_sum, out_reviewers):
-    """Compiled twin of :func:`peer_review_py`."""
     for p in range(proposer.shape[0]):
         e = proposer[p]
         total = 0.0
@@ -187,24 +122,10 @@ def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, revie
 
 
 # ----------------------------------------------------------------------------- decisions
-def change_value_py(products, attribute, value, variant, serve_weight, dependencies,
-                    contributions, max_fitness, dependents_ptr, dependents, module_of):
-    """Customer-weighted change of normalised fitness if ``variant`` sets ``attribute``."""
-    total = 0.0
-    for s in range(serve_weight.shape[1]):
-        if serve_weight[variant, s] > 0.0:
-            delta, _ = change_effect_py(
-                products[variant], attribute, value, dependencies, contributions[s],
-                dependents_ptr, dependents, module_of, 0,
-            )
-            total += serve_weight[variant, s] * delta / max_fitness[s]
-    return total
-
-
 @kernel
 def change_value(products, attribute, value, variant, serve_weight, dependencies,
                  contributions, max_fitness, dependents_ptr, dependents, module_of):
-    """Compiled twin of :func:`change_value_py`."""
+    """Customer-weighted change of normalised fitness if ``variant`` sets ``attribute``."""
     total = 0.0
     for s in range(serve_weight.shape[1]):
         if serve_weight[variant, s] > 0.0:
@@ -216,10 +137,11 @@ def change_value(products, attribute, value, variant, serve_weight, dependencies
     return total
 
 
-def decide_py(projected, attribute, value, variant, noise, budget, best_first, serve_weight,
-              dependencies, contributions, max_fitness, dependents_ptr, dependents, module_of,
-              out_order):
-    """Approve changes that improve the projected product, up to ``budget`` (twin).
+@kernel
+def decide(projected, attribute, value, variant, noise, budget, best_first, serve_weight,
+           dependencies, contributions, max_fitness, dependents_ptr, dependents, module_of,
+           out_order):
+    """Approve changes that improve the projected product, up to ``budget``.
 
     Every candidate is judged by its customer-weighted effect on ``projected`` (the product
     as it will be once approved changes have landed) plus its estimate error ``noise``.
@@ -228,45 +150,6 @@ def decide_py(projected, attribute, value, variant, noise, budget, best_first, s
     Each approval is applied to ``projected`` at once, so later candidates are judged against
     it. Approved indices go to ``out_order``; returns how many.
     """
-    count = attribute.shape[0]
-    chosen = np.zeros(count, dtype=np.bool_)
-    approved = 0
-    if best_first:
-        while approved < budget:
-            best, best_value = -1, 0.0
-            for c in range(count):
-                if chosen[c]:
-                    continue
-                judged = noise[c] + change_value_py(
-                    projected, attribute[c], value[c], variant[c], serve_weight, dependencies,
-                    contributions, max_fitness, dependents_ptr, dependents, module_of)
-                if judged > best_value:
-                    best, best_value = c, judged
-            if best < 0:
-                break
-            chosen[best] = True
-            projected[variant[best], attribute[best]] = value[best]
-            out_order[approved] = best
-            approved += 1
-        return approved
-    for c in range(count):
-        if approved >= budget:
-            break
-        judged = noise[c] + change_value_py(
-            projected, attribute[c], value[c], variant[c], serve_weight, dependencies,
-            contributions, max_fitness, dependents_ptr, dependents, module_of)
-        if judged > 0.0:
-            projected[variant[c], attribute[c]] = value[c]
-            out_order[approved] = c
-            approved += 1
-    return approved
-
-
-@kernel
-def decide(projected, attribute, value, variant, noise, budget, best_first, serve_weight,
-           dependencies, contributions, max_fitness, dependents_ptr, dependents, module_of,
-           out_order):
-    """Compiled twin of :func:`decide_py`."""
     count = attribute.shape[0]
     chosen = np.zeros(count, dtype=np.bool_)
     approved = 0

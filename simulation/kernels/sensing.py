@@ -29,43 +29,7 @@ noise shrinks as one over the square root of the responders. No responder, no es
 import numpy as np
 
 from ._config import kernel
-from .nk import change_effect, change_effect_py
-
-
-def sense_changes_py(
-    sensor_module, sensor_segment, module_start, variant_of_segment, products,
-    dependencies, contributions, max_fitness, dependents_ptr, dependents, module_of,
-    segment_start, active, buying, awareness, attribute_draw, sample_draw, noise_draw,
-    out_attribute, out_value, out_local, out_noise, out_responders,
-):
-    """Plain-Python twin of :func:`sense_changes`."""
-    for t in range(sensor_module.shape[0]):
-        segment = sensor_segment[t]
-        module = sensor_module[t]
-        if module < 0:
-            first, last = 0, dependencies.shape[0]
-        else:
-            first, last = module_start[module], module_start[module + 1]
-        attribute = first + int(attribute_draw[t] * (last - first))
-        product = products[variant_of_segment[segment]]
-        value = 1 - product[attribute]
-        delta_total, delta_module = change_effect_py(
-            product, attribute, value, dependencies, contributions[segment], dependents_ptr,
-            dependents, module_of, module_of[attribute],
-        )
-        delta_total /= max_fitness[segment]
-        delta_module /= max_fitness[segment]
-        out_attribute[t] = attribute
-        out_value[t] = value
-        out_local[t] = delta_module + awareness * (delta_total - delta_module)
-        start, size = segment_start[segment], segment_start[segment + 1] - segment_start[segment]
-        answers = []
-        for s in range(sample_draw.shape[1]):
-            customer = start + int(sample_draw[t, s] * size)
-            if size > 0 and active[customer] and buying[customer]:
-                answers.append(noise_draw[t, s])
-        out_responders[t] = len(answers)
-        out_noise[t] = sum(answers) / len(answers) if answers else 0.0
+from .nk import change_effect
 
 
 @kernel
