@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .config import ModelConfig, config_from_flat
+
 if TYPE_CHECKING:
-    from .config import ModelConfig
     from .model import FirmModel
 
 SEED_RULE = ("SeedSequence(root, spawn_key=(replicate,)) for a scenario's replicates, "
@@ -62,7 +63,8 @@ def build_model(config: ModelConfig, structure: str, seed: np.random.SeedSequenc
 
     fresh = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
                                    pool_size=seed.pool_size)
-    return FirmModel(config=config.model_copy(update={"structure": structure}), rng=fresh)
+    # Validated (not model_copy): an unknown structure is one ConfigError line.
+    return FirmModel(config=config_from_flat(config, structure=structure), rng=fresh)
 
 
 def run_model(config: ModelConfig, structure: str, seed: np.random.SeedSequence,

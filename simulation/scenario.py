@@ -44,12 +44,14 @@ class Scenario(ModelConfig):
                       description="short name (letters, digits, '-', '_', '.'); names the "
                       "results folder results/<name>/")
     description: str = Field("", description="one line: what the scenario shows")
-    structures: list[StructureName] = Field(default_factory=lambda: list(STRUCTURES), min_length=1,
-              description="structures to compare; the first is the reference of the paired "
-              "differences")
+    structures: list[StructureName] = Field(
+        default_factory=lambda: list(STRUCTURES), min_length=1,
+        description="structures to compare; the first is the reference of the paired "
+        "differences")
     replicates: int = Field(5, ge=1, le=100_000, description="replicates per structure")
     seed: int = Field(1, ge=0, description="root seed of the replicate seeds")
-    resilience_metric: ResilienceMetric = Field("market_share", description="step metric the resilience figures are computed on")
+    resilience_metric: ResilienceMetric = Field(
+        "market_share", description="step metric the resilience figures are computed on")
 
     @model_validator(mode="after")
     def _check_structures(self) -> Scenario:

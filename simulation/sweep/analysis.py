@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..manifest import read_manifest
 from .spec import KEY_COLUMNS
-from .storage import read_manifest, read_table
+from .storage import read_table
 
 DEFAULT_OUTPUTS = ("s0_recovery_time", "s0_depth", "s0_area_lost", "mean_market_share",
                    "mean_fitness", "mean_decision_latency", "mean_largest_queue")
@@ -67,7 +68,7 @@ def load_sweep(folder: Path) -> SweepData:
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"sweep folder '{folder}' does not exist")
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder, missing_ok=True)
     if manifest is None or manifest.get("kind") != "sweep":
         raise UserError(f"{folder} is not a sweep results folder (no sweep manifest.json); "
                         "run `firmsim sweep EXPERIMENT --out DIR` first")

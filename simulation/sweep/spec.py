@@ -55,6 +55,7 @@ from ..scenario import (
     scenario_data,
 )
 from ..vocabulary import StructureName
+
 #: Scenario keys that describe the comparison, not one run: they cannot be swept.
 NOT_SWEEPABLE = ("name", "description", "structures", "replicates", "seed",
                  "resilience_metric")
