@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .config import ModelConfig
+from .config import Customers, Firm, Market, ModelConfig, Shock, Stakeholders
 from .errors import ConfigError, allowed_range, format_validation_error, literal_choices
 from .manifest import MANIFEST_NAME, manifest_path, read_run_manifest
 from .paths import did_you_mean, set_path
@@ -205,8 +205,6 @@ def _lines(data: dict, model: type[BaseModel], keys, comments: bool) -> list[str
 
 def to_toml(scenario: Scenario, comments: bool = True) -> str:
     """The fully resolved scenario as a TOML file (a valid scenario file)."""
-    from .config import Customers, Firm, Market, Shock, Stakeholders
-
     data = scenario_data(scenario)
     models = {"market": Market, "customers": Customers, "firm": Firm,
               "stakeholders": Stakeholders}
@@ -238,8 +236,6 @@ def _allowed_text(field) -> str:
 
 def reference_markdown() -> str:
     """Markdown tables of every scenario field: type, default, allowed values, meaning."""
-    from .config import Customers, Firm, Market, Shock, Stakeholders
-
     def table(model: type[BaseModel], keys, prefix: str = "") -> list[str]:
         rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for key in keys:

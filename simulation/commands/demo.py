@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import UserError
+
 HELP = "run every structure on the demo scenario"
 
 
@@ -20,7 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo scenario, write its tables and plots, print the resilience table."""
-    from ..errors import UserError
     from ..experiment import run_comparison, summarise
     from ..report import format_table, plot_comparison, plot_process, write_csv, write_parquet
     from ..scenario import load_scenario

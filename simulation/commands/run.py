@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import UserError
+
 HELP = "run a scenario file and write its results"
 
 
@@ -45,7 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results folder, print the summary."""
-    from ..errors import UserError
     from ..experiment import run_comparison, summarise, summarise_levels
     from ..manifest import (
         check_manifest_seeds,

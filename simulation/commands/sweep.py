@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import UserError
+
 HELP = "run a parameter sweep"
 
 
@@ -58,7 +60,6 @@ def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dic
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the sweep; exit status 1 if some runs failed."""
-    from ..errors import UserError
     from ..sweep.design import build_design
     from ..sweep.runner import DaskCluster, InProcess, LocalProcesses, run_sweep
     from ..sweep.spec import load_experiment

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..experiment import mean_interval
 from ..manifest import read_manifest
+from ..report import atomic_write
 from .spec import KEY_COLUMNS
 from .storage import read_table
 
@@ -171,8 +173,6 @@ def _indices(kind, problem, raw, y, data, output, target) -> list[dict]:
 def grid_table(data: SweepData, x: str, y: str | None, outputs: list[str]) -> pd.DataFrame:
     """Per cell of ``x`` (and ``y``), target and output: mean, 95% t-interval and count over
     the other parameters and replicates."""
-    from ..experiment import mean_interval
-
     design = data.design.set_index("point")
     axes = [x] if y is None else [x, y]
     rows = []
@@ -204,8 +204,6 @@ def _pyplot():
 
 
 def _save(figure, path: Path) -> None:
-    from ..report import atomic_write
-
     atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"))
     _pyplot().close(figure)
 

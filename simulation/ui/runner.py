@@ -344,8 +344,15 @@ class ThreadedRun:
             return "stopped"
         if self.finished:
             return "finished"
-        if len(self._models) < len(self.structures):
+        if self._started_models() < len(self.structures):
             return "starting"
+        return self._moving_state()
+
+    def _started_models(self) -> int:
+        return len(self._models)
+
+    def _moving_state(self) -> str:
+        """``running`` or ``paused``, once every model has started."""
         return "running" if self._target > self._furthest() else "paused"
 
     def version(self) -> tuple:
@@ -506,15 +513,11 @@ class ComparisonRun(ThreadedRun):
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def _state(self) -> str:
-        if self._errors:
-            return "error"
-        if self._stopped:
-            return "stopped"
-        if self.finished:
-            return "finished"
-        if len(self._published) < len(self.structures):
-            return "starting"
+    def _started_models(self) -> int:
+        with self._published_lock:
+            return len(self._published)
+
+    def _moving_state(self) -> str:
         return self._child_state if self._child_state in ("running", "paused") else "running"
 
     def _furthest(self) -> int:
