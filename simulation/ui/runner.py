@@ -514,8 +514,7 @@ class ComparisonRun(ThreadedRun):
         return self._done.wait(timeout)
 
     def _started_models(self) -> int:
-        with self._published_lock:
-            return len(self._published)
+        return len(self._published)  # no lock: callers may hold it; len() is atomic
 
     def _moving_state(self) -> str:
         return self._child_state if self._child_state in ("running", "paused") else "running"
