@@ -56,6 +56,16 @@ class FormState:
         ordered = tuple(s for s in STRUCTURES if s in set(structures))
         return replace(self, structures=ordered)
 
+    def with_path(self, key: str, text: str) -> FormState:
+        """The editor with ``text`` typed at a dotted path: a field of :data:`FIELDS` or
+        ``shocks.<i>.<field>``. ConfigError (from :func:`simulation.paths.set_path`) if the
+        editor has no such field."""
+        if key in self.values:
+            return self.with_value(key, text)
+        shocks = [dict(shock) for shock in self.shocks]
+        set_path({"shocks": shocks}, key, text)
+        return replace(self, shocks=tuple(shocks))
+
     def with_shock(self, index: int, key: str, value: Any) -> FormState:
         shocks = list(self.shocks)
         shocks[index] = {**shocks[index], key: value}
