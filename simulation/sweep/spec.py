@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..config import ModelConfig, validate_model_config
 from ..errors import ConfigError, format_validation_error
-from ..paths import did_you_mean, get_path, set_path
+from ..paths import did_you_mean, get_path, set_path, valid_paths
 from ..scenario import (
     ResilienceMetric,
     Scenario,
@@ -367,7 +367,10 @@ def _lookup(data: Any, path: str, where: str) -> Any:
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
     if isinstance(current, (dict, list)):
-        raise ConfigError(f"{where}: '{path}' is a table or list; vary one of its values")
+        inside = valid_paths(current, path)
+        listed = ", ".join(inside[:8]) + (", ..." if len(inside) > 8 else "")
+        raise ConfigError(f"{where}: '{path}' is a table or list; vary one of its values "
+                          f"({listed or 'none: it is empty'})")
     return current
 
 
