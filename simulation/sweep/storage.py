@@ -23,7 +23,6 @@ Read the tables with :func:`read_table` or DuckDB:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -171,10 +170,3 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
     frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
     return frame
 
-
-def folder_size(folder: Path) -> int:
-    """Bytes in the folder's files (for the final message)."""
-    total = 0
-    for root, _, names in os.walk(folder):
-        total += sum(os.path.getsize(os.path.join(root, n)) for n in names)
-    return total

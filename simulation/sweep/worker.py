@@ -28,13 +28,6 @@ from ..vocabulary import LEVEL_METRICS, RESILIENCE_FIGURES
 from .spec import point_config
 
 
-def run_key(run: int, replicates: int, structures: int) -> tuple[int, int, int]:
-    """``(point, replicate, structure number)`` of run number ``run``."""
-    point_replicate, structure = divmod(run, structures)
-    point, replicate = divmod(point_replicate, replicates)
-    return point, replicate, structure
-
-
 def run_batch(job: dict[str, Any]) -> dict[str, Any]:
     """Run every run of ``job``; returns rows, timeseries, errors and compute seconds.
 
