@@ -16,15 +16,13 @@ customers), and a seed depends on nothing else: not on workers, batches or order
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .config import ModelConfig, config_from_flat
-
-if TYPE_CHECKING:
-    from .model import FirmModel
+from .model import FirmModel
 
 SEED_RULE = ("SeedSequence(root, spawn_key=(replicate,)) for a scenario's replicates, "
              "SeedSequence(root, spawn_key=(point, replicate)) at a sweep's design point; "
@@ -57,10 +55,6 @@ def build_model(config: ModelConfig, structure: str, seed: np.random.SeedSequenc
     The model spawns its random streams from an unspent copy of ``seed`` (same entropy and
     spawn key), so the same ``SeedSequence`` object can seed every structure in turn.
     """
-    # Imported here: the seed rule is needed by commands that never run a model, and the
-    # model's import compiles or loads the Numba kernels.
-    from .model import FirmModel
-
     fresh = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
                                    pool_size=seed.pool_size)
     # Validated (not model_copy): an unknown structure is one ConfigError line.
