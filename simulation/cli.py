@@ -2,8 +2,8 @@
 
 Each sub-command lives in its own module under :mod:`simulation.commands`, exposing
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. A command module
-imports what its work needs inside ``run``, so building the parser (and ``firmsim --help``)
-stays fast.
+imports the modules of its work inside ``run``, so building the parser loads none of the
+other commands' dependencies (samplers, DuckDB, plotting, the classic models).
 """
 
 from __future__ import annotations
