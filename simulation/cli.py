@@ -1,8 +1,9 @@
 """The ``firmsim`` command line.
 
 Each sub-command lives in its own module under :mod:`simulation.commands`, exposing
-``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported
-only when their command runs, so ``firmsim --help`` stays fast.
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. A command module
+imports the modules of its work inside ``run``, so building the parser loads none of the
+other commands' dependencies (samplers, DuckDB, plotting, the classic models).
 """
 
 from __future__ import annotations
@@ -14,26 +15,17 @@ import sys
 
 from .errors import ConfigError, UserError
 
-#: Sub-command name -> (module, one-line help).
+#: Sub-command name -> its module, in the order ``firmsim --help`` lists them.
 COMMANDS = {
-    "demo": ("simulation.commands.demo", "run every structure on the demo scenario"),
-    "run": ("simulation.commands.run", "run a scenario file and write its results"),
-    "scenarios": ("simulation.commands.scenarios", "list the shipped scenarios"),
-    "show": ("simulation.commands.show", "print a scenario's fully resolved config"),
-    "query": ("simulation.commands.query", "run DuckDB SQL over a results folder"),
-    "replicate": ("simulation.commands.replicate", "reproduce a classic model's figures"),
-    "sweep": ("simulation.commands.sweep", "run a parameter sweep"),
-    "analyze": ("simulation.commands.analyze", "sensitivity analysis of a sweep"),
-    "ui": ("simulation.commands.ui", "start the browser app"),
+    name: f"simulation.commands.{name}"
+    for name in ("demo", "run", "scenarios", "show", "query", "replicate", "sweep", "analyze",
+                 "ui")
 }
 
 
-def _available() -> dict[str, tuple[str, str]]:
-    available = {}
-    for name, (module, help_text) in COMMANDS.items():
-        if importlib.util.find_spec(module) is not None:
-            available[name] = (module, help_text)
-    return available
+def _available() -> dict[str, str]:
+    return {name: module for name, module in COMMANDS.items()
+            if importlib.util.find_spec(module) is not None}
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
@@ -44,9 +36,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     modules = {}
-    for name, (module_name, help_text) in _available().items():
+    for name, module_name in _available().items():
         module = importlib.import_module(module_name)
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
         modules[name] = module
     return parser, modules

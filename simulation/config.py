@@ -12,12 +12,12 @@ the value and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, format_validation_error
+from .paths import did_you_mean
 
 STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
 SHOCK_KINDS = (
@@ -259,68 +259,12 @@ for _section, _fields in (
         FLAT_FIELDS[_flat] = (_section, _field)
 
 
-def _describe_location(location: tuple) -> str:
-    parts = []
-    for item in location:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts)
-
-
-def _allowed_keys(model: type[BaseModel], location: tuple) -> list[str]:
-    """Field names valid at ``location`` (the parent of an unknown key)."""
-    current: Any = model
-    for item in location:
-        if isinstance(item, int):
-            continue
-        field = current.model_fields.get(item)
-        if field is None:
-            return []
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        candidates = [annotation, *args]
-        current = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if current is None:
-            return []
-    return list(current.model_fields)
-
-
-def format_validation_error(error: ValidationError, model: type[BaseModel],
-                            data: Any = None) -> str:
-    """One readable line for the first problem in a pydantic ``ValidationError``."""
-    first = error.errors()[0]
-    location = tuple(first.get("loc", ()))
-    where = _describe_location(location)
-    kind = first.get("type", "")
-    if kind == "extra_forbidden":
-        key = str(location[-1])
-        allowed = _allowed_keys(model, location[:-1])
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown key '{where}'{hint} (allowed: {', '.join(allowed)})"
-    value = first.get("input")
-    message = first.get("msg", "invalid value")
-    if message.startswith("Value error, "):
-        # Raised by our own validators: already names the field and the allowed values.
-        return message.removeprefix("Value error, ")
-    context = first.get("ctx") or {}
-    if kind == "literal_error" and "expected" in context:
-        return f"{where}={value!r}: allowed values are {context['expected']}"
-    if kind == "missing":
-        return f"{where}: required field is missing"
-    return f"{where}={value!r}: {message.lower()}"
-
-
 def validate_model_config(data: dict[str, Any]) -> ModelConfig:
     """Build a :class:`ModelConfig` from nested data, raising one-line :class:`ConfigError`."""
     try:
         return ModelConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(format_validation_error(error, ModelConfig, data)) from None
+        raise ConfigError(format_validation_error(error, ModelConfig)) from None
 
 
 def config_from_flat(base: ModelConfig | None = None, **flat: Any) -> ModelConfig:
@@ -333,8 +277,7 @@ def config_from_flat(base: ModelConfig | None = None, **flat: Any) -> ModelConfi
             ]
             continue
         if name not in FLAT_FIELDS:
-            close = difflib.get_close_matches(name, list(FLAT_FIELDS) + ["shocks"], n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, [*FLAT_FIELDS, "shocks"])
             raise ConfigError(f"unknown parameter '{name}'{hint}")
         section, field = FLAT_FIELDS[name]
         if section is None:

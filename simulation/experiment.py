@@ -1,6 +1,6 @@
 """Run several structures over the same replicate seeds (common random numbers).
 
-Replicate ``r`` of every structure gets the same ``SeedSequence`` child of the root seed, so
+Replicate ``r`` of every structure gets the same seed (:func:`simulation.runs.run_seed`), so
 the market, the customers and their random draws are the same and differences between
 structures come from structure, not luck. Runs go to worker processes; each run's numbers
 depend only on its seed, never on the worker that ran it or the number of workers.
@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .config import ModelConfig
+from .runs import RunTables, run_model, run_seed
+from .vocabulary import LEVEL_METRICS
 
 
 @dataclass(frozen=True)
@@ -29,35 +31,15 @@ class RunSpec:
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:
-    """One ``SeedSequence`` per replicate, spawned from ``root_seed``."""
-    return np.random.SeedSequence(root_seed).spawn(replicates)
+    """The seed of every replicate (:func:`simulation.runs.run_seed`)."""
+    return [run_seed(root_seed, replicate) for replicate in range(replicates)]
 
 
-def fresh_seed(seed: np.random.SeedSequence) -> np.random.SeedSequence:
-    """An unspent copy of ``seed``: same entropy and spawn key, no children spawned yet.
-
-    ``SeedSequence.spawn`` advances the sequence it is called on, and the model spawns its
-    streams from the seed it is given; without a copy, a second run on the same object (the
-    next structure in the same process) would get different streams and break common random
-    numbers (and make results depend on the number of workers).
-    """
-    return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
-                                  pool_size=seed.pool_size)
-
-
-def run_one(spec: RunSpec, resilience_metric: str = "market_share"):
-    """Run one model to the end; returns ``(timeseries, resilience)`` DataFrames."""
-    from .model import FirmModel
-
-    config = spec.config.model_copy(update={"structure": spec.structure})
-    model = FirmModel(config=config, rng=fresh_seed(spec.seed))
-    model.run()
-    series = model.metrics()
-    resilience = model.resilience(resilience_metric)
-    for frame in (series, resilience):
-        frame.insert(0, "replicate", spec.replicate)
-        frame.insert(0, "structure", spec.structure)
-    return series, resilience
+def run_one(spec: RunSpec, resilience_metric: str = "market_share") -> RunTables:
+    """Run one model to the end (:func:`simulation.runs.run_model`), rows labelled with the
+    structure and the replicate."""
+    return run_model(spec.config, spec.structure, spec.seed, resilience_metric,
+                     labels={"structure": spec.structure, "replicate": spec.replicate})
 
 
 def run_comparison(
@@ -77,7 +59,7 @@ def run_comparison(
     seeds = replicate_seeds(seed, replicates)
     specs = [RunSpec(s, r, seeds[r], config) for s in structures for r in range(replicates)]
     workers = workers or min(len(specs), os.cpu_count() or 1)
-    results: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
+    results: dict[tuple[str, int], RunTables] = {}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -158,9 +140,6 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
                     diff, dlow, dhigh)
             rows.append(row)
     return pd.DataFrame(rows, columns=summary_columns(figures))
-
-
-LEVEL_METRICS = ("market_share", "revenue", "fitness", "decision_latency", "largest_queue")
 
 
 def summarise_levels(timeseries: pd.DataFrame, structures: list[str],

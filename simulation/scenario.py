@@ -13,9 +13,7 @@ scenario (``firm.employees=500``, ``shocks.0.step=120``); values are parsed as T
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 import tomllib
 import typing
 from pathlib import Path
@@ -23,12 +21,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .config import STRUCTURES, ModelConfig, format_validation_error
-from .errors import ConfigError
+from .config import Customers, Firm, Market, ModelConfig, Shock, Stakeholders
+from .errors import ConfigError, allowed_range, format_validation_error, literal_choices
+from .manifest import MANIFEST_NAME, manifest_path, read_run_manifest
+from .paths import did_you_mean, set_path
+from .vocabulary import STRUCTURES, StructureName
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-RESILIENCE_METRICS = ("market_share", "revenue", "fitness", "satisfaction", "sentiment")
-MANIFEST_NAME = "manifest.json"
+#: Step metrics a scenario's resilience figures can be computed on.
+ResilienceMetric = Literal["market_share", "revenue", "fitness", "satisfaction", "sentiment"]
 #: Top-level keys of a scenario file, in the order ``firmsim show`` prints them.
 TOP_LEVEL = ("name", "description", "structures", "steps", "replicates", "seed",
              "resilience_metric")
@@ -43,16 +44,14 @@ class Scenario(ModelConfig):
                       description="short name (letters, digits, '-', '_', '.'); names the "
                       "results folder results/<name>/")
     description: str = Field("", description="one line: what the scenario shows")
-    structures: list[
-        Literal["hierarchy", "siloed_social", "network", "podular", "open"]
-    ] = Field(default_factory=lambda: list(STRUCTURES), min_length=1,
-              description="structures to compare; the first is the reference of the paired "
-              "differences")
+    structures: list[StructureName] = Field(
+        default_factory=lambda: list(STRUCTURES), min_length=1,
+        description="structures to compare; the first is the reference of the paired "
+        "differences")
     replicates: int = Field(5, ge=1, le=100_000, description="replicates per structure")
     seed: int = Field(1, ge=0, description="root seed of the replicate seeds")
-    resilience_metric: Literal[
-        "market_share", "revenue", "fitness", "satisfaction", "sentiment"
-    ] = Field("market_share", description="step metric the resilience figures are computed on")
+    resilience_metric: ResilienceMetric = Field(
+        "market_share", description="step metric the resilience figures are computed on")
 
     @model_validator(mode="after")
     def _check_structures(self) -> Scenario:
@@ -75,109 +74,13 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json", exclude={"structure"})
 
 
-# ---------------------------------------------------------------------------- errors
-def _field_at(model: type[BaseModel], location: tuple):
-    """The pydantic ``FieldInfo`` at ``location`` (ints index lists), or None."""
-    current: Any = model
-    field = None
-    for item in location:
-        if isinstance(item, int):
-            continue
-        if current is None:
-            return None
-        field = current.model_fields.get(item)
-        if field is None:
-            return None
-        candidates = [field.annotation, *typing.get_args(field.annotation)]
-        current = next((c for c in candidates
-                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return field
-
-
-def _bounds(field) -> tuple[str | None, str | None]:
-    low = high = None
-    for item in getattr(field, "metadata", ()):
-        for attribute, prefix in (("ge", ""), ("gt", "above ")):
-            value = getattr(item, attribute, None)
-            if value is not None:
-                low = f"{prefix}{value}"
-        for attribute, prefix in (("le", ""), ("lt", "below ")):
-            value = getattr(item, attribute, None)
-            if value is not None:
-                high = f"{prefix}{value}"
-    return low, high
-
-
-def allowed_range(field) -> str:
-    """``"2 to 1000000"``, ``">= 0"``, ``"> 0"``... from a field's constraints ("" if none)."""
-    low, high = _bounds(field)
-    if low is not None and high is not None:
-        return f"{low} to {high}"
-    if low is not None:
-        return f"> {low.removeprefix('above ')}" if low.startswith("above ") else f">= {low}"
-    if high is not None:
-        return f"< {high.removeprefix('below ')}" if high.startswith("below ") else f"<= {high}"
-    return ""
-
-
-_RANGE_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
-
-
-def describe_error(error: ValidationError, model: type[BaseModel] = None) -> str:
-    """One readable line for a validation error: field, value and what is allowed.
-
-    Builds on :func:`simulation.config.format_validation_error`, adding the full allowed range
-    to out-of-range messages, a suggestion to misspelt choices and the location of the
-    checks of one shock.
-    """
-    model = model or Scenario
-    message = format_validation_error(error, model)
-    first = error.errors()[0]
-    location = tuple(first.get("loc", ()))
-    kind = first.get("type", "")
-    field = _field_at(model, location)
-    if kind in _RANGE_ERRORS and field is not None:
-        allowed = allowed_range(field)
-        if allowed:
-            message += f" (allowed: {allowed})"
-    elif kind == "literal_error":
-        value = first.get("input")
-        choices = [str(a) for a in _literal_choices(field)]
-        close = difflib.get_close_matches(str(value), choices, n=1) if choices else []
-        if close:
-            message += f"; did you mean '{close[0]}'?"
-    elif kind == "string_pattern_mismatch":
-        where = ".".join(str(p) for p in location)
-        message = (f"{where}={first.get('input')!r}: use letters, digits, '-', '_' and '.', "
-                   "starting with a letter or digit")
-    elif kind == "value_error" and location:
-        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in location)
-        where = where.replace(".[", "[")
-        if not message.startswith(where.split("[")[0].split(".")[0]):
-            match = re.match(r"^(\w+)=", message)
-            message = f"{where}.{message}" if match else f"{where}: {message}"
-    return message
-
-
-def _literal_choices(field) -> tuple:
-    if field is None:
-        return ()
-    annotation = field.annotation
-    if typing.get_origin(annotation) is Literal:
-        return typing.get_args(annotation)
-    for arg in typing.get_args(annotation):
-        if typing.get_origin(arg) is Literal:
-            return typing.get_args(arg)
-    return ()
-
-
 # ---------------------------------------------------------------------------- loading
 def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate scenario data, raising a one-line :class:`ConfigError`."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{source}: {describe_error(error, Scenario)}") from None
+        raise ConfigError(f"{source}: {format_validation_error(error, Scenario)}") from None
 
 
 def shipped_names() -> list[str]:
@@ -193,8 +96,7 @@ def resolve_path(name_or_path: str | Path) -> Path:
         if shipped.exists():
             return shipped
         names = ", ".join(shipped_names())
-        close = difflib.get_close_matches(path.name, shipped_names(), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(path.name, shipped_names())
         raise ConfigError(
             f"scenario '{name_or_path}' not found{hint} (shipped scenarios: {names})")
     if not path.exists():
@@ -220,22 +122,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return parse_scenario(read_toml_file(path), str(path))
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of a results folder (``path`` is the file or the folder)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / MANIFEST_NAME
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"manifest '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"{path}: not a readable manifest ({error})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
-        raise ConfigError(f"{path}: not a firmsim manifest (no 'scenario' object)")
-    return manifest
-
-
 def load_source(spec: str | Path) -> tuple[Scenario, str, dict | None]:
     """A scenario from a shipped name, a TOML file, a manifest or a results folder.
 
@@ -243,8 +129,8 @@ def load_source(spec: str | Path) -> tuple[Scenario, str, dict | None]:
     """
     path = Path(spec)
     if path.suffix == ".json" or (path.is_dir() and (path / MANIFEST_NAME).is_file()):
-        manifest = read_manifest(path)
-        source = str(path / MANIFEST_NAME if path.is_dir() else path)
+        manifest = read_run_manifest(path)
+        source = str(manifest_path(path))
         return parse_scenario(manifest["scenario"], source), source, manifest
     path = resolve_path(spec)
     return load_scenario(path), str(path), None
@@ -263,8 +149,9 @@ def parse_value(text: str) -> Any:
 def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
     """Apply ``key=value`` assignments (dotted paths) to resolved scenario data, in order.
 
-    Only keys that exist in the resolved scenario can be set; a misspelt key is refused with
-    the closest valid one. Validation is left to the caller (it runs on the result).
+    Only keys that exist in the resolved scenario can be set (:func:`simulation.paths.set_path`);
+    a misspelt key is refused with the closest valid one. Validation is left to the caller
+    (it runs on the result).
     """
     data = json.loads(json.dumps(data))  # deep copy of plain data
     for assignment in assignments:
@@ -272,44 +159,10 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
         key = key.strip()
         if not equals or not key:
             raise ConfigError(f"--set {assignment!r}: expected key=value, e.g. firm.employees=500")
-        parts = key.split(".")
-        target: Any = data
-        for depth, part in enumerate(parts):
-            where = ".".join(parts[:depth + 1])
-            last = depth == len(parts) - 1
-            if isinstance(target, list):
-                if not part.isdigit():
-                    raise ConfigError(f"--set {key}: '{where}' needs a number (an index of "
-                                      f"{'.'.join(parts[:depth])})")
-                index = int(part)
-                if index >= len(target):
-                    parent = ".".join(parts[:depth])
-                    raise ConfigError(
-                        f"--set {key}: {parent} has {len(target)} entries (index 0 to "
-                        f"{len(target) - 1}); to change the number of entries set the whole "
-                        f"list, e.g. {parent}=[...]" if target else
-                        f"--set {key}: {parent} is empty; set the whole list, e.g. "
-                        f"{parent}=[{{kind=\"need_shift\", step=100}}]")
-                if last:
-                    target[index] = parse_value(raw)
-                else:
-                    target = target[index]
-            elif isinstance(target, dict):
-                if part not in target:
-                    allowed = list(target)
-                    close = difflib.get_close_matches(part, allowed, n=1)
-                    hint = f"; did you mean '{'.'.join([*parts[:depth], close[0]])}'?" \
-                        if close else ""
-                    raise ConfigError(f"--set {key}: unknown key '{where}'{hint} "
-                                      f"(allowed: {', '.join(allowed)})")
-                if last:
-                    target[part] = parse_value(raw)
-                else:
-                    target = target[part]
-            else:
-                parent = ".".join(parts[:depth])
-                raise ConfigError(f"--set {key}: '{parent}' is a single value, it has no "
-                                  f"field '{part}'")
+        try:
+            set_path(data, key, parse_value(raw))
+        except ConfigError as error:
+            raise ConfigError(f"--set {key}: {error}") from None
     return data
 
 
@@ -352,8 +205,6 @@ def _lines(data: dict, model: type[BaseModel], keys, comments: bool) -> list[str
 
 def to_toml(scenario: Scenario, comments: bool = True) -> str:
     """The fully resolved scenario as a TOML file (a valid scenario file)."""
-    from .config import Customers, Firm, Market, Shock, Stakeholders
-
     data = scenario_data(scenario)
     models = {"market": Market, "customers": Customers, "firm": Firm,
               "stakeholders": Stakeholders}
@@ -377,7 +228,7 @@ def _type_name(annotation) -> str:
 
 
 def _allowed_text(field) -> str:
-    choices = _literal_choices(field)
+    choices = literal_choices(field)
     if choices:
         return ", ".join(f"`{c}`" for c in choices)
     return allowed_range(field)
@@ -385,8 +236,6 @@ def _allowed_text(field) -> str:
 
 def reference_markdown() -> str:
     """Markdown tables of every scenario field: type, default, allowed values, meaning."""
-    from .config import Customers, Firm, Market, Shock, Stakeholders
-
     def table(model: type[BaseModel], keys, prefix: str = "") -> list[str]:
         rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for key in keys:

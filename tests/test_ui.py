@@ -9,11 +9,12 @@ import time
 import pandas as pd
 import pytest
 
-from simulation.config import STRUCTURES, config_from_flat
+from simulation.config import config_from_flat
 from simulation.scenario import load_scenario
 from simulation.ui import charts, explore, teach
 from simulation.ui.form import GENERAL, form_from_scenario, validate_form
 from simulation.ui.runner import ComparisonRun, ThreadedRun, customer_sample, tree_layout
+from simulation.vocabulary import STRUCTURES
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import UserError
+
 HELP = "sensitivity analysis of a sweep"
 
 
@@ -33,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
     """Analyse the sweep, write the CSV and figures, print the main table."""
     import pandas as pd
 
-    from ..errors import UserError
     from ..report import write_csv
     from ..sweep.analysis import (
         DEFAULT_OUTPUTS,

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import UserError
+
+HELP = "run every structure on the demo scenario"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``firmsim demo``."""
     parser.add_argument("--replicates", type=int, default=None,
                         help="replicates per structure (default: the scenario's, 5)")
     parser.add_argument("--workers", type=int, default=None,
@@ -16,9 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import UserError
+    """Run the demo scenario, write its tables and plots, print the resilience table."""
     from ..experiment import run_comparison, summarise
-    from ..report import format_table, plot_comparison, plot_process, write_parquet
+    from ..report import format_table, plot_comparison, plot_process, write_csv, write_parquet
     from ..scenario import load_scenario
 
     scenario = load_scenario("demo")
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     write_parquet(timeseries, out / "timeseries.parquet")
     write_parquet(resilience, out / "resilience.parquet")
-    summary.to_csv(out / "summary.csv", index=False)
+    write_csv(summary, out / "summary.csv")
     shocks = [s.step for s in scenario.shocks]
     plot_comparison(timeseries, scenario.resilience_metric, shocks, out / "comparison.png",
                     title="Market share after a shift of customer needs (mean, 95% band)")

@@ -7,6 +7,7 @@ per structure, replicate and shock), and ``summary`` / ``levels`` (the CSV summa
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 HELP = "run DuckDB SQL over a results folder"
@@ -27,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the query and print the result."""
-    import sys
-
     import pandas as pd
 
     from ..results import query

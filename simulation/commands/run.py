@@ -9,8 +9,12 @@ file, or a ``manifest.json`` (or results folder) to re-run exactly.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
+
+from ..errors import UserError
 
 HELP = "run a scenario file and write its results"
 
@@ -43,11 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results folder, print the summary."""
-    import os
-    import time
-
-    from ..errors import UserError
     from ..experiment import run_comparison, summarise, summarise_levels
+    from ..manifest import (
+        check_manifest_seeds,
+        manifest_differences,
+        run_manifest,
+        write_manifest,
+    )
     from ..report import (
         format_differences,
         format_levels,
@@ -57,15 +63,9 @@ def run(args: argparse.Namespace) -> int:
         write_csv,
         write_parquet,
     )
-    from ..results import (
-        build_manifest,
-        check_manifest_seeds,
-        check_output_folder,
-        file_hashes,
-        manifest_differences,
-        write_manifest,
-    )
-    from ..scenario import resolve
+    from ..results import check_output_folder, file_hashes
+    from ..scenario import resolve, scenario_data
+    from ..vocabulary import LEVEL_METRICS
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
@@ -88,8 +88,8 @@ def run(args: argparse.Namespace) -> int:
           f"{scenario.replicates} replicates, {scenario.steps} steps, "
           f"{scenario.customers.count} customers, {scenario.firm.employees} employees, "
           f"{len(scenario.shocks)} shock(s); {workers} worker(s) -> {out}")
-    record = build_manifest(scenario, source, list(getattr(args, "argv", None) or sys.argv),
-                            workers)
+    record = run_manifest(scenario.name, scenario_data(scenario), source,
+                          list(getattr(args, "argv", None) or sys.argv), workers)
     write_manifest(record, out)
     started = time.perf_counter()
     timeseries, resilience = run_comparison(
@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     summary = summarise(resilience, scenario.structures)
     levels = summarise_levels(timeseries, scenario.structures,
-                              metrics=_level_metrics(scenario.resilience_metric))
+                              metrics=tuple(dict.fromkeys((scenario.resilience_metric,
+                                                           *LEVEL_METRICS))))
     write_parquet(timeseries, out / "timeseries.parquet")
     write_parquet(resilience, out / "resilience.parquet")
     write_csv(summary, out / "summary.csv")
@@ -136,8 +137,3 @@ def run(args: argparse.Namespace) -> int:
           "manifest.json")
     return 0
 
-
-def _level_metrics(metric: str) -> tuple[str, ...]:
-    from ..experiment import LEVEL_METRICS
-
-    return tuple(dict.fromkeys((metric, *LEVEL_METRICS)))

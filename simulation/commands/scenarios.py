@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import ConfigError
+
 HELP = "list the shipped scenarios"
 
 
@@ -13,7 +15,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print one line per shipped scenario: name, size of the run, description."""
-    from ..errors import ConfigError
     from ..scenario import SCENARIO_DIR, load_scenario, shipped_names
 
     names = shipped_names()

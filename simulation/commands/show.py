@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 HELP = "print a scenario's fully resolved config"
 
@@ -22,8 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the resolved scenario."""
-    import json
-
     from ..scenario import resolve, scenario_data, to_toml
 
     scenario, source, _ = resolve(args.scenario, args.assignments)

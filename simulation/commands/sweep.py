@@ -9,7 +9,14 @@ See ``docs/sweeps.md``.
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import json
+import os
+import sys
 from pathlib import Path
+
+from ..errors import UserError
 
 HELP = "run a parameter sweep"
 
@@ -34,48 +41,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dict:
-    """The manifest of a sweep (status ``running``)."""
-    import hashlib
-    import json
-
-    from ..results import git_state, package_versions
+    """The manifest of a sweep (status ``running``): the experiment's fingerprint extended
+    with the design's points, so a resumed folder holds exactly these runs."""
+    from ..manifest import sweep_manifest
     from ..sweep.runner import total_runs
 
     points = json.dumps([list(v) for v in design.values])
     fingerprint = hashlib.sha256(
         (resolved.fingerprint() + hashlib.sha256(points.encode()).hexdigest()).encode()
     ).hexdigest()
-    return {
-        "format": 1,
-        "tool": "firmsim",
-        "kind": "sweep",
-        "experiment_name": resolved.experiment.name,
-        "fingerprint": fingerprint,
-        "status": "running",
-        "source": source,
-        "command": argv,
-        "resolved": resolved.data(),
-        "design": {"kind": resolved.experiment.design, "points": len(design),
-                   "runs": total_runs(resolved, design),
-                   "structures": resolved.structures, "replicates": resolved.replicates,
-                   "parameters": design.names, "problem": design.problem},
-        "seeds": {"root": resolved.seed,
-                  "rule": "SeedSequence(root, spawn_key=(point, replicate)); the same for "
-                          "every structure (common random numbers)",
-                  "run_number": "run = (point * replicates + replicate) * len(structures) "
-                                "+ structure index"},
-        "versions": package_versions(),
-        "git": git_state(),
-        "sessions": [],
-    }
+    summary = {"kind": resolved.experiment.design, "points": len(design),
+               "runs": total_runs(resolved, design), "structures": resolved.structures,
+               "replicates": resolved.replicates, "parameters": design.names,
+               "problem": design.problem}
+    return sweep_manifest(resolved.experiment.name, fingerprint, resolved.data(), summary,
+                          resolved.seed, source, argv)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the sweep; exit status 1 if some runs failed."""
-    import os
-    import sys
-
-    from ..errors import UserError
     from ..sweep.design import build_design
     from ..sweep.runner import DaskCluster, InProcess, LocalProcesses, run_sweep
     from ..sweep.spec import load_experiment
@@ -154,6 +138,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _now() -> str:
-    import datetime
-
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

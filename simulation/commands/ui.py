@@ -7,11 +7,19 @@ from the internet) until interrupted with Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+from ..errors import UserError
 
 HELP = "start the browser app"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``firmsim ui``."""
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this machine only; "
                              "0.0.0.0 to serve a classroom network)")
@@ -26,8 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    import socket
-
+    """A free TCP port on ``host``, chosen by the operating system."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -36,8 +43,6 @@ def free_port(host: str = "127.0.0.1") -> int:
 def server_command(host: str, port: int, open_browser: bool = False,
                    single: bool = False) -> list[str]:
     """The command line that serves the app (``single``: the SolaraViz one-firm page)."""
-    import sys
-
     target = "simulation.ui.single:page" if single else "simulation.ui.app:Page"
     return [sys.executable, "-m", "solara", "run", target, "--host", host,
             "--port", str(port), "--production", "--open" if open_browser else "--no-open",
@@ -48,8 +53,6 @@ def server_command(host: str, port: int, open_browser: bool = False,
 
 
 def server_environment(scenario: str | None = None) -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     if scenario:
@@ -58,11 +61,7 @@ def server_environment(scenario: str | None = None) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import signal
-    import subprocess
-
-    from ..errors import UserError
-
+    """Serve the app until interrupted; returns the server's exit status."""
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port={args.port}: allowed values are 0 to 65535")
     if args.scenario:

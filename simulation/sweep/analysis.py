@@ -25,8 +25,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..experiment import mean_interval
+from ..manifest import read_manifest
+from ..report import atomic_write
 from .spec import KEY_COLUMNS
-from .storage import read_manifest, read_table
+from .storage import read_table
 
 DEFAULT_OUTPUTS = ("s0_recovery_time", "s0_depth", "s0_area_lost", "mean_market_share",
                    "mean_fitness", "mean_decision_latency", "mean_largest_queue")
@@ -67,7 +70,7 @@ def load_sweep(folder: Path) -> SweepData:
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"sweep folder '{folder}' does not exist")
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder, missing_ok=True)
     if manifest is None or manifest.get("kind") != "sweep":
         raise UserError(f"{folder} is not a sweep results folder (no sweep manifest.json); "
                         "run `firmsim sweep EXPERIMENT --out DIR` first")
@@ -170,8 +173,6 @@ def _indices(kind, problem, raw, y, data, output, target) -> list[dict]:
 def grid_table(data: SweepData, x: str, y: str | None, outputs: list[str]) -> pd.DataFrame:
     """Per cell of ``x`` (and ``y``), target and output: mean, 95% t-interval and count over
     the other parameters and replicates."""
-    from ..experiment import mean_interval
-
     design = data.design.set_index("point")
     axes = [x] if y is None else [x, y]
     rows = []
@@ -203,8 +204,6 @@ def _pyplot():
 
 
 def _save(figure, path: Path) -> None:
-    from ..report import atomic_write
-
     atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"))
     _pyplot().close(figure)
 

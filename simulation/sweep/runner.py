@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UserError
+from ..runs import describe_seed
 from .design import Design
 from .spec import ResolvedExperiment
 from .storage import SweepStore
@@ -264,14 +265,12 @@ def run_sweep(resolved: ResolvedExperiment, design: Design, store: SweepStore, e
 
 def _failed_batch(job: dict, error: BaseException) -> dict:
     """Error records for every run of a batch that failed as a whole (worker lost...)."""
-    from .worker import describe_seed
-
     message = f"{type(error).__name__}: {error}".strip()
     errors = []
     for run, point, structure, replicate, values in job["runs"]:
         errors.append({"run": run, "point": point, "structure": structure,
                        "replicate": replicate, **dict(zip(job["columns"], values, strict=True)),
-                       "seed": describe_seed(job["root"], point, replicate),
+                       "seed": describe_seed(job["root"], replicate, point),
                        "error": f"batch failed: {message}", "traceback": ""})
     return {"rows": [], "timeseries": None, "errors": errors, "run_seconds": 0.0,
             "batch_seconds": 0.0}

@@ -32,7 +32,6 @@ is allowed.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -42,21 +41,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import ModelConfig
-from ..errors import ConfigError
+from ..config import ModelConfig, validate_model_config
+from ..errors import ConfigError, format_validation_error
+from ..paths import did_you_mean, get_path, set_path, valid_paths
 from ..scenario import (
+    ResilienceMetric,
     Scenario,
     apply_overrides,
-    describe_error,
+    load_scenario,
     parse_scenario,
+    read_toml_file,
     resolve_path,
     scenario_data,
 )
+from ..vocabulary import StructureName
 
-DESIGNS = ("grid", "lhs", "sobol", "morris")
-OUTPUTS = ("resilience", "levels", "timeseries")
-StructureName = Literal["hierarchy", "siloed_social", "network", "podular", "open"]
-MetricName = Literal["market_share", "revenue", "fitness", "satisfaction", "sentiment"]
 #: Scenario keys that describe the comparison, not one run: they cannot be swept.
 NOT_SWEEPABLE = ("name", "description", "structures", "replicates", "seed",
                  "resilience_metric")
@@ -138,7 +137,7 @@ class Experiment(_Strict):
     replicates: int = Field(1, ge=1, le=100_000, description="replicates per point and "
                             "structure")
     seed: int | None = Field(None, ge=0, description="root seed (default: the scenario's)")
-    resilience_metric: MetricName | None = Field(
+    resilience_metric: ResilienceMetric | None = Field(
         None, description="metric of the resilience figures (default: the scenario's)")
     design: Literal["grid", "lhs", "sobol", "morris"] = Field("grid", description="design")
     samples: int | None = Field(None, ge=1, le=10_000_000, description="lhs: points; sobol: "
@@ -272,8 +271,7 @@ def resolve_experiment_path(name_or_path: str | Path) -> Path:
         if shipped.is_file():
             return shipped
         names = shipped_experiments()
-        close = difflib.get_close_matches(path.name, names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(path.name, names)
         raise ConfigError(f"experiment '{name_or_path}' not found{hint} (shipped: "
                           f"{', '.join(names)})")
     if not path.exists():
@@ -288,8 +286,6 @@ def shipped_experiments() -> list[str]:
 
 def load_experiment(name_or_path: str | Path) -> ResolvedExperiment:
     """Read, validate and resolve an experiment file."""
-    from ..scenario import read_toml_file
-
     path = resolve_experiment_path(name_or_path)
     return resolve_experiment(read_toml_file(path), str(path), base_dir=path.parent)
 
@@ -299,9 +295,7 @@ def parse_experiment(data: dict, source: str = "experiment") -> Experiment:
     try:
         return Experiment.model_validate(data)
     except ValidationError as error:
-        message = describe_error(error, Experiment)
-        message = message.replace("Value error, ", "")
-        raise ConfigError(f"{source}: {message}") from None
+        raise ConfigError(f"{source}: {format_validation_error(error, Experiment)}") from None
 
 
 def _scenario_source(spec: str, base_dir: Path | None) -> Path:
@@ -314,8 +308,6 @@ def _scenario_source(spec: str, base_dir: Path | None) -> Path:
 def resolve_experiment(data: dict, source: str = "experiment",
                        base_dir: Path | None = None) -> ResolvedExperiment:
     """Validate experiment data and resolve it against its base scenario."""
-    from ..scenario import load_scenario
-
     experiment = parse_experiment(data, source)
     try:
         scenario = load_scenario(_scenario_source(experiment.scenario, base_dir))
@@ -364,36 +356,21 @@ def resolve_experiment(data: dict, source: str = "experiment",
 
 
 def _lookup(data: Any, path: str, where: str) -> Any:
-    parts = path.split(".")
-    if parts[0] in NOT_SWEEPABLE:
-        raise ConfigError(f"{where}: '{parts[0]}' describes the comparison, it cannot be "
+    """The base scenario's value at a parameter's path (one of its single values)."""
+    top = path.split(".")[0]
+    if top in NOT_SWEEPABLE:
+        raise ConfigError(f"{where}: '{top}' describes the comparison, it cannot be "
                           "varied (structures are compared at every point: list them in "
                           "structures = [...])")
-    current = data
-    for depth, part in enumerate(parts):
-        here = ".".join(parts[:depth + 1])
-        if isinstance(current, dict):
-            allowed = [k for k in current if depth or k not in NOT_SWEEPABLE]
-            if part not in allowed:
-                close = difflib.get_close_matches(part, allowed, n=1)
-                hint = f"; did you mean '{'.'.join([*parts[:depth], close[0]])}'?" if close \
-                    else ""
-                raise ConfigError(f"{where}: unknown path '{here}'{hint} (allowed: "
-                                  f"{', '.join(allowed)})")
-            current = current[part]
-        elif isinstance(current, list):
-            if not part.isdigit() or int(part) >= len(current):
-                parent = ".".join(parts[:depth])
-                raise ConfigError(f"{where}: '{here}': {parent} has {len(current)} entries "
-                                  f"(index 0 to {len(current) - 1})" if current else
-                                  f"{where}: '{here}': {parent} is empty in the base scenario")
-            current = current[int(part)]
-        else:
-            parent = ".".join(parts[:depth])
-            raise ConfigError(f"{where}: '{parent}' is a single value, it has no field "
-                              f"'{part}'")
+    try:
+        current = get_path(data, path, hidden=NOT_SWEEPABLE)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
     if isinstance(current, (dict, list)):
-        raise ConfigError(f"{where}: '{path}' is a table or list; vary one of its values")
+        inside = valid_paths(current, path)
+        listed = ", ".join(inside[:8]) + (", ..." if len(inside) > 8 else "")
+        raise ConfigError(f"{where}: '{path}' is a table or list; vary one of its values "
+                          f"({listed or 'none: it is empty'})")
     return current
 
 
@@ -454,27 +431,11 @@ def _check_value(resolved: dict, varied: Varied, value: Any, where: str) -> None
     try:
         Scenario.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{where}: {describe_error(error, Scenario)}") from None
-
-
-def set_path(data: dict, path: str, value: Any) -> dict:
-    """Set the value at a dotted path (ints index lists) in nested data, in place."""
-    parts = path.split(".")
-    target: Any = data
-    for part in parts[:-1]:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    last = parts[-1]
-    if isinstance(target, list):
-        target[int(last)] = value
-    else:
-        target[last] = value
-    return data
+        raise ConfigError(f"{where}: {format_validation_error(error, Scenario)}") from None
 
 
 def point_config(base: dict, paths: list[str], values: list[Any]) -> ModelConfig:
     """The :class:`ModelConfig` of one design point: ``base`` with ``values`` at ``paths``."""
-    from ..config import validate_model_config
-
     data = json.loads(json.dumps(base))
     for path, value in zip(paths, values, strict=True):
         set_path(data, path, value)

@@ -23,34 +23,16 @@ Read the tables with :func:`read_table` or DuckDB:
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ..errors import UserError
+from ..manifest import read_manifest, write_manifest
 from ..report import atomic_write
 
-MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 TABLES = ("runs", "timeseries", "errors")
-MANIFEST_FORMAT = 1
-
-
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The sweep manifest of ``folder``; None if there is none; UserError if unreadable."""
-    path = Path(folder) / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: not a readable manifest ({error})") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{path}: not a firmsim manifest")
-    return manifest
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -85,7 +67,7 @@ class SweepStore:
             raise UserError(f"--out {folder}: exists and is not a folder")
         if not folder.is_dir():
             return None
-        existing = read_manifest(folder)
+        existing = read_manifest(folder, missing_ok=True)
         if existing is None:
             present = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
             if present:
@@ -120,8 +102,8 @@ class SweepStore:
         self.write_manifest(manifest)
 
     def write_manifest(self, manifest: dict) -> None:
-        text = json.dumps(manifest, indent=2) + "\n"
-        atomic_write(self.folder / MANIFEST, lambda p: Path(p).write_text(text))
+        """Write the folder's manifest (atomically)."""
+        write_manifest(manifest, self.folder)
 
     def _tidy(self) -> None:
         for directory in [self.folder, *(self.folder / t for t in TABLES)]:
@@ -188,10 +170,3 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
     frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
     return frame
 
-
-def folder_size(folder: Path) -> int:
-    """Bytes in the folder's files (for the final message)."""
-    total = 0
-    for root, _, names in os.walk(folder):
-        total += sum(os.path.getsize(os.path.join(root, n)) for n in names)
-    return total

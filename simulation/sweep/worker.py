@@ -6,8 +6,12 @@ or on a Dask worker. A run that raises becomes an error record; the batch carrie
 
 Run ``run`` of a sweep is design point ``point``, replicate ``replicate`` and structure
 number ``s`` with ``run = (point * replicates + replicate) * len(structures) + s``. Its seed
-is ``SeedSequence(root, spawn_key=(point, replicate))``: the same for every structure at a
-point and replicate (common random numbers) and independent of batching, workers and order.
+is ``run_seed(root, replicate, point)`` (:data:`simulation.runs.SEED_RULE`): the same for
+every structure at a point and replicate (common random numbers) and independent of
+batching, workers and order. Each run keeps ``final_<m>`` and ``mean_<m>`` of every
+:data:`~simulation.vocabulary.LEVEL_METRICS` (last step; mean over the last
+``level_window`` share of the steps, NaN-aware) and ``s<i>_<figure>`` of every
+:data:`~simulation.vocabulary.RESILIENCE_FIGURES` per shock.
 """
 
 from __future__ import annotations
@@ -19,30 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Step metrics summarised per run as ``final_<m>`` (last step) and ``mean_<m>`` (mean over
-#: the last ``level_window`` share of the steps, NaN-aware).
-LEVEL_METRICS = ("market_share", "revenue", "fitness", "satisfaction", "sentiment",
-                 "decision_latency", "largest_queue", "workload", "messages_sent",
-                 "proposals_implemented")
-#: Resilience figures kept per shock as ``s<i>_<figure>``.
-RESILIENCE_FIGURES = ("baseline", "trough", "depth", "relative_depth", "recovery_time",
-                      "recovered", "area_lost", "post_level")
-
-
-def run_key(run: int, replicates: int, structures: int) -> tuple[int, int, int]:
-    """``(point, replicate, structure number)`` of run number ``run``."""
-    point_replicate, structure = divmod(run, structures)
-    point, replicate = divmod(point_replicate, replicates)
-    return point, replicate, structure
-
-
-def run_seed(root: int, point: int, replicate: int) -> np.random.SeedSequence:
-    """The seed of every run at ``point`` and ``replicate``."""
-    return np.random.SeedSequence(root, spawn_key=(point, replicate))
-
-
-def describe_seed(root: int, point: int, replicate: int) -> str:
-    return f"SeedSequence({root}, spawn_key=({point}, {replicate}))"
+from ..runs import RunTables, describe_seed, run_model, run_seed
+from ..vocabulary import LEVEL_METRICS, RESILIENCE_FIGURES
+from .spec import point_config
 
 
 def run_batch(job: dict[str, Any]) -> dict[str, Any]:
@@ -52,9 +35,6 @@ def run_batch(job: dict[str, Any]) -> dict[str, Any]:
     parameters, ``root`` seed, ``metric``, ``outputs``, ``level_window``, ``batch`` (an id)
     and ``runs``: ``(run, point, structure, replicate, values)`` tuples.
     """
-    from ..model import FirmModel
-    from .spec import point_config
-
     started = time.perf_counter()
     rows, series, errors = [], [], []
     configs: dict[int, Any] = {}
@@ -66,19 +46,14 @@ def run_batch(job: dict[str, Any]) -> dict[str, Any]:
         try:
             if point not in configs:
                 configs[point] = point_config(job["base"], job["paths"], list(values))
-            config = configs[point].model_copy(update={"structure": structure})
-            model = FirmModel(config=config, rng=run_seed(job["root"], point, replicate))
-            model.run()
-            row = {**keys, **params, **_outputs(model, job)}
+            tables = run_model(configs[point], structure, run_seed(job["root"], replicate, point),
+                               job["metric"], labels=keys)
+            rows.append({**keys, **params, **_outputs(tables, job)})
             if "timeseries" in job["outputs"]:
-                frame = model.metrics()
-                for position, (name, value) in enumerate(keys.items()):
-                    frame.insert(position, name, value)
-                series.append(frame)
-            rows.append(row)
+                series.append(tables.timeseries)
         except Exception as error:  # noqa: BLE001 - a failing run must not stop the batch
             errors.append({**keys, **params,
-                           "seed": describe_seed(job["root"], point, replicate),
+                           "seed": describe_seed(job["root"], replicate, point),
                            "error": f"{type(error).__name__}: {error}".strip(),
                            "traceback": traceback.format_exc(limit=20)})
         run_seconds += time.perf_counter() - begun
@@ -88,18 +63,17 @@ def run_batch(job: dict[str, Any]) -> dict[str, Any]:
             "batch_seconds": time.perf_counter() - started}
 
 
-def _outputs(model, job: dict[str, Any]) -> dict[str, Any]:
+def _outputs(tables: RunTables, job: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "resilience" in job["outputs"]:
-        table = model.resilience(job["metric"])
-        for _, shock in table.iterrows():
+        for _, shock in tables.resilience.iterrows():
             for figure in RESILIENCE_FIGURES:
                 value = shock[figure]
                 out[f"s{int(shock['shock'])}_{figure}"] = (
                     bool(value) if figure == "recovered" else
                     int(value) if figure == "recovery_time" else float(value))
     if "levels" in job["outputs"]:
-        frame = model.metrics()
+        frame = tables.timeseries
         steps = len(frame)
         window = max(1, int(round(steps * job["level_window"])))
         tail = frame.iloc[steps - window:]

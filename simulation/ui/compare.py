@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import solara
 
-from ..config import SHOCK_KINDS, STRUCTURES
+from ..vocabulary import SHOCK_KINDS, STRUCTURES
 from . import state
 from .charts import CHARTS, charts_png, combined_frame, line_option
 from .form import FIELDS, GENERAL, validate_form

@@ -10,11 +10,13 @@ folder.
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from ..errors import ConfigError
+from ..manifest import read_manifest
 
 #: Largest table read into the page (rows); bigger tables are cut, with a note.
 MAX_ROWS = 200_000
@@ -119,12 +121,10 @@ def load_results(folder: str | Path) -> ResultsFolder:
             continue
         encoded = base64.b64encode(data).decode()
         result.images[file.relative_to(path).as_posix()] = "data:image/png;base64," + encoded
-    manifest = path / "manifest.json"
-    if manifest.is_file():
-        try:
-            result.manifest = json.loads(manifest.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            result.messages.append(f"manifest.json could not be read: {error}")
+    try:
+        result.manifest = read_manifest(path, missing_ok=True)
+    except ConfigError as error:
+        result.messages.append(f"manifest.json could not be read: {error}")
     if not result.ok and not result.messages:
         result.messages.append(f"'{path}' holds no results: no .parquet, .csv or .png files.")
     return result

@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import scenario as scenario_module
-from ..config import SHOCK_KINDS, STRUCTURES
-from ..errors import ConfigError
+from ..errors import ConfigError, describe_problem
+from ..paths import get_path, set_path
+from ..vocabulary import SHOCK_KINDS, STRUCTURES
 
 #: Editable scalar fields: key (dotted path in the scenario), label, type.
 FIELDS: tuple[tuple[str, str, type], ...] = (
@@ -55,6 +56,16 @@ class FormState:
         ordered = tuple(s for s in STRUCTURES if s in set(structures))
         return replace(self, structures=ordered)
 
+    def with_path(self, key: str, text: str) -> FormState:
+        """The editor with ``text`` typed at a dotted path: a field of :data:`FIELDS` or
+        ``shocks.<i>.<field>``. ConfigError (from :func:`simulation.paths.set_path`) if the
+        editor has no such field."""
+        if key in self.values:
+            return self.with_value(key, text)
+        shocks = [dict(shock) for shock in self.shocks]
+        set_path({"shocks": shocks}, key, text)
+        return replace(self, shocks=tuple(shocks))
+
     def with_shock(self, index: int, key: str, value: Any) -> FormState:
         shocks = list(self.shocks)
         shocks[index] = {**shocks[index], key: value}
@@ -86,21 +97,6 @@ def _int_or(text, default: int) -> int:
         return default
 
 
-def _get(data: dict, key: str):
-    target: Any = data
-    for part in key.split("."):
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    return target
-
-
-def _set(data: dict, key: str, value) -> None:
-    parts = key.split(".")
-    target: Any = data
-    for part in parts[:-1]:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    target[parts[-1]] = value
-
-
 def _text(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
@@ -108,7 +104,7 @@ def _text(value) -> str:
 def form_from_scenario(scenario) -> FormState:
     """The editor filled from a :class:`simulation.scenario.Scenario`."""
     data = scenario_module.scenario_data(scenario)
-    values = {key: _text(_get(data, key)) for key, _, _ in FIELDS}
+    values = {key: _text(get_path(data, key)) for key, _, _ in FIELDS}
     shocks = []
     for shock in data.get("shocks", []):
         entry = dict(shock)
@@ -145,26 +141,6 @@ def _key_of(location: tuple, message: str) -> str:
     return key or GENERAL
 
 
-def _message(error: dict) -> str:
-    location = tuple(error.get("loc", ()))
-    message = error.get("msg", "invalid value").removeprefix("Value error, ")
-    if error.get("type") == "value_error":
-        return message
-    where = ".".join(str(p) for p in location)
-    value = error.get("input")
-    if error.get("type") == "literal_error":
-        return f"{where}={value!r}: allowed values are {error.get('ctx', {}).get('expected')}"
-    text = f"{where}={value!r}: {message.lower()}"
-    field_info = scenario_module._field_at(scenario_module.Scenario, location) \
-        if hasattr(scenario_module, "_field_at") else None
-    allowed = getattr(scenario_module, "allowed_range", None)
-    if field_info is not None and allowed is not None and "than" in message:
-        extra = allowed(field_info)
-        if extra:
-            text += f" (allowed: {extra})"
-    return text
-
-
 def _field_keys(state: FormState) -> set[str]:
     keys = {key for key, _, _ in FIELDS}
     for i in range(len(state.shocks)):
@@ -180,7 +156,7 @@ def validate_form(state: FormState) -> Validation:
             "customers": dict(data.get("customers", {})), "firm": dict(data.get("firm", {}))}
     for key, _label, kind in FIELDS:
         try:
-            _set(data, key, _parse(state.values.get(key, ""), kind, key))
+            set_path(data, key, _parse(state.values.get(key, ""), kind, key))
         except ValueError as error:
             result.errors[key] = str(error)
     shocks = []
@@ -211,7 +187,7 @@ def validate_form(state: FormState) -> Validation:
     except ValidationError as error:
         known = _field_keys(state)
         for item in error.errors():
-            message = _message(item)
+            message = describe_problem(item, scenario_module.Scenario)
             key = _key_of(tuple(item.get("loc", ())), message)
             if key not in known and key != "structures":
                 # e.g. "customers.degree=10: must be smaller than customers.count=5"

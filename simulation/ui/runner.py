@@ -21,6 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config import config_from_flat
+from ..metrics import resilience_table
+from ..runs import build_model, run_model, run_seed
+from ..vocabulary import STRUCTURES
+
 #: Customers drawn in the small view of the customer network (around a few seed customers).
 CUSTOMER_SAMPLE = 160
 CUSTOMER_SEEDS = 4
@@ -166,7 +171,8 @@ class ThreadedRun:
     structures : list of str
         The structures to compare.
     seed : int
-        The seed of every run (the same market and customers for all structures).
+        Root seed; every structure runs replicate 0 of it (:func:`simulation.runs.run_seed`),
+        so it sees the same market and customers as replicate 0 of ``firmsim run``.
     metric : str
         The metric of the resilience table.
     steps_per_second : float
@@ -266,9 +272,7 @@ class ThreadedRun:
     # ------------------------------------------------------------------ the work
     def _work(self, structure: str) -> None:
         try:
-            from ..model import FirmModel
-
-            model = FirmModel(structure=structure, rng=self.seed, config=self.config)
+            model = build_model(self.config, structure, run_seed(self.seed, 0))
             with self._cond:
                 self._models[structure] = model
             self._publish(structure, model)
@@ -340,8 +344,15 @@ class ThreadedRun:
             return "stopped"
         if self.finished:
             return "finished"
-        if len(self._models) < len(self.structures):
+        if self._started_models() < len(self.structures):
             return "starting"
+        return self._moving_state()
+
+    def _started_models(self) -> int:
+        return len(self._models)
+
+    def _moving_state(self) -> str:
+        """``running`` or ``paused``, once every model has started."""
         return "running" if self._target > self._furthest() else "paused"
 
     def version(self) -> tuple:
@@ -377,8 +388,6 @@ class ThreadedRun:
 
     def _resilience(self, structure: str, frame: pd.DataFrame,
                     schedule: pd.DataFrame) -> pd.DataFrame:
-        from ..metrics import resilience_table
-
         # A shock is scored once at least one step after it has run.
         schedule = schedule[schedule["step"] < len(frame) - 1]
         if schedule.empty or self.metric not in frame.columns:
@@ -504,15 +513,10 @@ class ComparisonRun(ThreadedRun):
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def _state(self) -> str:
-        if self._errors:
-            return "error"
-        if self._stopped:
-            return "stopped"
-        if self.finished:
-            return "finished"
-        if len(self._published) < len(self.structures):
-            return "starting"
+    def _started_models(self) -> int:
+        return len(self._published)  # no lock: callers may hold it; len() is atomic
+
+    def _moving_state(self) -> str:
         return self._child_state if self._child_state in ("running", "paused") else "running"
 
     def _furthest(self) -> int:
@@ -621,10 +625,8 @@ def prepare_worker_later() -> None:
 def warm_up() -> None:
     """Import the model and load its compiled kernels (so a first run starts quickly)."""
     try:
-        from ..config import STRUCTURES
-        from ..model import FirmModel
-
+        tiny = config_from_flat(customers=200, employees=20, steps=3)
         for structure in STRUCTURES:
-            FirmModel(structure=structure, rng=0, customers=200, employees=20, steps=3).run(3)
+            run_model(tiny, structure, run_seed(0, 0))
     except Exception:  # noqa: BLE001 - a warm-up must never break the app
         pass

@@ -20,11 +20,9 @@ SPEEDS = ("1", "5", "20", "50", "max")
 
 
 def shipped_names() -> list[str]:
-    names = getattr(scenario_module, "shipped_names", None)
+    """Names of the shipped scenarios (none if the folder cannot be read)."""
     try:
-        if names is not None:
-            return list(names())
-        return sorted(p.stem for p in scenario_module.SCENARIO_DIR.glob("*.toml"))
+        return scenario_module.shipped_names()
     except OSError:
         return []
 
@@ -39,12 +37,10 @@ def _apply_env(form: FormState) -> FormState:
         key, value = key.strip(), value.strip()
         if not equals or not key:
             continue
-        if key in form.values:
-            form = form.with_value(key, value)
-        elif key.startswith("shocks."):
-            _, index, field = (key.split(".") + ["", ""])[:3]
-            if index.isdigit() and int(index) < len(form.shocks) and field:
-                form = form.with_shock(int(index), field, value)
+        try:
+            form = form.with_path(key, value)
+        except ConfigError:
+            continue  # not a field of the editor: the page opens without it
     return form
 
 
