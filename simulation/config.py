@@ -19,13 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import ConfigError
 
-STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
-SHOCK_KINDS = (
-    "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
-    "new_segment",
-)
-NETWORK_KINDS = ("small_world", "scale_free", "random")
-VARIANTS = ("standard", "per_segment")
+# SHOCK_KINDS and STRUCTURES are re-exported: the UI, the scenario reader and the tests
+# import them from here.
+from .vocabulary import SHOCK_KINDS as SHOCK_KINDS
+from .vocabulary import STRUCTURES as STRUCTURES
+from .vocabulary import NetworkKind, ShockKind, StructureName, VariantPolicy
+
 #: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
 MAX_ATTRIBUTES = 24
 
@@ -73,7 +72,7 @@ class Customers(_Section):
     """Customers, their social network and their choice rule."""
 
     count: int = Field(20_000, ge=1, le=50_000_000, description="number of customers")
-    network: Literal["small_world", "scale_free", "random"] = Field(
+    network: NetworkKind = Field(
         "small_world", description="kind of social network"
     )
     degree: int = Field(10, ge=1, description="mean number of network neighbours")
@@ -115,7 +114,7 @@ class Firm(_Section):
     queue_limit: int = Field(20, ge=1, description="queue length past which messages are dropped")
     pod_size: int = Field(6, ge=2, description="members per pod (podular, open)")
     hub_span: int = Field(8, ge=1, description="pods aligned by one hub")
-    variants: Literal["standard", "per_segment"] = Field(
+    variants: VariantPolicy = Field(
         "standard", description="one product for all segments, or one variant per segment"
     )
     change_budget: int = Field(2, ge=1, description="changes the firm can approve per step")
@@ -184,10 +183,7 @@ class Shock(_Section):
       count) arrive with a landscape of their own.
     """
 
-    kind: Literal[
-        "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
-        "new_segment",
-    ]
+    kind: ShockKind
     step: int = Field(ge=0, description="step at which the shock happens")
     strength: float = Field(0.5, ge=0, description="size of the shock (meaning by kind)")
     segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
@@ -209,7 +205,9 @@ class Shock(_Section):
 class ModelConfig(_Section):
     """Everything one model run needs besides its seed and structure."""
 
-    structure: Literal["hierarchy", "siloed_social", "network", "podular", "open"] = "hierarchy"
+    structure: StructureName = Field(
+        "hierarchy", description="organizational structure (the main treatment)"
+    )
     steps: int = Field(500, ge=1, description="planned number of steps")
     market: Market = Field(default_factory=Market)
     customers: Customers = Field(default_factory=Customers)
