@@ -7,6 +7,7 @@ from simulation import FirmModel
 from simulation.kernels import customers as ck
 from simulation.kernels import organization as ok
 from simulation.kernels import sensing as sk
+from simulation.organization import serve_weight
 
 
 def small_model(structure="hierarchy", seed=3, steps=5, **overrides):
@@ -53,17 +54,18 @@ def test_media_kernels_equal_twins():
     """Media exposure and the audience's mean sentiment match their twins."""
     m = small_model(seed=4)
     broadcast = np.array([0.5, 0.9, 0.7, 0.6, 0.8, 0.4])
+    reach = (m.stakeholders.media_reach_ptr, m.stakeholders.media_reach)
     results = []
     for exposure, mean in ((ck.media_exposure_py, ck.reached_mean_py),
                            (ck.media_exposure, ck.reached_mean)):
         total, count = np.zeros(m.n_customers), np.zeros(m.n_customers)
-        exposure(m.media_reach_ptr, m.media_reach, broadcast, total, count)
+        exposure(*reach, broadcast, total, count)
         heard = np.zeros(6)
-        mean(m.media_reach_ptr, m.media_reach, m.sentiment, m.active, heard)
+        mean(*reach, m.sentiment, m.active, heard)
         results.append((total, count, heard))
     for twin, compiled in zip(*results, strict=True):
         np.testing.assert_array_equal(twin, compiled)
-    assert results[0][1].sum() == m.media_reach.shape[0]
+    assert results[0][1].sum() == m.stakeholders.media_reach.shape[0]
 
 
 @pytest.mark.parametrize("awareness", [0.0, 0.5, 1.0])
@@ -83,8 +85,8 @@ def test_sensing_kernel_equals_twin(awareness):
         function(modules, segments, m.market.module_start, m.variant_of_segment, m.products,
                  m.market.dependencies, m.market.contributions, m.market.max_fitness,
                  m.market.dependents_ptr, m.market.dependents, m.market.module_of,
-                 m.segment_start, m.active, m.buying, awareness, attribute_draw, sample_draw,
-                 noise_draw, *out)
+                 m.population.segment_start, m.active, m.buying, awareness, attribute_draw,
+                 sample_draw, noise_draw, *out)
         outs.append(out)
     for twin, compiled in zip(*outs, strict=True):
         np.testing.assert_array_equal(twin, compiled)
@@ -95,8 +97,7 @@ def test_climb_tree_kernel_equals_twin():
     """Queued proposals move up the tree (capacity, FIFO, drops) exactly as in the twin."""
     m = small_model(structure="hierarchy", seed=6, employees=60, queue_limit=3, capacity=2)
     rng = np.random.default_rng(2)
-    fields = (m.q_attribute, m.q_value, m.q_variant, m.q_noise, m.q_origin, m.q_created,
-              m.q_arrived, m.q_head, m.q_length)
+    fields = m.queues.arrays()
     # Fill queues at random so congestion and drops happen.
     base = copies(*fields)
     for node in range(m.org.size):
@@ -152,7 +153,7 @@ def test_decide_kernel_equals_twin(best_first):
         projected = m.products.copy()
         order = np.full(count, -1, dtype=np.int64)
         approved = function(projected, attribute, value, variant, noise, 3, best_first,
-                            m._serve_weight(), m.market.dependencies, m.market.contributions,
+                            serve_weight(m), m.market.dependencies, m.market.contributions,
                             m.market.max_fitness, m.market.dependents_ptr, m.market.dependents,
                             m.market.module_of, order)
         results.append((approved, projected, order))
