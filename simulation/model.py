@@ -112,7 +112,7 @@ class FirmModel(mesa.Model):
         cfg, streams = self.config, self.streams
         self.structure = cfg.structure
         self.spec = STRUCTURE_SPECS[cfg.structure]
-        arrivals = [s for s in cfg.shocks if s.kind == "new_segment"]
+        arrivals, sizes = shocks.segment_arrivals(cfg)
         self.total_segments = cfg.market.segments + len(arrivals)
         self.market = Market(cfg.market, self.total_segments, streams["market"])
         # The product: one variant, or one per segment, all starting from the same design.
@@ -124,7 +124,6 @@ class FirmModel(mesa.Model):
         self.segment_fitness = np.zeros(self.total_segments)
         initial_value = np.empty(self.total_segments)
         self.market.normalised_fitness(self.products, self.variant_of_segment, initial_value)
-        sizes = [shocks.new_segment_size(s, cfg.customers.count) for s in arrivals]
         self.population = customers.build_customers(cfg, arrivals, sizes, initial_value,
                                                     streams["customers"])
         self.n_customers = self.population.size

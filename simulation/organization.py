@@ -25,13 +25,15 @@ from .kernels import organization as org_kernels
 from .kernels.sensing import sense_changes
 from .vocabulary import INVESTOR, PARTNER
 
-#: How far a hostile investor community shrinks the change budget: at a mean investor stance
-#: of -1 the firm approves half as many changes (investor pressure cuts discretionary
-#: change; Zuckerman 1999). A positive stance does not enlarge it.
+#: How far hostile investors shrink the change budget: at a mean investor stance of -1 the
+#: firm approves half as many changes (fewer experiments, exploitation over exploration;
+#: ODD 7, change budget). A positive stance does not enlarge it, and the budget never falls
+#: below one change.
 BUDGET_SHRINK = 0.5
 
-#: Reviewers one local decider can consult per test, in units of capacity: a review costs a
-#: reviewer one unit, so at most four capacity's worth of peers are asked per proposal.
+#: Peers asked to review one proposal, at most, in units of the proposer's ``capacity``: it
+#: bounds the width of the pre-drawn review noise (one column per possible reviewer) while
+#: leaving room for every peer a pod or a network neighbourhood of the default sizes has.
 REVIEWERS_PER_CAPACITY = 4
 
 

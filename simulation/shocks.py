@@ -4,7 +4,7 @@
 ``(model, shock, t, rng)`` and changes the model in place. :func:`apply_shocks` runs the
 handlers of the shocks scheduled for step ``t`` in schedule order, then the turbulence
 windows. A ``new_segment`` shock also sizes its segment when the model is built
-(:func:`new_segment_size`), since its customers exist, inactive, from the start.
+(:func:`segment_arrivals`), since its customers exist, inactive, from the start.
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ from .structures import repair_after_loss
 from .vocabulary import HUB, MANAGER, MEDIA
 
 
-def new_segment_size(shock, initial_customers: int) -> int:
-    """Customers of the segment a ``new_segment`` shock brings (at least one)."""
-    return max(1, int(shock.count or round(shock.strength * initial_customers)))
+def segment_arrivals(config) -> tuple[list, list[int]]:
+    """The ``new_segment`` shocks of ``config`` and the size of each one's segment.
+
+    A segment has ``count`` customers, or a share ``strength`` of the initial count, and at
+    least one. Its customers exist, inactive, from the start (their arrays are built once).
+    """
+    arrivals = [s for s in config.shocks if s.kind == "new_segment"]
+    initial = config.customers.count
+    return arrivals, [max(1, int(s.count or round(s.strength * initial))) for s in arrivals]
 
 
 def need_shift(model, shock, t: int, rng: np.random.Generator) -> None:

@@ -15,17 +15,19 @@ import numpy as np
 from .kernels import customers as customer_kernels
 from .vocabulary import INVESTOR, MEDIA, PARTNER
 
-#: Investors judge growth over their own horizon, drawn uniformly from 5 to 20 steps: short-
-#: and long-horizon investors side by side (Bushee 1998's transient vs dedicated holders).
+#: Shortest and longest investor horizon in steps (inclusive), drawn uniformly per investor:
+#: investors judge revenue growth over their own horizon, so impatient and patient ones sit
+#: side by side and the investors' mean stance does not jump with one step's revenue.
 INVESTOR_HORIZON = (5, 20)
 
-#: Media amplify: their target is ``tanh(2 x)`` of their audience's mean sentiment ``x``, so
-#: a mildly unhappy audience already reads as a clearly negative story (negativity and
-#: amplification in news selection; Harcup & O'Neill 2017).
+#: Media amplify: their target is ``tanh(MEDIA_SHARPENING * x)`` of their audience's mean
+#: sentiment ``x``, so a mildly unhappy audience already reads as a clearly negative story
+#: (ODD 7, stakeholders: "they amplify").
 MEDIA_SHARPENING = 2.0
 
-#: Partners' target is ``tanh(20 g)`` of the step's change ``g`` in market share: share moves
-#: by hundredths, so a one-point gain or loss moves a partner's target by about +-0.2.
+#: Partners' target is ``tanh(PARTNER_SENSITIVITY * g)`` of the step's change ``g`` in market
+#: share. Share moves by hundredths per step, so this scale makes a one-point gain or loss
+#: move a partner's target by about 0.2 instead of a negligible 0.01.
 PARTNER_SENSITIVITY = 20.0
 
 

@@ -185,3 +185,25 @@ def test_a_seed_sequence_reused_gives_the_same_run():
     first = small("network", rng=seed).run(10).metrics()
     second = small("network", rng=seed).run(10).metrics()
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_flat_signature_and_docstring_follow_the_config_fields():
+    """__init__'s keywords are exactly FLAT_FIELDS (plus rng, config, shocks), each with the
+    field's default, and each keyword's docstring line is its config field's description."""
+    from simulation.config import FLAT_FIELDS, ModelConfig, flat_defaults
+
+    parameters = inspect.signature(FirmModel.__init__).parameters
+    assert set(parameters) == {"self", "rng", "config", "shocks", *FLAT_FIELDS}
+    defaults = flat_defaults()
+    for name in FLAT_FIELDS:
+        assert parameters[name].default == defaults[name]
+    lines = FirmModel.__doc__.splitlines()
+    for name, (section, field) in FLAT_FIELDS.items():
+        if name == "structure":
+            continue
+        owner = ModelConfig if section is None else ModelConfig.model_fields[section].annotation
+        description = owner.model_fields[field].description
+        heading = next(i for i, line in enumerate(lines) if line.strip().startswith(f"{name} :"))
+        assert lines[heading + 1].strip() == description
+    with pytest.raises(TypeError, match="unexpected keyword argument 'spans'"):
+        FirmModel(spans=3)

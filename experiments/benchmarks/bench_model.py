@@ -58,7 +58,7 @@ def _timed(function, clock):
 def twin_ratio(steps: int = 3) -> dict:
     """Seconds per step with kernels and with their plain-Python twins, same world."""
     import simulation.market as market_module
-    import simulation.model as model_module
+    import simulation.organization as organization_module
     from simulation import FirmModel
     from simulation.kernels import customers, nk, organization, sensing
 
@@ -77,7 +77,7 @@ def twin_ratio(steps: int = 3) -> dict:
             (organization, "peer_review", organization.peer_review_py),
             (organization, "decide", organization.decide_py),
             (organization, "push", organization.push_py),
-            (model_module, "sense_changes", sensing.sense_changes_py),
+            (organization_module, "sense_changes", sensing.sense_changes_py),
             (nk, "fitness", nk.fitness_py),
         ]
         saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
@@ -122,13 +122,13 @@ def customer_kernel_ratio(repeats: int = 200) -> dict:
     c, n = model.config.customers, model.n_customers
     rng = np.random.default_rng(0)
     uniforms, normals = rng.random((2, n)), rng.standard_normal(n)
-    args = (model.active, model.buying, model.segment, model.taste, model.belief,
-            model.satisfaction, model.sentiment, model._opinion, model._talks, model.indptr,
-            model.indices, model._media_sum, model._media_count, 0.05, model.segment_fitness,
-            model.outside_option, uniforms[0], uniforms[1], normals, c.experience_noise,
-            c.experience_weight, c.talk_rate, c.amplification, c.word_of_mouth_weight,
-            c.choice_sensitivity, c.reconsider_rate, model._buyers, model._active_count,
-            model._satisfaction_sum, model._sentiment_sum)
+    p = model.population
+    args = (p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
+            p.opinion, p.talks, p.indptr, p.indices, p.media_sum, p.media_count, 0.05,
+            model.segment_fitness, model.outside_option, uniforms[0], uniforms[1], normals,
+            c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
+            c.word_of_mouth_weight, c.choice_sensitivity, c.reconsider_rate, p.buyers,
+            p.active_count, p.satisfaction_sum, p.sentiment_sum)
     start = time.perf_counter()
     for _ in range(repeats):
         customers.customer_step(*args)
