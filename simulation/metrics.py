@@ -28,12 +28,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from .vocabulary import STAKEHOLDER_KINDS, STEP_METRICS
+from .vocabulary import RESILIENCE_FIGURES, STAKEHOLDER_KINDS, STEP_METRICS
 
-RESILIENCE_COLUMNS = (
-    "shock", "kind", "step", "metric", "baseline", "trough", "trough_step", "depth",
-    "relative_depth", "recovery_time", "recovered", "area_lost", "post_level",
-)
+#: Columns of :func:`resilience_table`: the shock, the metric, the figures (with the step of
+#: the trough after the trough).
+RESILIENCE_COLUMNS = ("shock", "kind", "step", "metric", *RESILIENCE_FIGURES[:2], "trough_step",
+                      *RESILIENCE_FIGURES[2:])
 
 #: Metrics Mesa's DataCollector reports each step (``model.datacollector``; ``batch_run``).
 MESA_REPORTED = ("market_share", "revenue", "fitness", "satisfaction", "sentiment",
