@@ -1,4 +1,6 @@
-"""The customer submodel (ODD 7.3): the population, media exposure, experience, talk, choice.
+"""The customer submodel: the population, media exposure, experience, talk and choice.
+
+The rules are in ``docs/ODD.md`` section 7, "Customers".
 
 :func:`build_customers` makes the population's arrays (segments in contiguous blocks, the
 social network, tastes, initial beliefs and purchases); :func:`customer_step` pushes the

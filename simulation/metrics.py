@@ -1,4 +1,6 @@
-"""The metrics submodel (ODD 7.7): per-step records and the resilience to shocks.
+"""The metrics submodel: per-step records, and the resilience of a metric to shocks.
+
+The rules are in ``docs/ODD.md`` section 7, "Metrics".
 
 :func:`record_step` appends one value of every :data:`simulation.vocabulary.STEP_METRICS`
 entry per step; :func:`step_frame` turns the records into a table.

@@ -1,4 +1,6 @@
-"""The organization submodel (ODD 7.4): sensing, review, routing, climbing and deciding.
+"""The organization submodel: sensing, review, routing, climbing and deciding.
+
+The rules are in ``docs/ODD.md`` section 7, "Sensing" and "Routing and decisions".
 
 Each step, employees who sense test one change on a sample of customers
 (:func:`simulation.kernels.sensing.sense_changes`); in ``open`` partner customers and
@@ -27,8 +29,8 @@ from .vocabulary import INVESTOR, PARTNER
 
 #: How far hostile investors shrink the change budget: at a mean investor stance of -1 the
 #: firm approves half as many changes (fewer experiments, exploitation over exploration;
-#: ODD 7, change budget). A positive stance does not enlarge it, and the budget never falls
-#: below one change.
+#: ODD section 7, "Routing and decisions"). A positive stance does not enlarge it, and the
+#: budget never falls below one change.
 BUDGET_SHRINK = 0.5
 
 #: Peers asked to review one proposal, at most, in units of the proposer's ``capacity``: it

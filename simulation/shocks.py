@@ -1,4 +1,6 @@
-"""The shock submodel (ODD 7.6): scheduled shocks and the restless market.
+"""The shock submodel: scheduled shocks and the restless market.
+
+The rules are in ``docs/ODD.md`` section 7, "Shocks".
 
 :data:`SHOCK_HANDLERS` maps every shock kind to the function that applies it; a handler takes
 ``(model, shock, t, rng)`` and changes the model in place. :func:`apply_shocks` runs the

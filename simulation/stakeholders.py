@@ -1,4 +1,6 @@
-"""The stakeholder submodel (ODD 7.5): investors, community/media and partners update stances.
+"""The stakeholder submodel: investors, community/media and partners update their stances.
+
+The rules are in ``docs/ODD.md`` section 7, "Stakeholders".
 
 A stance is in [-1, 1] and moves each step a share ``stance_rate`` of the way toward a
 target: investors' target follows revenue growth over their horizon, media's the mood of
@@ -22,7 +24,7 @@ INVESTOR_HORIZON = (5, 20)
 
 #: Media amplify: their target is ``tanh(MEDIA_SHARPENING * x)`` of their audience's mean
 #: sentiment ``x``, so a mildly unhappy audience already reads as a clearly negative story
-#: (ODD 7, stakeholders: "they amplify").
+#: (ODD section 7, "Stakeholders": "they amplify").
 MEDIA_SHARPENING = 2.0
 
 #: Partners' target is ``tanh(PARTNER_SENSITIVITY * g)`` of the step's change ``g`` in market
