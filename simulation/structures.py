@@ -3,21 +3,10 @@
 A structure is an :class:`Organization`: per-employee arrays (struct-of-arrays) plus a
 peer graph in CSR form. Each preset is defined once, as a :class:`StructureSpec` in
 :data:`STRUCTURE_SPECS`; the organization submodel (:mod:`simulation.organization`) reads
-its properties and never tests a structure's name. The presets:
-
-============== ============================ =========================== ==================
-preset         links                        who senses                  who decides
-============== ============================ =========================== ==================
-hierarchy      tree (span of control)       frontline leaves            the top, best-first
-siloed_social  the same tree                marketing branch each step; the top
-                                            other branches by surveys
-network        small-world among everyone   everyone                    each proposer after
-                                                                        peer review
-podular        pods of ``pod_size``; hubs   pod members                 pod (peer review),
-               align ``hub_span`` pods                                  hub may veto
-open           podular + customer and       pod members, partner        as podular
-               partner proposals            customers and partners
-============== ============================ =========================== ==================
+its properties and never tests a structure's name: ``hierarchy`` and ``siloed_social`` are
+trees whose top decides best-first, ``network`` a small world of local deciders, ``podular``
+and ``open`` pods whose hubs check decisions in arrival order (``open`` adds partners'
+proposals). ``docs/ODD.md`` section 5 describes each builder.
 
 The continuous dial ``lateral_links`` (Dodds, Watts & Sabel 2003) adds random lateral links
 among the frontline of a tree: ``round(lateral_links * frontline * network_degree / 2)``
@@ -31,12 +20,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
 
 import numpy as np
 
 from .networks import build_network, csr_from_edges
-from .vocabulary import FRONTLINE, HUB, MANAGER, MARKETING, POD_MEMBER, StructureName
+from .vocabulary import (
+    FRONTLINE,
+    HUB,
+    MANAGER,
+    MARKETING,
+    POD_MEMBER,
+    DecisionOrder,
+    StructureName,
+)
 
 #: Small-world rewiring probability of the employees' peer network in ``network``: a few
 #: long ties on a ring lattice, Watts & Strogatz's (1998) small-world regime, so reviews
@@ -231,10 +227,6 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
         survey_only=np.zeros(employees, dtype=bool), decides_locally=senses.copy(), pod=pod,
         peer_ptr=peer_ptr, peers=peers.astype(np.int64), edges=edges, kind="pods",
     )
-
-
-#: Order in which a deciding top (the CEO, a hub) judges the proposals that reached it.
-DecisionOrder = Literal["best_first", "arrival"]
 
 
 @dataclass(frozen=True)
