@@ -152,47 +152,47 @@ def serve_weight(model) -> np.ndarray:
     return np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
 
 
-def sense(model, sensors: np.ndarray, awareness: float, sample_size: int,
-          rng: np.random.Generator, modules=None, segments=None) -> Tests:
-    """Run one test per sensor on a sample of the buyers of its segment."""
-    count = sensors.shape[0]
+def _tests(model, modules, segments, asked, awareness, attribute_draw, sample_draw,
+           noise_draw) -> Tests:
+    """One test per row of the draws, by :func:`sense_changes`; ``asked`` flags who answers."""
     market, customers = model.market, model.population
-    modules = model.org.module[sensors] if modules is None else modules
-    segments = model.org.segment[sensors] if segments is None else segments
-    out = Tests.empty(count)
-    attribute_draw = rng.random(count)
-    sample_draw = rng.random((count, sample_size))
-    noise_draw = rng.standard_normal((count, sample_size)) * model.config.firm.feedback_noise
+    out = Tests.empty(attribute_draw.shape[0])
     sense_changes(
         modules, segments, market.module_start, model.variant_of_segment, model.products,
         market.dependencies, market.contributions, market.max_fitness,
         market.dependents_ptr, market.dependents, market.module_of,
-        customers.segment_start, customers.active, customers.buying, awareness,
+        customers.segment_start, customers.active, asked, awareness,
         attribute_draw, sample_draw, noise_draw, *out,
     )
     return out
 
 
+def sense(model, sensors: np.ndarray, awareness: float, sample_size: int,
+          rng: np.random.Generator, modules=None, segments=None) -> Tests:
+    """Run one test per sensor on a sample of the buyers of its segment."""
+    count = sensors.shape[0]
+    modules = model.org.module[sensors] if modules is None else modules
+    segments = model.org.segment[sensors] if segments is None else segments
+    attribute_draw = rng.random(count)
+    sample_draw = rng.random((count, sample_size))
+    noise_draw = rng.standard_normal((count, sample_size)) * model.config.firm.feedback_noise
+    return _tests(model, modules, segments, model.population.buying, awareness,
+                  attribute_draw, sample_draw, noise_draw)
+
+
 def sense_on_self(model, speaking: np.ndarray, segments: np.ndarray, rng) -> Tests:
     """Each partner customer tests a random change on itself (whole-product value)."""
     count = speaking.shape[0]
-    market, customers = model.market, model.population
-    start = customers.segment_start
+    start = model.population.segment_start
     sizes = (start[segments + 1] - start[segments]).astype(float)
     # A sample of one that points at the customer itself.
     sample_draw = ((speaking - start[segments] + 0.5) / sizes)[:, None]
-    out = Tests.empty(count)
     # A partner is asked whatever it buys: its own test does not need it to be a buyer.
-    everyone = np.ones_like(customers.buying)
-    sense_changes(
-        np.full(count, -1, np.int64), segments, market.module_start,
-        model.variant_of_segment, model.products, market.dependencies,
-        market.contributions, market.max_fitness, market.dependents_ptr,
-        market.dependents, market.module_of, start, customers.active,
-        everyone, 1.0, rng.random(count), sample_draw,
-        rng.standard_normal((count, 1)) * model.config.firm.feedback_noise, *out,
-    )
-    return out
+    everyone = np.ones_like(model.population.buying)
+    attribute_draw = rng.random(count)
+    noise_draw = rng.standard_normal((count, 1)) * model.config.firm.feedback_noise
+    return _tests(model, np.full(count, -1, np.int64), segments, everyone, 1.0,
+                  attribute_draw, sample_draw, noise_draw)
 
 
 def partner_proposals(model) -> Proposals | None:
