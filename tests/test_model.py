@@ -207,3 +207,17 @@ def test_flat_signature_and_docstring_follow_the_config_fields():
         assert lines[heading + 1].strip() == description
     with pytest.raises(TypeError, match="unexpected keyword argument 'spans'"):
         FirmModel(spans=3)
+
+
+def test_every_structure_and_shock_kind_has_exactly_one_definition():
+    """Each structure name has one StructureSpec, each shock kind one handler; a spec's
+    decision order is given exactly when its tops decide."""
+    from simulation.shocks import SHOCK_HANDLERS
+    from simulation.structures import STRUCTURE_SPECS
+    from simulation.vocabulary import DECISION_ORDERS, SHOCK_KINDS
+
+    assert tuple(STRUCTURE_SPECS) == STRUCTURES
+    assert set(SHOCK_HANDLERS) == set(SHOCK_KINDS)
+    for name, spec in STRUCTURE_SPECS.items():
+        assert spec.name == name
+        assert (spec.decision_order in DECISION_ORDERS) == spec.tops_decide
