@@ -13,7 +13,7 @@ the value and what is allowed.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -23,7 +23,13 @@ from .errors import ConfigError
 # import them from here.
 from .vocabulary import SHOCK_KINDS as SHOCK_KINDS
 from .vocabulary import STRUCTURES as STRUCTURES
-from .vocabulary import NetworkKind, ShockKind, StructureName, VariantPolicy
+from .vocabulary import (
+    NetworkKind,
+    ShockKind,
+    StructureName,
+    TalentLossTarget,
+    VariantPolicy,
+)
 
 #: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
 MAX_ATTRIBUTES = 24
@@ -189,7 +195,7 @@ class Shock(_Section):
     segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
     duration: int = Field(0, ge=0, description="turbulence: steps it lasts (0: to the end)")
     share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
-    target: Literal["random", "managers"] = Field("random", description="talent_loss target")
+    target: TalentLossTarget = Field("random", description="talent_loss target")
     count: int = Field(0, ge=0, description="new_segment: customers arriving (0: by strength)")
 
     @model_validator(mode="after")
