@@ -25,6 +25,10 @@ ShockKind = Literal[
 ]
 SHOCK_KINDS: tuple[str, ...] = get_args(ShockKind)
 
+#: Whom a ``talent_loss`` shock hits first: anyone, or managers and hubs.
+TalentLossTarget = Literal["random", "managers"]
+TALENT_LOSS_TARGETS: tuple[str, ...] = get_args(TalentLossTarget)
+
 #: Kinds of customer social network; see :mod:`simulation.networks`.
 NetworkKind = Literal["small_world", "scale_free", "random"]
 NETWORK_KINDS: tuple[str, ...] = get_args(NetworkKind)
