@@ -30,7 +30,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .vocabulary import RESILIENCE_FIGURES, STAKEHOLDER_KINDS, STEP_METRICS
+from .vocabulary import INVESTOR, MEDIA, PARTNER, RESILIENCE_FIGURES, STEP_METRICS
 
 #: Columns of :func:`resilience_table`: the shock, the metric, the figures (with the step of
 #: the trough after the trough).
@@ -40,6 +40,11 @@ RESILIENCE_COLUMNS = ("shock", "kind", "step", "metric", *RESILIENCE_FIGURES[:2]
 #: Metrics Mesa's DataCollector reports each step (``model.datacollector``; ``batch_run``).
 MESA_REPORTED = ("market_share", "revenue", "fitness", "satisfaction", "sentiment",
                  "decision_latency", "largest_queue", "messages_sent")
+
+
+#: The step metric of each stakeholder kind's mean stance.
+STANCE_COLUMNS = {INVESTOR: "stance_investors", MEDIA: "stance_media",
+                  PARTNER: "stance_partners"}
 
 
 def empty_records() -> dict[str, list]:
@@ -64,11 +69,9 @@ def record_step(model) -> None:
     r["satisfaction"].append(float(p.satisfaction_sum.sum() / buyers) if buyers else 0.0)
     r["sentiment"].append(float(p.sentiment_sum.sum() / active) if active else 0.0)
     r["outside_option"].append(model.outside_option)
-    for code, kind in enumerate(STAKEHOLDER_KINDS):
+    for code, column in STANCE_COLUMNS.items():
         group = s.stance[s.kind == code]
-        # Columns are named in the plural: stance_investors, stance_media, stance_partners.
-        name = "media" if kind == "media" else f"{kind}s"
-        r[f"stance_{name}"].append(float(group.mean()) if group.size else 0.0)
+        r[column].append(float(group.mean()) if group.size else 0.0)
     r["change_budget"].append(model.budget_now)
     for name in ("made", "approved", "implemented", "vetoed", "dropped"):
         r[f"proposals_{name}"].append(counters[name])

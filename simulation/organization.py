@@ -339,6 +339,8 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     org, f, market, counters = model.org, model.config.firm, model.market, model.counters
     tops = int(((org.parent == -1) & (org.alive == 1)).sum())
     size = max(1, tops * f.capacity)
+    # The proposals the tops take out of their queues: (attribute, value, variant, noise,
+    # origin, created), filled by the kernel.
     taken_buffers = (np.empty(size, np.int64), np.empty(size, np.uint8),
                      np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64),
                      np.empty(size, np.int64))
