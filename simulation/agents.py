@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import mesa
 
-ROLE_NAMES = ("frontline", "manager", "marketing", "pod member", "hub")
-STAKEHOLDER_KINDS = ("investor", "media", "partner")
+from .vocabulary import ROLES, STAKEHOLDER_KINDS
 
 
 class Customer(mesa.Agent):
@@ -43,7 +42,7 @@ class Employee(mesa.Agent):
         super().__init__(model)
         self.index = index
 
-    role = property(lambda self: ROLE_NAMES[self.model.org.role[self.index]])
+    role = property(lambda self: ROLES[self.model.org.role[self.index]])
     module = property(lambda self: int(self.model.org.module[self.index]))
     segment = property(lambda self: int(self.model.org.segment[self.index]))
     manager = property(lambda self: int(self.model.org.parent[self.index]))

@@ -12,20 +12,25 @@ the value and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, format_validation_error
 from .paths import did_you_mean
 
-STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
-SHOCK_KINDS = (
-    "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
-    "new_segment",
+# SHOCK_KINDS and STRUCTURES are re-exported: the UI, the scenario reader and the tests
+# import them from here.
+from .vocabulary import SHOCK_KINDS as SHOCK_KINDS
+from .vocabulary import STRUCTURES as STRUCTURES
+from .vocabulary import (
+    NetworkKind,
+    ShockKind,
+    StructureName,
+    TalentLossTarget,
+    VariantPolicy,
 )
-NETWORK_KINDS = ("small_world", "scale_free", "random")
-VARIANTS = ("standard", "per_segment")
+
 #: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
 MAX_ATTRIBUTES = 24
 
@@ -73,7 +78,7 @@ class Customers(_Section):
     """Customers, their social network and their choice rule."""
 
     count: int = Field(20_000, ge=1, le=50_000_000, description="number of customers")
-    network: Literal["small_world", "scale_free", "random"] = Field(
+    network: NetworkKind = Field(
         "small_world", description="kind of social network"
     )
     degree: int = Field(10, ge=1, description="mean number of network neighbours")
@@ -115,7 +120,7 @@ class Firm(_Section):
     queue_limit: int = Field(20, ge=1, description="queue length past which messages are dropped")
     pod_size: int = Field(6, ge=2, description="members per pod (podular, open)")
     hub_span: int = Field(8, ge=1, description="pods aligned by one hub")
-    variants: Literal["standard", "per_segment"] = Field(
+    variants: VariantPolicy = Field(
         "standard", description="one product for all segments, or one variant per segment"
     )
     change_budget: int = Field(2, ge=1, description="changes the firm can approve per step")
@@ -184,16 +189,13 @@ class Shock(_Section):
       count) arrive with a landscape of their own.
     """
 
-    kind: Literal[
-        "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
-        "new_segment",
-    ]
+    kind: ShockKind
     step: int = Field(ge=0, description="step at which the shock happens")
     strength: float = Field(0.5, ge=0, description="size of the shock (meaning by kind)")
     segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
     duration: int = Field(0, ge=0, description="turbulence: steps it lasts (0: to the end)")
     share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
-    target: Literal["random", "managers"] = Field("random", description="talent_loss target")
+    target: TalentLossTarget = Field("random", description="talent_loss target")
     count: int = Field(0, ge=0, description="new_segment: customers arriving (0: by strength)")
 
     @model_validator(mode="after")
@@ -209,7 +211,9 @@ class Shock(_Section):
 class ModelConfig(_Section):
     """Everything one model run needs besides its seed and structure."""
 
-    structure: Literal["hierarchy", "siloed_social", "network", "podular", "open"] = "hierarchy"
+    structure: StructureName = Field(
+        "hierarchy", description="organizational structure (the main treatment)"
+    )
     steps: int = Field(500, ge=1, description="planned number of steps")
     market: Market = Field(default_factory=Market)
     customers: Customers = Field(default_factory=Customers)

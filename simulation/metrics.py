@@ -1,4 +1,11 @@
-"""Resilience of a metric to shocks: the figures of the "resilience triangle".
+"""The metrics submodel: per-step records, and the resilience of a metric to shocks.
+
+The rules are in ``docs/ODD.md`` section 7, "Metrics".
+
+:func:`record_step` appends one value of every :data:`simulation.vocabulary.STEP_METRICS`
+entry per step; :func:`step_frame` turns the records into a table.
+
+Resilience of a metric to shocks: the figures of the "resilience triangle".
 
 For a shock at step ``t`` and a metric series ``m``:
 
@@ -18,13 +25,77 @@ For a shock at step ``t`` and a metric series ``m``:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-RESILIENCE_COLUMNS = (
-    "shock", "kind", "step", "metric", "baseline", "trough", "trough_step", "depth",
-    "relative_depth", "recovery_time", "recovered", "area_lost", "post_level",
-)
+from .vocabulary import INVESTOR, MEDIA, PARTNER, RESILIENCE_FIGURES, STEP_METRICS
+
+#: Columns of :func:`resilience_table`: the shock, the metric, the figures (with the step of
+#: the trough after the trough).
+RESILIENCE_COLUMNS = ("shock", "kind", "step", "metric", *RESILIENCE_FIGURES[:2], "trough_step",
+                      *RESILIENCE_FIGURES[2:])
+
+#: Metrics Mesa's DataCollector reports each step (``model.datacollector``; ``batch_run``).
+MESA_REPORTED = ("market_share", "revenue", "fitness", "satisfaction", "sentiment",
+                 "decision_latency", "largest_queue", "messages_sent")
+
+
+#: The step metric of each stakeholder kind's mean stance.
+STANCE_COLUMNS = {INVESTOR: "stance_investors", MEDIA: "stance_media",
+                  PARTNER: "stance_partners"}
+
+
+def empty_records() -> dict[str, list]:
+    """One empty list per step metric."""
+    return {name: [] for name in STEP_METRICS}
+
+
+def latest(model, name: str) -> float:
+    """The last recorded value of step metric ``name`` (a DataCollector reporter)."""
+    return model.records[name][-1]
+
+
+def record_step(model) -> None:
+    """Append this step's value of every step metric, and the fitness of every segment."""
+    r, p, s, counters = model.records, model.population, model.stakeholders, model.counters
+    buyers = int(p.buyers.sum())
+    active = int(p.active_count.sum())
+    counts = p.active_count.astype(float)
+    r["market_share"].append(buyers / active if active else 0.0)
+    r["revenue"].append(buyers * model.config.market.price)
+    r["fitness"].append(float((model.segment_fitness * counts).sum() / max(counts.sum(), 1)))
+    r["satisfaction"].append(float(p.satisfaction_sum.sum() / buyers) if buyers else 0.0)
+    r["sentiment"].append(float(p.sentiment_sum.sum() / active) if active else 0.0)
+    r["outside_option"].append(model.outside_option)
+    for code, column in STANCE_COLUMNS.items():
+        group = s.stance[s.kind == code]
+        r[column].append(float(group.mean()) if group.size else 0.0)
+    r["change_budget"].append(model.budget_now)
+    for name in ("made", "approved", "implemented", "vetoed", "dropped"):
+        r[f"proposals_{name}"].append(counters[name])
+    r["messages_sent"].append(counters["messages"])
+    r["largest_queue"].append(int(model.queues.length.max(initial=0)))
+    r["decision_latency"].append(float(np.mean(model.latencies)) if model.latencies
+                                 else math.nan)
+    alive = model.org.alive == 1
+    r["workload"].append(float(model.workload[alive].mean()) if alive.any() else 0.0)
+    r["customers_active"].append(active)
+    r["customers_buying"].append(buyers)
+    r["employees_active"].append(int(alive.sum()))
+    model.segment_records.append(np.where(p.segment_active, model.segment_fitness, np.nan))
+
+
+def step_frame(records: dict[str, list], segment_records: list[np.ndarray]) -> pd.DataFrame:
+    """One row per step, one column per metric, then ``fitness_s<i>`` per segment."""
+    frame = pd.DataFrame(records)
+    frame.insert(0, "step", np.arange(len(frame), dtype=np.int64))
+    if segment_records:
+        per_segment = np.vstack(segment_records)
+        for s in range(per_segment.shape[1]):
+            frame[f"fitness_s{s}"] = per_segment[:, s]
+    return frame
 
 
 def shock_resilience(series: np.ndarray, step: int, end: int, window: int = 20,

@@ -28,9 +28,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .kernels import graphs
-
-#: The network kinds :func:`build_network` makes.
-NETWORK_KINDS = ("small_world", "scale_free", "random")
+from .vocabulary import NETWORK_KINDS as NETWORK_KINDS  # re-exported: tests loop over it
 
 #: ``indices`` is int32; node numbers must fit.
 MAX_NODES = 2**31 - 1

@@ -1,21 +1,12 @@
 """Organizational structures as arrays: who reports to whom, who senses, who decides.
 
 A structure is an :class:`Organization`: per-employee arrays (struct-of-arrays) plus a
-peer graph in CSR form. The presets are named points of a few parameters:
-
-============== ============================ =========================== ==================
-preset         links                        who senses                  who decides
-============== ============================ =========================== ==================
-hierarchy      tree (span of control)       frontline leaves            the top, best-first
-siloed_social  the same tree                marketing branch each step; the top
-                                            other branches by surveys
-network        small-world among everyone   everyone                    each proposer after
-                                                                        peer review
-podular        pods of ``pod_size``; hubs   pod members                 pod (peer review),
-               align ``hub_span`` pods                                  hub may veto
-open           podular + customer and       pod members, partner        as podular
-               partner proposals            customers and partners
-============== ============================ =========================== ==================
+peer graph in CSR form. Each preset is defined once, as a :class:`StructureSpec` in
+:data:`STRUCTURE_SPECS`; the organization submodel (:mod:`simulation.organization`) reads
+its properties and never tests a structure's name: ``hierarchy`` and ``siloed_social`` are
+trees whose top decides best-first, ``network`` a small world of local deciders, ``podular``
+and ``open`` pods whose hubs check decisions in arrival order (``open`` adds partners'
+proposals). ``docs/ODD.md`` section 5 describes each builder.
 
 The continuous dial ``lateral_links`` (Dodds, Watts & Sabel 2003) adds random lateral links
 among the frontline of a tree: ``round(lateral_links * frontline * network_degree / 2)``
@@ -26,14 +17,27 @@ tree is a pure hierarchy; near 1 almost every proposal is decided locally.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from .networks import build_network, csr_from_edges
+from .vocabulary import (
+    FRONTLINE,
+    HUB,
+    MANAGER,
+    MARKETING,
+    POD_MEMBER,
+    DecisionOrder,
+    StructureName,
+)
 
-FRONTLINE, MANAGER, MARKETING, POD_MEMBER, HUB = 0, 1, 2, 3, 4
-ROLE_NAMES = ("frontline", "manager", "marketing", "pod member", "hub")
+#: Small-world rewiring probability of the employees' peer network in ``network``: a few
+#: long ties on a ring lattice, Watts & Strogatz's (1998) small-world regime, so reviews
+#: reach across the firm in a few hops while peers stay mostly local.
+PEER_REWIRING = 0.1
 
 
 @dataclass
@@ -157,7 +161,8 @@ def build_flat_network(config, rng: np.random.Generator) -> Organization:
     firm, market = config.firm, config.market
     employees = firm.employees
     degree = min(firm.network_degree, employees - 1)
-    peer_ptr, peers = build_network("small_world", employees, max(1, degree), 0.1, rng)
+    peer_ptr, peers = build_network("small_world", employees, max(1, degree), PEER_REWIRING,
+                                    rng)
     module, segment = _round_robin_scopes(employees, market.modules, market.segments)
     sources = np.repeat(np.arange(employees), np.diff(peer_ptr))
     keep = sources < peers
@@ -224,16 +229,76 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
     )
 
 
+@dataclass(frozen=True)
+class StructureSpec:
+    """One preset structure: how it is built and how its step runs.
+
+    Attributes
+    ----------
+    name : str
+        The preset's name (a :data:`simulation.vocabulary.STRUCTURES` entry).
+    builder : callable
+        ``builder(config, rng) -> Organization``.
+    senses, decides : str
+        Who tests changes and who decides them (documentation; the arrays of the built
+        :class:`Organization` carry the rule).
+    tops_decide : bool
+        Escalated proposals climb to tops (parent -1) that decide them against the projected
+        product; False where nobody escalates (``network``).
+    decision_order : {"best_first", "arrival"} or None
+        How a top judges what reached it: ``best_first`` ranks the proposals by their
+        projected gain and approves from the best (a CEO comparing options, March & Simon
+        1958); ``arrival`` judges them one by one as they come (a hub clearing a queue).
+        None where there are no tops.
+    hub_review : bool
+        Proposals a pod approved still go to its hub, which may veto them; with no hub left
+        the pod's decision stands. False: only non-local deciders escalate.
+    partners_propose : bool
+        Partner customers and partner stakeholders bring proposals too (``open``).
+    rescope_pods : bool
+        When a segment arrives, whole pods turn to it (True) rather than single sensors.
+    """
+
+    name: StructureName
+    builder: Callable[..., Organization]
+    senses: str
+    decides: str
+    tops_decide: bool
+    decision_order: DecisionOrder | None
+    hub_review: bool = False
+    partners_propose: bool = False
+    rescope_pods: bool = False
+
+    @property
+    def best_first(self) -> bool:
+        """Whether tops rank what reached them before deciding."""
+        return self.decision_order == "best_first"
+
+
+_PODS = dict(builder=build_pods, senses="pod members", tops_decide=True,
+             decision_order="arrival", hub_review=True, rescope_pods=True)
+
+#: Every preset, keyed by name: the one place a structure is defined.
+STRUCTURE_SPECS: dict[str, StructureSpec] = {spec.name: spec for spec in (
+    StructureSpec("hierarchy", partial(build_tree, siloed=False), senses="frontline leaves",
+                  decides="the top, best-first", tops_decide=True,
+                  decision_order="best_first"),
+    StructureSpec("siloed_social", partial(build_tree, siloed=True),
+                  senses="marketing branch each step; other branches on survey steps",
+                  decides="the top, best-first", tops_decide=True,
+                  decision_order="best_first"),
+    StructureSpec("network", build_flat_network, senses="everyone",
+                  decides="each proposer after peer review", tops_decide=False,
+                  decision_order=None),
+    StructureSpec("podular", decides="the pod after peer review; its hub may veto", **_PODS),
+    StructureSpec("open", decides="as podular; partners' proposals go to the owning pod",
+                  partners_propose=True, **_PODS),
+)}
+
+
 def build_organization(config, rng: np.random.Generator) -> Organization:
     """The organization of ``config.structure``."""
-    structure = config.structure
-    if structure in ("hierarchy", "siloed_social"):
-        return build_tree(config, rng, siloed=structure == "siloed_social")
-    if structure == "network":
-        return build_flat_network(config, rng)
-    if structure in ("podular", "open"):
-        return build_pods(config, rng)
-    raise ValueError(f"structure={structure!r}: unknown")
+    return STRUCTURE_SPECS[config.structure].builder(config, rng)
 
 
 def repair_after_loss(org: Organization, leaving: np.ndarray) -> None:

@@ -13,12 +13,21 @@ from typing import Literal, get_args
 StructureName = Literal["hierarchy", "siloed_social", "network", "podular", "open"]
 STRUCTURES: tuple[str, ...] = get_args(StructureName)
 
+#: How a deciding top (the CEO, a hub) orders the proposals that reached it; a property of
+#: each preset (:class:`simulation.structures.StructureSpec`).
+DecisionOrder = Literal["best_first", "arrival"]
+DECISION_ORDERS: tuple[str, ...] = get_args(DecisionOrder)
+
 #: Kinds of scheduled shock; see :mod:`simulation.shocks`.
 ShockKind = Literal[
     "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
     "new_segment",
 ]
 SHOCK_KINDS: tuple[str, ...] = get_args(ShockKind)
+
+#: Whom a ``talent_loss`` shock hits first: anyone, or managers and hubs.
+TalentLossTarget = Literal["random", "managers"]
+TALENT_LOSS_TARGETS: tuple[str, ...] = get_args(TalentLossTarget)
 
 #: Kinds of customer social network; see :mod:`simulation.networks`.
 NetworkKind = Literal["small_world", "scale_free", "random"]

@@ -18,6 +18,7 @@ from simulation.kernels import organization as ok
 from simulation.kernels import sensing as sk
 from simulation.landscapes import NKLandscape
 from simulation.networks import csr_from_edges
+from simulation.organization import serve_weight
 
 
 def small_model(structure="hierarchy", seed=3, steps=5, **overrides):
@@ -130,13 +131,14 @@ def test_media_kernels_no_media_and_model_state():
     naive.assert_three_equal(ck.media_exposure, naive.media_exposure, *empty, np.zeros(0),
                              np.ones(5), np.ones(5))
     m = small_model(seed=4)
-    broadcast = np.linspace(0.4, 0.9, m.media_reach_ptr.shape[0] - 1)
+    reach = (m.stakeholders.media_reach_ptr, m.stakeholders.media_reach)
+    broadcast = np.linspace(0.4, 0.9, reach[0].shape[0] - 1)
     _, (_, _, _, total, count) = naive.assert_three_equal(
-        ck.media_exposure, naive.media_exposure, m.media_reach_ptr, m.media_reach, broadcast,
+        ck.media_exposure, naive.media_exposure, *reach, broadcast,
         np.zeros(m.n_customers), np.zeros(m.n_customers))
-    assert count.sum() == m.media_reach.shape[0] and total.sum() > 0
-    naive.assert_three_equal(ck.reached_mean, naive.reached_mean, m.media_reach_ptr,
-                             m.media_reach, m.sentiment, m.active, np.zeros(broadcast.shape[0]))
+    assert count.sum() == reach[1].shape[0] and total.sum() > 0
+    naive.assert_three_equal(ck.reached_mean, naive.reached_mean, *reach, m.sentiment, m.active,
+                             np.zeros(broadcast.shape[0]))
 
 
 # ----------------------------------------------------------------------------- landscapes
@@ -199,8 +201,8 @@ def test_sensing_model_state(awareness):
         rng.integers(0, m.config.market.segments, count), m.market.module_start,
         m.variant_of_segment, m.products, m.market.dependencies, m.market.contributions,
         m.market.max_fitness, m.market.dependents_ptr, m.market.dependents,
-        m.market.module_of, m.segment_start, m.active, m.buying, awareness, rng.random(count),
-        rng.random((count, 7)), rng.standard_normal((count, 7)) * 0.03, *out)
+        m.market.module_of, m.population.segment_start, m.active, m.buying, awareness,
+        rng.random(count), rng.random((count, 7)), rng.standard_normal((count, 7)) * 0.03, *out)
     assert (arrays[-1] > 0).any()
 
 
@@ -287,8 +289,7 @@ def test_climb_tree_model_state():
     """The same on a small hierarchy's queues, filled until messages are dropped."""
     m = small_model(structure="hierarchy", seed=6, employees=60, queue_limit=3, capacity=2)
     rng = np.random.default_rng(2)
-    start = copies((m.q_attribute, m.q_value, m.q_variant, m.q_noise, m.q_origin, m.q_created,
-                    m.q_arrived, m.q_head, m.q_length))
+    start = copies(m.queues.arrays())
     for node in range(m.org.size):
         for _ in range(int(rng.integers(0, 4))):
             ok.push(node, int(rng.integers(20)), 1, 0, float(rng.normal()), node, 0, 0, *start)
@@ -383,7 +384,7 @@ def test_decide_model_state(best_first):
     approved, _ = naive.assert_three_equal(
         ok.decide, naive.decide, m.products.copy(), rng.integers(0, m.market.attributes, count),
         rng.integers(0, 2, count).astype(np.uint8), rng.integers(0, m.products.shape[0], count),
-        rng.normal(0, 0.005, count), 3, best_first, m._serve_weight(), m.market.dependencies,
+        rng.normal(0, 0.005, count), 3, best_first, serve_weight(m), m.market.dependencies,
         m.market.contributions, m.market.max_fitness, m.market.dependents_ptr,
         m.market.dependents, m.market.module_of, np.full(count, -1, dtype=np.int64))
     assert approved > 0

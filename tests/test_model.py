@@ -185,3 +185,39 @@ def test_a_seed_sequence_reused_gives_the_same_run():
     first = small("network", rng=seed).run(10).metrics()
     second = small("network", rng=seed).run(10).metrics()
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_flat_signature_and_docstring_follow_the_config_fields():
+    """__init__'s keywords are exactly FLAT_FIELDS (plus rng, config, shocks), each with the
+    field's default, and each keyword's docstring line is its config field's description."""
+    from simulation.config import FLAT_FIELDS, ModelConfig, flat_defaults
+
+    parameters = inspect.signature(FirmModel.__init__).parameters
+    assert set(parameters) == {"self", "rng", "config", "shocks", *FLAT_FIELDS}
+    defaults = flat_defaults()
+    for name in FLAT_FIELDS:
+        assert parameters[name].default == defaults[name]
+    lines = FirmModel.__doc__.splitlines()
+    for name, (section, field) in FLAT_FIELDS.items():
+        if name == "structure":
+            continue
+        owner = ModelConfig if section is None else ModelConfig.model_fields[section].annotation
+        description = owner.model_fields[field].description
+        heading = next(i for i, line in enumerate(lines) if line.strip().startswith(f"{name} :"))
+        assert lines[heading + 1].strip() == description
+    with pytest.raises(TypeError, match="unexpected keyword argument 'spans'"):
+        FirmModel(spans=3)
+
+
+def test_every_structure_and_shock_kind_has_exactly_one_definition():
+    """Each structure name has one StructureSpec, each shock kind one handler; a spec's
+    decision order is given exactly when its tops decide."""
+    from simulation.shocks import SHOCK_HANDLERS
+    from simulation.structures import STRUCTURE_SPECS
+    from simulation.vocabulary import DECISION_ORDERS, SHOCK_KINDS
+
+    assert tuple(STRUCTURE_SPECS) == STRUCTURES
+    assert set(SHOCK_HANDLERS) == set(SHOCK_KINDS)
+    for name, spec in STRUCTURE_SPECS.items():
+        assert spec.name == name
+        assert (spec.decision_order in DECISION_ORDERS) == spec.tops_decide

@@ -69,7 +69,7 @@ def python_swaps() -> list:
     plain-Python run. Swap only after the kernels have been compiled (or loaded from the
     cache): Numba reads the globals when it compiles.
     """
-    import simulation.model as model_module
+    import simulation.organization as model_module
     from simulation.kernels import customers, nk, organization, sensing
 
     return [
@@ -153,13 +153,13 @@ def customer_kernel_ratio(repeats: int = 200) -> dict:
     c, n = model.config.customers, model.n_customers
     rng = np.random.default_rng(0)
     uniforms, normals = rng.random((2, n)), rng.standard_normal(n)
-    args = (model.active, model.buying, model.segment, model.taste, model.belief,
-            model.satisfaction, model.sentiment, model._opinion, model._talks, model.indptr,
-            model.indices, model._media_sum, model._media_count, 0.05, model.segment_fitness,
-            model.outside_option, uniforms[0], uniforms[1], normals, c.experience_noise,
-            c.experience_weight, c.talk_rate, c.amplification, c.word_of_mouth_weight,
-            c.choice_sensitivity, c.reconsider_rate, model._buyers, model._active_count,
-            model._satisfaction_sum, model._sentiment_sum)
+    p = model.population
+    args = (p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
+            p.opinion, p.talks, p.indptr, p.indices, p.media_sum, p.media_count, 0.05,
+            model.segment_fitness, model.outside_option, uniforms[0], uniforms[1], normals,
+            c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
+            c.word_of_mouth_weight, c.choice_sensitivity, c.reconsider_rate, p.buyers,
+            p.active_count, p.satisfaction_sum, p.sentiment_sum)
     start = time.perf_counter()
     for _ in range(repeats):
         customers.customer_step(*args)

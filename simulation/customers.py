@@ -1,0 +1,121 @@
+"""The customer submodel: the population, media exposure, experience, talk and choice.
+
+The rules are in ``docs/ODD.md`` section 7, "Customers".
+
+:func:`build_customers` makes the population's arrays (segments in contiguous blocks, the
+social network, tastes, initial beliefs and purchases); :func:`customer_step` pushes the
+media's messages and runs :func:`simulation.kernels.customers.customer_step`, which lets
+customers experience, talk and choose, and sums the results per segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels import customers as customer_kernels
+from .networks import build_network
+from .vocabulary import MEDIA
+
+
+@dataclass
+class CustomerPopulation:
+    """Every customer as arrays (index = customer number), plus per-segment sums.
+
+    Customers of segment ``s`` are ``segment_start[s]:segment_start[s + 1]``; those of a
+    segment that has not arrived yet are inactive. ``indptr``/``indices`` is the social
+    network (CSR). The ``*_sum``, ``buyers`` and ``active_count`` arrays are filled by the
+    kernel each step; ``opinion``, ``talks`` and ``media_*`` are its scratch space.
+    """
+
+    segment: np.ndarray
+    segment_start: np.ndarray
+    segment_sizes: np.ndarray
+    segment_active: np.ndarray
+    segment_arrival: dict[int, int]
+    active: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    taste: np.ndarray
+    is_partner: np.ndarray
+    belief: np.ndarray
+    buying: np.ndarray
+    satisfaction: np.ndarray
+    sentiment: np.ndarray
+    opinion: np.ndarray
+    talks: np.ndarray
+    media_sum: np.ndarray
+    media_count: np.ndarray
+    buyers: np.ndarray
+    active_count: np.ndarray
+    satisfaction_sum: np.ndarray
+    sentiment_sum: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.segment.shape[0])
+
+
+def build_customers(config, arrivals: list, arrival_sizes: list[int],
+                    initial_value: np.ndarray, rng: np.random.Generator
+                    ) -> CustomerPopulation:
+    """The customer population of ``config``.
+
+    The initial customers are split evenly over ``config.market.segments``; each arriving
+    segment (``arrivals``, the ``new_segment`` shocks, of ``arrival_sizes`` customers) adds
+    an inactive block. ``initial_value`` is each segment's normalised fitness of the initial
+    product. Draws from ``rng``: the network, tastes, partners, initial purchases.
+    """
+    c, initial_segments = config.customers, config.market.segments
+    initial = c.count
+    counts = np.bincount(
+        (np.arange(initial) * initial_segments) // initial, minlength=initial_segments,
+    ).tolist() + arrival_sizes
+    total_segments = len(counts)
+    n = int(sum(counts))
+    segment_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    segment = np.repeat(np.arange(total_segments), counts).astype(np.int64)
+    active = (segment < initial_segments).astype(np.uint8)
+    indptr, indices = build_network(c.network, n, c.degree, c.rewiring, rng)
+    taste = rng.normal(0.0, c.taste_sd, n)
+    is_partner = rng.random(n) < c.partner_share
+    belief = initial_value[segment] + taste
+    chance = 1.0 / (1.0 + np.exp(-c.choice_sensitivity * (
+        belief - config.market.outside_option)))
+    buying = ((rng.random(n) < chance) & (active == 1)).astype(np.uint8)
+    return CustomerPopulation(
+        segment=segment, segment_start=segment_start,
+        segment_sizes=np.diff(segment_start).astype(float),
+        segment_active=np.arange(total_segments) < initial_segments,
+        segment_arrival={initial_segments + i: s.step for i, s in enumerate(arrivals)},
+        active=active, indptr=indptr, indices=indices, taste=taste, is_partner=is_partner,
+        belief=belief, buying=buying, satisfaction=np.where(buying == 1, chance, 0.0),
+        sentiment=2.0 * chance - 1.0, opinion=np.empty(n), talks=np.zeros(n, dtype=np.uint8),
+        media_sum=np.zeros(n), media_count=np.zeros(n),
+        buyers=np.zeros(total_segments, dtype=np.int64),
+        active_count=np.zeros(total_segments, dtype=np.int64),
+        satisfaction_sum=np.zeros(total_segments), sentiment_sum=np.zeros(total_segments),
+    )
+
+
+def customer_step(model) -> None:
+    """Media push beliefs; customers experience, talk and choose (one kernel call)."""
+    c, stakeholders = model.config.customers, model.config.stakeholders
+    p, s = model.population, model.stakeholders
+    rng = model.streams["customer_dynamics"]
+    # Each medium's message: the outside option moved by its stance, in value units.
+    broadcast = model.outside_option + stakeholders.media_tone * s.stance[s.kind == MEDIA]
+    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach, broadcast, p.media_sum,
+                                    p.media_count)
+    uniforms = rng.random((2, p.size))
+    normals = rng.standard_normal(p.size)
+    customer_kernels.customer_step(
+        p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
+        p.opinion, p.talks, p.indptr, p.indices, p.media_sum, p.media_count,
+        stakeholders.media_influence, model.segment_fitness, model.outside_option,
+        uniforms[0], uniforms[1], normals,
+        c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
+        c.word_of_mouth_weight, c.choice_sensitivity, c.reconsider_rate,
+        p.buyers, p.active_count, p.satisfaction_sum, p.sentiment_sum,
+    )

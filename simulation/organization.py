@@ -1,0 +1,389 @@
+"""The organization submodel: sensing, review, routing, climbing and deciding.
+
+The rules are in ``docs/ODD.md`` section 7, "Sensing" and "Routing and decisions".
+
+Each step, employees who sense test one change on a sample of customers
+(:func:`simulation.kernels.sensing.sense_changes`); in ``open`` partner customers and
+partner stakeholders propose too. Local deciders ask their peers
+(:func:`simulation.kernels.organization.peer_review`); proposals that need a superior queue
+and climb one level per step (``climb_tree``); the tops decide against the projected product
+(``decide``) within the change budget, and approved changes land after a lag. What differs
+between structures is read from the :class:`simulation.structures.StructureSpec` of the run.
+
+The functions take the model and change its state in place; the random draws are taken in
+the same order as always from the ``organization_dynamics`` and ``partner_dynamics``
+streams.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import NamedTuple
+
+import numpy as np
+
+from .kernels import organization as org_kernels
+from .kernels.sensing import sense_changes
+from .vocabulary import INVESTOR, PARTNER
+
+#: How far hostile investors shrink the change budget: at a mean investor stance of -1 the
+#: firm approves half as many changes (fewer experiments, exploitation over exploration;
+#: ODD section 7, "Routing and decisions"). A positive stance does not enlarge it, and the
+#: budget never falls below one change.
+BUDGET_SHRINK = 0.5
+
+#: Peers asked to review one proposal, at most, in units of the proposer's ``capacity``: it
+#: bounds the width of the pre-drawn review noise (one column per possible reviewer) while
+#: leaving room for every peer a pod or a network neighbourhood of the default sizes has.
+REVIEWERS_PER_CAPACITY = 4
+
+
+@dataclass
+class ProposalQueues:
+    """Per-employee ring buffers of proposals waiting to be handled (``E`` x ``slots``).
+
+    Attributes ``attribute``, ``value``, ``variant`` (the change), ``noise`` (its judged
+    error), ``origin`` (the proposer), ``created`` and ``arrived`` (steps) are ``(E, slots)``
+    arrays; ``head`` and ``length`` (``(E,)``) locate each employee's queue. The field order
+    is the order the kernels take them in.
+    """
+
+    attribute: np.ndarray
+    value: np.ndarray
+    variant: np.ndarray
+    noise: np.ndarray
+    origin: np.ndarray
+    created: np.ndarray
+    arrived: np.ndarray
+    head: np.ndarray
+    length: np.ndarray
+
+    @classmethod
+    def empty(cls, employees: int, slots: int) -> ProposalQueues:
+        """Empty queues of ``slots`` places for ``employees`` employees."""
+        shape = (employees, slots)
+        return cls(
+            attribute=np.zeros(shape, dtype=np.int64), value=np.zeros(shape, dtype=np.uint8),
+            variant=np.zeros(shape, dtype=np.int64), noise=np.zeros(shape),
+            origin=np.zeros(shape, dtype=np.int64), created=np.zeros(shape, dtype=np.int64),
+            arrived=np.zeros(shape, dtype=np.int64), head=np.zeros(employees, dtype=np.int64),
+            length=np.zeros(employees, dtype=np.int64),
+        )
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays in the kernels' argument order."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+class Tests(NamedTuple):
+    """Outcome of one test per sensor (the outputs of :func:`sense_changes`)."""
+
+    attribute: np.ndarray
+    value: np.ndarray
+    local: np.ndarray
+    noise: np.ndarray
+    responders: np.ndarray
+
+    @classmethod
+    def empty(cls, count: int) -> Tests:
+        return cls(np.empty(count, np.int64), np.empty(count, np.uint8), np.empty(count),
+                   np.empty(count), np.empty(count, np.int64))
+
+
+class Proposals(NamedTuple):
+    """Proposals made this step, one entry each."""
+
+    proposer: np.ndarray
+    attribute: np.ndarray
+    value: np.ndarray
+    local: np.ndarray
+    noise: np.ndarray
+    segment: np.ndarray
+
+    def join(self, other: Proposals) -> Proposals:
+        return Proposals(*(np.concatenate([a, b]) for a, b in zip(self, other, strict=True)))
+
+
+def reviewer_limit(org, capacity: int) -> int:
+    """Largest number of peers asked to review one proposal."""
+    max_peers = int(np.diff(org.peer_ptr).max(initial=0))
+    return max(1, min(max_peers, capacity * REVIEWERS_PER_CAPACITY))
+
+
+def effective_budget(model) -> int:
+    """The change budget, shrunk by up to :data:`BUDGET_SHRINK` when investors turn negative."""
+    investors = model.stance[model.stakeholder_kind == INVESTOR]
+    mood = float(investors.mean()) if investors.size else 0.0
+    budget = model.config.firm.change_budget
+    return max(1, int(math.floor(budget * (1.0 + BUDGET_SHRINK * min(0.0, mood)) + 0.5)))
+
+
+def land_changes(model, t: int) -> None:
+    """Approved changes whose lag has run out land on the product."""
+    still_pending = []
+    for change in model.pending:
+        land, attribute, value, variant, created = change
+        if land <= t:
+            model.products[variant, attribute] = value
+            model.counters["implemented"] += 1
+            model.latencies.append(land - created)
+        else:
+            still_pending.append(change)
+    model.pending = still_pending
+
+
+def projected_products(model) -> np.ndarray:
+    """The product variants as they will be once every approved change has landed."""
+    projected = model.products.copy()
+    for _, attribute, value, variant, _ in sorted(model.pending):
+        projected[variant, attribute] = value
+    return projected
+
+
+def serve_weight(model) -> np.ndarray:
+    """Share of each variant's customers in each segment (V, S); arrived segments only."""
+    customers = model.population
+    segments = model.total_segments
+    weight = np.zeros((model.products.shape[0], segments))
+    weight[model.variant_of_segment, np.arange(segments)] = np.where(
+        customers.segment_active, customers.segment_sizes, 0.0)
+    totals = weight.sum(axis=1, keepdims=True)
+    return np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
+
+
+def _tests(model, modules, segments, asked, awareness, attribute_draw, sample_draw,
+           noise_draw) -> Tests:
+    """One test per row of the draws, by :func:`sense_changes`; ``asked`` flags who answers."""
+    market, customers = model.market, model.population
+    out = Tests.empty(attribute_draw.shape[0])
+    sense_changes(
+        modules, segments, market.module_start, model.variant_of_segment, model.products,
+        market.dependencies, market.contributions, market.max_fitness,
+        market.dependents_ptr, market.dependents, market.module_of,
+        customers.segment_start, customers.active, asked, awareness,
+        attribute_draw, sample_draw, noise_draw, *out,
+    )
+    return out
+
+
+def sense(model, sensors: np.ndarray, awareness: float, sample_size: int,
+          rng: np.random.Generator, modules=None, segments=None) -> Tests:
+    """Run one test per sensor on a sample of the buyers of its segment."""
+    count = sensors.shape[0]
+    modules = model.org.module[sensors] if modules is None else modules
+    segments = model.org.segment[sensors] if segments is None else segments
+    attribute_draw = rng.random(count)
+    sample_draw = rng.random((count, sample_size))
+    noise_draw = rng.standard_normal((count, sample_size)) * model.config.firm.feedback_noise
+    return _tests(model, modules, segments, model.population.buying, awareness,
+                  attribute_draw, sample_draw, noise_draw)
+
+
+def sense_on_self(model, speaking: np.ndarray, segments: np.ndarray, rng) -> Tests:
+    """Each partner customer tests a random change on itself (whole-product value)."""
+    count = speaking.shape[0]
+    start = model.population.segment_start
+    sizes = (start[segments + 1] - start[segments]).astype(float)
+    # A sample of one that points at the customer itself.
+    sample_draw = ((speaking - start[segments] + 0.5) / sizes)[:, None]
+    # A partner is asked whatever it buys: its own test does not need it to be a buyer.
+    everyone = np.ones_like(model.population.buying)
+    attribute_draw = rng.random(count)
+    noise_draw = rng.standard_normal((count, 1)) * model.config.firm.feedback_noise
+    return _tests(model, np.full(count, -1, np.int64), segments, everyone, 1.0,
+                  attribute_draw, sample_draw, noise_draw)
+
+
+def partner_proposals(model) -> Proposals | None:
+    """Proposals of partner customers and partner stakeholders (``partners_propose``).
+
+    A partner customer tests a change on its own needs: a sample of one (itself), judging
+    the whole product's value for its segment. A partner stakeholder runs a test like an
+    employee's but on the whole product. Each proposal goes to a random working member of
+    a pod owning the attribute's module and the segment (any pod of the module if none
+    owns that segment), which spends one unit of capacity on it; with no capacity left
+    it is dropped.
+    """
+    rng = model.streams["partner_dynamics"]
+    org, customers, counters = model.org, model.population, model.counters
+    partners = np.flatnonzero(customers.is_partner & (customers.active == 1))
+    speaking = partners[rng.random(partners.shape[0]) < model.config.customers.partner_rate]
+    stake = np.flatnonzero(model.stakeholder_kind == PARTNER)
+    # A partner with a good stance proposes up to twice as often; a hostile one stops.
+    stake_chance = model.config.stakeholders.partner_rate * (1.0 + model.stance[stake])
+    stake_speaking = stake[rng.random(stake.shape[0]) < stake_chance]
+    live_segments = np.flatnonzero(customers.segment_active)
+    results = []
+    if speaking.size:
+        segments = customers.segment[speaking]
+        results.append((sense_on_self(model, speaking, segments, rng), segments))
+    if stake_speaking.size:
+        segments = live_segments[rng.integers(live_segments.shape[0],
+                                              size=stake_speaking.shape[0])]
+        out = sense(model, stake_speaking, 1.0, model.config.firm.sample_size, rng,
+                    modules=np.full(stake_speaking.shape[0], -1, np.int64), segments=segments)
+        results.append((out, segments))
+    kept = []  # (member, attribute, value, local, noise, segment) per accepted proposal
+    pod_members = np.flatnonzero((org.pod >= 0) & (org.alive == 1))
+    for tests, segments in results:
+        for i in range(tests.attribute.shape[0]):
+            if tests.responders[i] == 0 or tests.local[i] + tests.noise[i] <= 0.0:
+                continue
+            module = model.market.module_of[tests.attribute[i]]
+            owners = pod_members[(org.module[pod_members] == module)
+                                 & (org.segment[pod_members] == segments[i])]
+            if owners.size == 0:
+                owners = pod_members[org.module[pod_members] == module]
+            owners = owners[model.capacity_left[owners] > 0]
+            counters["messages"] += 1
+            if owners.size == 0:
+                counters["dropped"] += 1
+                continue
+            member = owners[int(rng.integers(owners.shape[0]))]
+            model.capacity_left[member] -= 1
+            kept.append((member, tests.attribute[i], tests.value[i], tests.local[i],
+                         tests.noise[i], segments[i]))
+    if not kept:
+        return None
+    columns = list(zip(*kept, strict=True))
+    return Proposals(*(np.array(column, dtype) for column, dtype in zip(
+        columns, (np.int64, np.int64, np.uint8, float, float, np.int64), strict=True)))
+
+
+def organization_step(model, t: int) -> None:
+    """One step of the organization: test, propose, review, route, climb and decide."""
+    org, f, spec, counters = model.org, model.config.firm, model.spec, model.counters
+    rng = model.streams["organization_dynamics"]
+    model.capacity_left[:] = np.where(org.alive == 1, model.capacity, 0)
+    budget = effective_budget(model)
+    model.budget_now = budget
+
+    # 1. Who tests a change this step.
+    sensing = org.senses & (org.alive == 1) & (org.segment >= 0)
+    draw = rng.random(org.size)
+    on_survey = (t % f.survey_interval) == 0
+    tests = sensing & np.where(org.survey_only, on_survey, draw < f.sense_rate)
+    tests &= model.capacity_left > 0
+    sensors = np.flatnonzero(tests)
+    model.capacity_left[sensors] -= 1
+    out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
+    valid = out.responders > 0
+    proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
+                          out.local[valid], out.noise[valid], org.segment[sensors[valid]])
+
+    # 2. Partners (``open``) bring proposals too.
+    if spec.partners_propose:
+        extra = partner_proposals(model)
+        if extra is not None:
+            proposals = proposals.join(extra)
+    proposer, attribute, value, local, noise, segment = proposals
+    variant = model.variant_of_segment[segment] if segment.size else segment
+
+    # 3. Local deciders ask their peers; everyone else applies its own first filter.
+    locally = org.decides_locally[proposer]
+    judged_noise = noise.copy()
+    reviewed = np.flatnonzero(locally)
+    if reviewed.size:
+        noise_sum = np.empty(reviewed.size)
+        reviewers = np.empty(reviewed.size, dtype=np.int64)
+        review_draw = rng.standard_normal((reviewed.size, model.max_reviewers)) * (
+            f.feedback_noise / math.sqrt(f.sample_size))
+        org_kernels.peer_review(
+            proposer[reviewed], org.peer_ptr, org.peers, org.alive, model.capacity_left,
+            review_draw, noise_sum, reviewers,
+        )
+        judged_noise[reviewed] = (noise[reviewed] + noise_sum) / (1.0 + reviewers)
+        counters["messages"] += 2 * int(reviewers.sum())
+    good = local + judged_noise > 0.0
+    counters["made"] += int(good.sum())
+
+    # 4. Route: escalate to a superior's queue, or decide directly.
+    direct = []
+    queues = model.queues.arrays()
+    for p in np.flatnonzero(good):
+        e = proposer[p]
+        up = org.parent[e]
+        if spec.hub_review or not locally[p]:
+            if up < 0:
+                if spec.hub_review:
+                    direct.append(p)  # no hub left: the pod's decision stands
+                continue
+            counters["messages"] += 1
+            accepted = org_kernels.push(up, attribute[p], value[p], variant[p],
+                                        judged_noise[p], e, t, t, *queues)
+            if not accepted:
+                counters["dropped"] += 1
+        else:
+            direct.append(p)
+
+    # 5. Messages climb one level; tops (the CEO, hubs) decide against the projection.
+    remaining = budget
+    if spec.tops_decide:
+        remaining -= climb_and_decide(model, t, budget, rng)
+
+    # 6. Local decisions take what is left of the budget, in random order.
+    if direct:
+        direct = np.array(direct)[rng.permutation(len(direct))]
+        for p in direct[:max(0, remaining)]:
+            model.pending.append((t + 1, int(attribute[p]), int(value[p]), int(variant[p]), t))
+            counters["approved"] += 1
+        counters["vetoed"] += max(0, len(direct) - max(0, remaining))
+
+    used = model.capacity - model.capacity_left
+    model.workload = np.where(org.alive == 1, used / np.maximum(model.capacity, 1), 0.0)
+
+
+def climb_and_decide(model, t: int, budget: int, rng) -> int:
+    """Move queued proposals up one level and let the tops decide. Returns approvals."""
+    org, f, market, counters = model.org, model.config.firm, model.market, model.counters
+    tops = int(((org.parent == -1) & (org.alive == 1)).sum())
+    size = max(1, tops * f.capacity)
+    # The proposals the tops take out of their queues: (attribute, value, variant, noise,
+    # origin, created), filled by the kernel.
+    taken_buffers = (np.empty(size, np.int64), np.empty(size, np.uint8),
+                     np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64),
+                     np.empty(size, np.int64))
+    hop_draw = rng.standard_normal(max(1, int(model.queues.length.sum()))) * f.hop_noise
+    taken, forwarded, dropped = org_kernels.climb_tree(
+        org.parent, org.alive, model.capacity_left, t, hop_draw, *model.queues.arrays(),
+        *taken_buffers,
+    )
+    counters["messages"] += int(forwarded)
+    counters["dropped"] += int(dropped)
+    if taken == 0:
+        return 0
+    attribute, value, variant, noise, origin, created = (b[:taken] for b in taken_buffers)
+    order = np.empty(taken, dtype=np.int64)
+    approved = org_kernels.decide(
+        projected_products(model), attribute, value, variant, noise, budget,
+        model.spec.best_first, serve_weight(model), market.dependencies, market.contributions,
+        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of, order,
+    )
+    for c in order[:approved]:
+        # An approved change travels back down to the proposer's level before it lands.
+        lag = max(1, int(org.depth[origin[c]]))
+        model.pending.append((t + lag, int(attribute[c]), int(value[c]), int(variant[c]),
+                              int(created[c])))
+        counters["messages"] += lag
+    counters["approved"] += int(approved)
+    counters["vetoed"] += int(taken - approved)
+    return int(approved)
+
+
+def rescope_for(model, segment: int) -> None:
+    """Re-scope every n-th sensing employee (or pod) to a newly arrived segment.
+
+    With ``n`` active segments after the arrival, every n-th sensing employee (in index
+    order; where whole pods re-scope, every n-th pod) turns to the new segment, keeping its
+    module.
+    """
+    live_segments = int(model.population.segment_active.sum())
+    org = model.org
+    if model.spec.rescope_pods:
+        pods = np.unique(org.pod[org.pod >= 0])
+        chosen = pods[::live_segments][: max(1, pods.shape[0] // live_segments)]
+        org.segment[np.isin(org.pod, chosen)] = segment
+    else:
+        sensors = np.flatnonzero(org.senses & (org.segment >= 0))
+        org.segment[sensors[::live_segments]] = segment

@@ -1,0 +1,99 @@
+"""The stakeholder submodel: investors, community/media and partners update their stances.
+
+The rules are in ``docs/ODD.md`` section 7, "Stakeholders".
+
+A stance is in [-1, 1] and moves each step a share ``stance_rate`` of the way toward a
+target: investors' target follows revenue growth over their horizon, media's the mood of
+their audience, partners' the growth of the market share.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels import customers as customer_kernels
+from .vocabulary import INVESTOR, MEDIA, PARTNER
+
+#: Shortest and longest investor horizon in steps (inclusive), drawn uniformly per investor:
+#: investors judge revenue growth over their own horizon, so impatient and patient ones sit
+#: side by side and the investors' mean stance does not jump with one step's revenue.
+INVESTOR_HORIZON = (5, 20)
+
+#: Media amplify: their target is ``tanh(MEDIA_SHARPENING * x)`` of their audience's mean
+#: sentiment ``x``, so a mildly unhappy audience already reads as a clearly negative story
+#: (ODD section 7, "Stakeholders": "they amplify").
+MEDIA_SHARPENING = 2.0
+
+#: Partners' target is ``tanh(PARTNER_SENSITIVITY * g)`` of the step's change ``g`` in market
+#: share. Share moves by hundredths per step, so this scale makes a one-point gain or loss
+#: move a partner's target by about 0.2 instead of a negligible 0.01.
+PARTNER_SENSITIVITY = 20.0
+
+
+@dataclass
+class StakeholderGroup:
+    """Every stakeholder as arrays (index = stakeholder number).
+
+    ``kind`` holds :data:`simulation.vocabulary.INVESTOR`, ``MEDIA`` or ``PARTNER``;
+    ``media_reach_ptr``/``media_reach`` lists, per medium (CSR), the customers it reaches;
+    ``revenue_history`` is the revenue of every step so far (investors' memory).
+    """
+
+    kind: np.ndarray
+    stance: np.ndarray
+    investor_horizon: np.ndarray
+    media_reach_ptr: np.ndarray
+    media_reach: np.ndarray
+    revenue_history: list[float]
+
+
+def build_stakeholders(config, customers: int, rng: np.random.Generator) -> StakeholderGroup:
+    """The stakeholders of ``config``; media reach a share of the ``customers``."""
+    s = config.stakeholders
+    kinds = [INVESTOR] * s.investors + [MEDIA] * s.media + [PARTNER] * s.partners
+    shortest, longest = INVESTOR_HORIZON
+    horizon = rng.integers(shortest, longest + 1, size=len(kinds))
+    reach = max(1, int(round(s.media_reach * config.customers.count)))
+    media_lists = [np.sort(rng.choice(customers, size=min(reach, customers), replace=False))
+                   for _ in range(s.media)]
+    return StakeholderGroup(
+        kind=np.array(kinds, dtype=np.int8), stance=np.zeros(len(kinds)),
+        investor_horizon=horizon,
+        media_reach_ptr=np.concatenate(
+            [[0], np.cumsum([m.shape[0] for m in media_lists])]).astype(np.int64),
+        media_reach=(np.concatenate(media_lists) if media_lists
+                     else np.empty(0, np.int64)).astype(np.int64),
+        revenue_history=[],
+    )
+
+
+def update_stances(model) -> None:
+    """Every stakeholder moves its stance toward its target (after the customers' step)."""
+    s, p = model.stakeholders, model.population
+    rate = model.config.stakeholders.stance_rate
+    revenue = float(p.buyers.sum()) * model.config.market.price
+    history = s.revenue_history
+    history.append(revenue)
+    for i in np.flatnonzero(s.kind == INVESTOR):
+        horizon = int(s.investor_horizon[i])
+        past = history[-horizon - 1] if len(history) > horizon else history[0]
+        growth = revenue / past - 1.0 if past > 0 else 0.0
+        target = math.tanh(model.config.stakeholders.investor_sensitivity * growth)
+        s.stance[i] = (1 - rate) * s.stance[i] + rate * target
+    media = np.flatnonzero(s.kind == MEDIA)
+    if media.size:
+        heard = np.empty(media.size)
+        customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, p.sentiment, p.active,
+                                      heard)
+        target = np.tanh(MEDIA_SHARPENING * heard)
+        s.stance[media] = (1 - rate) * s.stance[media] + rate * target
+    partners = np.flatnonzero(s.kind == PARTNER)
+    if partners.size:
+        shares = model.records["market_share"]
+        share_growth = model.market_share - (shares[-1] if shares else model.market_share)
+        target = math.tanh(PARTNER_SENSITIVITY * share_growth)
+        s.stance[partners] = (1 - rate) * s.stance[partners] + rate * target
+    np.clip(s.stance, -1.0, 1.0, out=s.stance)
