@@ -1,0 +1,64 @@
+"""One writer per output folder: a lock held for the whole write (``filelock``).
+
+Every command that writes a results folder (``firmsim run``, ``sweep``, ``design``) holds
+:func:`folder_lock` from before it checks the folder until its last file is written. A second
+writer is refused at once with one line; a lock left by a crashed process does not block:
+``filelock`` uses an OS-level lock (``fcntl.flock``) that the kernel releases when its holder
+dies, so there is no stale lock to clean up by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .errors import UserError
+
+#: The lock file inside each output folder.
+LOCK_NAME = ".firmsim.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path | str, command: str) -> Iterator[Path]:
+    """Hold the lock of ``folder`` (created if missing) for the duration of the block.
+
+    Raises
+    ------
+    UserError
+        When another process holds it: "<folder> is being written by another firmsim
+        process (pid N); wait for it or choose another --out".
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out={folder}: cannot create the folder ({exc.strerror})") from None
+    path = folder / LOCK_NAME
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        holder = _holder(path)
+        raise UserError(
+            f"--out={folder}: the folder is being written by another firmsim process"
+            f"{holder}; wait for it to finish or choose another --out") from None
+    except OSError as exc:
+        raise UserError(f"--out={folder}: cannot lock the folder ({exc.strerror})") from None
+    try:
+        with contextlib.suppress(OSError):
+            # Tell a refused second writer who holds the folder.
+            (folder / (LOCK_NAME + ".owner")).write_text(f"{os.getpid()} {command}\n")
+        yield folder
+    finally:
+        lock.release()
+
+
+def _holder(path: Path) -> str:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid, command = (path.parent / (LOCK_NAME + ".owner")).read_text().split(maxsplit=1)
+        return f" ({command.strip()}, pid {int(pid)})"
+    return ""
