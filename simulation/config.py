@@ -24,6 +24,8 @@ from .paths import did_you_mean
 from .vocabulary import SHOCK_KINDS as SHOCK_KINDS
 from .vocabulary import STRUCTURES as STRUCTURES
 from .vocabulary import (
+    DecisionInformation,
+    DecisionOrderSetting,
     NetworkKind,
     ShockKind,
     StructureName,
@@ -53,7 +55,8 @@ class Market(_Section):
         0.7, ge=0, le=1, description="correlation of each segment's landscape with the base one"
     )
     turbulence: float = Field(
-        0.0, ge=0, le=1, description="probability per step of a small landscape redraw"
+        0.0, ge=0, le=1, description="expected share of each segment's landscape redrawn per "
+        "step (0 calm, 0.01 restless, 0.05 turbulent, 0.2 and above chaotic)",
     )
     outside_option: float = Field(
         0.75, ge=0, le=2, description="value of the competitors' offer (normalised fitness units)"
@@ -140,10 +143,26 @@ class Firm(_Section):
         0.03, ge=0, description="sd of one customer's feedback on a change"
     )
     hop_noise: float = Field(
-        0.003, ge=0, description="sd of the distortion a proposal picks up per hop"
+        0.007, ge=0, description="sd of the distortion a proposal's estimate picks up per hop "
+        "(default: about the sampling sd of one frontline estimate, 0.03 / sqrt(20))",
     )
     survey_interval: int = Field(
         10, ge=1, description="steps between surveys (non-marketing branches, siloed_social)"
+    )
+    decision_information: DecisionInformation = Field(
+        "staff", description="what tops and hubs judge a proposal by: the estimate that reached "
+        "them plus their staff's survey ('staff'), or its exact effect ('fully_informed')",
+    )
+    decision_order: DecisionOrderSetting = Field(
+        "structure", description="order in which tops and hubs judge proposals: each "
+        "structure's own ('structure'), or 'best_first' / 'arrival' for all",
+    )
+    staff_capacity: int = Field(
+        5, ge=0, le=10_000, description="proposals the staff of each top or hub can survey per "
+        "step (0: judge on the reports alone)",
+    )
+    staff_sample: int = Field(
+        20, ge=1, le=10_000, description="customers the staff asks per survey of a proposal"
     )
 
 
@@ -176,10 +195,12 @@ class Stakeholders(_Section):
 class Shock(_Section):
     """One scheduled shock. Fields beyond ``kind``, ``step``, ``strength`` depend on the kind.
 
-    - ``need_shift``: redraws a share ``strength`` of the landscape of ``segments`` (all if
-      empty).
-    - ``turbulence``: from ``step`` for ``duration`` steps (to the end if 0), a small redraw
-      with probability ``strength`` per step.
+    - ``need_shift``: customers' needs move: a share ``strength`` of the landscape of
+      ``segments`` (all live ones if empty) is redrawn, the segments moving together so their
+      correlation stays where the scenario set it; with ``diverge`` the market fragments
+      instead (each segment redrawn on its own, so segments drift apart).
+    - ``turbulence``: from ``step`` for ``duration`` steps (to the end if 0), the market is
+      restless: ``strength`` is the expected share of each landscape redrawn per step.
     - ``competitor_entry``: the outside option rises by ``strength``.
     - ``reputation_crisis``: media stances fall to ``-strength``; a share ``share`` of
       customers have their belief lowered by ``strength``.
@@ -194,6 +215,9 @@ class Shock(_Section):
     strength: float = Field(0.5, ge=0, description="size of the shock (meaning by kind)")
     segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
     duration: int = Field(0, ge=0, description="turbulence: steps it lasts (0: to the end)")
+    diverge: bool = Field(
+        False, description="need_shift: segments drift apart (the market fragments)"
+    )
     share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
     target: TalentLossTarget = Field("random", description="talent_loss target")
     count: int = Field(0, ge=0, description="new_segment: customers arriving (0: by strength)")

@@ -115,17 +115,6 @@ class Market:
                 self.linked[segment], self.segment_base[segment], self.own[segment])
             self.refresh_optimum(segment)
 
-    def redraw(self, segment: int, share: float, rng: np.random.Generator) -> None:
-        """Legacy: ``shift_needs([segment], share, rng, diverge=True)`` (removed with issue 10)."""
-        self.shift_needs([segment], share, rng, diverge=True)
-
-    def redraw_attribute(self, segment: int, attribute: int, rng: np.random.Generator) -> None:
-        """Legacy: redraw one attribute's table of one segment (removed with issue 10)."""
-        self.own[segment, attribute] = rng.random(self.base.shape[1])
-        self.linked[segment, attribute] = False
-        self.contributions[segment, attribute] = self.own[segment, attribute]
-        self.refresh_optimum(segment)
-
     def turbulence_step(self, segments, rate: float, rng: np.random.Generator) -> int:
         """One step of a restless market: each attribute's table moves with probability ``rate``.
 

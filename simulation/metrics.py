@@ -76,6 +76,7 @@ def record_step(model) -> None:
     for name in ("made", "approved", "implemented", "vetoed", "dropped"):
         r[f"proposals_{name}"].append(counters[name])
     r["messages_sent"].append(counters["messages"])
+    r["staff_evaluations"].append(counters["staff"])
     r["largest_queue"].append(int(model.queues.length.max(initial=0)))
     r["decision_latency"].append(float(np.mean(model.latencies)) if model.latencies
                                  else math.nan)

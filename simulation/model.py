@@ -187,7 +187,7 @@ class FirmModel(mesa.Model):
         """Advance one step, in the order of ``docs/ODD.md`` section 3."""
         t = self.step_index
         self.counters = dict.fromkeys(
-            ("made", "approved", "implemented", "vetoed", "dropped", "messages"), 0)
+            ("made", "approved", "implemented", "vetoed", "dropped", "messages", "staff"), 0)
         self.latencies: list[int] = []
         shocks.apply_shocks(self, t)                    # 1. shocks and turbulence
         organization.land_changes(self, t)              # 2. implementation

@@ -23,9 +23,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .kernels import judging
 from .kernels import organization as org_kernels
 from .kernels.sensing import sense_changes
-from .vocabulary import INVESTOR, PARTNER
+from .structures import current_scopes
+from .vocabulary import INVESTOR, MARKETING, PARTNER
 
 #: How far hostile investors shrink the change budget: at a mean investor stance of -1 the
 #: firm approves half as many changes (fewer experiments, exploitation over exploration;
@@ -43,16 +45,18 @@ REVIEWERS_PER_CAPACITY = 4
 class ProposalQueues:
     """Per-employee ring buffers of proposals waiting to be handled (``E`` x ``slots``).
 
-    Attributes ``attribute``, ``value``, ``variant`` (the change), ``noise`` (its judged
-    error), ``origin`` (the proposer), ``created`` and ``arrived`` (steps) are ``(E, slots)``
-    arrays; ``head`` and ``length`` (``(E,)``) locate each employee's queue. The field order
+    Attributes ``attribute``, ``value``, ``variant`` (the change), ``report`` (what the
+    message says about its value: the proposer's estimate, each hop adding its distortion;
+    under ``fully_informed`` decisions only the estimate's error), ``origin`` (the proposer),
+    ``created`` and ``arrived`` (steps) are ``(E, slots)`` arrays; ``head`` and ``length``
+    (``(E,)``) locate each employee's queue. The field order
     is the order the kernels take them in.
     """
 
     attribute: np.ndarray
     value: np.ndarray
     variant: np.ndarray
-    noise: np.ndarray
+    report: np.ndarray
     origin: np.ndarray
     created: np.ndarray
     arrived: np.ndarray
@@ -65,7 +69,7 @@ class ProposalQueues:
         shape = (employees, slots)
         return cls(
             attribute=np.zeros(shape, dtype=np.int64), value=np.zeros(shape, dtype=np.uint8),
-            variant=np.zeros(shape, dtype=np.int64), noise=np.zeros(shape),
+            variant=np.zeros(shape, dtype=np.int64), report=np.zeros(shape),
             origin=np.zeros(shape, dtype=np.int64), created=np.zeros(shape, dtype=np.int64),
             arrived=np.zeros(shape, dtype=np.int64), head=np.zeros(employees, dtype=np.int64),
             length=np.zeros(employees, dtype=np.int64),
@@ -259,14 +263,17 @@ def organization_step(model, t: int) -> None:
     budget = effective_budget(model)
     model.budget_now = budget
 
-    # 1. Who tests a change this step.
+    # 1. Who tests a change this step, in which scope.
+    current_scopes(org, t, model.config.market.modules)
     sensing = org.senses & (org.alive == 1) & (org.segment >= 0)
     draw = rng.random(org.size)
     on_survey = (t % f.survey_interval) == 0
-    tests = sensing & np.where(org.survey_only, on_survey, draw < f.sense_rate)
+    tests = sensing & ~org.survey_only & (draw < f.sense_rate)
     tests &= model.capacity_left > 0
+    model.capacity_left[tests] -= 1
+    if on_survey and org.survey_only.any():
+        tests |= run_surveys(model, sensing & org.survey_only)
     sensors = np.flatnonzero(tests)
-    model.capacity_left[sensors] -= 1
     out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
     valid = out.responders > 0
     proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
@@ -298,7 +305,11 @@ def organization_step(model, t: int) -> None:
     good = local + judged_noise > 0.0
     counters["made"] += int(good.sum())
 
-    # 4. Route: escalate to a superior's queue, or decide directly.
+    # 4. Route: escalate to a superior's queue, or decide directly. The message carries the
+    #    proposer's (reviewed) estimate; a fully informed top needs only its error, since it
+    #    re-evaluates the change exactly.
+    fully_informed = f.decision_information == "fully_informed"
+    report = judged_noise if fully_informed else local + judged_noise
     direct = []
     queues = model.queues.arrays()
     for p in np.flatnonzero(good):
@@ -311,7 +322,7 @@ def organization_step(model, t: int) -> None:
                 continue
             counters["messages"] += 1
             accepted = org_kernels.push(up, attribute[p], value[p], variant[p],
-                                        judged_noise[p], e, t, t, *queues)
+                                        report[p], e, t, t, *queues)
             if not accepted:
                 counters["dropped"] += 1
         else:
@@ -334,12 +345,40 @@ def organization_step(model, t: int) -> None:
     model.workload = np.where(org.alive == 1, used / np.maximum(model.capacity, 1), 0.0)
 
 
+def run_surveys(model, waiting: np.ndarray) -> np.ndarray:
+    """Surveys for branches cut off from customers (``siloed_social``). Returns who tests.
+
+    Only the marketing branch reaches customers; it runs one survey test for each waiting
+    employee, in index order, out of what is left of its own capacity this step (marketing
+    employees in index order). Each test also costs the employee who reads it one unit.
+    Employees whose survey finds no marketing capacity left learn nothing this time.
+    """
+    org, capacity_left = model.org, model.capacity_left
+    marketing = np.flatnonzero((org.role == MARKETING) & (org.alive == 1))
+    supply = int(capacity_left[marketing].sum())
+    readers = np.flatnonzero(waiting & (capacity_left > 0))[:supply]
+    remaining = readers.shape[0]
+    for m in marketing:
+        spent = min(remaining, int(capacity_left[m]))
+        capacity_left[m] -= spent
+        remaining -= spent
+    capacity_left[readers] -= 1
+    model.counters["messages"] += 2 * int(readers.shape[0])
+    surveyed = np.zeros(org.size, dtype=bool)
+    surveyed[readers] = True
+    return surveyed
+
+
 def climb_and_decide(model, t: int, budget: int, rng) -> int:
-    """Move queued proposals up one level and let the tops decide. Returns approvals."""
+    """Move queued proposals up one level and let the tops decide. Returns approvals.
+
+    What a top judges a proposal by is ``firm.decision_information`` (see :func:`judge`);
+    the order it judges them in is the structure's own or ``firm.decision_order``.
+    """
     org, f, market, counters = model.org, model.config.firm, model.market, model.counters
     tops = int(((org.parent == -1) & (org.alive == 1)).sum())
     size = max(1, tops * f.capacity)
-    # The proposals the tops take out of their queues: (attribute, value, variant, noise,
+    # The proposals the tops take out of their queues: (attribute, value, variant, report,
     # origin, created), filled by the kernel.
     taken_buffers = (np.empty(size, np.int64), np.empty(size, np.uint8),
                      np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64),
@@ -353,13 +392,22 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     counters["dropped"] += int(dropped)
     if taken == 0:
         return 0
-    attribute, value, variant, noise, origin, created = (b[:taken] for b in taken_buffers)
+    attribute, value, variant, report, origin, created = (b[:taken] for b in taken_buffers)
+    best_first = decides_best_first(model)
     order = np.empty(taken, dtype=np.int64)
-    approved = org_kernels.decide(
-        projected_products(model), attribute, value, variant, noise, budget,
-        model.spec.best_first, serve_weight(model), market.dependencies, market.contributions,
-        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of, order,
-    )
+    projected = projected_products(model)
+    weight = serve_weight(model)
+    if f.decision_information == "fully_informed":
+        approved = org_kernels.decide(
+            projected, attribute, value, variant, report, budget, best_first, weight,
+            market.dependencies, market.contributions, market.max_fitness,
+            market.dependents_ptr, market.dependents, market.module_of, order,
+        )
+    else:
+        judged = judge(model, projected, weight, attribute, value, variant, report,
+                       org.segment[origin], tops, best_first, rng)
+        approved = judging.decide_on_estimates(projected, attribute, value, variant, judged,
+                                               budget, best_first, order)
     for c in order[:approved]:
         # An approved change travels back down to the proposer's level before it lands.
         lag = max(1, int(org.depth[origin[c]]))
@@ -371,19 +419,64 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     return int(approved)
 
 
+def decides_best_first(model) -> bool:
+    """Whether tops and hubs judge best first (else in arrival order)."""
+    setting = model.config.firm.decision_order
+    return model.spec.best_first if setting == "structure" else setting == "best_first"
+
+
+def judge(model, projected, weight, attribute, value, variant, report, proposer_segment,
+          tops: int, best_first: bool, rng) -> np.ndarray:
+    """The value a top believes each proposal has, from what reached it (``staff``).
+
+    A proposal's report is its proposer's estimate of the change's value in its own segment
+    (own module plus the share ``w`` of side effects it takes into account), as distorted on
+    the way up. On its own it speaks for that segment's customers only, so the top weighs
+    it by their share of the variant's customers. The top's staff can survey customers of
+    every segment the variant serves about up to ``staff_capacity`` proposals per top and
+    step (:func:`simulation.kernels.judging.staff_estimates`): the best-reported first when
+    the top ranks proposals, the first arrived otherwise. A surveyed proposal is judged by
+    the survey (an estimate of its whole effect on the planned product), the others by their
+    weighted report. Each survey costs two messages and counts as one staff evaluation.
+    """
+    f, market, counters = model.config.firm, model.market, model.counters
+    count = attribute.shape[0]
+    reported = weight[variant, proposer_segment] * report
+    evaluate = np.zeros(count, dtype=bool)
+    slots = min(count, f.staff_capacity * max(1, tops))
+    if slots > 0:
+        ranked = np.argsort(-reported, kind="stable") if best_first else np.arange(count)
+        evaluate[ranked[:slots]] = True
+    respondent_draw = rng.random((count, f.staff_sample))
+    noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
+    surveyed = np.empty(count)
+    judging.staff_estimates(
+        projected, attribute, value, variant, evaluate, np.cumsum(weight, axis=1),
+        respondent_draw, noise_draw, market.dependencies, market.contributions,
+        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of,
+        surveyed,
+    )
+    counters["staff"] += int(slots)
+    counters["messages"] += 2 * int(slots)
+    return np.where(evaluate, surveyed, reported)
+
+
 def rescope_for(model, segment: int) -> None:
     """Re-scope every n-th sensing employee (or pod) to a newly arrived segment.
 
     With ``n`` active segments after the arrival, every n-th sensing employee (in index
-    order; where whole pods re-scope, every n-th pod) turns to the new segment, keeping its
-    module.
+    order; where whole pods re-scope, every n-th pod) turns to the new segment, keeping the
+    modules of its scope.
     """
     live_segments = int(model.population.segment_active.sum())
-    org = model.org
+    org, modules = model.org, model.config.market.modules
     if model.spec.rescope_pods:
         pods = np.unique(org.pod[org.pod >= 0])
         chosen = pods[::live_segments][: max(1, pods.shape[0] // live_segments)]
-        org.segment[np.isin(org.pod, chosen)] = segment
+        turning = np.flatnonzero(np.isin(org.pod, chosen))
     else:
-        sensors = np.flatnonzero(org.senses & (org.segment >= 0))
-        org.segment[sensors[::live_segments]] = segment
+        sensors = np.flatnonzero(org.senses & (org.scope_length > 0))
+        turning = sensors[::live_segments]
+    cycle = org.scope_cycle[turning]
+    org.scope_cycle[turning] = np.where(cycle >= 0, cycle % modules + modules * segment, -1)
+    current_scopes(org, model.step_index, modules)

@@ -32,14 +32,21 @@ def segment_arrivals(config) -> tuple[list, list[int]]:
 
 
 def need_shift(model, shock, t: int, rng: np.random.Generator) -> None:
-    """Redraw a share ``strength`` of the landscapes of the hit (default: all live) segments."""
+    """Needs of the hit (default: all live) segments move by a share ``strength``.
+
+    The segments move together (their correlation is kept) unless ``diverge``: see
+    :meth:`simulation.market.Market.shift_needs`.
+    """
     hit = shock.segments or np.flatnonzero(model.population.segment_active).tolist()
-    for segment in hit:
-        model.market.redraw(segment, shock.strength, rng)
+    model.market.shift_needs(hit, shock.strength, rng, diverge=shock.diverge)
 
 
 def turbulence(model, shock, t: int, rng: np.random.Generator) -> None:
-    """Open a window of small redraws from ``t`` for ``duration`` steps (0: to the end)."""
+    """A restless market from ``t`` for ``duration`` steps (0: to the end) at rate ``strength``.
+
+    ``strength`` is the expected share of each segment's landscape redrawn per step
+    (:meth:`simulation.market.Market.turbulence_step`).
+    """
     end = model.config.steps if shock.duration == 0 else t + shock.duration
     model.turbulence_windows.append((t, end, shock.strength))
 
@@ -111,9 +118,7 @@ def apply_shocks(model, t: int) -> None:
         if shock.step == t:
             model.fired_shocks.append((number, t))
             SHOCK_HANDLERS[shock.kind](model, shock, t, rng)
-    for start, end, probability in model.turbulence_windows:
-        if start <= t < end and rng.random() < probability:
-            live = np.flatnonzero(model.population.segment_active)
-            segment = int(live[int(rng.integers(live.shape[0]))])
-            attribute = int(rng.integers(model.market.attributes))
-            model.market.redraw_attribute(segment, attribute, rng)
+    live = np.flatnonzero(model.population.segment_active)
+    for start, end, rate in model.turbulence_windows:
+        if start <= t < end:
+            model.market.turbulence_step(live, rate, rng)

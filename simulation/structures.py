@@ -59,6 +59,14 @@ class Organization:
     alive : uint8 (E,)             still employed
     edges : int64 (L, 2)           links to draw (reporting lines, lateral links, pod ties)
     kind : str                     "tree", "network" or "pods"
+    scope_cycle : int64 (E, C)     the (module, segment) pairs an employee senses in turn, as
+                                   pair numbers ``module + G * segment`` (-1: none)
+    scope_length : int64 (E,)      how many pairs it rotates through (0: no scope; 1: fixed)
+
+    Scopes: the sensors of a group share out every (module, segment) pair the group owns
+    (:func:`scope_cycles`). With at least as many sensors as pairs each has one pair, round
+    robin; with fewer, each rotates through several, one per step, so no pair goes unsensed
+    whatever the firm's size (:func:`current_scopes` sets ``module`` and ``segment``).
     """
 
     role: np.ndarray
@@ -75,10 +83,15 @@ class Organization:
     edges: np.ndarray
     kind: str
     alive: np.ndarray = field(default=None)
+    scope_cycle: np.ndarray = field(default=None)
+    scope_length: np.ndarray = field(default=None)
 
     def __post_init__(self) -> None:
         if self.alive is None:
             self.alive = np.ones(self.role.shape[0], dtype=np.uint8)
+        if self.scope_cycle is None:
+            self.scope_cycle = np.full((self.role.shape[0], 1), -1, dtype=np.int64)
+            self.scope_length = np.zeros(self.role.shape[0], dtype=np.int64)
 
     @property
     def size(self) -> int:
@@ -100,10 +113,50 @@ def _depths(parent: np.ndarray) -> np.ndarray:
     return depth
 
 
-def _round_robin_scopes(count: int, modules: int, segments: int):
-    """Scopes covering every (module, segment) pair as evenly as possible."""
-    order = np.arange(count, dtype=np.int64)
-    return order % modules, (order // modules) % segments
+def scope_cycles(count: int, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share ``pairs`` (pair numbers) out among ``count`` sensors.
+
+    Sensor ``k`` takes pairs ``k, k + count, k + 2 count, ...`` of the list; when there are
+    more sensors than pairs, sensor ``k`` takes pair ``k mod len(pairs)`` (round robin, so
+    every pair has ``count / len(pairs)`` sensors, give or take one). Returns the cycle
+    ``(count, C)`` padded with -1 and each sensor's cycle length.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64)
+    if count == 0 or pairs.size == 0:
+        return np.full((count, 1), -1, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    if count >= pairs.size:
+        return pairs[np.arange(count) % pairs.size][:, None], np.ones(count, dtype=np.int64)
+    width = -(-pairs.size // count)
+    cycle = np.full((count, width), -1, dtype=np.int64)
+    length = np.zeros(count, dtype=np.int64)
+    for k in range(count):
+        own = pairs[k::count]
+        cycle[k, :own.size] = own
+        length[k] = own.size
+    return cycle, length
+
+
+def _assign_scopes(org_cycle, org_length, sensors, pairs) -> None:
+    cycle, length = scope_cycles(sensors.shape[0], pairs)
+    if cycle.shape[1] > org_cycle.shape[1]:
+        raise ValueError("scope cycle wider than its table")
+    org_cycle[sensors, :cycle.shape[1]] = cycle
+    org_length[sensors] = length
+
+
+def _scope_table(employees: int, pairs: int, sensors: int) -> tuple[np.ndarray, np.ndarray]:
+    width = max(1, -(-pairs // max(1, sensors)))
+    return (np.full((employees, width), -1, dtype=np.int64),
+            np.zeros(employees, dtype=np.int64))
+
+
+def current_scopes(org: Organization, t: int, modules: int) -> None:
+    """Set ``module`` and ``segment`` to the pair each employee senses at step ``t``."""
+    scoped = org.scope_length > 0
+    index = np.where(scoped, t % np.maximum(org.scope_length, 1), 0)
+    pair = org.scope_cycle[np.arange(org.size), index]
+    org.module[:] = np.where(scoped, pair % modules, org.module)
+    org.segment[:] = np.where(scoped, pair // modules, org.segment)
 
 
 def build_tree(config, rng: np.random.Generator, siloed: bool) -> Organization:
@@ -119,22 +172,27 @@ def build_tree(config, rng: np.random.Generator, siloed: bool) -> Organization:
     role = np.where(has_children, MANAGER, FRONTLINE).astype(np.int8)
     module = np.full(employees, -2, dtype=np.int64)
     segment = np.full(employees, -1, dtype=np.int64)
-    module[frontline], segment[frontline] = _round_robin_scopes(
-        frontline.shape[0], market.modules, market.segments
-    )
+    pairs = np.arange(market.modules * market.segments, dtype=np.int64)
     senses = ~has_children
     survey_only = np.zeros(employees, dtype=bool)
+    cycle, length = _scope_table(employees, pairs.size, 1)
     if siloed:
-        # The marketing branch is the last division under the top: it senses all modules
-        # through social channels every step; the other branches wait for surveys.
+        # The marketing branch is the last division under the top. It hears customers through
+        # social channels every step, within its own scopes; the other branches learn only
+        # from surveys, which the marketing branch runs for them out of its own capacity
+        # (ODD section 7, "Sensing"). Each group shares out every pair.
         division = np.where(depth >= 1, 0, -1)
         for i in range(1, employees):
             division[i] = i if depth[i] == 1 else division[parent[i]]
         marketing_division = division[depth == 1].max() if employees > 1 else -1
         in_marketing = (division == marketing_division) & (depth >= 1)
         role[in_marketing & senses] = MARKETING
-        module[in_marketing & senses] = -1
         survey_only = senses & ~in_marketing
+        groups = [np.flatnonzero(in_marketing & senses), np.flatnonzero(survey_only)]
+    else:
+        groups = [frontline]
+    for group in groups:
+        _assign_scopes(cycle, length, group, pairs)
     edges = [np.column_stack([np.arange(1, employees), parent[1:]])]
     lateral_count = int(round(firm.lateral_links * frontline.shape[0] * firm.network_degree / 2))
     decides_locally = np.zeros(employees, dtype=bool)
@@ -153,6 +211,7 @@ def build_tree(config, rng: np.random.Generator, siloed: bool) -> Organization:
         survey_only=survey_only, decides_locally=decides_locally,
         pod=np.full(employees, -1, dtype=np.int64), peer_ptr=peer_ptr, peers=peers,
         edges=np.concatenate(edges).astype(np.int64), kind="tree",
+        scope_cycle=cycle, scope_length=length,
     )
 
 
@@ -163,7 +222,9 @@ def build_flat_network(config, rng: np.random.Generator) -> Organization:
     degree = min(firm.network_degree, employees - 1)
     peer_ptr, peers = build_network("small_world", employees, max(1, degree), PEER_REWIRING,
                                     rng)
-    module, segment = _round_robin_scopes(employees, market.modules, market.segments)
+    pairs = np.arange(market.modules * market.segments, dtype=np.int64)
+    cycle, length = scope_cycles(employees, pairs)
+    module, segment = np.full(employees, -2, np.int64), np.full(employees, -1, np.int64)
     sources = np.repeat(np.arange(employees), np.diff(peer_ptr))
     keep = sources < peers
     return Organization(
@@ -175,6 +236,7 @@ def build_flat_network(config, rng: np.random.Generator) -> Organization:
         pod=np.full(employees, -1, dtype=np.int64), peer_ptr=peer_ptr,
         peers=peers.astype(np.int64),
         edges=np.column_stack([sources[keep], peers[keep]]).astype(np.int64), kind="network",
+        scope_cycle=cycle, scope_length=length,
     )
 
 
@@ -182,9 +244,12 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
     """``podular`` and ``open``: pods owning a (module, segment), hubs aligning them.
 
     With ``E`` employees, ``H = max(1, round(E / (pod_size * hub_span + 1)))`` hubs and
-    ``P = max(1, (E - H) // pod_size)`` pods; leftover employees join pods round-robin. Pod
-    ``p`` owns module ``p mod G`` and segment ``(p div G) mod S`` and reports to hub
-    ``p mod H``. Members review each other; their approved proposals queue at the hub.
+    ``P = max(1, (E - H) // pod_size)`` pods; leftover employees join pods round-robin. The
+    ``G * S`` (module, segment) pairs are shared out among the pods (:func:`scope_cycles`):
+    with at least as many pods as pairs, pod ``p`` owns module ``p mod G`` and segment
+    ``(p div G) mod S``; with fewer, pod ``p`` owns pairs ``p, p + P, ...``, and its members
+    share them out in turn, so a firm of any size senses every pair. Pod ``p`` reports to
+    hub ``p mod H``. Members review each other; their approved proposals queue at the hub.
     """
     firm, market = config.firm, config.market
     employees = firm.employees
@@ -195,7 +260,8 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
     member_ids = np.arange(hubs, employees, dtype=np.int64)
     pod = np.full(employees, -1, dtype=np.int64)
     pod[member_ids] = np.arange(members) % pods
-    pod_module, pod_segment = _round_robin_scopes(pods, market.modules, market.segments)
+    pod_pairs, pod_pair_count = scope_cycles(
+        pods, np.arange(market.modules * market.segments, dtype=np.int64))
     pod_hub = np.arange(pods, dtype=np.int64) % hubs
     role = np.full(employees, POD_MEMBER, dtype=np.int8)
     role[:hubs] = HUB
@@ -203,8 +269,12 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
     parent[member_ids] = pod_hub[pod[member_ids]]
     module = np.full(employees, -2, dtype=np.int64)
     segment = np.full(employees, -1, dtype=np.int64)
-    module[member_ids] = pod_module[pod[member_ids]]
-    segment[member_ids] = pod_segment[pod[member_ids]]
+    team_size = np.bincount(pod[member_ids], minlength=pods)
+    cycle, length = _scope_table(
+        employees, int(pod_pair_count.max()), int(team_size.min(initial=1)) or 1)
+    for p in range(pods):
+        _assign_scopes(cycle, length, member_ids[pod[member_ids] == p],
+                       pod_pairs[p, :pod_pair_count[p]])
     # Pod members form a clique: everyone in a pod reviews everyone else's proposals.
     sources, targets = [], []
     for p in range(pods):
@@ -226,6 +296,7 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
         module=module, segment=segment, senses=senses,
         survey_only=np.zeros(employees, dtype=bool), decides_locally=senses.copy(), pod=pod,
         peer_ptr=peer_ptr, peers=peers.astype(np.int64), edges=edges, kind="pods",
+        scope_cycle=cycle, scope_length=length,
     )
 
 
@@ -297,8 +368,10 @@ STRUCTURE_SPECS: dict[str, StructureSpec] = {spec.name: spec for spec in (
 
 
 def build_organization(config, rng: np.random.Generator) -> Organization:
-    """The organization of ``config.structure``."""
-    return STRUCTURE_SPECS[config.structure].builder(config, rng)
+    """The organization of ``config.structure``, with every sensor's scope for step 0."""
+    org = STRUCTURE_SPECS[config.structure].builder(config, rng)
+    current_scopes(org, 0, config.market.modules)
+    return org
 
 
 def repair_after_loss(org: Organization, leaving: np.ndarray) -> None:

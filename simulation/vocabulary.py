@@ -17,6 +17,16 @@ STRUCTURES: tuple[str, ...] = get_args(StructureName)
 #: each preset (:class:`simulation.structures.StructureSpec`).
 DecisionOrder = Literal["best_first", "arrival"]
 DECISION_ORDERS: tuple[str, ...] = get_args(DecisionOrder)
+#: The ``firm.decision_order`` setting: each structure's own order, or one forced on all.
+DecisionOrderSetting = Literal["structure", "best_first", "arrival"]
+DECISION_ORDER_SETTINGS: tuple[str, ...] = get_args(DecisionOrderSetting)
+
+#: What a decider at the top of a tree or a hub judges a proposal by: ``staff`` (the default,
+#: the information principle): the estimate that reached it plus its staff's survey estimate
+#: of the whole effect, within the staff's capacity; ``fully_informed``: the change's exact
+#: effect on the whole product plus the estimate's error (Rivkin & Siggelkow 2003's CEO).
+DecisionInformation = Literal["staff", "fully_informed"]
+DECISION_INFORMATION: tuple[str, ...] = get_args(DecisionInformation)
 
 #: Kinds of scheduled shock; see :mod:`simulation.shocks`.
 ShockKind = Literal[
@@ -52,7 +62,8 @@ StepMetric = Literal[
     "market_share", "revenue", "fitness", "satisfaction", "sentiment", "outside_option",
     "stance_investors", "stance_media", "stance_partners", "change_budget",
     "proposals_made", "proposals_approved", "proposals_implemented", "proposals_vetoed",
-    "proposals_dropped", "messages_sent", "largest_queue", "decision_latency", "workload",
+    "proposals_dropped", "messages_sent", "staff_evaluations", "largest_queue",
+    "decision_latency", "workload",
     "customers_active", "customers_buying", "employees_active",
 ]
 STEP_METRICS: tuple[str, ...] = get_args(StepMetric)
