@@ -138,6 +138,7 @@ class FirmModel(mesa.Model):
         self.outside_option = cfg.market.outside_option
         # Approved changes in transit: (land step, attribute, value, variant, created step).
         self.pending: list[tuple[int, int, int, int, int]] = []
+        self._reset_counters()
         self.fired_shocks: list[tuple[int, int]] = []  # (shock number, step)
         self.turbulence_windows = ([(0, cfg.steps, cfg.market.turbulence)]
                                    if cfg.market.turbulence > 0 else [])
@@ -183,12 +184,16 @@ class FirmModel(mesa.Model):
         self.market.normalised_fitness(self.products, self.variant_of_segment,
                                        self.segment_fitness)
 
-    def step(self) -> None:
-        """Advance one step, in the order of ``docs/ODD.md`` section 3."""
-        t = self.step_index
+    def _reset_counters(self) -> None:
+        """This step's counts of proposals, messages and staff surveys, and its latencies."""
         self.counters = dict.fromkeys(
             ("made", "approved", "implemented", "vetoed", "dropped", "messages", "staff"), 0)
         self.latencies: list[int] = []
+
+    def step(self) -> None:
+        """Advance one step, in the order of ``docs/ODD.md`` section 3."""
+        t = self.step_index
+        self._reset_counters()
         shocks.apply_shocks(self, t)                    # 1. shocks and turbulence
         organization.land_changes(self, t)              # 2. implementation
         self.update_fitness()                           # 3. fitness of the product

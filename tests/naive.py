@@ -21,8 +21,10 @@ all three the same way; the queue references work on readable per-employee deque
 ring buffers (see :func:`read_queues`). The graph generators' set-based twins were written
 apart from their hash-table kernels from the start and live here unchanged.
 
+
 Sections: helpers, nk, customers, sensing, organization, graphs, classics (March 1991;
-Lazer-Friedman 2007 and Levinthal 1997). Add one section per new kernel module.
+Lazer-Friedman 2007 and Levinthal 1997), contagion, judging. Add one section per new kernel
+module.
 """
 
 from __future__ import annotations
@@ -697,3 +699,54 @@ def threshold_cascade(indptr, indices, edge_weights, thresholds, by_weight, swit
         if changed == 0:
             return state
         state = state_next
+
+
+# judging
+# --------------------------------------------------------------------------------------------
+# References for simulation/kernels/judging.py: whole-product survey estimates from two full
+# fitness evaluations per answer, and decisions by sorting (stable) instead of repeated scans.
+
+
+def staff_estimates(projected, attribute, value, variant, evaluate, serve_cumulative,
+                          respondent_draw, noise_draw, dependencies, contributions,
+                          max_fitness):
+    """Reference: each respondent's answer is the change of its segment's normalised fitness,
+    computed from two full fitness evaluations, plus its noise; the estimate is the mean."""
+    out = np.zeros(attribute.shape[0])
+    for c in range(attribute.shape[0]):
+        if not evaluate[c] or respondent_draw.shape[1] == 0:
+            continue
+        before = projected[variant[c]]
+        after = before.copy()
+        after[attribute[c]] = value[c]
+        answers = []
+        for r in range(respondent_draw.shape[1]):
+            segment = int(np.searchsorted(serve_cumulative[variant[c]], respondent_draw[c, r],
+                                          side="right"))
+            segment = min(segment, serve_cumulative.shape[1] - 1)
+            change = (fitness(after, dependencies, contributions[segment])
+                      - fitness(before, dependencies, contributions[segment]))
+            answers.append(change / max_fitness[segment] + noise_draw[c, r])
+        out[c] = np.mean(answers)
+    return out
+
+
+def decide_on_estimates(projected, attribute, value, variant, judged, budget, best_first):
+    """Reference: sort candidates (best first, stable) or keep arrival order, then approve
+    positives that still change the plan and touch nothing changed this step, until the
+    budget is spent."""
+    plan = projected.copy()
+    touched = set()
+    order = (sorted(range(len(judged)), key=lambda c: -judged[c]) if best_first
+             else list(range(len(judged))))
+    approved = []
+    for c in order:
+        if len(approved) >= budget:
+            break
+        key = (variant[c], attribute[c])
+        if judged[c] <= 0 or plan[key] == value[c] or key in touched:
+            continue
+        touched.add(key)
+        plan[key] = value[c]
+        approved.append(c)
+    return approved, plan

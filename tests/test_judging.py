@@ -1,56 +1,12 @@
 """Judging proposals from what reached the decider (simulation.kernels.judging)."""
 
+import naive
 import numpy as np
 import pytest
 
 from simulation.kernels.judging import decide_on_estimates, staff_estimates
 from simulation.kernels.nk import fitness
 from simulation.landscapes import dependents_of, draw_contributions, draw_dependencies
-
-
-def naive_staff_estimates(projected, attribute, value, variant, evaluate, serve_cumulative,
-                          respondent_draw, noise_draw, dependencies, contributions,
-                          max_fitness):
-    """Reference: each respondent's answer is the change of its segment's normalised fitness,
-    computed from two full fitness evaluations, plus its noise; the estimate is the mean."""
-    out = np.zeros(attribute.shape[0])
-    for c in range(attribute.shape[0]):
-        if not evaluate[c] or respondent_draw.shape[1] == 0:
-            continue
-        before = projected[variant[c]]
-        after = before.copy()
-        after[attribute[c]] = value[c]
-        answers = []
-        for r in range(respondent_draw.shape[1]):
-            segment = int(np.searchsorted(serve_cumulative[variant[c]], respondent_draw[c, r],
-                                          side="right"))
-            segment = min(segment, serve_cumulative.shape[1] - 1)
-            change = (fitness(after, dependencies, contributions[segment])
-                      - fitness(before, dependencies, contributions[segment]))
-            answers.append(change / max_fitness[segment] + noise_draw[c, r])
-        out[c] = np.mean(answers)
-    return out
-
-
-def naive_decide(projected, attribute, value, variant, judged, budget, best_first):
-    """Reference: sort candidates (best first, stable) or keep arrival order, then approve
-    positives that still change the plan and touch nothing changed this step, until the
-    budget is spent."""
-    plan = projected.copy()
-    touched = set()
-    order = (sorted(range(len(judged)), key=lambda c: -judged[c]) if best_first
-             else list(range(len(judged))))
-    approved = []
-    for c in order:
-        if len(approved) >= budget:
-            break
-        key = (variant[c], attribute[c])
-        if judged[c] <= 0 or plan[key] == value[c] or key in touched:
-            continue
-        touched.add(key)
-        plan[key] = value[c]
-        approved.append(c)
-    return approved, plan
 
 
 def _world(seed, n=8, k=2, segments=3, variants=1):
@@ -88,7 +44,7 @@ def test_staff_estimates_equal_reference(seed, variants):
     staff_estimates(*args, compiled)
     staff_estimates.py_func(*args, plain)
     assert np.array_equal(compiled, plain)
-    expected = naive_staff_estimates(products, attribute, value, variant, evaluate, cumulative,
+    expected = naive.staff_estimates(products, attribute, value, variant, evaluate, cumulative,
                                      respondent_draw, noise_draw, dependencies, contributions,
                                      max_fitness)
     np.testing.assert_allclose(compiled, expected, rtol=0, atol=1e-12)
@@ -106,7 +62,7 @@ def test_decide_on_estimates_equals_reference(seed, best_first):
     variant = rng.integers(0, variants, count)
     judged = np.round(rng.normal(0, 0.02, count), 3)  # rounding makes ties happen
     budget = int(rng.integers(0, 5))
-    expected, plan = naive_decide(projected, attribute, value, variant, judged, budget,
+    expected, plan = naive.decide_on_estimates(projected, attribute, value, variant, judged, budget,
                                   best_first)
     for function in (decide_on_estimates, decide_on_estimates.py_func):
         mine = projected.copy()
