@@ -21,7 +21,6 @@ all three the same way; the queue references work on readable per-employee deque
 ring buffers (see :func:`read_queues`). The graph generators' set-based twins were written
 apart from their hash-table kernels from the start and live here unchanged.
 
-
 Sections: helpers, nk, customers, sensing, organization, graphs, classics (March 1991;
 Lazer-Friedman 2007 and Levinthal 1997), contagion, judging. Add one section per new kernel
 module.
