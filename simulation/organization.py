@@ -264,7 +264,8 @@ def organization_step(model, t: int) -> None:
     model.budget_now = budget
 
     # 1. Who tests a change this step, in which scope.
-    current_scopes(org, t, model.config.market.modules)
+    if org.rotating:
+        current_scopes(org, t, model.config.market.modules)
     sensing = org.senses & (org.alive == 1) & (org.segment >= 0)
     draw = rng.random(org.size)
     on_survey = (t % f.survey_interval) == 0

@@ -97,6 +97,11 @@ class Organization:
     def size(self) -> int:
         return int(self.role.shape[0])
 
+    @property
+    def rotating(self) -> bool:
+        """Whether some employee rotates through several scopes (a small firm)."""
+        return bool((self.scope_length > 1).any())
+
 
 def _tree_parents(employees: int, span: int) -> np.ndarray:
     """Breadth-first tree: employee ``i``'s manager is ``(i - 1) // span``; 0 is the top."""
