@@ -164,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     window = int(levels["window"].iloc[0]) if len(levels) else 0
     print(f"\nLevel over the last {window} steps (mean [95% interval]):")
     print(format_levels(levels))
-    print(f"\n{len(scenario.structures) * scenario.replicates} runs in {elapsed:.1f} s; wrote {out}/: timeseries.parquet, "
+    total = len(scenario.structures) * scenario.replicates
+    print(f"\n{total} runs in {elapsed:.1f} s; wrote {out}/: timeseries.parquet, "
           "resilience.parquet, summary.csv, levels.csv, comparison.png, process.png, "
           "manifest.json")
     return 0
