@@ -156,13 +156,14 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
         quarter, half and all of the window (``*_by_0.25`` ...). No mean of censored times.
     """
     reference = reference or structures[0]
+    present = [figure for figure in figures if figure in resilience.columns]
     rows = []
     for (shock, kind), group in resilience.groupby(["shock", "kind"], sort=True):
         window = int(group["recovery_time"].max()) if len(group) else 0
         horizons = [share * window for share in HORIZON_SHARES]
         paired = {figure: paired_differences(group, figure, reference,
                                              confidence=confidence).set_index("structure")
-                  for figure in figures}
+                  for figure in present}
         for structure in structures:
             own = group[group["structure"] == structure]
             if own.empty:
@@ -182,9 +183,7 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
                 for share, value in zip(HORIZON_SHARES, summary.recovered_by.values(),
                                         strict=True):
                     row[f"{prefix}_by_{share:g}"] = value
-            for figure in figures:
-                if figure not in own.columns:
-                    continue
+            for figure in present:
                 row[f"{figure}_mean"], row[f"{figure}_low"], row[f"{figure}_high"] = (
                     t_interval(own[figure], confidence))
                 if structure in paired[figure].index:
