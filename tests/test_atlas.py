@@ -303,3 +303,75 @@ def test_design_evaluation_uses_common_seeds():
     again = design_metrics(base, ["firm.span"], [3], "hierarchy", 1, 0, "market_share")
     other = design_metrics(base, ["firm.span"], [3], "hierarchy", 1, 1, "market_share")
     assert first == again and first != other
+
+
+TINY_GRID = """
+name = "tiny-atlas"
+scenario = "need-shift"
+set = ["customers.count=300", "firm.employees=20", "steps=36", "shocks.0.step=18",
+       "market.attributes=10"]
+structures = ["hierarchy", "network", "podular"]
+replicates = 2
+seed = 5
+design = "grid"
+
+[[parameters]]
+path = "market.turbulence"
+levels = [0.0, 0.1]
+
+[[parameters]]
+path = "firm.variants"
+name = "policy"
+levels = ["standard", "per_segment"]
+"""
+
+
+def test_analyze_writes_the_winner_map_and_discovery(tmp_path):
+    """A grid sweep of three structures: winners.csv agrees with the runs; PRIM runs."""
+    from simulation.sweep.storage import read_table
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_GRID)
+    out = tmp_path / "sweep"
+    assert run_cli(["sweep", str(path), "--out", str(out), "--workers", "1",
+                    "--no-progress"])[0] == 0
+    status, stdout, stderr = run_cli(
+        ["analyze", str(out), "--outputs", "mean_market_share",
+         "--winner-metric", "mean_market_share",
+         "--discover", "podular:hierarchy:mean_market_share:0"])
+    assert status == 0, stderr
+    winners = pd.read_csv(out / "analysis" / "winners.csv")
+    assert len(winners) == 4 and (winners["replicates"] == 2).all()
+    runs = read_table(out, "runs")
+    means = runs.groupby(["turbulence", "policy", "structure"])["mean_market_share"].mean()
+    for _, row in winners.iterrows():
+        cell = means.loc[(row["turbulence"], row["policy"])]
+        assert row["best"] == cell.idxmax() or row["best"] == "tie"
+    assert (out / "analysis" / "winners.png").stat().st_size > 1000
+    assert (out / "analysis" / "discovery.csv").exists()
+    assert "Winner map on mean_market_share" in stdout
+    assert "podular beats hierarchy on mean_market_share by at least 0" in stdout
+    status, _, stderr = run_cli(["analyze", str(out), "--discover", "podular:ceo:x:1"])
+    assert status == 2 and "structure 'ceo'" in stderr
+
+
+def test_demo_reading_file_is_the_reading_of_its_own_tables(tmp_path):
+    """firmsim demo at tiny size: reading.txt is demo_reading of the tables it wrote."""
+    from simulation.commands.demo import MARKETS, _levels
+    from simulation.demo_reading import demo_reading
+
+    out = tmp_path / "demo"
+    status, stdout, stderr = run_cli(["demo", "--out", str(out), "--replicates", "2",
+                                      "--customers", "200", "--workers", "1"])
+    assert status == 0, stderr
+    resilience = pd.read_parquet(out / "resilience.parquet")
+    timeseries = pd.read_parquet(out / "timeseries.parquet")
+    assert set(resilience["market"]) == set(MARKETS)
+    labels = {market: label for market, (label, _) in MARKETS.items()}
+    structures = list(pd.unique(resilience["structure"]))
+    expected = demo_reading(resilience, _levels(timeseries, "market_share"), structures,
+                            labels)
+    assert (out / "reading.txt").read_text().splitlines() == expected
+    assert "product policy: one standard product for all segments" in stdout
+    for sentence in expected:
+        assert sentence in stdout
