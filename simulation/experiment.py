@@ -148,9 +148,10 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
     -------
     DataFrame
         Columns :func:`summary_columns`. ``window`` is the longest post-shock window (the
-        censoring time of a run that never recovered). Recovery against the old baseline
-        (``recovery_*``) and against the run's own post-shock plateau (``plateau_recovery_*``)
-        are summarised with the Kaplan-Meier estimator
+        censoring time of a run that never recovered); the horizons are shares of it.
+        Recovery against the old baseline (``recovery_*``) and against the run's own
+        post-shock plateau (``plateau_recovery_*``) are summarised with the Kaplan-Meier
+        estimator
         (:func:`simulation.statistics.recovery_summary`): median with its interval (``inf``:
         not reached within the window), runs censored, and the share recovered within a
         quarter, half and all of the window (``*_by_0.25`` ...). No mean of censored times.
@@ -159,7 +160,9 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
     present = [figure for figure in figures if figure in resilience.columns]
     rows = []
     for (shock, kind), group in resilience.groupby(["shock", "kind"], sort=True):
-        window = int(group["recovery_time"].max()) if len(group) else 0
+        # The censoring time: the post-shock window (older tables lack the column; their
+        # longest recovery time is then the best available stand-in).
+        window = int(group["window" if "window" in group.columns else "recovery_time"].max())
         horizons = [share * window for share in HORIZON_SHARES]
         paired = {figure: paired_differences(group, figure, reference,
                                              confidence=confidence).set_index("structure")
@@ -180,9 +183,9 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
                             f"{prefix}_median_low": summary.median_low,
                             f"{prefix}_median_high": summary.median_high,
                             f"{prefix}_censored": summary.n_censored})
-                for share, value in zip(HORIZON_SHARES, summary.recovered_by.values(),
-                                        strict=True):
-                    row[f"{prefix}_by_{share:g}"] = value
+                # Keyed by horizon: equal horizons (a window of 0 or 1 step) share a value.
+                for share, horizon in zip(HORIZON_SHARES, horizons, strict=True):
+                    row[f"{prefix}_by_{share:g}"] = summary.recovered_by[float(horizon)]
             for figure in present:
                 row[f"{figure}_mean"], row[f"{figure}_low"], row[f"{figure}_high"] = (
                     t_interval(own[figure], confidence))

@@ -20,7 +20,8 @@ For a shock at step ``t`` and a metric series ``m``:
 - **area_lost**: sum over the steps from ``t`` to recovery (or the window's end) of the
   shortfall ``max(0, baseline - m)``: the area of the resilience triangle;
 - **post_level**: mean of ``m`` over the last ``window`` steps of the post-shock window,
-  divided by the baseline (1 means back to where it was).
+  divided by the baseline (1 means back to where it was);
+- **window**: the post-shock window's length in steps, the censoring time of a recovery.
 
 Recovery against what is attainable after the shock. A shock can change what the firm can
 reach at all (a competitor takes customers for good, a need shift moves every segment's
@@ -147,6 +148,7 @@ def shock_resilience(series: np.ndarray, step: int, end: int, window: int = 20,
         "plateau": plateau,
         "plateau_recovery_time": plateau_recovery,
         "plateau_recovered": plateau_recovered,
+        "window": int(after.size),
     }
 
 

@@ -68,4 +68,5 @@ LEVEL_METRICS: tuple[str, ...] = (
 RESILIENCE_FIGURES: tuple[str, ...] = (
     "baseline", "trough", "depth", "relative_depth", "recovery_time", "recovered",
     "area_lost", "post_level", "plateau", "plateau_recovery_time", "plateau_recovered",
+    "window",
 )

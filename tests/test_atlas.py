@@ -38,6 +38,7 @@ def test_plateau_recovery_on_a_known_series():
     assert row["plateau"] == pytest.approx(0.6)
     # 0.95 * 0.6 = 0.57: first reached at offset 3 (0.58).
     assert row["plateau_recovered"] and row["plateau_recovery_time"] == 3
+    assert row["window"] == 14  # the censoring time of a recovery
     flat = resilience_table(np.r_[np.ones(10), np.full(10, 0.5)], schedule, window=5).iloc[0]
     assert flat["plateau_recovery_time"] == 0 and flat["plateau_recovered"]
 
@@ -76,7 +77,12 @@ def test_summary_is_kaplan_meier_and_paired_first():
     assert "recovery_time_mean" not in summary.columns  # no mean of censored times
     assert network["area_lost_diff"] == pytest.approx(2.0)
     assert network["area_lost_diff_low"] == pytest.approx(2.0)  # constant differences
-    assert network["area_lost_pairs"] == 4 and hierarchy["window"] == 30
+    assert network["area_lost_pairs"] == 4 and hierarchy["window"] == 30  # no window column
+    # With a window column the horizons are shares of the window, not of the longest time.
+    longer = hand_resilience().assign(window=40)
+    summary = summarise(longer, ["hierarchy", "network"]).set_index("structure")
+    assert summary.loc["hierarchy", "window"] == 40
+    assert summary.loc["hierarchy", "recovery_by_0.25"] == pytest.approx(0.5)  # by step 10
 
 
 def test_recovery_cells_say_not_recovered_instead_of_an_interval():
