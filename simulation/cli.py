@@ -19,7 +19,7 @@ from .errors import ConfigError, UserError
 COMMANDS = {
     name: f"simulation.commands.{name}"
     for name in ("demo", "run", "scenarios", "show", "query", "replicate", "sweep", "analyze",
-                 "ui")
+                 "design", "ui")
 }
 
 

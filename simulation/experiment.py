@@ -17,6 +17,7 @@ import pandas as pd
 
 from .config import ModelConfig
 from .runs import RunTables, run_model, run_seed
+from .statistics import paired_differences, recovery_summary, t_interval
 from .vocabulary import LEVEL_METRICS
 
 
@@ -50,14 +51,17 @@ def run_comparison(
     resilience_metric: str = "market_share",
     workers: int | None = None,
     progress: bool = True,
+    first_replicate: int = 0,
 ):
     """Run every structure for every replicate; returns ``(timeseries, resilience)``.
 
-    Rows are sorted by structure (in the given order), replicate and step, whatever order the
-    workers finished in.
+    Replicates ``first_replicate`` to ``first_replicate + replicates - 1`` are run (a later
+    batch continues the numbering and the seed sequence, so a table built in batches equals
+    one built at once). Rows are sorted by structure (in the given order), replicate and
+    step, whatever order the workers finished in.
     """
-    seeds = replicate_seeds(seed, replicates)
-    specs = [RunSpec(s, r, seeds[r], config) for s in structures for r in range(replicates)]
+    numbers = range(first_replicate, first_replicate + replicates)
+    specs = [RunSpec(s, r, run_seed(seed, r), config) for s in structures for r in numbers]
     workers = workers or min(len(specs), os.cpu_count() or 1)
     results: dict[tuple[str, int], RunTables] = {}
     bar = None
@@ -87,57 +91,110 @@ def run_comparison(
 
 
 def mean_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the half-width-based two-sided t interval of ``values`` (NaN-free)."""
-    from scipy import stats
+    """Mean and two-sided Student-t interval of ``values`` (NaNs dropped).
 
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return np.nan, np.nan, np.nan
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1)
-                 * values.std(ddof=1) / np.sqrt(values.size))
-    return mean, mean - half, mean + half
+    The one implementation is :func:`simulation.statistics.t_interval`; this name stays for
+    callers that import it from here.
+    """
+    return t_interval(values, confidence)
 
 
-SUMMARY_FIGURES = ("baseline", "trough", "depth", "recovery_time", "area_lost", "post_level")
+#: Figures summarised by a mean and t-interval per structure and shock. Recovery times are
+#: censored and are summarised survival-style instead (:data:`RECOVERY_FIGURES`).
+SUMMARY_FIGURES = ("baseline", "trough", "depth", "area_lost", "post_level", "plateau")
+
+#: Recovery figures (time column, recovered column, column prefix in the summary).
+RECOVERY_FIGURES = (("recovery_time", "recovered", "recovery"),
+                    ("plateau_recovery_time", "plateau_recovered", "plateau_recovery"))
+
+#: Horizons (in steps after the shock) at which the share recovered is reported, as shares
+#: of the post-shock window: a quarter, half and all of it.
+HORIZON_SHARES = (0.25, 0.5, 1.0)
 
 
 def summary_columns(figures=SUMMARY_FIGURES) -> list[str]:
     """Columns of :func:`summarise`'s table, in order."""
-    columns = ["structure", "shock", "kind", "runs", "recovered_share"]
+    columns = ["structure", "reference", "shock", "kind", "runs", "window", "recovered_share"]
+    for _, _, prefix in RECOVERY_FIGURES:
+        columns += [f"{prefix}_median", f"{prefix}_median_low", f"{prefix}_median_high",
+                    f"{prefix}_censored",
+                    *[f"{prefix}_by_{share:g}" for share in HORIZON_SHARES]]
     for figure in figures:
-        columns += [f"{figure}_mean", f"{figure}_low", f"{figure}_high",
-                    f"{figure}_diff", f"{figure}_diff_low", f"{figure}_diff_high"]
+        columns += [f"{figure}_diff", f"{figure}_diff_low", f"{figure}_diff_high",
+                    f"{figure}_pairs", f"{figure}_mean", f"{figure}_low", f"{figure}_high"]
     return columns
 
 
 def summarise(resilience: pd.DataFrame, structures: list[str],
-              figures=SUMMARY_FIGURES) -> pd.DataFrame:
-    """Per structure and shock: mean and 95% interval of each resilience figure.
+              figures=SUMMARY_FIGURES, reference: str | None = None,
+              confidence: float = 0.95) -> pd.DataFrame:
+    """Per structure and shock: paired differences, levels and survival-style recovery.
 
-    Also the paired difference against the first structure (same replicate seeds) with its
-    interval, and the share of runs that recovered (recovery times of the others are
-    censored at the end of the window, so their mean is a lower bound).
+    Parameters
+    ----------
+    resilience : DataFrame
+        One row per run and shock (:func:`run_comparison`'s second table).
+    structures : list of str
+        The structures, in the order of the table's rows.
+    figures : sequence of str
+        Figures summarised by a mean; each gets first its paired difference against
+        ``reference`` (:func:`simulation.statistics.paired_differences`, same replicate
+        seeds) then its own mean, both with t-intervals.
+    reference : str, optional
+        Structure the others are compared with (default: the first of ``structures``).
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        Columns :func:`summary_columns`. ``window`` is the longest post-shock window (the
+        censoring time of a run that never recovered); the horizons are shares of it.
+        Recovery against the old baseline (``recovery_*``) and against the run's own
+        post-shock plateau (``plateau_recovery_*``) are summarised with the Kaplan-Meier
+        estimator
+        (:func:`simulation.statistics.recovery_summary`): median with its interval (``inf``:
+        not reached within the window), runs censored, and the share recovered within a
+        quarter, half and all of the window (``*_by_0.25`` ...). No mean of censored times.
     """
+    reference = reference or structures[0]
+    present = [figure for figure in figures if figure in resilience.columns]
     rows = []
-    reference = structures[0]
     for (shock, kind), group in resilience.groupby(["shock", "kind"], sort=True):
-        ref = group[group["structure"] == reference].set_index("replicate")
+        # The censoring time: the post-shock window (older tables lack the column; their
+        # longest recovery time is then the best available stand-in).
+        window = int(group["window" if "window" in group.columns else "recovery_time"].max())
+        horizons = [share * window for share in HORIZON_SHARES]
+        paired = {figure: paired_differences(group, figure, reference,
+                                             confidence=confidence).set_index("structure")
+                  for figure in present}
         for structure in structures:
-            own = group[group["structure"] == structure].set_index("replicate")
-            row = {"structure": structure, "shock": shock, "kind": kind,
-                   "runs": len(own), "recovered_share": float(own["recovered"].mean())}
-            for figure in figures:
-                mean, low, high = mean_interval(own[figure])
+            own = group[group["structure"] == structure]
+            if own.empty:
+                continue
+            row = {"structure": structure, "reference": reference, "shock": shock,
+                   "kind": kind, "runs": len(own), "window": window,
+                   "recovered_share": float(own["recovered"].mean())}
+            for time_column, event_column, prefix in RECOVERY_FIGURES:
+                if time_column not in own.columns:
+                    continue
+                summary = recovery_summary(own[time_column], own[event_column].astype(bool),
+                                           horizons, confidence)
+                row.update({f"{prefix}_median": summary.median,
+                            f"{prefix}_median_low": summary.median_low,
+                            f"{prefix}_median_high": summary.median_high,
+                            f"{prefix}_censored": summary.n_censored})
+                # Keyed by horizon: equal horizons (a window of 0 or 1 step) share a value.
+                for share, horizon in zip(HORIZON_SHARES, horizons, strict=True):
+                    row[f"{prefix}_by_{share:g}"] = summary.recovered_by[float(horizon)]
+            for figure in present:
                 row[f"{figure}_mean"], row[f"{figure}_low"], row[f"{figure}_high"] = (
-                    mean, low, high)
-                paired = (own[figure] - ref[figure]).dropna()
-                diff, dlow, dhigh = mean_interval(paired)
-                row[f"{figure}_diff"], row[f"{figure}_diff_low"], row[f"{figure}_diff_high"] = (
-                    diff, dlow, dhigh)
+                    t_interval(own[figure], confidence))
+                if structure in paired[figure].index:
+                    difference = paired[figure].loc[structure]
+                    row[f"{figure}_diff"] = difference["mean_difference"]
+                    row[f"{figure}_diff_low"] = difference["low"]
+                    row[f"{figure}_diff_high"] = difference["high"]
+                    row[f"{figure}_pairs"] = int(difference["pairs"])
             rows.append(row)
     return pd.DataFrame(rows, columns=summary_columns(figures))
 

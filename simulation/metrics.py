@@ -20,7 +20,29 @@ For a shock at step ``t`` and a metric series ``m``:
 - **area_lost**: sum over the steps from ``t`` to recovery (or the window's end) of the
   shortfall ``max(0, baseline - m)``: the area of the resilience triangle;
 - **post_level**: mean of ``m`` over the last ``window`` steps of the post-shock window,
-  divided by the baseline (1 means back to where it was).
+  divided by the baseline (1 means back to where it was);
+- **window**: the post-shock window's length in steps, the censoring time of a recovery.
+
+Recovery against what is attainable after the shock. A shock can change what the firm can
+reach at all (a competitor takes customers for good, a need shift moves every segment's
+optimum), so "back to 95% of the old baseline" may be impossible for every structure and its
+recovery time then only says "censored". The model does not expose the market share a firm
+would have with the product at each segment's new optimum (that would need the customers'
+choice model evaluated at a counterfactual product), so the attainable level is estimated
+from the run itself:
+
+- **plateau**: mean of ``m`` over the last ``window`` steps of the post-shock window (the
+  level the run settled at, in the metric's units; ``post_level`` is it over the baseline);
+- **plateau_recovery_time**: steps from ``t`` until ``m`` is back at ``recovery_level`` (95%)
+  of the plateau at or after the trough; 0 if it never fell below that level; censored
+  (``plateau_recovered`` False, time = window length) if never within the window.
+
+Read together with ``post_level``: ``plateau_recovery_time`` says how fast a run settled at
+its new level, ``post_level`` how good that level is. A structure that settles fast at a low
+plateau has a short plateau recovery and a low post level; neither figure alone is
+resilience. The plateau is the run's own achievement, not the best attainable level, and it
+is only a plateau if the window is long enough for the run to settle: a run still climbing at
+the window's end has a plateau below its eventual level and so a short plateau recovery.
 """
 
 from __future__ import annotations
@@ -108,15 +130,12 @@ def shock_resilience(series: np.ndarray, step: int, end: int, window: int = 20,
     after = series[step:end]
     trough_offset = int(np.argmin(after))
     trough = float(after[trough_offset])
-    threshold = recovery_level * baseline
-    if np.all(after >= threshold):
-        recovery, recovered = 0, True
-    else:
-        back = np.flatnonzero(after[trough_offset:] >= threshold)
-        recovered = back.size > 0
-        recovery = int(trough_offset + back[0]) if recovered else int(after.size)
+    recovery, recovered = _recovery(after, trough_offset, recovery_level * baseline)
     shortfall = np.maximum(0.0, baseline - after[:max(recovery, 1)])
     tail = after[-window:]
+    plateau = float(tail.mean())
+    plateau_recovery, plateau_recovered = _recovery(after, trough_offset,
+                                                    recovery_level * plateau)
     return {
         "baseline": baseline,
         "trough": trough,
@@ -127,7 +146,21 @@ def shock_resilience(series: np.ndarray, step: int, end: int, window: int = 20,
         "recovered": bool(recovered),
         "area_lost": float(shortfall.sum()),
         "post_level": float(tail.mean() / baseline) if baseline else np.nan,
+        "plateau": plateau,
+        "plateau_recovery_time": plateau_recovery,
+        "plateau_recovered": plateau_recovered,
+        "window": int(after.size),
     }
+
+
+def _recovery(after: np.ndarray, trough_offset: int, threshold: float) -> tuple[int, bool]:
+    """Steps until ``after`` is back at ``threshold`` at or after the trough; censored flag."""
+    if np.all(after >= threshold):
+        return 0, True
+    back = np.flatnonzero(after[trough_offset:] >= threshold)
+    if back.size:
+        return int(trough_offset + back[0]), True
+    return int(after.size), False
 
 
 def resilience_table(series: np.ndarray, schedule: pd.DataFrame, metric: str = "metric",

@@ -34,22 +34,61 @@ def _umask() -> int:
     return mask
 
 
+#: Figures whose summary is a Kaplan-Meier recovery cell (figure -> summary column prefix).
+RECOVERY_CELLS = {"recovery_time": "recovery", "plateau_recovery_time": "plateau_recovery"}
+
+
 def format_table(summary: pd.DataFrame, figures=("baseline", "depth", "recovery_time",
                                                  "area_lost")) -> str:
-    """The summary as text: one row per structure and shock, ``mean [low, high]`` cells."""
+    """The summary as text: one row per structure and shock.
+
+    Mean figures show ``mean [low, high]`` (t-interval); recovery figures show the
+    Kaplan-Meier median with its interval and the runs censored (:func:`recovery_cell`).
+    """
     if summary.empty:
         return "(no shocks: no resilience figures)"
 
     def cell(row, figure):
+        if figure in RECOVERY_CELLS:
+            return recovery_cell(row, RECOVERY_CELLS[figure])
         return _cell(row[f"{figure}_mean"], row[f"{figure}_low"], row[f"{figure}_high"])
 
     table = pd.DataFrame({
         "structure": summary["structure"],
         "shock": summary["kind"] + " #" + summary["shock"].astype(str),
-        **{figure: [cell(row, figure) for _, row in summary.iterrows()] for figure in figures},
-        "recovered": [f"{share:.0%}" for share in summary["recovered_share"]],
+        **{_heading(figure): [cell(row, figure) for _, row in summary.iterrows()]
+           for figure in figures},
     })
     return table.to_string(index=False)
+
+
+def _heading(figure: str) -> str:
+    return {"recovery_time": "recovery (KM median)",
+            "plateau_recovery_time": "settling (KM median)"}.get(figure, figure)
+
+
+def recovery_cell(row, prefix: str = "recovery") -> str:
+    """A Kaplan-Meier recovery summary as one table cell.
+
+    ``"42 [30, 60]; 2/10 censored"`` when the median is reached, else
+    ``"not recovered within 150 steps: 8/10 runs"`` (the median is then only known to exceed
+    the window; no interval is invented).
+    """
+    runs, censored, window = int(row["runs"]), int(row[f"{prefix}_censored"]), row["window"]
+    median = row[f"{prefix}_median"]
+    if median is None or np.isnan(median):
+        return "-"
+    if not np.isfinite(median):
+        return f"not recovered within {int(window)} steps: {censored}/{runs} runs"
+
+    def show(value):
+        if value is None or np.isnan(value):
+            return "n/a"
+        return f"{value:.0f}" if np.isfinite(value) else "not reached"
+
+    text = (f"{median:.0f} [{show(row[f'{prefix}_median_low'])}, "
+            f"{show(row[f'{prefix}_median_high'])}]")
+    return text + (f"; {censored}/{runs} censored" if censored else "")
 
 
 def _cell(mean, low, high) -> str:
@@ -60,24 +99,32 @@ def _cell(mean, low, high) -> str:
     return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
 
 
-def format_differences(summary: pd.DataFrame,
-                       figures=("depth", "recovery_time", "area_lost", "post_level")) -> str:
-    """Paired differences against the reference (first) structure: ``diff [low, high]``.
+def significant(low: float, high: float) -> bool:
+    """True when the interval ``[low, high]`` excludes 0."""
+    return bool(not np.isnan(low) and (low > 0 or high < 0))
 
-    A star marks an interval that excludes 0.
+
+def format_differences(summary: pd.DataFrame,
+                       figures=("depth", "area_lost", "post_level")) -> str:
+    """Paired differences against the reference structure: ``diff [low, high]``.
+
+    A star marks an interval that excludes 0. Recovery times are censored and have no mean
+    difference; compare them in the Kaplan-Meier columns of :func:`format_table`.
     """
     if summary.empty:
         return ""
-    reference = summary["structure"].iloc[0]
+    reference = (summary["reference"].iloc[0] if "reference" in summary.columns
+                 else summary["structure"].iloc[0])
     others = summary[summary["structure"] != reference]
     if others.empty:
         return ""
+    figures = [f for f in figures if f"{f}_diff" in summary.columns]
 
     def cell(row, figure):
         diff, low, high = (row[f"{figure}_diff"], row[f"{figure}_diff_low"],
                            row[f"{figure}_diff_high"])
         text = _cell(diff, low, high)
-        if not np.isnan(low) and (low > 0 or high < 0):
+        if significant(low, high):
             text += " *"
         return text
 
@@ -152,13 +199,15 @@ def plot_process(timeseries: pd.DataFrame, shock_steps, path: Path) -> None:
 
 
 def _lines_with_bands(axis, timeseries: pd.DataFrame, metric: str) -> None:
-    for structure, group in timeseries.groupby("structure", sort=False):
-        table = group.pivot(index="step", columns="replicate", values=metric)
-        mean = table.mean(axis=1)
-        count = table.notna().sum(axis=1).clip(lower=1)
-        half = 1.96 * table.std(axis=1, ddof=1).fillna(0) / np.sqrt(count)
-        line, = axis.plot(mean.index, mean.values, label=structure, linewidth=1.5)
-        axis.fill_between(mean.index, mean - half, mean + half, alpha=0.2,
+    """A mean line and a pointwise 95% t band (:func:`simulation.statistics.band`) per
+    structure; no band where fewer than two replicates exist."""
+    from .statistics import band
+
+    table = band(timeseries, metric, by="structure", over="step")
+    for structure in pd.unique(timeseries["structure"]):
+        rows = table[table["structure"] == structure]
+        line, = axis.plot(rows["step"], rows["mean"], label=structure, linewidth=1.5)
+        axis.fill_between(rows["step"], rows["low"], rows["high"], alpha=0.2,
                           color=line.get_color())
 
 

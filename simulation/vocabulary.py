@@ -78,5 +78,6 @@ LEVEL_METRICS: tuple[str, ...] = (
 #: Resilience figures computed per shock (see :func:`simulation.metrics.resilience_table`).
 RESILIENCE_FIGURES: tuple[str, ...] = (
     "baseline", "trough", "depth", "relative_depth", "recovery_time", "recovered",
-    "area_lost", "post_level",
+    "area_lost", "post_level", "plateau", "plateau_recovery_time", "plateau_recovered",
+    "window",
 )

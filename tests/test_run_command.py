@@ -58,11 +58,18 @@ def test_summary_has_intervals_and_paired_differences(results):
     out, stdout = results
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["structure"]) == STRUCTURES
-    for figure in ("baseline", "trough", "depth", "recovery_time", "area_lost", "post_level"):
+    for figure in ("baseline", "trough", "depth", "area_lost", "post_level", "plateau"):
         for suffix in ("mean", "low", "high", "diff", "diff_low", "diff_high"):
             assert f"{figure}_{suffix}" in summary.columns
+    # Recovery times are censored: Kaplan-Meier columns, no mean.
+    for prefix in ("recovery", "plateau_recovery"):
+        for suffix in ("median", "median_low", "median_high", "censored"):
+            assert f"{prefix}_{suffix}" in summary.columns
+    assert "recovery_time_mean" not in summary.columns
     assert (summary.loc[0, "depth_diff"] == 0)  # the reference against itself
-    assert "Paired difference against hierarchy" in stdout
+    assert "Paired difference of market share against hierarchy" in stdout
+    # Paired differences come before the per-structure table.
+    assert stdout.index("Paired difference") < stdout.index("Resilience of")
     assert "need_shift #0" in stdout
 
 

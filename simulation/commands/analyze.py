@@ -29,6 +29,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--y", default=None, help="grid: parameter on the y axis")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the CSV and figures (default: DIR/analysis/)")
+    parser.add_argument("--winner-metric", default=None, metavar="OUTPUT",
+                        help="grid with several structures: output of the winner map "
+                             "(default: the experiment's [analysis] winner_metric, else "
+                             "s0_area_lost, else mean_market_share)")
+    parser.add_argument("--better", choices=("lower", "higher"), default=None,
+                        help="direction of --winner-metric and --discover outputs "
+                             "(default: from the name: losses, times, costs lower)")
+    parser.add_argument("--discover", action="append", default=[], metavar="A:B:OUTPUT:D",
+                        help="scenario discovery (PRIM): conditions under which structure A "
+                             "beats B on OUTPUT by at least D (mean paired advantage); "
+                             "repeatable; writes discovery.csv")
+    parser.add_argument("--per-pair", action="store_true",
+                        help="--discover: one point per condition and replicate pair instead "
+                             "of one per condition")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,5 +142,65 @@ def run(args: argparse.Namespace) -> int:
         skipped = [n for n in notes if n.split(" ")[0] in chosen]
         for note in skipped:
             print(f"firmsim analyze: note: {note}")
+    written += winners_and_discovery(args, data, experiment, out)
     print(f"\nwrote {out}/: {', '.join(written)}")
     return 0
+
+
+def winners_and_discovery(args: argparse.Namespace, data, experiment: dict,
+                          out: Path) -> list[str]:
+    """The winner map (grid, several structures) and the PRIM boxes asked for; files
+    written."""
+    import pandas as pd
+
+    from ..report import write_csv
+    from ..sweep.winners import (
+        better_direction,
+        discover_table,
+        parse_question,
+        plot_winner_map,
+        winner_table,
+    )
+
+    analysis = experiment.get("analysis") or {}
+    available = data.outputs
+    written = []
+    conditions = data.parameters
+    if data.kind == "grid" and len(data.structures) > 1:
+        metric = (args.winner_metric or analysis.get("winner_metric")
+                  or next((o for o in ("s0_area_lost", "mean_market_share")
+                           if o in available), None))
+        if metric not in available:
+            raise UserError(f"--winner-metric={metric!r}: unknown output (available: "
+                            f"{', '.join(available)})")
+        better = args.better or analysis.get("better") or better_direction(metric)
+        table = winner_table(data.runs, conditions, metric, data.structures, better)
+        write_csv(table, out / "winners.csv")
+        plot_winner_map(table, conditions, data.structures, metric, out / "winners.png",
+                        x=args.x or analysis.get("x"), y=args.y or analysis.get("y"))
+        written += ["winners.csv", "winners.png"]
+        shown = table[[*conditions, "best", "significant", "replicates", "margin",
+                       "margin_low", "margin_high", "runner_up"]]
+        wins = table.groupby("best")["significant"].agg(["size", "sum"])
+        print(f"\nWinner map on {metric} ({better} is better; significant: the paired 95% "
+              "interval against every other structure excludes 0):")
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        print("Cells won (significantly): " + "; ".join(
+            f"{name} {int(row['size'])} ({int(row['sum'])})" for name, row in wins.iterrows()))
+    questions = args.discover or list(analysis.get("discover") or [])
+    if questions:
+        frames = []
+        for text in questions:
+            question = parse_question(text, data.structures, available)
+            boxes, note = discover_table(data.runs, conditions, question,
+                                         better=args.better, per_pair=args.per_pair)
+            print(f"\nScenario discovery (PRIM): {note}")
+            for _, box in boxes.iterrows():
+                print(f"  box {box['box']}: {box['limits']} (coverage {box['coverage']:.2f}, "
+                      f"density {box['density']:.2f}, {box['points']} points)")
+            frames.append(boxes)
+        found = [frame for frame in frames if len(frame)]
+        write_csv(pd.concat(found, ignore_index=True) if found else frames[0],
+                  out / "discovery.csv")
+        written.append("discovery.csv")
+    return written

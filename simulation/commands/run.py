@@ -43,6 +43,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="overwrite an output folder holding another scenario's results")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--precision", type=float, default=None, metavar="HALF_WIDTH",
+                        help="add paired replicates (in batches) until the 95%% interval of "
+                             "every paired difference of --precision-metric against the "
+                             "first structure is narrower than +/- HALF_WIDTH, or "
+                             "--max-replicates is reached; the first batch is --replicates")
+    parser.add_argument("--precision-metric", default=None, metavar="NAME",
+                        help="figure whose paired differences must be precise: a resilience "
+                             "figure of the scenario's metric (area_lost, depth, post_level, "
+                             "plateau ...; per shock) or a step metric (its level over the "
+                             "last steps); default: area_lost with shocks, else the "
+                             "scenario's resilience metric")
+    parser.add_argument("--max-replicates", type=int, default=100,
+                        help="with --precision: stop at this many replicates (default 100)")
+    parser.add_argument("--precision-step", type=int, default=5,
+                        help="with --precision: replicates added per batch (default 5)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,10 +107,20 @@ def run(args: argparse.Namespace) -> int:
                           list(getattr(args, "argv", None) or sys.argv), workers)
     write_manifest(record, out)
     started = time.perf_counter()
-    timeseries, resilience = run_comparison(
-        scenario.model_config_only(), scenario.structures, scenario.replicates, scenario.seed,
-        scenario.resilience_metric, workers=workers, progress=not args.no_progress,
-    )
+    precise = None
+    if args.precision is None:
+        timeseries, resilience = run_comparison(
+            scenario.model_config_only(), scenario.structures, scenario.replicates,
+            scenario.seed, scenario.resilience_metric, workers=workers,
+            progress=not args.no_progress,
+        )
+    else:
+        timeseries, resilience, precise = run_until_precise(scenario, args, workers)
+        record.update(precision_record(precise, args, scenario))
+        # A re-run of this manifest runs the final count (same seeds, same tables).
+        record["scenario"]["replicates"] = precise.replicates
+        runs = len(scenario.structures) * precise.replicates
+        scenario = scenario.model_copy(update={"replicates": precise.replicates})
     elapsed = time.perf_counter() - started
     summary = summarise(resilience, scenario.structures)
     levels = summarise_levels(timeseries, scenario.structures,
@@ -117,23 +142,127 @@ def run(args: argparse.Namespace) -> int:
     print()
     if scenario.description:
         print(scenario.description)
+    if precise is not None:
+        print(f"Replicates: {precise.sentence()}.")
     if len(summary):
-        print(f"Resilience of {metric} (mean [95% interval] over {scenario.replicates} "
-              "replicates; recovery time in steps, censored runs count the full window):")
-        print(format_table(summary, figures=("baseline", "depth", "recovery_time",
-                                             "area_lost", "post_level")))
         differences = format_differences(summary)
         if differences:
-            print(f"\nPaired difference against {scenario.structures[0]} (same seeds; "
-                  "* : 95% interval excludes 0):")
+            print(f"Paired difference of {metric} against {scenario.structures[0]} (same "
+                  f"seeds, mean [95% t-interval] over {scenario.replicates} pairs; "
+                  "* : interval excludes 0):")
             print(differences)
+            print()
+        print(f"Resilience of {metric} (mean [95% interval] over {scenario.replicates} "
+              "replicates; recovery: Kaplan-Meier median [95% interval] in steps after the "
+              "shock, to 95% of the old baseline and, as settling, to 95% of the run's own "
+              "post-shock plateau):")
+        print(format_table(summary, figures=("baseline", "depth", "recovery_time",
+                                             "plateau_recovery_time", "area_lost",
+                                             "post_level")))
     else:
         print("No shocks scheduled: no resilience figures.")
     window = int(levels["window"].iloc[0]) if len(levels) else 0
     print(f"\nLevel over the last {window} steps (mean [95% interval]):")
     print(format_levels(levels))
-    print(f"\n{runs} runs in {elapsed:.1f} s; wrote {out}/: timeseries.parquet, "
+    total = len(scenario.structures) * scenario.replicates
+    print(f"\n{total} runs in {elapsed:.1f} s; wrote {out}/: timeseries.parquet, "
           "resilience.parquet, summary.csv, levels.csv, comparison.png, process.png, "
           "manifest.json")
     return 0
 
+
+
+def precision_table(timeseries, resilience, metric: str):
+    """The per-run table of ``metric`` that precision is judged on, and its groups.
+
+    A resilience figure (a column of the resilience table) is judged per shock; a step
+    metric by its level over the last steps (the window of
+    :func:`simulation.experiment.summarise_levels`).
+    """
+    if metric in resilience.columns:
+        return resilience, ("shock",)
+    steps = int(timeseries["step"].max()) + 1
+    window = max(1, min(50, steps // 5))
+    tail = timeseries[timeseries["step"] >= steps - window]
+    levels = tail.groupby(["structure", "replicate"], sort=False)[metric].mean().reset_index()
+    return levels, ()
+
+
+def run_until_precise(scenario, args, workers: int):
+    """Run paired replicates in batches until ``args.precision`` is reached (or the maximum).
+
+    Returns ``(timeseries, resilience, PrecisionRun)``; replicate ``r`` has the same seed as
+    in a plain run of ``r + 1`` or more replicates, so the tables equal a plain run of the
+    final count.
+    """
+    import pandas as pd
+
+    from ..experiment import run_comparison
+    from ..statistics import replicate_until_precise
+    from ..vocabulary import RESILIENCE_FIGURES, STEP_METRICS
+
+    metric = args.precision_metric or ("area_lost" if scenario.shocks
+                                       else scenario.resilience_metric)
+    allowed = [f for f in RESILIENCE_FIGURES if f != "recovered"
+               and not f.endswith("recovered")] + list(STEP_METRICS)
+    if metric not in allowed:
+        raise UserError(f"--precision-metric={metric!r}: allowed values are "
+                        f"{', '.join(allowed)}")
+    if metric in RESILIENCE_FIGURES and not scenario.shocks:
+        raise UserError(f"--precision-metric={metric!r}: the scenario has no shocks; use a "
+                        "step metric such as market_share")
+    if scenario.replicates < 2:
+        raise UserError(f"--replicates={scenario.replicates}: --precision needs at least 2 "
+                        "in the first batch")
+    if len(scenario.structures) < 2:
+        raise UserError("--precision: compares structures; the scenario lists only one")
+    series: list = []
+    shocks: list = []
+
+    def batch(count: int):
+        done = sum(int(frame["replicate"].nunique()) for frame in series)
+        timeseries, resilience = run_comparison(
+            scenario.model_config_only(), scenario.structures, count, scenario.seed,
+            scenario.resilience_metric, workers=workers, progress=not args.no_progress,
+            first_replicate=done)
+        series.append(timeseries)
+        shocks.append(resilience)
+        table, _ = precision_table(timeseries, resilience, metric)
+        return table
+
+    groups = ("shock",) if metric in RESILIENCE_FIGURES else ()
+    precise = replicate_until_precise(
+        batch, args.precision, metric, reference=scenario.structures[0],
+        min_replicates=scenario.replicates,
+        max_replicates=max(args.max_replicates, scenario.replicates),
+        step=args.precision_step, groups=groups)
+    order = {name: i for i, name in enumerate(scenario.structures)}
+
+    def ordered(frames, keys):
+        frame = pd.concat(frames, ignore_index=True)
+        return frame.sort_values(keys, key=lambda c: c.map(order) if c.name == "structure"
+                                 else c, kind="stable").reset_index(drop=True)
+
+    return (ordered(series, ["structure", "replicate", "step"]),
+            ordered(shocks, ["structure", "replicate", "shock"]), precise)
+
+
+def precision_record(precise, args, scenario) -> dict:
+    """What the manifest says about a precision run: target, metric, which limit was hit."""
+    from ..manifest import seed_records
+    from ..runs import SEED_RULE
+
+    differences = precise.differences
+    others = differences[differences["structure"] != differences["reference"]]
+    return {
+        "precision": {
+            "target_half_width": args.precision, "metric": precise.differences["metric"].iloc[0],
+            "first_batch": scenario.replicates, "step": args.precision_step,
+            "max_replicates": args.max_replicates, "replicates": precise.replicates,
+            "stopped_by": precise.reason,
+            "widest_half_width": float(others["half_width"].max()),
+            "sentence": precise.sentence()},
+        "seeds": {"root": scenario.seed, "replicates": precise.replicates,
+                  "rule": SEED_RULE,
+                  "replicate_seeds": seed_records(scenario.seed, precise.replicates)},
+    }

@@ -120,6 +120,14 @@ class Analysis(_Strict):
     y: str | None = Field(None, description="grid heatmaps: parameter on the y axis")
     outputs: list[str] = Field(default_factory=list,
                                description="outputs to plot (default: a standard set)")
+    winner_metric: str | None = Field(None, description="output the winner map ranks "
+                                      "structures on (default: s0_area_lost, else "
+                                      "mean_market_share)")
+    better: Literal["lower", "higher"] | None = Field(
+        None, description="direction of winner_metric (default: from its name)")
+    discover: list[str] = Field(default_factory=list,
+                                description="scenario discovery questions A:B:output:d "
+                                "(A beats B on output by at least d)")
 
 
 class Experiment(_Strict):

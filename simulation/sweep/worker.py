@@ -70,8 +70,9 @@ def _outputs(tables: RunTables, job: dict[str, Any]) -> dict[str, Any]:
             for figure in RESILIENCE_FIGURES:
                 value = shock[figure]
                 out[f"s{int(shock['shock'])}_{figure}"] = (
-                    bool(value) if figure == "recovered" else
-                    int(value) if figure == "recovery_time" else float(value))
+                    bool(value) if figure.endswith("recovered") else
+                    int(value) if figure.endswith("recovery_time") or figure == "window"
+                    else float(value))
     if "levels" in job["outputs"]:
         frame = tables.timeseries
         steps = len(frame)

@@ -1,0 +1,383 @@
+"""Issue 12 wiring: censoring-aware summaries, plateau recovery, precision runs, winner maps,
+scenario discovery, design search and the demo's generated reading."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+
+SMALL = ["--set", "customers.count=400", "--set", "firm.employees=25", "--steps", "40",
+         "--set", "shocks.0.step=20", "--no-progress"]
+
+
+def run_cli(argv):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(argv)
+    return status, stdout.getvalue(), stderr.getvalue()
+
+
+# ------------------------------------------------------------------ metrics and summaries
+def test_plateau_recovery_on_a_known_series():
+    """Settling: back to 95% of the post-shock plateau, not of the old baseline."""
+    from simulation.metrics import resilience_table
+
+    # Baseline 1.0; falls to 0.4, settles at 0.6 (never back to 0.95).
+    series = np.r_[np.ones(10), [0.4, 0.5, 0.55, 0.58], np.full(10, 0.6)]
+    schedule = pd.DataFrame({"shock": [0], "kind": ["need_shift"], "step": [10]})
+    row = resilience_table(series, schedule, window=5).iloc[0]
+    assert not row["recovered"] and row["recovery_time"] == 14
+    assert row["plateau"] == pytest.approx(0.6)
+    # 0.95 * 0.6 = 0.57: first reached at offset 3 (0.58).
+    assert row["plateau_recovered"] and row["plateau_recovery_time"] == 3
+    assert row["window"] == 14  # the censoring time of a recovery
+    flat = resilience_table(np.r_[np.ones(10), np.full(10, 0.5)], schedule, window=5).iloc[0]
+    assert flat["plateau_recovery_time"] == 0 and flat["plateau_recovered"]
+
+
+def hand_resilience():
+    """Two structures, four pairs: hierarchy recovers at 5 and 10, two censored at 30;
+    network never recovers (all censored at 30)."""
+    rows = []
+    for replicate, (time, back) in enumerate([(5, True), (10, True), (30, False),
+                                              (30, False)]):
+        rows.append({"structure": "hierarchy", "replicate": replicate, "shock": 0,
+                     "kind": "need_shift", "recovery_time": time, "recovered": back,
+                     "plateau_recovery_time": 2, "plateau_recovered": True,
+                     "depth": 0.1 * replicate, "area_lost": 1.0 + replicate})
+        rows.append({"structure": "network", "replicate": replicate, "shock": 0,
+                     "kind": "need_shift", "recovery_time": 30, "recovered": False,
+                     "plateau_recovery_time": 4, "plateau_recovered": True,
+                     "depth": 0.1 * replicate + 0.2, "area_lost": 3.0 + replicate})
+    return pd.DataFrame(rows)
+
+
+def test_summary_is_kaplan_meier_and_paired_first():
+    """Exact KM figures on the hand-made series; paired differences against the reference."""
+    from simulation.experiment import summarise
+
+    summary = summarise(hand_resilience(), ["hierarchy", "network"],
+                        figures=("depth", "area_lost")).set_index("structure")
+    hierarchy, network = summary.loc["hierarchy"], summary.loc["network"]
+    # S(5) = 3/4, S(10) = 3/4 * 2/3 = 1/2: median 10; horizons 7.5, 15, 30.
+    assert hierarchy["recovery_median"] == 10 and hierarchy["recovery_censored"] == 2
+    assert hierarchy["recovery_by_0.25"] == pytest.approx(0.25)
+    assert hierarchy["recovery_by_0.5"] == pytest.approx(0.5)
+    assert hierarchy["recovery_by_1"] == pytest.approx(0.5)
+    assert math.isinf(network["recovery_median"]) and network["recovery_censored"] == 4
+    assert network["plateau_recovery_median"] == 4
+    assert "recovery_time_mean" not in summary.columns  # no mean of censored times
+    assert network["area_lost_diff"] == pytest.approx(2.0)
+    assert network["area_lost_diff_low"] == pytest.approx(2.0)  # constant differences
+    assert network["area_lost_pairs"] == 4 and hierarchy["window"] == 30  # no window column
+    # With a window column the horizons are shares of the window, not of the longest time.
+    longer = hand_resilience().assign(window=40)
+    summary = summarise(longer, ["hierarchy", "network"]).set_index("structure")
+    assert summary.loc["hierarchy", "window"] == 40
+    assert summary.loc["hierarchy", "recovery_by_0.25"] == pytest.approx(0.5)  # by step 10
+
+
+def test_recovery_cells_say_not_recovered_instead_of_an_interval():
+    """A median not reached is a sentence with the window and the count, never [30, 30]."""
+    from simulation.experiment import summarise
+    from simulation.report import format_table
+
+    summary = summarise(hand_resilience(), ["hierarchy", "network"])
+    text = format_table(summary, figures=("recovery_time",))
+    assert "not recovered within 30 steps: 4/4 runs" in text
+    assert "10 [5, not reached]; 2/4 censored" in text
+
+
+# ------------------------------------------------------------------ winner map and PRIM
+def synthetic_runs(seed=0, replicates=8):
+    """Conditions x (2 levels) x y (2 levels); podular best where x = 1 (by 1.0, tiny noise),
+    hierarchy best where x = 0 but only by 0.01 under noise 1 (not significant)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for x in (0.0, 1.0):
+        for y in ("a", "b"):
+            for replicate in range(replicates):
+                shared = rng.normal()
+                for structure in ("hierarchy", "network", "podular"):
+                    loss = 5.0 + shared
+                    if x == 1.0:
+                        loss += {"hierarchy": 1.0, "network": 1.5, "podular": 0.0}[structure]
+                        loss += rng.normal(scale=0.01)
+                    else:
+                        loss += rng.normal(scale=1.0) + (0.0 if structure == "hierarchy"
+                                                         else 0.01)
+                    rows.append({"x": x, "y": y, "replicate": replicate,
+                                 "structure": structure, "loss": loss})
+    return pd.DataFrame(rows)
+
+
+def test_winner_table_names_the_best_and_its_significance():
+    from simulation.sweep.winners import winner_table
+
+    table = winner_table(synthetic_runs(), ["x", "y"], "loss",
+                         ["hierarchy", "network", "podular"], better="lower")
+    assert len(table) == 4 and (table["replicates"] == 8).all()
+    strong = table[table["x"] == 1.0]
+    assert (strong["best"] == "podular").all() and strong["significant"].all()
+    assert (strong["runner_up"] == "hierarchy").all()
+    assert np.allclose(strong["margin"], 1.0, atol=0.02)
+    assert (strong["margin_low"] > 0).all()
+    assert not table[table["x"] == 0.0]["significant"].any()
+
+
+def test_winner_table_higher_is_better_and_ties():
+    from simulation.sweep.winners import TIE, winner_table
+
+    runs = synthetic_runs()
+    runs["gain"] = -runs["loss"]
+    table = winner_table(runs, ["x", "y"], "gain", ["hierarchy", "network", "podular"],
+                         better="higher")
+    strong = table[table["x"] == 1.0]
+    assert (strong["best"] == "podular").all() and strong["significant"].all()
+    assert (strong["margin"] > 0.9).all() and (strong["margin_low"] <= strong["margin"]).all()
+    runs["flat"] = 0.0
+    tied = winner_table(runs, ["x", "y"], "flat", ["hierarchy", "network"], better="lower")
+    assert (tied["best"] == TIE).all() and not tied["significant"].any()
+
+
+def test_winner_map_png_is_written(tmp_path):
+    from simulation.sweep.winners import plot_winner_map, winner_table
+
+    structures = ["hierarchy", "network", "podular"]
+    table = winner_table(synthetic_runs(), ["x", "y"], "loss", structures, "lower")
+    plot_winner_map(table, ["x", "y"], structures, "loss", tmp_path / "map.png")
+    assert (tmp_path / "map.png").stat().st_size > 1000
+
+
+def test_discover_table_finds_the_known_region():
+    """podular beats hierarchy by >= 0.5 exactly where x >= 0.6: one PRIM box on x only."""
+    from simulation.sweep.winners import Question, discover_table
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for x in np.round(np.linspace(0, 0.9, 10), 1):
+        for y in ("a", "b", "c"):
+            for replicate in range(3):
+                advantage = 1.0 if x >= 0.6 else -1.0
+                for structure, loss in (("hierarchy", 5.0), ("podular", 5.0 - advantage)):
+                    rows.append({"x": x, "y": y, "replicate": replicate,
+                                 "structure": structure,
+                                 "loss": loss + rng.normal(scale=0.01)})
+    runs = pd.DataFrame(rows)
+    boxes, note = discover_table(runs, ["x", "y"], Question("podular", "hierarchy", "loss", 0.5),
+                                 better="lower")
+    assert "12 of 30 conditions" in note
+    first = boxes.iloc[0]
+    assert first["density"] == 1.0 and first["coverage"] == 1.0
+    assert first["points"] == 12 and first["y"] == "any"
+    low, high = (float(v) for v in first["x"].strip("[]").split(","))
+    assert 0.5 < low <= 0.6 and math.isinf(high)
+    none, note = discover_table(runs, ["x", "y"], Question("podular", "hierarchy", "loss", 5.0),
+                                better="lower")
+    assert none.empty and "never" in note
+
+
+# ------------------------------------------------------------------ the demo's reading
+def reading_tables(shift=0.0):
+    rng = np.random.default_rng(3)
+    shocks, levels = [], []
+    for market in ("calm", "turbulent"):
+        for replicate in range(6):
+            common = rng.normal()
+            for structure in ("hierarchy", "network"):
+                better = (structure == "hierarchy") == (market == "calm")
+                area = 10.0 + common + (0.0 if better else 4.0)
+                if structure == "network" and market == "turbulent":
+                    area += shift
+                shocks.append({"market": market, "structure": structure,
+                               "replicate": replicate, "shock": 0, "area_lost": area})
+                levels.append({"market": market, "structure": structure,
+                               "replicate": replicate,
+                               "market_share": 0.6 - area / 100 + 0.001 * replicate})
+    return pd.DataFrame(shocks), pd.DataFrame(levels)
+
+
+def test_demo_reading_is_computed_from_the_table():
+    """The sentences carry the table's numbers; change a number and the reading changes."""
+    from simulation.demo_reading import demo_reading
+
+    labels = {"calm": "calm", "turbulent": "turbulent"}
+    shocks, levels = reading_tables()
+    reading = demo_reading(shocks, levels, ["hierarchy", "network"], labels)
+    text = " ".join(reading)
+    assert "In the calm market hierarchy lost the least" in text
+    assert "In the turbulent market network lost the least" in text
+    assert "4 [4, 4] less than network" in text  # the exact paired margin
+    assert "depends on the market" in text and "clear at 95%" in text
+    shifted, levels2 = reading_tables(shift=6.0)  # network now loses more in turbulent too
+    changed = " ".join(demo_reading(shifted, levels2, ["hierarchy", "network"], labels))
+    assert changed != text
+    assert "In the turbulent market hierarchy lost the least" in changed
+    assert "hierarchy lost least in every market shown here" in changed
+
+
+# ------------------------------------------------------------------ commands end to end
+def test_run_with_precision_stops_and_says_why(tmp_path):
+    """--precision: batches of paired replicates; the manifest and summary say which limit
+    was hit, and the replicate count matches the tables."""
+    out = tmp_path / "precise"
+    status, stdout, stderr = run_cli(
+        ["run", "need-shift", "--out", str(out), "--replicates", "2", "--precision", "1e-9",
+         "--max-replicates", "4", "--precision-step", "2", "--precision-metric", "depth",
+         "--workers", "1", *SMALL])
+    assert status == 0, stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    precision = manifest["precision"]
+    assert precision["stopped_by"] == "maximum" and precision["replicates"] == 4
+    assert manifest["scenario"]["replicates"] == 4 and len(
+        manifest["seeds"]["replicate_seeds"]) == 4
+    resilience = pd.read_parquet(out / "resilience.parquet")
+    assert sorted(resilience["replicate"].unique()) == [0, 1, 2, 3]
+    assert "maximum of 4 paired replicates reached" in stdout
+    loose = tmp_path / "loose"
+    status, stdout, _ = run_cli(
+        ["run", "need-shift", "--out", str(loose), "--replicates", "3", "--precision", "1e6",
+         "--max-replicates", "9", "--workers", "1", *SMALL])
+    assert status == 0
+    precision = json.loads((loose / "manifest.json").read_text())["precision"]
+    assert precision["stopped_by"] == "precision" and precision["replicates"] == 3
+    assert "precision +/- 1e+06 reached after 3 paired replicates" in stdout
+
+
+def test_precision_batches_equal_a_plain_run(tmp_path):
+    """Replicates added in batches have the seeds of a plain run of the final count."""
+    batched, plain = tmp_path / "batched", tmp_path / "plain"
+    assert run_cli(["run", "need-shift", "--out", str(batched), "--replicates", "2",
+                    "--precision", "1e-9", "--max-replicates", "3", "--precision-step", "1",
+                    "--workers", "1", *SMALL])[0] == 0
+    assert run_cli(["run", "need-shift", "--out", str(plain), "--replicates", "3",
+                    "--workers", "1", *SMALL])[0] == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(batched / "resilience.parquet"),
+                                  pd.read_parquet(plain / "resilience.parquet"))
+
+
+def test_bad_precision_metric_is_one_line(tmp_path):
+    status, _, stderr = run_cli(["run", "need-shift", "--out", str(tmp_path / "x"),
+                                 "--precision", "0.1", "--precision-metric", "nonsense",
+                                 *SMALL])
+    assert status == 2 and "--precision-metric='nonsense'" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_design_end_to_end_and_resume(tmp_path):
+    """Two trials on common seeds, tables and a Pareto front; a second call adds a trial."""
+    out = tmp_path / "design"
+    argv = ["design", "need-shift", "--out", str(out), "--replicates", "2",
+            "--structure", "podular", "--parameters", "firm.pod_size,firm.change_budget",
+            "--set", "customers.count=400", "--set", "firm.employees=25", "--steps", "40",
+            "--set", "shocks.0.step=20"]
+    status, stdout, stderr = run_cli([*argv, "--trials", "2"])
+    assert status == 0, stderr
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 2
+    assert {"firm.pod_size", "firm.change_budget", "area_lost", "messages_sent",
+            "workload"} <= set(trials.columns)
+    front = pd.read_csv(out / "pareto.csv")
+    assert 1 <= len(front) <= 2 and (out / "pareto.png").stat().st_size > 1000
+    best = pd.read_csv(out / "best.csv").iloc[0]
+    assert best["area_lost"] == trials["area_lost"].min()
+    assert "Pareto front" in stdout
+    status, _, stderr = run_cli([*argv, "--trials", "1"])
+    assert status == 0, stderr
+    assert len(pd.read_csv(out / "trials.csv")) == 3
+    status, _, stderr = run_cli([*argv[:-2], "--set", "shocks.0.step=21", "--trials", "1"])
+    assert status == 2 and "another scenario" in stderr
+
+
+def test_design_evaluation_uses_common_seeds():
+    """The same design on the same seeds gives the same metrics (common random numbers)."""
+    from simulation.design_runs import design_metrics
+    from simulation.scenario import resolve
+
+    scenario, _, _ = resolve("need-shift", ["customers.count=300", "firm.employees=20",
+                                            "steps=30", "shocks.0.step=15"])
+    base = scenario.model_config_only().model_dump(mode="json")
+    first = design_metrics(base, ["firm.span"], [3], "hierarchy", 1, 0, "market_share")
+    again = design_metrics(base, ["firm.span"], [3], "hierarchy", 1, 0, "market_share")
+    other = design_metrics(base, ["firm.span"], [3], "hierarchy", 1, 1, "market_share")
+    assert first == again and first != other
+
+
+TINY_GRID = """
+name = "tiny-atlas"
+scenario = "need-shift"
+set = ["customers.count=300", "firm.employees=20", "steps=36", "shocks.0.step=18",
+       "market.attributes=10"]
+structures = ["hierarchy", "network", "podular"]
+replicates = 2
+seed = 5
+design = "grid"
+
+[[parameters]]
+path = "market.turbulence"
+levels = [0.0, 0.1]
+
+[[parameters]]
+path = "firm.variants"
+name = "policy"
+levels = ["standard", "per_segment"]
+"""
+
+
+def test_analyze_writes_the_winner_map_and_discovery(tmp_path):
+    """A grid sweep of three structures: winners.csv agrees with the runs; PRIM runs."""
+    from simulation.sweep.storage import read_table
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_GRID)
+    out = tmp_path / "sweep"
+    assert run_cli(["sweep", str(path), "--out", str(out), "--workers", "1",
+                    "--no-progress"])[0] == 0
+    status, stdout, stderr = run_cli(
+        ["analyze", str(out), "--outputs", "mean_market_share",
+         "--winner-metric", "mean_market_share",
+         "--discover", "podular:hierarchy:mean_market_share:0"])
+    assert status == 0, stderr
+    winners = pd.read_csv(out / "analysis" / "winners.csv")
+    assert len(winners) == 4 and (winners["replicates"] == 2).all()
+    runs = read_table(out, "runs")
+    means = runs.groupby(["turbulence", "policy", "structure"])["mean_market_share"].mean()
+    for _, row in winners.iterrows():
+        cell = means.loc[(row["turbulence"], row["policy"])]
+        assert row["best"] == cell.idxmax() or row["best"] == "tie"
+    assert (out / "analysis" / "winners.png").stat().st_size > 1000
+    assert (out / "analysis" / "discovery.csv").exists()
+    assert "Winner map on mean_market_share" in stdout
+    assert "podular beats hierarchy on mean_market_share by at least 0" in stdout
+    status, _, stderr = run_cli(["analyze", str(out), "--discover", "podular:ceo:x:1"])
+    assert status == 2 and "structure 'ceo'" in stderr
+
+
+def test_demo_reading_file_is_the_reading_of_its_own_tables(tmp_path):
+    """firmsim demo at tiny size: reading.txt is demo_reading of the tables it wrote."""
+    from simulation.commands.demo import MARKETS, _levels
+    from simulation.demo_reading import demo_reading
+
+    out = tmp_path / "demo"
+    status, stdout, stderr = run_cli(["demo", "--out", str(out), "--replicates", "2",
+                                      "--customers", "200", "--workers", "1"])
+    assert status == 0, stderr
+    resilience = pd.read_parquet(out / "resilience.parquet")
+    timeseries = pd.read_parquet(out / "timeseries.parquet")
+    assert set(resilience["market"]) == set(MARKETS)
+    labels = {market: label for market, (label, _) in MARKETS.items()}
+    structures = list(pd.unique(resilience["structure"]))
+    expected = demo_reading(resilience, _levels(timeseries, "market_share"), structures,
+                            labels)
+    assert (out / "reading.txt").read_text().splitlines() == expected
+    assert "product policy: one standard product for all segments" in stdout
+    for sentence in expected:
+        assert sentence in stdout
