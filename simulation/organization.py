@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import conversation
 from .kernels import organization as org_kernels
 from .kernels.sensing import sense_changes
 from .vocabulary import INVESTOR, PARTNER
@@ -268,6 +269,8 @@ def organization_step(model, t: int) -> None:
     sensors = np.flatnonzero(tests)
     model.capacity_left[sensors] -= 1
     out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
+    # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
+    out = conversation.hear(model, sensors, out)
     valid = out.responders > 0
     proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
                           out.local[valid], out.noise[valid], org.segment[sensors[valid]])

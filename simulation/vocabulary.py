@@ -18,6 +18,14 @@ STRUCTURES: tuple[str, ...] = get_args(StructureName)
 DecisionOrder = Literal["best_first", "arrival"]
 DECISION_ORDERS: tuple[str, ...] = get_args(DecisionOrder)
 
+#: Who speaks for the firm in the customer conversation, per structure preset
+#: (:class:`simulation.structures.StructureSpec`, :mod:`simulation.conversation`):
+#: ``everyone`` (every sensing employee has ties into the customer network), ``marketing``
+#: (only the marketing branch, if ``customers.marketing_converses``), ``official`` (only an
+#: official statement of the marketing function, after the tree's lag).
+ConversationMode = Literal["everyone", "marketing", "official"]
+CONVERSATION_MODES: tuple[str, ...] = get_args(ConversationMode)
+
 #: Kinds of scheduled shock; see :mod:`simulation.shocks`.
 ShockKind = Literal[
     "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",

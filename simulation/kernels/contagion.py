@@ -27,6 +27,16 @@ influence than a strong one even for a customer with only weak ties). Without we
 give the plain fraction ``adopting neighbours / degree``. A node of degree 0 (or with ``D_i =
 0``) has share 0: nobody to hear from.
 
+Voices (the firm model's word of mouth)
+---------------------------------------
+``voice : int8 (n,)`` says what each node voices this step: 0 silent, +1 / -1 a positive /
+negative voice heard over strong ties only, +2 / -2 one that also crosses weak ties (an
+extreme voice travels further). ``tie_strong : uint8 (indices.size,)`` flags each CSR entry
+as a strong (1) or weak (0) tie (:func:`embedded_ties`); a strong tie weighs 1 and a weak one
+``weak_weight`` (Goldenberg, Libai & Muller 2001: weak ties carry less influence per
+contact but bridge groups). :func:`voices_heard` sums, for one node, the weight of its ties,
+of the ties carrying a positive and a negative voice, and of the opinions they carry.
+
 Floating point
 --------------
 Sums run left to right in CSR order with no reordering (``fastmath`` off), so the plain
@@ -54,6 +64,91 @@ def _share_of(indptr, indices, edge_weights, state, by_weight, i):
     if total <= 0.0:
         return 0.0
     return heard / total
+
+
+@kernel
+def bass_hazard(innovation, imitation, share):
+    """Bass (1969) adoption hazard of a non-adopter: ``innovation + imitation * share``."""
+    return innovation + imitation * share
+
+
+@kernel
+def voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, i):
+    """What node ``i`` hears from its neighbours' voices this step.
+
+    A neighbour ``j`` with ``voice[j] != 0`` is heard over a strong tie, and over a weak tie
+    only if ``|voice[j]| == 2``. Sums run in CSR order.
+
+    Returns
+    -------
+    (ties, positive, negative, heard, said) : tuple of float
+        ``ties`` the weight of all of ``i``'s ties (1 per strong tie, ``weak_weight`` per
+        weak one); ``positive`` / ``negative`` the weight of the ties carrying a positive /
+        negative voice; ``heard = positive + negative`` (summed tie by tie); ``said`` the
+        sum of ``weight * opinion[j]`` over the heard ties.
+    """
+    ties = 0.0
+    positive = 0.0
+    negative = 0.0
+    heard = 0.0
+    said = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        strong = tie_strong[e] != 0
+        w = 1.0 if strong else weak_weight
+        ties += w
+        j = indices[e]
+        v = voice[j]
+        if v == 0 or (not strong and v != 2 and v != -2):
+            continue
+        heard += w
+        said += w * opinion[j]
+        if v > 0:
+            positive += w
+        else:
+            negative += w
+    return ties, positive, negative, heard, said
+
+
+@kernel
+def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, out):
+    """:func:`voices_heard` for every node: ``out[i] = (ties, positive, negative, heard,
+    said)``, ``out`` float64 (n, 5)."""
+    for i in range(voice.shape[0]):
+        t, p, m, h, s = voices_heard(indptr, indices, tie_strong, weak_weight, voice,
+                                     opinion, i)
+        out[i, 0] = t
+        out[i, 1] = p
+        out[i, 2] = m
+        out[i, 3] = h
+        out[i, 4] = s
+
+
+@kernel
+def embedded_ties(indptr, indices, tie_strong):
+    """Flag each tie as strong (1) if its two ends share a neighbour, else weak (0).
+
+    Granovetter (1973): strong ties sit in closed triads, weak ties are bridges; Shi, Adamic
+    & Strauss (2007) and Onnela et al. (2007) use this overlap as the observable mark of tie
+    strength. On a small-world network (Watts & Strogatz 1998) the lattice ties are strong
+    (neighbours on the ring share neighbours) and the rewired ties weak, unless a rewired
+    tie happens to close a triangle. Neighbour lists must be ascending (as
+    :mod:`simulation.networks` builds them): the common neighbour is found by merging.
+    """
+    for i in range(indptr.shape[0] - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            a = indptr[i]
+            b = indptr[j]
+            shared = 0
+            while a < indptr[i + 1] and b < indptr[j + 1]:
+                if indices[a] == indices[b]:
+                    shared = 1
+                    break
+                if indices[a] < indices[b]:
+                    a += 1
+                else:
+                    b += 1
+            tie_strong[e] = shared
 
 
 @kernel
@@ -111,7 +206,7 @@ def bass_adoption_step(indptr, indices, edge_weights, adopted, innovation, imita
             new_adopted[i] = True
             continue
         share = _share_of(indptr, indices, edge_weights, adopted, by_weight, i)
-        hazard = innovation + imitation * share
+        hazard = bass_hazard(innovation, imitation, share)
         if uniforms[i] < hazard:
             new_adopted[i] = True
             count += 1
