@@ -35,7 +35,8 @@ INVESTOR_HORIZON = (5, 20)
 MEDIA_SHARPENING = 2.0
 
 #: Investors' pressure is ``max(0, -mean investor stance)``; it cuts every employee's capacity
-#: to ``max(1, round(capacity * (1 - stakeholders.investor_pressure * pressure)))``: under
+#: to ``max(1, c)``, ``c`` = ``capacity * (1 - stakeholders.investor_pressure * pressure)``
+#: rounded up or down at random (up with probability its fractional part): under
 #: pressure to show results within their horizon, firms cut slack first (Cyert & March 1963;
 #: Stein 1989 on short horizons and myopic cuts), and slack is what exploration and
 #: coordination run on (Nohria & Gulati 1996). The default cut at full pressure is
@@ -127,6 +128,10 @@ def apply_pressure(model) -> None:
     investors = s.stance[s.kind == INVESTOR]
     pressure = max(0.0, -float(investors.mean())) if investors.size else 0.0
     cut = model.config.stakeholders.investor_pressure * pressure
-    capacity = max(MIN_CAPACITY, int(round(model.config.firm.capacity * (1.0 - cut))))
-    model.capacity[:] = capacity
+    # Stochastic rounding per employee (one uniform each, drawn whatever the pressure):
+    # the expected capacity is exactly capacity * (1 - cut), so a small pressure cuts a few
+    # employees' slack by one task instead of vanishing in the rounding.
+    draw = model.streams["stakeholders"].random(model.capacity.shape[0])
+    wanted = model.config.firm.capacity * (1.0 - cut)
+    model.capacity[:] = np.maximum(MIN_CAPACITY, np.floor(wanted + draw)).astype(np.int64)
     model.investor_pressure_now = pressure
