@@ -54,6 +54,7 @@ class CustomerPopulation:
     opinion: np.ndarray
     voice: np.ndarray
     tie_strong: np.ndarray
+    tie_weight: np.ndarray
     threshold: np.ndarray
     media_sum: np.ndarray
     media_count: np.ndarray
@@ -104,6 +105,8 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
                         0.0, 1.0)
     tie_strong = np.empty(indices.shape[0], dtype=np.uint8)
     contagion.embedded_ties(indptr, indices, tie_strong)
+    tie_weight = np.empty(n)
+    contagion.tie_weight_sums(indptr, tie_strong, c.weak_tie_weight, tie_weight)
     return CustomerPopulation(
         segment=segment, segment_start=segment_start,
         segment_sizes=np.diff(segment_start).astype(float),
@@ -112,7 +115,7 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
         active=active, indptr=indptr, indices=indices, taste=taste, is_partner=is_partner,
         belief=belief, buying=buying, satisfaction=np.where(buying == 1, chance, 0.0),
         sentiment=2.0 * chance - 1.0, opinion=belief.copy(), voice=np.zeros(n, dtype=np.int8),
-        tie_strong=tie_strong, threshold=threshold,
+        tie_strong=tie_strong, tie_weight=tie_weight, threshold=threshold,
         media_sum=np.zeros(n), media_count=np.zeros(n), media_positive=np.zeros(n),
         media_negative=np.zeros(n), firm_voices=np.zeros(n), story_count=np.zeros(n),
         buyers=np.zeros(total_segments, dtype=np.int64),
@@ -147,7 +150,7 @@ def customer_step(model) -> None:
     model.cascade_defections = customer_kernels.customer_step(
         p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
         p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong, c.weak_tie_weight,
-        p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
+        p.tie_weight, p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
         p.media_negative, p.firm_voices, model.segment_fitness, model.outside_option,
         uniforms[0], uniforms[1], normals,
         c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,

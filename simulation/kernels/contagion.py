@@ -34,8 +34,9 @@ negative voice heard over strong ties only, +2 / -2 one that also crosses weak t
 extreme voice travels further). ``tie_strong : uint8 (indices.size,)`` flags each CSR entry
 as a strong (1) or weak (0) tie (:func:`embedded_ties`); a strong tie weighs 1 and a weak one
 ``weak_weight`` (Goldenberg, Libai & Muller 2001: weak ties carry less influence per
-contact but bridge groups). :func:`voices_heard` sums, for one node, the weight of its ties,
-of the ties carrying a positive and a negative voice, and of the opinions they carry.
+contact but bridge groups). :func:`voices_heard` sums, for one node, the weight of the ties
+carrying a positive and a negative voice and of the opinions they carry;
+:func:`tie_weight_sums` the weight of all its ties.
 
 Floating point
 --------------
@@ -77,50 +78,57 @@ def voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, i):
     """What node ``i`` hears from its neighbours' voices this step.
 
     A neighbour ``j`` with ``voice[j] != 0`` is heard over a strong tie, and over a weak tie
-    only if ``|voice[j]| == 2``. Sums run in CSR order.
+    only if ``|voice[j]| == 2``. Sums run in CSR order over the ties that carry a voice.
 
     Returns
     -------
-    (ties, positive, negative, heard, said) : tuple of float
-        ``ties`` the weight of all of ``i``'s ties (1 per strong tie, ``weak_weight`` per
-        weak one); ``positive`` / ``negative`` the weight of the ties carrying a positive /
-        negative voice; ``heard = positive + negative`` (summed tie by tie); ``said`` the
-        sum of ``weight * opinion[j]`` over the heard ties.
+    (positive, negative, heard, said) : tuple of float
+        ``positive`` / ``negative`` the weight (1 per strong tie, ``weak_weight`` per weak
+        one) of the ties carrying a positive / negative voice; ``heard`` their total (summed
+        tie by tie); ``said`` the sum of ``weight * opinion[j]`` over them. The weight of all
+        of ``i``'s ties is :func:`tie_weight_sums`'s.
     """
-    ties = 0.0
     positive = 0.0
     negative = 0.0
     heard = 0.0
     said = 0.0
     for e in range(indptr[i], indptr[i + 1]):
-        strong = tie_strong[e] != 0
-        w = 1.0 if strong else weak_weight
-        ties += w
-        j = indices[e]
-        v = voice[j]
-        if v == 0 or (not strong and v != 2 and v != -2):
-            continue
-        heard += w
-        said += w * opinion[j]
-        if v > 0:
-            positive += w
-        else:
-            negative += w
-    return ties, positive, negative, heard, said
+        v = voice[indices[e]]
+        # Most neighbours are silent: test that first (the cheap, well-predicted branch).
+        if v != 0:
+            strong = tie_strong[e] != 0
+            if strong or v == 2 or v == -2:
+                w = 1.0 if strong else weak_weight
+                heard += w
+                said += w * opinion[indices[e]]
+                if v > 0:
+                    positive += w
+                else:
+                    negative += w
+    return positive, negative, heard, said
 
 
 @kernel
 def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, out):
-    """:func:`voices_heard` for every node: ``out[i] = (ties, positive, negative, heard,
-    said)``, ``out`` float64 (n, 5)."""
+    """:func:`voices_heard` for every node: ``out[i] = (positive, negative, heard, said)``,
+    ``out`` float64 (n, 4)."""
     for i in range(voice.shape[0]):
-        t, p, m, h, s = voices_heard(indptr, indices, tie_strong, weak_weight, voice,
-                                     opinion, i)
-        out[i, 0] = t
-        out[i, 1] = p
-        out[i, 2] = m
-        out[i, 3] = h
-        out[i, 4] = s
+        p, m, h, s = voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, i)
+        out[i, 0] = p
+        out[i, 1] = m
+        out[i, 2] = h
+        out[i, 3] = s
+
+
+@kernel
+def tie_weight_sums(indptr, tie_strong, weak_weight, out):
+    """``out[i]``: the weight of all of node ``i``'s ties (1 strong, ``weak_weight`` weak),
+    summed in CSR order. A property of the network: computed once per run."""
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            total += 1.0 if tie_strong[e] != 0 else weak_weight
+        out[i] = total
 
 
 @kernel

@@ -13,6 +13,8 @@ opinion : float64                  scratch/out: what the customer says this step
 voice : int8                       out: 0 silent, +-1 voiced to strong ties, +-2 to all ties
 indptr (C+1), indices : int64/int32  the social network in CSR form
 tie_strong : uint8 (indices.size,) 1 strong tie, 0 weak tie (CSR-aligned)
+tie_weight : float64               weight of all of the customer's ties
+                                   (:func:`contagion.tie_weight_sums` with ``weak_tie_weight``)
 media_sum, media_count : float64   sum and number of the messages media broadcast to each
                                    customer this step (see :func:`media_exposure`)
 media_positive, media_negative : float64  weight of media stories for / against the firm
@@ -71,7 +73,7 @@ def _logistic(x):
 @kernel
 def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
-    indptr, indices, tie_strong, weak_tie_weight,
+    indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
@@ -110,7 +112,7 @@ def customer_step(
         if active[i] == 0:
             continue
         s = segment[i]
-        ties, positive, negative, heard, said = voices_heard(
+        positive, negative, heard, said = voices_heard(
             indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
         answers = firm_voices[i]
         if answers > 0.0:
@@ -123,7 +125,7 @@ def customer_step(
                 negative += answers
         positive += media_positive[i]
         negative += media_negative[i]
-        total = ties + answers + media_positive[i] + media_negative[i]
+        total = tie_weight[i] + answers + media_positive[i] + media_negative[i]
         new_belief = opinion[i]
         if heard > 0.0:
             new_belief += word_of_mouth_weight * (said / heard - opinion[i])
