@@ -40,8 +40,10 @@ COMPARISONS = [
     ("media 20 vs 0", "hierarchy", dict(media=0), dict(media=20)),
     *[(f"employees converse on vs off ({s})", s, dict(employees_converse=False),
        dict(employees_converse=True)) for s in STRUCTURES],
-    ("investors' pressure on vs off", "hierarchy", dict(investor_pressure=0.0), dict()),
-    ("investors' pressure on vs off", "network", dict(investor_pressure=0.0), dict()),
+    ("investors' pressure on (0.4) vs off", "hierarchy", dict(investor_pressure=0.0),
+     dict(investor_pressure=0.4)),
+    ("investors' pressure on (0.4) vs off", "network", dict(investor_pressure=0.0),
+     dict(investor_pressure=0.4)),
     ("partner share 10% vs 0", "open", dict(partner_share=0.0), dict(partner_share=0.1)),
 ]
 

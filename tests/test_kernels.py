@@ -66,7 +66,9 @@ def customer_arguments(seed, customers=15, segments=3, edges=30, active_share=0.
     talk_draw, choice_draw = rng.random(c), rng.random(c)
     talk_draw[0] = choice_draw[0] = 0.0  # the smallest uniform: the strict comparisons matter
     thresholds = rng.random(c) * 0.5 if threshold is None else np.full(c, float(threshold))
-    strong = (rng.random(indices.size) < 0.6).astype(np.uint8)
+    # Tie flags must be the same in both directions of a tie (the kernel pushes voices).
+    rows = np.repeat(np.arange(c), np.diff(indptr))
+    strong = ((np.minimum(rows, indices) + np.maximum(rows, indices)) % 3 != 0).astype(np.uint8)
     tie_weight = np.empty(c)
     contagion.tie_weight_sums(indptr, strong, weak_tie_weight, tie_weight)
     return (
@@ -76,7 +78,7 @@ def customer_arguments(seed, customers=15, segments=3, edges=30, active_share=0.
         indptr, indices, strong, weak_tie_weight, tie_weight, rng.random(c) * 2, rng.integers(0, 3, c).astype(float), media_influence,
         rng.random(c) * (rng.random(c) < 0.3), rng.random(c) * (rng.random(c) < 0.3),
         rng.integers(0, 3, c) * (rng.random(c) < 0.3).astype(float),
-        rng.random(segments), 0.45, talk_draw, choice_draw, rng.standard_normal(c),
+        *np.full((4, c), 9.0), rng.random(segments), 0.45, talk_draw, choice_draw, rng.standard_normal(c),
         0.1, experience_weight, talk_rate, amplification, negativity, word_of_mouth_weight,
         imitation, 6.0, reconsider_rate,
         np.zeros(segments, np.int64), np.zeros(segments, np.int64), np.zeros(segments),
@@ -100,7 +102,7 @@ def model_customer_arguments(m, rng):
         p.threshold, np.zeros(n), np.zeros(n, np.int8), m.indptr, m.indices, p.tie_strong,
         c.weak_tie_weight, p.tie_weight, rng.random(n) * 2, rng.integers(0, 3, n).astype(float), 0.05,
         np.zeros(n), rng.random(n) * (rng.random(n) < 0.1), p.firm_voices,
-        m.segment_fitness, m.outside_option, rng.random(n), rng.random(n),
+        *np.full((4, n), 9.0), m.segment_fitness, m.outside_option, rng.random(n), rng.random(n),
         rng.standard_normal(n), c.experience_noise, c.experience_weight, c.talk_rate,
         c.amplification, c.negativity, c.word_of_mouth_weight, c.imitation,
         c.choice_sensitivity, c.reconsider_rate, np.zeros(m.total_segments, np.int64),

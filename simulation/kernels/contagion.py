@@ -121,6 +121,42 @@ def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, o
 
 
 @kernel
+def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, positive,
+                  negative, heard, said):
+    """:func:`voices_heard` for every node at once, by pushing each voice to its hearers.
+
+    Fills ``positive``, ``negative``, ``heard``, ``said`` (float64 (n,)) with what
+    :func:`voices_heard` returns for each node, bit for bit, provided the network is
+    undirected with ascending neighbour lists and ``tie_strong`` gives both directions of a
+    tie the same flag (as :mod:`simulation.networks` and :func:`embedded_ties` make them):
+    voicers are visited in ascending order, so each hearer receives its neighbours' voices
+    in its own CSR order. Only voicing nodes' ties are visited, so the cost is proportional
+    to the voices, not to all ties.
+    """
+    positive[:] = 0.0
+    negative[:] = 0.0
+    heard[:] = 0.0
+    said[:] = 0.0
+    for j in range(voice.shape[0]):
+        v = voice[j]
+        if v == 0:
+            continue
+        far = v == 2 or v == -2
+        said_by_j = opinion[j]
+        for e in range(indptr[j], indptr[j + 1]):
+            strong = tie_strong[e] != 0
+            if strong or far:
+                i = indices[e]
+                w = 1.0 if strong else weak_weight
+                heard[i] += w
+                said[i] += w * said_by_j
+                if v > 0:
+                    positive[i] += w
+                else:
+                    negative[i] += w
+
+
+@kernel
 def tie_weight_sums(indptr, tie_strong, weak_weight, out):
     """``out[i]``: the weight of all of node ``i``'s ties (1 strong, ``weak_weight`` weak),
     summed in CSR order. A property of the network: computed once per run."""

@@ -20,6 +20,11 @@ media_sum, media_count : float64   sum and number of the messages media broadcas
 media_positive, media_negative : float64  weight of media stories for / against the firm
                                    reaching each customer (sum of |stance| by sign)
 firm_voices : float64              answers the firm's people gave each customer this step
+heard_positive, heard_negative, heard_weight, heard_said : float64  scratch: what each
+                                   customer hears from its neighbours
+                                   (:func:`contagion.spread_voices`; the network must be
+                                   undirected with ascending neighbour lists and symmetric
+                                   tie flags)
 talk_draw, choice_draw : float64 uniforms on [0, 1)
 experience_draw : float64          standard normals
 value_of_segment : float64 (S,)    normalised fitness of the product variant the segment buys
@@ -41,7 +46,7 @@ opinion is), ``n = negativity`` if ``opinion < outside`` else 1:
    probability ``f = n * amplification * e / (1 + n * amplification * e)`` (the share of its
    talking that extremeness adds; negative voices travel further). One uniform ``u``:
    talks if ``u < c``, far if ``u < c * f``. The voice is positive if ``opinion >= outside``.
-3. Hearing (:func:`contagion.voices_heard`): ties weigh 1 (strong) or ``weak_weight``; the
+3. Hearing (:func:`contagion.spread_voices`, = :func:`contagion.voices_heard` per node): ties weigh 1 (strong) or ``weak_weight``; the
    firm's answers weigh 1 each and say ``value[segment]`` (the product's true current value;
    positive if it beats the outside option); media stories weigh ``|stance|``. With ``D`` the
    total weight (ties + answers + stories), ``pos`` / ``neg`` the shares of ``D`` carrying a
@@ -62,7 +67,7 @@ Returns the number of threshold defections (cascade defections) of the step.
 import math
 
 from ._config import kernel
-from .contagion import bass_hazard, voices_heard
+from .contagion import bass_hazard, spread_voices
 
 
 @kernel
@@ -75,7 +80,7 @@ def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    value_of_segment, outside, talk_draw, choice_draw, experience_draw,
+    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
@@ -108,12 +113,16 @@ def customer_step(
     satisfaction_sum[:] = 0.0
     sentiment_sum[:] = 0.0
     defections = 0
+    spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice, opinion,
+                  heard_positive, heard_negative, heard_weight, heard_said)
     for i in range(n):
         if active[i] == 0:
             continue
         s = segment[i]
-        positive, negative, heard, said = voices_heard(
-            indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
+        positive = heard_positive[i]
+        negative = heard_negative[i]
+        heard = heard_weight[i]
+        said = heard_said[i]
         answers = firm_voices[i]
         if answers > 0.0:
             truth = value_of_segment[s]
