@@ -123,7 +123,7 @@ class Customers(_Section):
     )
     defection_threshold: float = Field(
         0.18, ge=0, le=1, description="mean threshold phi: share of negative voices heard at "
-        "which a buyer defects (Watts 2002)",
+        "which a buyer reconsiders at once (Watts 2002)",
     )
     defection_threshold_sd: float = Field(
         0.05, ge=0, le=1, description="sd of the customers' defection thresholds"

@@ -58,7 +58,8 @@ def _timed(function, clock):
 
 
 #: Kernels only ever called from inside other kernels: swapped, but not timed on their own.
-NESTED = ("_logistic", "voices_heard", "bass_hazard", "change_value", "change_effect", "_contribution_index")
+NESTED = ("_logistic", "spread_voices", "bass_hazard", "change_value", "change_effect",
+          "_contribution_index")
 
 
 def python_swaps() -> list:
@@ -75,7 +76,7 @@ def python_swaps() -> list:
     return [
         (customers, "customer_step", customers.customer_step.py_func),
         (customers, "_logistic", customers._logistic.py_func),
-        (customers, "voices_heard", contagion.voices_heard.py_func),
+        (customers, "spread_voices", contagion.spread_voices.py_func),
         (customers, "bass_hazard", contagion.bass_hazard.py_func),
         (customers, "media_exposure", customers.media_exposure.py_func),
         (customers, "reached_mean", customers.reached_mean.py_func),
@@ -172,7 +173,7 @@ def customer_kernel_ratio(repeats: int = 200) -> dict:
     from simulation.kernels import contagion
 
     with swapped([(customers, "_logistic", customers._logistic.py_func),
-                  (customers, "voices_heard", contagion.voices_heard.py_func),
+                  (customers, "spread_voices", contagion.spread_voices.py_func),
                   (customers, "bass_hazard", contagion.bass_hazard.py_func)]):
         for _ in range(3):
             customers.customer_step.py_func(*args)

@@ -46,9 +46,10 @@ opinion is), ``n = negativity`` if ``opinion < outside`` else 1:
    probability ``f = n * amplification * e / (1 + n * amplification * e)`` (the share of its
    talking that extremeness adds; negative voices travel further). One uniform ``u``:
    talks if ``u < c``, far if ``u < c * f``. The voice is positive if ``opinion >= outside``.
-3. Hearing (:func:`contagion.spread_voices`, = :func:`contagion.voices_heard` per node): ties weigh 1 (strong) or ``weak_weight``; the
-   firm's answers weigh 1 each and say ``value[segment]`` (the product's true current value;
-   positive if it beats the outside option); media stories weigh ``|stance|``. With ``D`` the
+3. Hearing (:func:`contagion.spread_voices`, which is :func:`contagion.voices_heard` for
+   every customer): ties weigh 1 (strong) or ``weak_weight``; the firm's answers weigh 1
+   each and say ``value[segment]`` (the product's true current value; positive if it beats
+   the outside option); media stories weigh ``|stance|``. With ``D`` the
    total weight (ties + answers + stories), ``pos`` / ``neg`` the shares of ``D`` carrying a
    positive / negative voice. The belief moves toward the mean heard opinion (neighbours'
    and answers') by ``word_of_mouth_weight``, then toward the media's messages by
@@ -80,7 +81,8 @@ def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside, talk_draw, choice_draw, experience_draw,
+    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside,
+    talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
