@@ -5,7 +5,7 @@ import pytest
 
 from simulation import FirmModel, conversation
 from simulation.conversation import conversation_mode
-from simulation.organization import Tests
+from simulation import organization
 from simulation.stakeholders import apply_pressure
 from simulation.structures import STRUCTURE_SPECS
 from simulation.vocabulary import CONVERSATION_MODES, INVESTOR, MARKETING
@@ -50,7 +50,7 @@ def test_answers_reach_complaining_tied_customers_and_cost_capacity():
     conversation.speak(model)
     assert p.firm_voices.sum() == np.isin(conv.customer, conv.customer[:3]).sum()
     model.capacity_left[:] = model.capacity
-    conversation.hear(model, np.empty(0, np.int64), Tests.empty(0))
+    conversation.hear(model, np.empty(0, np.int64), organization.Tests.empty(0))
     talkers = np.unique(conv.employee)
     assert (model.capacity_left[talkers] == model.capacity[talkers] - 1).all()
 
