@@ -181,6 +181,8 @@ def embedded_ties(indptr, indices, tie_strong):
     for i in range(indptr.shape[0] - 1):
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
+            if j < i:
+                continue  # set from j's side: a tie's flag is computed once
             a = indptr[i]
             b = indptr[j]
             shared = 0
@@ -193,6 +195,17 @@ def embedded_ties(indptr, indices, tie_strong):
                 else:
                     b += 1
             tie_strong[e] = shared
+            # The same tie seen from j: find i in j's ascending list (binary search).
+            low = indptr[j]
+            high = indptr[j + 1]
+            while low < high:
+                middle = (low + high) // 2
+                if indices[middle] < i:
+                    low = middle + 1
+                else:
+                    high = middle
+            if low < indptr[j + 1] and indices[low] == i:
+                tie_strong[low] = shared
 
 
 @kernel
