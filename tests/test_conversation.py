@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from simulation import FirmModel, conversation
+from simulation import FirmModel, conversation, organization
 from simulation.conversation import conversation_mode
-from simulation import organization
 from simulation.stakeholders import apply_pressure
 from simulation.structures import STRUCTURE_SPECS
 from simulation.vocabulary import CONVERSATION_MODES, INVESTOR, MARKETING
