@@ -29,9 +29,10 @@ from .vocabulary import INVESTOR, MEDIA, PARTNER
 #: side by side and the investors' mean stance does not jump with one step's revenue.
 INVESTOR_HORIZON = (5, 20)
 
-#: Media amplify: their target is ``tanh(MEDIA_SHARPENING * x)`` of their audience's mean
-#: sentiment ``x``, so a mildly unhappy audience already reads as a clearly negative story
-#: (ODD section 7, "Stakeholders": "they amplify").
+#: Media amplify what their audience says: their target is ``tanh(MEDIA_SHARPENING * x)``,
+#: ``x = (positive - negative) / (positive + negative)`` voices of the active customers they
+#: reach, so an audience with a few more complaints than praise already reads as a clearly
+#: negative story (ODD section 7, "Stakeholders": "they amplify").
 MEDIA_SHARPENING = 2.0
 
 #: Investors' pressure is ``max(0, -mean investor stance)``; it cuts every employee's capacity
