@@ -112,6 +112,41 @@ class Customers(_Section):
     partner_rate: float = Field(
         0.05, ge=0, le=1, description="probability a partner customer proposes in a step"
     )
+    negativity: float = Field(
+        2.0, ge=1, le=10, description="how much more often (and further) a negative voice is "
+        "voiced than a positive one (TARP 1986: ~10 vs ~5 listeners; Anderson 1998)",
+    )
+    imitation: float = Field(
+        0.38, ge=0, le=1, description="Bass imitation coefficient q: adoption hazard added "
+        "per unit share of positive voices heard (Sultan, Farley & Lehmann 1990 mean)",
+    )
+    weak_tie_weight: float = Field(
+        0.25, ge=0, le=1, description="influence of a weak tie relative to a strong one "
+        "(Goldenberg, Libai & Muller 2001)",
+    )
+    defection_threshold: float = Field(
+        0.18, ge=0, le=1, description="mean threshold phi: share of negative voices heard at "
+        "which a buyer reconsiders at once (Watts 2002)",
+    )
+    defection_threshold_sd: float = Field(
+        0.05, ge=0, le=1, description="sd of the customers' defection thresholds"
+    )
+    employees_converse: bool = Field(
+        True, description="employees take part in the customer conversation where the "
+        "structure lets them (hierarchy: the official voice)",
+    )
+    employee_ties: int = Field(
+        5, ge=0, le=1000, description="customers of its segment each conversing employee "
+        "is tied to",
+    )
+    marketing_converses: bool = Field(
+        True, description="siloed_social: the marketing branch converses with customers "
+        "(off: only the official voice)",
+    )
+    official_reach: float = Field(
+        0.05, ge=0, le=1, description="hierarchy's official voice: share of active customers "
+        "it can answer per step",
+    )
 
 
 class Firm(_Section):
@@ -189,6 +224,10 @@ class Stakeholders(_Section):
     )
     partner_rate: float = Field(
         0.1, ge=0, le=1, description="probability a partner proposes a change in a step ('open')"
+    )
+    investor_pressure: float = Field(
+        0.4, ge=0, le=1, description="share of employees' capacity (slack) cut when investors' "
+        "mean stance is -1 (0: investors' pressure off)",
     )
 
 

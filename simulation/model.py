@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import customers, metrics, organization, shocks, stakeholders
+from . import conversation, customers, metrics, organization, shocks, stakeholders
 from .agents import Customer, Employee, Stakeholder
 from .config import FLAT_FIELDS, ModelConfig, config_from_flat, flat_defaults
 from .errors import ConfigError
@@ -29,7 +29,7 @@ _DEFAULTS = flat_defaults()
 
 #: The independent random streams of a run, spawned from its seed in this order.
 STREAMS = ("market", "customers", "stakeholders", "organization", "customer_dynamics",
-           "organization_dynamics", "market_dynamics", "partner_dynamics")
+           "organization_dynamics", "market_dynamics", "partner_dynamics", "conversation")
 
 
 def _streams(seed, model_rng: np.random.Generator) -> dict[str, np.random.Generator]:
@@ -135,6 +135,8 @@ class FirmModel(mesa.Model):
         self.workload = np.zeros(self.org.size)
         self.queues = organization.ProposalQueues.empty(self.org.size, cfg.firm.queue_limit)
         self.max_reviewers = organization.reviewer_limit(self.org, cfg.firm.capacity)
+        self.conversation = conversation.build_conversation(self, streams["conversation"])
+        self.cascade_defections = 0
         self.outside_option = cfg.market.outside_option
         # Approved changes in transit: (land step, attribute, value, variant, created step).
         self.pending: list[tuple[int, int, int, int, int]] = []
@@ -197,10 +199,11 @@ class FirmModel(mesa.Model):
         shocks.apply_shocks(self, t)                    # 1. shocks and turbulence
         organization.land_changes(self, t)              # 2. implementation
         self.update_fitness()                           # 3. fitness of the product
-        customers.customer_step(self)                   # 4. customers
-        organization.organization_step(self, t)         # 5. organization
-        stakeholders.update_stances(self)               # 6. stakeholders
-        metrics.record_step(self)                       # 7. metrics
+        conversation.speak(self)                        # 4. the firm's answers
+        customers.customer_step(self)                   # 5. customers
+        organization.organization_step(self, t)         # 6. organization
+        stakeholders.update_stances(self)               # 7. stakeholders
+        metrics.record_step(self)                       # 8. metrics
         self.datacollector.collect(self)
 
     def run(self, steps: int | None = None) -> FirmModel:

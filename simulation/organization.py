@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import conversation
 from .kernels import judging
 from .kernels import organization as org_kernels
 from .kernels.sensing import sense_changes
@@ -276,6 +277,8 @@ def organization_step(model, t: int) -> None:
         tests |= run_surveys(model, sensing & org.survey_only)
     sensors = np.flatnonzero(tests)
     out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
+    # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
+    out = conversation.hear(model, sensors, out)
     valid = out.responders > 0
     proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
                           out.local[valid], out.noise[valid], org.segment[sensors[valid]])

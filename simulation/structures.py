@@ -30,6 +30,7 @@ from .vocabulary import (
     MANAGER,
     MARKETING,
     POD_MEMBER,
+    ConversationMode,
     DecisionOrder,
     StructureName,
 )
@@ -333,6 +334,10 @@ class StructureSpec:
         Partner customers and partner stakeholders bring proposals too (``open``).
     rescope_pods : bool
         When a segment arrives, whole pods turn to it (True) rather than single sensors.
+    employees_converse : {"everyone", "marketing", "official"}
+        Who takes part in the customer conversation (:mod:`simulation.conversation`):
+        every sensing employee, only the marketing branch, or only the marketing function's
+        official voice.
     """
 
     name: StructureName
@@ -344,6 +349,7 @@ class StructureSpec:
     hub_review: bool = False
     partners_propose: bool = False
     rescope_pods: bool = False
+    employees_converse: ConversationMode = "official"
 
     @property
     def best_first(self) -> bool:
@@ -352,7 +358,8 @@ class StructureSpec:
 
 
 _PODS = dict(builder=build_pods, senses="pod members", tops_decide=True,
-             decision_order="arrival", hub_review=True, rescope_pods=True)
+             decision_order="arrival", hub_review=True, rescope_pods=True,
+             employees_converse="everyone")
 
 #: Every preset, keyed by name: the one place a structure is defined.
 STRUCTURE_SPECS: dict[str, StructureSpec] = {spec.name: spec for spec in (
@@ -362,10 +369,10 @@ STRUCTURE_SPECS: dict[str, StructureSpec] = {spec.name: spec for spec in (
     StructureSpec("siloed_social", partial(build_tree, siloed=True),
                   senses="marketing branch each step; other branches on survey steps",
                   decides="the top, best-first", tops_decide=True,
-                  decision_order="best_first"),
+                  decision_order="best_first", employees_converse="marketing"),
     StructureSpec("network", build_flat_network, senses="everyone",
                   decides="each proposer after peer review", tops_decide=False,
-                  decision_order=None),
+                  decision_order=None, employees_converse="everyone"),
     StructureSpec("podular", decides="the pod after peer review; its hub may veto", **_PODS),
     StructureSpec("open", decides="as podular; partners' proposals go to the owning pod",
                   partners_propose=True, **_PODS),

@@ -28,6 +28,14 @@ DECISION_ORDER_SETTINGS: tuple[str, ...] = get_args(DecisionOrderSetting)
 DecisionInformation = Literal["staff", "fully_informed"]
 DECISION_INFORMATION: tuple[str, ...] = get_args(DecisionInformation)
 
+#: Who speaks for the firm in the customer conversation, per structure preset
+#: (:class:`simulation.structures.StructureSpec`, :mod:`simulation.conversation`):
+#: ``everyone`` (every sensing employee has ties into the customer network), ``marketing``
+#: (only the marketing branch, if ``customers.marketing_converses``), ``official`` (only an
+#: official statement of the marketing function, after the tree's lag).
+ConversationMode = Literal["everyone", "marketing", "official"]
+CONVERSATION_MODES: tuple[str, ...] = get_args(ConversationMode)
+
 #: Kinds of scheduled shock; see :mod:`simulation.shocks`.
 ShockKind = Literal[
     "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",

@@ -168,13 +168,15 @@ def neighbours_of(indptr, indices, i):
 
 
 def customer_step(
-    active, buying, segment, taste, belief, satisfaction, sentiment, opinion, talks,
-    indptr, indices, media_sum, media_count, media_influence, value_of_segment, outside,
+    active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
+    indptr, indices, tie_strong, weak_tie_weight, tie_weight,
+    media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
+    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside,
     talk_draw, choice_draw, experience_draw,
-    experience_noise, experience_weight, talk_rate, amplification, word_of_mouth_weight,
-    beta, reconsider_rate,
+    experience_noise, experience_weight, talk_rate, amplification, negativity,
+    word_of_mouth_weight, imitation, beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
-) -> None:
+) -> int:
     """One customer step, stage by stage over whole arrays (rule: kernels/customers.py)."""
     in_market = active != 0
     # 1. Buyers experience the product; their opinion moves toward the experience.
@@ -184,22 +186,66 @@ def customer_step(
     opinion[:] = np.where(experiencing, moved, belief)
     for i in np.flatnonzero(experiencing):
         satisfaction[i] = logistic(beta * (experienced[i] - outside))
-    # 2. Who talks: the more extreme the opinion, the likelier.
-    x = np.abs(beta / 2 * (opinion - outside))
-    chance = np.minimum(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
-    talks[:] = in_market & (talk_draw < chance)
-    # 3. Listening (to the mean of talking neighbours, then to media); 4. choosing.
+    # 2. Voices: buyers only; negative ones more often and further.
+    voice[:] = 0
+    for i in np.flatnonzero(experiencing):
+        x = abs(0.5 * beta * (opinion[i] - outside))
+        extreme = x / (1.0 + x)
+        positive = opinion[i] >= outside
+        tone = 1.0 if positive else negativity
+        chance = min(1.0, tone * talk_rate * (1.0 + amplification * extreme))
+        if talk_draw[i] < chance:
+            push = tone * amplification * extreme
+            level = 2 if talk_draw[i] < chance * (push / (1.0 + push)) else 1
+            voice[i] = level if positive else -level
+    snapshot_buying = buying.copy()
+    defections = 0
+    for i in range(len(voice)):
+        heard_positive[i], heard_negative[i], heard_weight[i], heard_said[i] = voices_heard(
+            indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
+    # 3. Hearing and 4. choosing, customer by customer.
     for i in np.flatnonzero(in_market):
-        heard = [opinion[j] for j in neighbours_of(indptr, indices, i) if talks[j]]
+        positive = negative = heard = said = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            weight = 1.0 if tie_strong[e] else weak_tie_weight
+            carried = voice[j] != 0 and (tie_strong[e] or abs(voice[j]) == 2)
+            if carried:
+                heard += weight
+                said += weight * opinion[j]
+                if voice[j] > 0:
+                    positive += weight
+                else:
+                    negative += weight
+        if firm_voices[i] > 0:
+            truth = value_of_segment[segment[i]]
+            heard += firm_voices[i]
+            said += firm_voices[i] * truth
+            if truth >= outside:
+                positive += firm_voices[i]
+            else:
+                negative += firm_voices[i]
+        positive += media_positive[i]
+        negative += media_negative[i]
+        total = tie_weight[i] + firm_voices[i] + media_positive[i] + media_negative[i]
         listened = opinion[i]
-        if heard:
-            listened += word_of_mouth_weight * (left_sum(heard) / len(heard) - opinion[i])
+        if heard > 0:
+            listened += word_of_mouth_weight * (said / heard - opinion[i])
         belief[i] = listened + media_influence * (media_sum[i] - media_count[i] * listened)
         buy_chance = logistic(beta * (belief[i] - outside))
         sentiment[i] = 2.0 * buy_chance - 1.0
-        reconsiders = choice_draw[i] < reconsider_rate
-        if reconsiders:
-            buying[i] = choice_draw[i] / reconsider_rate < buy_chance
+        positive_share = positive / total if total > 0 else 0.0
+        negative_share = negative / total if total > 0 else 0.0
+        u = choice_draw[i]
+        if snapshot_buying[i]:
+            if negative_share >= threshold[i]:
+                if not u < buy_chance:
+                    buying[i] = 0
+                    defections += 1
+            elif u < reconsider_rate:
+                buying[i] = u / reconsider_rate < buy_chance
+        else:
+            buying[i] = u < (reconsider_rate + imitation * positive_share) * buy_chance
     # Per-segment totals over the customers in the market, in customer order.
     for s in range(len(buyers)):
         members = [i for i in np.flatnonzero(in_market) if segment[i] == s]
@@ -208,6 +254,7 @@ def customer_step(
         buyers[s] = len(buying_members)
         sentiment_sum[s] = left_sum(sentiment[i] for i in members)
         satisfaction_sum[s] = left_sum(satisfaction[i] for i in buying_members)
+    return defections
 
 
 def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count) -> None:
@@ -700,6 +747,45 @@ def threshold_cascade(indptr, indices, edge_weights, thresholds, by_weight, swit
         state = state_next
 
 
+def bass_hazard(innovation, imitation, share):
+    return innovation + imitation * share
+
+
+def voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, node):
+    """(positive, negative, heard, said) of ``node``, in CSR order."""
+    rows = []
+    for e in range(indptr[node], indptr[node + 1]):
+        j = indices[e]
+        weight = 1.0 if tie_strong[e] else weak_weight
+        carried = voice[j] != 0 and (tie_strong[e] or abs(voice[j]) == 2)
+        rows.append((weight, carried, voice[j] > 0, opinion[j]))
+    positive = left_sum(w for w, c, p, _ in rows if c and p)
+    negative = left_sum(w for w, c, p, _ in rows if c and not p)
+    heard = left_sum(w for w, c, _, _ in rows if c)
+    said = left_sum(w * o for w, c, _, o in rows if c)
+    return positive, negative, heard, said
+
+
+def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, out):
+    for node in range(len(voice)):
+        out[node] = voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, node)
+
+
+def embedded_ties(indptr, indices, tie_strong):
+    """A tie is strong iff its ends share a neighbour (set intersection)."""
+    for i in range(len(indptr) - 1):
+        mine = {j for j, _ in contagion_neighbours(indptr, indices, i)}
+        for e in range(indptr[i], indptr[i + 1]):
+            theirs = {j for j, _ in contagion_neighbours(indptr, indices, indices[e])}
+            tie_strong[e] = 1 if mine & theirs else 0
+
+
+def tie_weight_sums(indptr, tie_strong, weak_weight, out):
+    for node in range(len(indptr) - 1):
+        out[node] = left_sum(1.0 if tie_strong[e] else weak_weight
+                             for e in range(indptr[node], indptr[node + 1]))
+
+
 # judging
 # --------------------------------------------------------------------------------------------
 # References for simulation/kernels/judging.py: whole-product survey estimates from two full
@@ -707,8 +793,7 @@ def threshold_cascade(indptr, indices, edge_weights, thresholds, by_weight, swit
 
 
 def staff_estimates(projected, attribute, value, variant, evaluate, serve_cumulative,
-                          respondent_draw, noise_draw, dependencies, contributions,
-                          max_fitness):
+                    respondent_draw, noise_draw, dependencies, contributions, max_fitness):
     """Reference: each respondent's answer is the change of its segment's normalised fitness,
     computed from two full fitness evaluations, plus its noise; the estimate is the mean."""
     out = np.zeros(attribute.shape[0])

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from simulation import FirmModel
+from simulation.kernels import contagion
 from simulation.kernels import customers as ck
 from simulation.kernels import organization as ok
 from simulation.kernels import sensing as sk
@@ -39,20 +40,24 @@ def random_csr(rng, nodes, edges):
 CUSTOMER_CASES = [
     {},  # typical
     {"talk_rate": 0.0},  # nobody talks
-    {"talk_rate": 2.0, "amplification": 3.0},  # everybody talks
-    {"reconsider_rate": 0.0},  # nobody reconsiders
+    {"talk_rate": 2.0, "amplification": 3.0},  # everybody talks, many voices cross weak ties
+    {"reconsider_rate": 0.0},  # nobody reconsiders (only thresholds and imitation act)
     {"reconsider_rate": 1.0},  # everybody reconsiders
     {"active_share": 0.0},  # nobody in the market
     {"customers": 1},
     {"edges": 0},  # no social network
     {"experience_weight": 1.0, "word_of_mouth_weight": 1.0},
     {"media_influence": 0.0, "segments": 5},  # segments 3 and 4 have no customers
+    {"threshold": 0.0},  # every buyer reconsiders at once
+    {"threshold": 1.0, "imitation": 0.0, "negativity": 1.0},  # the old choice rule
+    {"weak_tie_weight": 0.0, "amplification": 0.0},  # weak ties carry nothing
 ]
 
 
 def customer_arguments(seed, customers=15, segments=3, edges=30, active_share=0.8,
                        media_influence=0.05, talk_rate=0.3, amplification=1.0,
-                       reconsider_rate=0.4, experience_weight=0.3, word_of_mouth_weight=0.4):
+                       reconsider_rate=0.4, experience_weight=0.3, word_of_mouth_weight=0.4,
+                       threshold=None, imitation=0.38, negativity=2.0, weak_tie_weight=0.25):
     """All arguments of ``customer_step`` for a small random world."""
     rng = np.random.default_rng(seed)
     c = customers
@@ -60,15 +65,24 @@ def customer_arguments(seed, customers=15, segments=3, edges=30, active_share=0.
     populated = min(segments, 3)
     talk_draw, choice_draw = rng.random(c), rng.random(c)
     talk_draw[0] = choice_draw[0] = 0.0  # the smallest uniform: the strict comparisons matter
+    thresholds = rng.random(c) * 0.5 if threshold is None else np.full(c, float(threshold))
+    # Tie flags must be the same in both directions of a tie (the kernel pushes voices).
+    rows = np.repeat(np.arange(c), np.diff(indptr))
+    strong = ((np.minimum(rows, indices) + np.maximum(rows, indices)) % 3 != 0).astype(np.uint8)
+    tie_weight = np.empty(c)
+    contagion.tie_weight_sums(indptr, strong, weak_tie_weight, tie_weight)
     return (
         (rng.random(c) < active_share).astype(np.uint8), (rng.random(c) < 0.5).astype(np.uint8),
         rng.integers(0, populated, c), rng.normal(0, 0.1, c), rng.random(c),
-        rng.random(c), np.zeros(c), np.zeros(c), np.zeros(c, np.uint8),
-        indptr, indices, rng.random(c) * 2, rng.integers(0, 3, c).astype(float),
-        media_influence, rng.random(segments), 0.45,
-        talk_draw, choice_draw, rng.standard_normal(c),
-        0.1, experience_weight, talk_rate, amplification, word_of_mouth_weight,
-        6.0, reconsider_rate,
+        rng.random(c), np.zeros(c), thresholds, np.zeros(c), np.zeros(c, np.int8),
+        indptr, indices, strong, weak_tie_weight, tie_weight, rng.random(c) * 2,
+        rng.integers(0, 3, c).astype(float), media_influence,
+        rng.random(c) * (rng.random(c) < 0.3), rng.random(c) * (rng.random(c) < 0.3),
+        rng.integers(0, 3, c) * (rng.random(c) < 0.3).astype(float),
+        *np.full((4, c), 9.0), rng.random(segments), 0.45, talk_draw, choice_draw,
+        rng.standard_normal(c),
+        0.1, experience_weight, talk_rate, amplification, negativity, word_of_mouth_weight,
+        imitation, 6.0, reconsider_rate,
         np.zeros(segments, np.int64), np.zeros(segments, np.int64), np.zeros(segments),
         np.zeros(segments),
     )
@@ -77,30 +91,59 @@ def customer_arguments(seed, customers=15, segments=3, edges=30, active_share=0.
 @pytest.mark.parametrize(("case", "seed"),
                          list(itertools.product(range(len(CUSTOMER_CASES)), range(3))))
 def test_customer_step_random_worlds(case, seed):
-    """Experience, word of mouth, media and choice match the reference on small worlds."""
+    """Experience, voices, hearing, media and choice match the reference on small worlds."""
     naive.assert_three_equal(ck.customer_step, naive.customer_step,
                              *customer_arguments(seed, **CUSTOMER_CASES[case]))
+
+
+def model_customer_arguments(m, rng):
+    """``customer_step``'s arguments on the state of model ``m`` (fresh draws from ``rng``)."""
+    n, c, p = m.n_customers, m.config.customers, m.population
+    return (
+        m.active, m.buying, m.segment, m.taste, m.belief, m.satisfaction, m.sentiment,
+        p.threshold, np.zeros(n), np.zeros(n, np.int8), m.indptr, m.indices, p.tie_strong,
+        c.weak_tie_weight, p.tie_weight, rng.random(n) * 2,
+        rng.integers(0, 3, n).astype(float), 0.05,
+        np.zeros(n), rng.random(n) * (rng.random(n) < 0.1), p.firm_voices,
+        *np.full((4, n), 9.0), m.segment_fitness, m.outside_option, rng.random(n), rng.random(n),
+        rng.standard_normal(n), c.experience_noise, c.experience_weight, c.talk_rate,
+        c.amplification, c.negativity, c.word_of_mouth_weight, c.imitation,
+        c.choice_sensitivity, c.reconsider_rate, np.zeros(m.total_segments, np.int64),
+        np.zeros(m.total_segments, np.int64), np.zeros(m.total_segments),
+        np.zeros(m.total_segments))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_customer_step_model_state(seed):
     """The same on the state of a small model after five steps."""
-    m = small_model(seed=seed)
+    m = small_model(structure="network", seed=seed)
+    _, arrays = naive.assert_three_equal(ck.customer_step, naive.customer_step,
+                                         *model_customer_arguments(m, np.random.default_rng(seed)))
+    buyers, voice = arrays[-4], arrays[9]
+    assert buyers.sum() > 0 and (voice != 0).sum() > 0  # the comparison is not vacuous
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_customer_step_invariants(seed):
+    """Customers conserved, states in bounds, voices only from buyers, same inputs same output."""
+    m = small_model(seed=seed, steps=10)
     rng = np.random.default_rng(seed)
-    n = m.n_customers
-    c = m.config.customers
-    _, arrays = naive.assert_three_equal(
-        ck.customer_step, naive.customer_step,
-        m.active, m.buying, m.segment, m.taste, m.belief, m.satisfaction, m.sentiment,
-        np.zeros(n), np.zeros(n, np.uint8), m.indptr, m.indices, rng.random(n) * 2,
-        rng.integers(0, 3, n).astype(float), 0.05, m.segment_fitness, m.outside_option,
-        rng.random(n), rng.random(n), rng.standard_normal(n), c.experience_noise,
-        c.experience_weight, c.talk_rate, c.amplification, c.word_of_mouth_weight,
-        c.choice_sensitivity, c.reconsider_rate, np.zeros(m.total_segments, np.int64),
-        np.zeros(m.total_segments, np.int64), np.zeros(m.total_segments),
-        np.zeros(m.total_segments))
-    buyers, talks = arrays[-4], arrays[8]
-    assert buyers.sum() > 0 and talks.sum() > 0  # the comparison is not vacuous
+    arguments = model_customer_arguments(m, rng)
+    copies = [[a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+              for _ in range(2)]
+    was_buying = copies[0][1].copy()
+    outs = [ck.customer_step(*args) for args in copies]
+    assert outs[0] == outs[1]
+    for a, b in zip(*copies, strict=True):
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, b)
+    active, buying, _, _, belief, satisfaction, sentiment, _, _, voice = copies[0][:10]
+    buyers, active_count = copies[0][-4], copies[0][-3]
+    assert active_count.sum() == active.sum() == m.n_customers
+    assert buyers.sum() == (buying[active == 1] == 1).sum()
+    assert ((satisfaction >= 0) & (satisfaction <= 1)).all()
+    assert ((sentiment >= -1) & (sentiment <= 1)).all() and np.isfinite(belief).all()
+    assert (voice[was_buying == 0] == 0).all() and set(np.unique(voice)) <= {-2, -1, 0, 1, 2}
 
 
 def media_world(seed, customers=20, media=4):

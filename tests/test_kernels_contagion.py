@@ -116,3 +116,58 @@ def test_watts_threshold_is_inclusive():
     assert out[0]
     ck.threshold_step(indptr, indices, ck.empty_weights(), np.full(5, 0.26), True, state, out)
     assert not out[0]
+
+
+@pytest.mark.parametrize("name", [w[0] for w in _worlds()])
+def test_voices_and_tie_strength_equal_references(name):
+    """Tie strength (shared neighbour) and the voices heard equal the references exactly."""
+    indptr, indices = {w[0]: w[1:] for w in _worlds()}[name]
+    n = indptr.size - 1
+    rng = np.random.default_rng(sum(map(ord, name)))
+    strong = np.full(indices.size, 7, dtype=np.uint8)
+    ck.embedded_ties(indptr, indices, strong)
+    expected = np.zeros(indices.size, dtype=np.uint8)
+    naive.embedded_ties(indptr, indices, expected)
+    assert strong.tolist() == expected.tolist()
+    for weak_weight in (0.0, 0.25, 1.0):
+        voice = rng.choice(np.array([-2, -1, 0, 0, 1, 2], dtype=np.int8), size=n)
+        opinion = rng.random(n)
+        out, reference = np.full((n, 4), 9.0), np.full((n, 4), 9.0)
+        ck.voices_heard_all(indptr, indices, strong, weak_weight, voice, opinion, out)
+        naive.voices_heard_all(indptr, indices, strong, weak_weight, voice, opinion, reference)
+        assert out.tolist() == reference.tolist()
+        pushed = np.full((4, n), 9.0)
+        ck.spread_voices(indptr, indices, strong, weak_weight, voice, opinion, *pushed)
+        assert pushed.T.tolist() == reference.tolist()
+        sums, sums_reference = np.full(n, 9.0), np.full(n, 9.0)
+        ck.tie_weight_sums(indptr, strong, weak_weight, sums)
+        naive.tie_weight_sums(indptr, strong, weak_weight, sums_reference)
+        assert sums.tolist() == sums_reference.tolist()
+    assert ck.bass_hazard(0.03, 0.38, 0.5) == naive.bass_hazard(0.03, 0.38, 0.5)
+
+
+def test_small_world_lattice_ties_strong_rewired_weak():
+    """On a ring lattice every tie is strong; a lone long-range chord is weak."""
+    n = 20
+    ring = np.arange(n)
+    sources = np.concatenate([ring, ring, [0]])
+    targets = np.concatenate([(ring + 1) % n, (ring + 2) % n, [10]])
+    indptr, indices = csr_from_edges(n, sources, targets)
+    strong = np.empty(indices.size, dtype=np.uint8)
+    ck.embedded_ties(indptr, indices, strong)
+    chord = [e for e in range(indptr[0], indptr[1]) if indices[e] == 10]
+    assert strong[chord[0]] == 0
+    assert strong.sum() == indices.size - 2  # both directions of the chord are weak
+
+
+def test_extreme_voices_cross_weak_ties_only():
+    """A +-1 voice is heard over strong ties only; a +-2 voice over weak ties too."""
+    indptr, indices = csr_from_edges(3, np.array([0, 0]), np.array([1, 2]))
+    strong = np.array([1, 0, 1, 0], dtype=np.uint8)  # node 0: tie to 1 strong, to 2 weak
+    opinion = np.array([0.0, 0.8, 0.4])
+    near = ck.voices_heard(indptr, indices, strong, 0.25, np.array([0, 1, -1], np.int8),
+                           opinion, 0)
+    far = ck.voices_heard(indptr, indices, strong, 0.25, np.array([0, 1, -2], np.int8),
+                          opinion, 0)
+    assert near == (1.0, 0.0, 1.0, 0.8)
+    assert far == (1.0, 0.25, 1.25, 0.8 + 0.25 * 0.4)

@@ -58,7 +58,8 @@ def _timed(function, clock):
 
 
 #: Kernels only ever called from inside other kernels: swapped, but not timed on their own.
-NESTED = ("_logistic", "change_value", "change_effect", "_contribution_index")
+NESTED = ("_logistic", "spread_voices", "bass_hazard", "change_value", "change_effect",
+          "_contribution_index")
 
 
 def python_swaps() -> list:
@@ -70,11 +71,13 @@ def python_swaps() -> list:
     cache): Numba reads the globals when it compiles.
     """
     import simulation.organization as model_module
-    from simulation.kernels import customers, nk, organization, sensing
+    from simulation.kernels import contagion, customers, nk, organization, sensing
 
     return [
         (customers, "customer_step", customers.customer_step.py_func),
         (customers, "_logistic", customers._logistic.py_func),
+        (customers, "spread_voices", contagion.spread_voices.py_func),
+        (customers, "bass_hazard", contagion.bass_hazard.py_func),
         (customers, "media_exposure", customers.media_exposure.py_func),
         (customers, "reached_mean", customers.reached_mean.py_func),
         (organization, "climb_tree", organization.climb_tree.py_func),
@@ -155,17 +158,23 @@ def customer_kernel_ratio(repeats: int = 200) -> dict:
     uniforms, normals = rng.random((2, n)), rng.standard_normal(n)
     p = model.population
     args = (p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
-            p.opinion, p.talks, p.indptr, p.indices, p.media_sum, p.media_count, 0.05,
-            model.segment_fitness, model.outside_option, uniforms[0], uniforms[1], normals,
-            c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
-            c.word_of_mouth_weight, c.choice_sensitivity, c.reconsider_rate, p.buyers,
-            p.active_count, p.satisfaction_sum, p.sentiment_sum)
+            p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong,
+            c.weak_tie_weight, p.tie_weight, p.media_sum, p.media_count, 0.05, p.media_positive,
+            p.media_negative, p.firm_voices, *p.heard, model.segment_fitness, model.outside_option,
+            uniforms[0], uniforms[1], normals, c.experience_noise, c.experience_weight,
+            c.talk_rate, c.amplification, c.negativity, c.word_of_mouth_weight, c.imitation,
+            c.choice_sensitivity, c.reconsider_rate, p.buyers, p.active_count,
+            p.satisfaction_sum, p.sentiment_sum)
     start = time.perf_counter()
     for _ in range(repeats):
         customers.customer_step(*args)
     compiled = (time.perf_counter() - start) / repeats
     start = time.perf_counter()
-    with swapped([(customers, "_logistic", customers._logistic.py_func)]):
+    from simulation.kernels import contagion
+
+    with swapped([(customers, "_logistic", customers._logistic.py_func),
+                  (customers, "spread_voices", contagion.spread_voices.py_func),
+                  (customers, "bass_hazard", contagion.bass_hazard.py_func)]):
         for _ in range(3):
             customers.customer_step.py_func(*args)
     plain = (time.perf_counter() - start) / 3

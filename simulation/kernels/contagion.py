@@ -27,6 +27,17 @@ influence than a strong one even for a customer with only weak ties). Without we
 give the plain fraction ``adopting neighbours / degree``. A node of degree 0 (or with ``D_i =
 0``) has share 0: nobody to hear from.
 
+Voices (the firm model's word of mouth)
+---------------------------------------
+``voice : int8 (n,)`` says what each node voices this step: 0 silent, +1 / -1 a positive /
+negative voice heard over strong ties only, +2 / -2 one that also crosses weak ties (an
+extreme voice travels further). ``tie_strong : uint8 (indices.size,)`` flags each CSR entry
+as a strong (1) or weak (0) tie (:func:`embedded_ties`); a strong tie weighs 1 and a weak one
+``weak_weight`` (Goldenberg, Libai & Muller 2001: weak ties carry less influence per
+contact but bridge groups). :func:`voices_heard` sums, for one node, the weight of the ties
+carrying a positive and a negative voice and of the opinions they carry;
+:func:`tie_weight_sums` the weight of all its ties.
+
 Floating point
 --------------
 Sums run left to right in CSR order with no reordering (``fastmath`` off), so the plain
@@ -54,6 +65,147 @@ def _share_of(indptr, indices, edge_weights, state, by_weight, i):
     if total <= 0.0:
         return 0.0
     return heard / total
+
+
+@kernel
+def bass_hazard(innovation, imitation, share):
+    """Bass (1969) adoption hazard of a non-adopter: ``innovation + imitation * share``."""
+    return innovation + imitation * share
+
+
+@kernel
+def voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, i):
+    """What node ``i`` hears from its neighbours' voices this step.
+
+    A neighbour ``j`` with ``voice[j] != 0`` is heard over a strong tie, and over a weak tie
+    only if ``|voice[j]| == 2``. Sums run in CSR order over the ties that carry a voice.
+
+    Returns
+    -------
+    (positive, negative, heard, said) : tuple of float
+        ``positive`` / ``negative`` the weight (1 per strong tie, ``weak_weight`` per weak
+        one) of the ties carrying a positive / negative voice; ``heard`` their total (summed
+        tie by tie); ``said`` the sum of ``weight * opinion[j]`` over them. The weight of all
+        of ``i``'s ties is :func:`tie_weight_sums`'s.
+    """
+    positive = 0.0
+    negative = 0.0
+    heard = 0.0
+    said = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        v = voice[indices[e]]
+        # Most neighbours are silent: test that first (the cheap, well-predicted branch).
+        if v != 0:
+            strong = tie_strong[e] != 0
+            if strong or v == 2 or v == -2:
+                w = 1.0 if strong else weak_weight
+                heard += w
+                said += w * opinion[indices[e]]
+                if v > 0:
+                    positive += w
+                else:
+                    negative += w
+    return positive, negative, heard, said
+
+
+@kernel
+def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, out):
+    """:func:`voices_heard` for every node: ``out[i] = (positive, negative, heard, said)``,
+    ``out`` float64 (n, 4)."""
+    for i in range(voice.shape[0]):
+        p, m, h, s = voices_heard(indptr, indices, tie_strong, weak_weight, voice, opinion, i)
+        out[i, 0] = p
+        out[i, 1] = m
+        out[i, 2] = h
+        out[i, 3] = s
+
+
+@kernel
+def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, positive,
+                  negative, heard, said):
+    """:func:`voices_heard` for every node at once, by pushing each voice to its hearers.
+
+    Fills ``positive``, ``negative``, ``heard``, ``said`` (float64 (n,)) with what
+    :func:`voices_heard` returns for each node, bit for bit, provided the network is
+    undirected with ascending neighbour lists and ``tie_strong`` gives both directions of a
+    tie the same flag (as :mod:`simulation.networks` and :func:`embedded_ties` make them):
+    voicers are visited in ascending order, so each hearer receives its neighbours' voices
+    in its own CSR order. Only voicing nodes' ties are visited, so the cost is proportional
+    to the voices, not to all ties.
+    """
+    positive[:] = 0.0
+    negative[:] = 0.0
+    heard[:] = 0.0
+    said[:] = 0.0
+    for j in range(voice.shape[0]):
+        v = voice[j]
+        if v == 0:
+            continue
+        far = v == 2 or v == -2
+        said_by_j = opinion[j]
+        for e in range(indptr[j], indptr[j + 1]):
+            strong = tie_strong[e] != 0
+            if strong or far:
+                i = indices[e]
+                w = 1.0 if strong else weak_weight
+                heard[i] += w
+                said[i] += w * said_by_j
+                if v > 0:
+                    positive[i] += w
+                else:
+                    negative[i] += w
+
+
+@kernel
+def tie_weight_sums(indptr, tie_strong, weak_weight, out):
+    """``out[i]``: the weight of all of node ``i``'s ties (1 strong, ``weak_weight`` weak),
+    summed in CSR order. A property of the network: computed once per run."""
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            total += 1.0 if tie_strong[e] != 0 else weak_weight
+        out[i] = total
+
+
+@kernel
+def embedded_ties(indptr, indices, tie_strong):
+    """Flag each tie as strong (1) if its two ends share a neighbour, else weak (0).
+
+    Granovetter (1973): strong ties sit in closed triads, weak ties are bridges; Shi, Adamic
+    & Strauss (2007) and Onnela et al. (2007) use this overlap as the observable mark of tie
+    strength. On a small-world network (Watts & Strogatz 1998) the lattice ties are strong
+    (neighbours on the ring share neighbours) and the rewired ties weak, unless a rewired
+    tie happens to close a triangle. Neighbour lists must be ascending (as
+    :mod:`simulation.networks` builds them): the common neighbour is found by merging.
+    """
+    for i in range(indptr.shape[0] - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            if j < i:
+                continue  # set from j's side: a tie's flag is computed once
+            a = indptr[i]
+            b = indptr[j]
+            shared = 0
+            while a < indptr[i + 1] and b < indptr[j + 1]:
+                if indices[a] == indices[b]:
+                    shared = 1
+                    break
+                if indices[a] < indices[b]:
+                    a += 1
+                else:
+                    b += 1
+            tie_strong[e] = shared
+            # The same tie seen from j: find i in j's ascending list (binary search).
+            low = indptr[j]
+            high = indptr[j + 1]
+            while low < high:
+                middle = (low + high) // 2
+                if indices[middle] < i:
+                    low = middle + 1
+                else:
+                    high = middle
+            if low < indptr[j + 1] and indices[low] == i:
+                tie_strong[low] = shared
 
 
 @kernel
@@ -111,7 +263,7 @@ def bass_adoption_step(indptr, indices, edge_weights, adopted, innovation, imita
             new_adopted[i] = True
             continue
         share = _share_of(indptr, indices, edge_weights, adopted, by_weight, i)
-        hazard = innovation + imitation * share
+        hazard = bass_hazard(innovation, imitation, share)
         if uniforms[i] < hazard:
             new_adopted[i] = True
             count += 1

@@ -1,4 +1,4 @@
-"""Customer step: experience, word of mouth, media, and the logistic buy/churn choice.
+"""Customer step: experience, voices, word of mouth as contagion, media and the choice.
 
 Arrays (length ``C`` = all customers, including not-yet-arrived ones, unless stated)
 ------------------------------------------------------------------------------------
@@ -8,36 +8,67 @@ taste : float64                    persistent taste offset added to the product'
 belief : float64                   perceived value of the firm's product (in-out)
 satisfaction : float64             logistic score of the last own experience, in [0, 1] (in-out)
 sentiment : float64                attitude to the firm in [-1, 1], from belief (out)
-opinion, talks : float64, uint8    scratch: what the customer would say, whether it talks
+threshold : float64                defection threshold phi_i (Watts 2002), persistent
+opinion : float64                  scratch/out: what the customer says this step
+voice : int8                       out: 0 silent, +-1 voiced to strong ties, +-2 to all ties
 indptr (C+1), indices : int64/int32  the social network in CSR form
-media_sum, media_count : float64   sum and number of the opinions media broadcast to each
+tie_strong : uint8 (indices.size,) 1 strong tie, 0 weak tie (CSR-aligned)
+tie_weight : float64               weight of all of the customer's ties
+                                   (:func:`contagion.tie_weight_sums` with ``weak_tie_weight``)
+media_sum, media_count : float64   sum and number of the messages media broadcast to each
                                    customer this step (see :func:`media_exposure`)
+media_positive, media_negative : float64  weight of media stories for / against the firm
+                                   reaching each customer (sum of |stance| by sign)
+firm_voices : float64              answers the firm's people gave each customer this step
+heard_positive, heard_negative, heard_weight, heard_said : float64  scratch: what each
+                                   customer hears from its neighbours
+                                   (:func:`contagion.spread_voices`; the network must be
+                                   undirected with ascending neighbour lists and symmetric
+                                   tie flags)
 talk_draw, choice_draw : float64 uniforms on [0, 1)
 experience_draw : float64          standard normals
 value_of_segment : float64 (S,)    normalised fitness of the product variant the segment buys
 per-segment outputs (S,): buyers, active_count, satisfaction_sum, sentiment_sum (filled)
 
-Rule (one step, all customers updated synchronously from the previous step's opinions)
---------------------------------------------------------------------------------------
-1. A buyer experiences ``v = value[segment] + taste + experience_noise * z`` and moves its
-   belief toward it: ``opinion = (1 - experience_weight) * belief + experience_weight * v``;
-   its satisfaction becomes ``logistic(beta * (v - outside))``. Others keep their belief.
-2. Each customer talks with probability ``min(1, talk_rate * (1 + amplification * e))``,
-   where ``e = |x| / (1 + |x|)``, ``x = beta / 2 * (opinion - outside)``, is how extreme its
-   opinion is (0 when indifferent, toward 1 when extreme): extreme opinions travel further.
-3. A customer who heard talking neighbours moves toward their mean opinion by
-   ``word_of_mouth_weight``; each medium that reaches it pulls it toward the opinion the
-   medium broadcasts by ``media_influence`` (so media persuade, but never without bound).
-4. With probability ``reconsider_rate`` it reconsiders and buys with probability
-   ``p = logistic(beta * (belief - outside))`` (the competitors' offer is the outside
-   option). One uniform ``u`` serves both draws: it reconsiders if ``u < reconsider_rate``
-   and then buys if ``u / reconsider_rate < p`` (a fresh uniform given the first).
-   Its sentiment is ``2 p - 1`` (= ``tanh(beta / 2 * (belief - outside))``).
+Rule (one step, all customers updated synchronously from this step's voices)
+---------------------------------------------------------------------------
+With ``x = beta / 2 * (opinion - outside)`` and ``e = |x| / (1 + |x|)`` (how extreme the
+opinion is), ``n = negativity`` if ``opinion < outside`` else 1:
+
+1. A buyer experiences ``v = value[segment] + taste + experience_noise * z``; its opinion is
+   ``(1 - experience_weight) * belief + experience_weight * v`` and its satisfaction
+   ``logistic(beta * (v - outside))``. Others keep their belief as opinion. Only buyers
+   voice: word of mouth is about experiences (Goldenberg, Libai, Moldovan & Muller 2007), and
+   Bass's imitation comes from adopters.
+2. Voice. An active buyer talks with probability
+   ``c = min(1, n * talk_rate * (1 + amplification * e))`` (Anderson 1998: an asymmetric U;
+   bad experiences are voiced more often). A talking voice crosses weak ties too with
+   probability ``f = n * amplification * e / (1 + n * amplification * e)`` (the share of its
+   talking that extremeness adds; negative voices travel further). One uniform ``u``:
+   talks if ``u < c``, far if ``u < c * f``. The voice is positive if ``opinion >= outside``.
+3. Hearing (:func:`contagion.spread_voices`, which is :func:`contagion.voices_heard` for
+   every customer): ties weigh 1 (strong) or ``weak_weight``; the firm's answers weigh 1
+   each and say ``value[segment]`` (the product's true current value; positive if it beats
+   the outside option); media stories weigh ``|stance|``. With ``D`` the
+   total weight (ties + answers + stories), ``pos`` / ``neg`` the shares of ``D`` carrying a
+   positive / negative voice. The belief moves toward the mean heard opinion (neighbours'
+   and answers') by ``word_of_mouth_weight``, then toward the media's messages by
+   ``media_influence`` each.
+4. Choice, with ``p = logistic(beta * (belief - outside))`` and one uniform ``u``:
+   a buyer whose ``neg >= threshold`` reconsiders at once (complex contagion, Granovetter
+   1978, Watts 2002: the threshold is the trigger) and defects iff ``u >= p`` (a cascade
+   defection); otherwise, if ``u < reconsider_rate``, it keeps buying iff
+   ``u / reconsider_rate < p``. A non-buyer adopts iff ``u < h * p`` with the Bass (1969)
+   hazard ``h = reconsider_rate + imitation * pos`` (innovation + imitation x share).
+   Sentiment is ``2 p - 1``.
+
+Returns the number of threshold defections (cascade defections) of the step.
 """
 
 import math
 
 from ._config import kernel
+from .contagion import bass_hazard, spread_voices
 
 
 @kernel
@@ -47,53 +78,91 @@ def _logistic(x):
 
 @kernel
 def customer_step(
-    active, buying, segment, taste, belief, satisfaction, sentiment, opinion, talks,
-    indptr, indices, media_sum, media_count, media_influence, value_of_segment, outside,
+    active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
+    indptr, indices, tie_strong, weak_tie_weight, tie_weight,
+    media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
+    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside,
     talk_draw, choice_draw, experience_draw,
-    experience_noise, experience_weight, talk_rate, amplification, word_of_mouth_weight,
-    beta, reconsider_rate,
+    experience_noise, experience_weight, talk_rate, amplification, negativity,
+    word_of_mouth_weight, imitation, beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
 ):
     """One customer step; see the module docstring for the rule and the arrays."""
     n = active.shape[0]
     for i in range(n):
         opinion[i] = belief[i]
-        if active[i] != 0 and buying[i] != 0:
+        voice[i] = 0
+        if active[i] == 0:
+            continue
+        if buying[i] != 0:
             experienced = (value_of_segment[segment[i]] + taste[i]
                            + experience_noise * experience_draw[i])
             opinion[i] = (1.0 - experience_weight) * belief[i] + experience_weight * experienced
             satisfaction[i] = _logistic(beta * (experienced - outside))
+        if buying[i] == 0:
+            continue  # no experience this step: nothing to tell
         x = abs(0.5 * beta * (opinion[i] - outside))
-        chance = min(1.0, talk_rate * (1.0 + amplification * (x / (1.0 + x))))
-        talks[i] = 1 if (active[i] != 0 and talk_draw[i] < chance) else 0
+        e = x / (1.0 + x)
+        tone = 1.0 if opinion[i] >= outside else negativity
+        chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
+        if talk_draw[i] < chance:
+            push = tone * amplification * e
+            far = talk_draw[i] < chance * (push / (1.0 + push))
+            level = 2 if far else 1
+            voice[i] = level if opinion[i] >= outside else -level
     buyers[:] = 0
     active_count[:] = 0
     satisfaction_sum[:] = 0.0
     sentiment_sum[:] = 0.0
+    defections = 0
+    spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice, opinion,
+                  heard_positive, heard_negative, heard_weight, heard_said)
     for i in range(n):
         if active[i] == 0:
             continue
-        heard_sum = 0.0
-        heard_count = 0
-        for p in range(indptr[i], indptr[i + 1]):
-            # Branch-free: a silent neighbour adds exactly 0.0, so the sum is unchanged.
-            j = indices[p]
-            heard_sum += opinion[j] * talks[j]
-            heard_count += talks[j]
+        s = segment[i]
+        positive = heard_positive[i]
+        negative = heard_negative[i]
+        heard = heard_weight[i]
+        said = heard_said[i]
+        answers = firm_voices[i]
+        if answers > 0.0:
+            truth = value_of_segment[s]
+            heard += answers
+            said += answers * truth
+            if truth >= outside:
+                positive += answers
+            else:
+                negative += answers
+        positive += media_positive[i]
+        negative += media_negative[i]
+        total = tie_weight[i] + answers + media_positive[i] + media_negative[i]
         new_belief = opinion[i]
-        if heard_count > 0:
-            new_belief += word_of_mouth_weight * (heard_sum / heard_count - opinion[i])
+        if heard > 0.0:
+            new_belief += word_of_mouth_weight * (said / heard - opinion[i])
         belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
         buy_chance = _logistic(beta * (belief[i] - outside))
         sentiment[i] = 2.0 * buy_chance - 1.0
-        if choice_draw[i] < reconsider_rate:
-            buying[i] = 1 if choice_draw[i] / reconsider_rate < buy_chance else 0
-        s = segment[i]
+        positive_share = positive / total if total > 0.0 else 0.0
+        negative_share = negative / total if total > 0.0 else 0.0
+        u = choice_draw[i]
+        if buying[i] != 0:
+            if negative_share >= threshold[i]:
+                # The threshold triggers reconsideration now; the choice decides.
+                if u >= buy_chance:
+                    buying[i] = 0
+                    defections += 1
+            elif u < reconsider_rate:
+                buying[i] = 1 if u / reconsider_rate < buy_chance else 0
+        else:
+            hazard = bass_hazard(reconsider_rate, imitation, positive_share)
+            buying[i] = 1 if u < hazard * buy_chance else 0
         active_count[s] += 1
         sentiment_sum[s] += sentiment[i]
         if buying[i] != 0:
             buyers[s] += 1
             satisfaction_sum[s] += satisfaction[i]
+    return defections
 
 
 @kernel
