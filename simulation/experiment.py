@@ -71,13 +71,31 @@ def run_comparison(
             if bar:
                 bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_one, spec, resilience_metric): spec for spec in specs}
-            for future in as_completed(futures):
-                spec = futures[future]
-                results[(spec.structure, spec.replicate)] = future.result()
-                if bar:
-                    bar.update()
+        from concurrent.futures.process import BrokenProcessPool
+
+        from .processes import worker_initializer
+
+        waiting, restarts = list(specs), 0
+        while waiting:
+            # Workers die with this process; a pool broken by a dead worker is rebuilt and
+            # the runs that had not come back are run again (same seeds, same numbers).
+            with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer,
+                                     initargs=(os.getpid(),)) as pool:
+                futures = {pool.submit(run_one, spec, resilience_metric): spec
+                           for spec in waiting}
+                waiting = []
+                for future in as_completed(futures):
+                    spec = futures[future]
+                    try:
+                        results[(spec.structure, spec.replicate)] = future.result()
+                    except BrokenProcessPool:
+                        if restarts >= 3:
+                            raise
+                        waiting.append(spec)
+                        continue
+                    if bar:
+                        bar.update()
+            restarts += 1 if waiting else 0
     if bar:
         bar.close()
     ordered = [results[(s.structure, s.replicate)] for s in specs]
