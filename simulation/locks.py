@@ -35,6 +35,7 @@ def folder_lock(folder: Path | str, command: str) -> Iterator[Path]:
         process (pid N); wait for it or choose another --out".
     """
     folder = Path(folder)
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -64,6 +65,11 @@ def folder_lock(folder: Path | str, command: str) -> Iterator[Path]:
             # Tell a refused second writer who holds the folder.
             owner.write_text(f"{os.getpid()} {command}\n")
         yield folder
+    except BaseException:
+        failed = True
+        raise
+    else:
+        failed = False
     finally:
         with contextlib.suppress(OSError):
             owner.unlink()
@@ -71,6 +77,10 @@ def folder_lock(folder: Path | str, command: str) -> Iterator[Path]:
             with contextlib.suppress(OSError):
                 path.unlink()
         lock.release()
+        if created and failed:
+            # A writer refused before it wrote anything leaves no empty folder behind.
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def _still_named(lock: FileLock, path: Path) -> bool:
