@@ -77,8 +77,8 @@ class Market(_Section):
 
     segments: int = Field(4, ge=1, le=64, description="customer segments, each with a landscape")
     attributes: int = Field(20, ge=2, le=MAX_ATTRIBUTES, description="N: binary attributes")
-    k: int = Field(3, ge=0, le=MAX_ATTRIBUTES - 1, description="K: other attributes each contribution depends on")
-    modules: int = Field(4, ge=1, le=MAX_ATTRIBUTES, description="product modules (contiguous blocks of attributes)")
+    k: int = Field(3, ge=0, description="K: other attributes each contribution depends on")
+    modules: int = Field(4, ge=1, description="product modules (contiguous blocks of attributes)")
     cross_module_share: float = Field(
         0.5, ge=0, le=1, description="share of the K links that cross module borders"
     )
