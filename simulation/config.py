@@ -12,9 +12,8 @@ the value and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -116,8 +115,10 @@ class Customers(_Section):
     )
     degree: int = Field(10, ge=1, le=10_000, description="mean number of network neighbours")
     rewiring: float = Field(0.1, ge=0, le=1, description="small-world rewiring probability")
-    taste_sd: float = Field(0.05, ge=0, le=MAX_REAL, description="sd of each customer's persistent taste")
-    experience_noise: float = Field(0.05, ge=0, le=MAX_REAL, description="sd of the noise of one experience")
+    taste_sd: float = Field(0.05, ge=0, le=MAX_REAL,
+        description="sd of each customer's persistent taste")
+    experience_noise: float = Field(0.05, ge=0, le=MAX_REAL,
+        description="sd of the noise of one experience")
     choice_sensitivity: float = Field(
         10.0, gt=0, le=MAX_REAL, description="beta of the logistic choice on perceived value"
     )
@@ -149,18 +150,22 @@ class Firm(_Section):
 
     employees: int = Field(200, ge=2, le=1_000_000, description="number of employees")
     span: int = Field(5, ge=1, le=1_000_000, description="span of control of the tree")
-    capacity: int = Field(5, ge=1, le=1_000_000, description="messages or tasks an employee handles per step")
-    queue_limit: int = Field(20, ge=1, le=1_000_000, description="queue length past which messages are dropped")
+    capacity: int = Field(5, ge=1, le=1_000_000,
+        description="messages or tasks an employee handles per step")
+    queue_limit: int = Field(20, ge=1, le=1_000_000,
+        description="queue length past which messages are dropped")
     pod_size: int = Field(6, ge=2, le=1_000_000, description="members per pod (podular, open)")
     hub_span: int = Field(8, ge=1, le=1_000_000, description="pods aligned by one hub")
     variants: VariantPolicy = Field(
         "standard", description="one product for all segments, or one variant per segment"
     )
-    change_budget: int = Field(2, ge=1, le=1_000_000, description="changes the firm can approve per step")
+    change_budget: int = Field(2, ge=1, le=1_000_000,
+        description="changes the firm can approve per step")
     lateral_links: float = Field(
         0.0, ge=0, le=1, description="tree-to-network dial: rate of lateral links in a tree"
     )
-    network_degree: int = Field(6, ge=1, le=10_000, description="neighbours per employee in 'network'")
+    network_degree: int = Field(6, ge=1, le=10_000,
+        description="neighbours per employee in 'network'")
     side_effect_awareness: float = Field(
         0.5, ge=0, le=1, description="w: share of a change's effect on other modules a local "
         "decider takes into account",
@@ -176,7 +181,8 @@ class Firm(_Section):
         0.003, ge=0, le=MAX_REAL, description="sd of the distortion a proposal picks up per hop"
     )
     survey_interval: int = Field(
-        10, ge=1, le=MAX_STEPS, description="steps between surveys (non-marketing branches, siloed_social)"
+        10, ge=1, le=MAX_STEPS,
+            description="steps between surveys (non-marketing branches, siloed_social)"
     )
 
 
@@ -224,12 +230,15 @@ class Shock(_Section):
 
     kind: ShockKind
     step: int = Field(ge=0, le=MAX_STEPS, description="step at which the shock happens")
-    strength: float = Field(0.5, ge=0, le=MAX_REAL, description="size of the shock (meaning by kind)")
+    strength: float = Field(0.5, ge=0, le=MAX_REAL,
+        description="size of the shock (meaning by kind)")
     segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
-    duration: int = Field(0, ge=0, le=MAX_STEPS, description="turbulence: steps it lasts (0: to the end)")
+    duration: int = Field(0, ge=0, le=MAX_STEPS,
+        description="turbulence: steps it lasts (0: to the end)")
     share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
     target: TalentLossTarget = Field("random", description="talent_loss target")
-    count: int = Field(0, ge=0, le=MAX_COUNT, description="new_segment: customers arriving (0: by strength)")
+    count: int = Field(0, ge=0, le=MAX_COUNT,
+        description="new_segment: customers arriving (0: by strength)")
 
     @model_validator(mode="after")
     def _check_strength(self) -> Shock:

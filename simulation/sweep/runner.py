@@ -197,7 +197,6 @@ class DaskCluster:
         self.description = f"Dask scheduler {address} ({threads} worker threads)"
 
     def map(self, jobs: list[dict]) -> Iterator[tuple[dict, dict | BaseException]]:
-        from distributed import as_completed
 
         futures = {}
         for job in jobs:

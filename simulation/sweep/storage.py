@@ -46,7 +46,8 @@ DESIGN = "design.parquet"
 TABLES = ("runs", "timeseries", "errors")
 #: Hex digits of a part's SHA-256 kept in its name.
 HASH_DIGITS = 32
-_PART = re.compile(r"^part-(?P<batch>.+?)(?:-(?P<sha>[0-9a-f]{%d}))?\.parquet$" % HASH_DIGITS)
+_PART = re.compile(r"^part-(?P<batch>.+?)(?:-(?P<sha>[0-9a-f]{" + str(HASH_DIGITS)
+                   + r"}))?\.parquet$")
 
 
 def _sha256(path: Path) -> str:
