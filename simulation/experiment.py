@@ -38,6 +38,9 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSeque
 def run_one(spec: RunSpec, resilience_metric: str = "market_share") -> RunTables:
     """Run one model to the end (:func:`simulation.runs.run_model`), rows labelled with the
     structure and the replicate."""
+    from .processes import fault_point
+
+    fault_point("run:worker")
     return run_model(spec.config, spec.structure, spec.seed, resilience_metric,
                      labels={"structure": spec.structure, "replicate": spec.replicate})
 

@@ -7,8 +7,9 @@ when their pool's pipes close).
 
 :func:`fault_point` lets the fault-injection tests kill a process at a named moment: with
 ``FIRMSIM_FAULT=NAME`` (or ``NAME@N``: the N-th time) in the environment, the process
-SIGKILLs itself when it reaches :func:`fault_point` ``(NAME)``. Without the variable it is a
-no-op.
+SIGKILLs itself when it reaches :func:`fault_point` ``(NAME)``; with ``FIRMSIM_FAULT_ONCE``
+naming a file as well, only the first process to create that file does (so a rebuilt pool's
+new workers carry on). Without the variable it is a no-op.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 
 #: Environment variable naming the fault point at which a process kills itself.
 FAULT_VARIABLE = "FIRMSIM_FAULT"
+ONCE_VARIABLE = "FIRMSIM_FAULT_ONCE"
 _PR_SET_PDEATHSIG = 1
 _hits: dict[str, int] = {}
 
@@ -57,5 +59,12 @@ def fault_point(name: str) -> None:
     if point != name:
         return
     _hits[name] = _hits.get(name, 0) + 1
-    if _hits[name] >= int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _hits[name] < int(count or 1):
+        return
+    once = os.environ.get(ONCE_VARIABLE)
+    if once:
+        try:
+            os.close(os.open(once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+    os.kill(os.getpid(), signal.SIGKILL)
