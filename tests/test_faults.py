@@ -81,20 +81,34 @@ def refused(status: int, err: str, *words: str) -> None:
     FIGURES["refused_cleanly"] += 1
 
 
-def killed(command: list[str], fault: str | None, delay: float | None = None,
-           **extra: str) -> subprocess.CompletedProcess | int:
-    """Run ``command`` with ``FIRMSIM_FAULT=fault`` (or kill its process group after
-    ``delay`` s); returns its exit status (-9 when it was killed)."""
-    env = environment(**({"FIRMSIM_FAULT": fault} if fault else {}), **extra)
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
-    if delay is not None:
-        try:
-            process.wait(delay)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    process.wait(60)
-    return process.returncode
+def _child(argv: list[str], env: dict[str, str], quiet: bool) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    if quiet:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+    os._exit(main(argv))
+
+
+def spawn(argv: list[str], quiet: bool = True, **extra: str):
+    """``firmsim ARGV`` in a forked process (a real process to kill, without the seconds an
+    interpreter takes to import everything again); ``extra``: environment variables."""
+    import multiprocessing
+
+    env = environment(**extra)
+    process = multiprocessing.get_context("fork").Process(
+        target=_child, args=([str(a) for a in argv], env, quiet))
+    process.start()
+    return process
+
+
+def killed(argv: list[str], fault: str) -> int:
+    """Run ``firmsim ARGV`` with ``FIRMSIM_FAULT=fault``; returns its exit status (-9 when
+    it killed itself there)."""
+    process = spawn(argv, FIRMSIM_FAULT=fault)
+    process.join(120)
+    return process.exitcode
 
 
 def children_alive(pids: list[int]) -> list[int]:
@@ -156,9 +170,9 @@ def test_run_killed_at_a_named_moment_then_rerun(point, reference_run, tmp_path)
     complete results (query refuses it in one line), no temporary file survives the
     re-run, and the re-run gives exactly the uninterrupted results."""
     out = tmp_path / "need-shift"
-    command = [*FIRMSIM, "run", "need-shift", "--out", str(out), "--workers", "1", *SMALL]
     FIGURES["kills"] += 1
-    assert killed(command, point) == -signal.SIGKILL
+    assert killed(["run", "need-shift", "--out", out, "--workers", "1", *SMALL],
+                  point) == -signal.SIGKILL
     status, _, err = cli("query", out, "SELECT count(*) FROM timeseries")
     refused(status, err)
     status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
@@ -177,18 +191,16 @@ def test_run_killed_at_random_moments_leaves_no_worker(reference_run, tmp_path):
     rng = random.Random(13)
     out = tmp_path / "need-shift"
     for _ in range(2):
-        process = subprocess.Popen(
-            [*FIRMSIM, "run", "need-shift", "--out", str(out), "--workers", "2", *SMALL],
-            env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = spawn(["run", "need-shift", "--out", out, "--workers", "2", *SMALL])
         deadline = time.monotonic() + 60
         workers: list[int] = []
-        while time.monotonic() < deadline and process.poll() is None and len(workers) < 2:
+        while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
             workers = descendants(process.pid)
-            time.sleep(0.05)
+            time.sleep(0.02)
         time.sleep(rng.uniform(0.0, 0.5))
         FIGURES["kills"] += 1
         process.kill()  # the parent alone: its workers must follow
-        process.wait(30)
+        process.join(30)
         deadline = time.monotonic() + 30
         while children_alive(workers) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -205,10 +217,10 @@ def test_run_survives_a_dying_worker(reference_run, tmp_path):
     """A pool worker killed mid-run: the pool is rebuilt, the results are the same."""
     out = tmp_path / "need-shift"
     once = tmp_path / "fired"
-    env = environment(FIRMSIM_FAULT="run:worker@1", FIRMSIM_FAULT_ONCE=str(once))
-    done = subprocess.run([*FIRMSIM, "run", "need-shift", "--out", str(out), "--workers",
-                           "2", *SMALL], env=env, capture_output=True, text=True, timeout=120)
-    assert once.exists() and done.returncode == 0, done.stderr
+    done = spawn(["run", "need-shift", "--out", out, "--workers", "2", *SMALL],
+                 FIRMSIM_FAULT="run:worker@1", FIRMSIM_FAULT_ONCE=str(once))
+    done.join(120)
+    assert once.exists() and done.exitcode == 0
     FIGURES["kills"] += 1
     assert same_run(reference_run, out) == 0
     FIGURES["kills_survived"] += 1
@@ -258,10 +270,9 @@ def test_sweep_killed_at_a_named_moment_then_resumed(point, reference_sweep, tmp
     exactly the uninterrupted dataset."""
     path, reference = reference_sweep
     out = tmp_path / "out"
-    command = [*FIRMSIM, "sweep", str(path), "--out", str(out), "--workers", "1",
-               "--batch-size", "2", "--no-progress"]
     FIGURES["kills"] += 1
-    assert killed(command, point) == -signal.SIGKILL
+    assert killed(["sweep", path, "--out", out, "--workers", "1", "--batch-size", "2",
+                   "--no-progress"], point) == -signal.SIGKILL
     before = runs_on_disk(out)
     status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress")
     assert status == 0, err
@@ -276,19 +287,17 @@ def test_sweep_killed_at_random_moments_with_workers(reference_sweep, tmp_path):
     out = tmp_path / "out"
     rng = random.Random(7)
     for _ in range(2):
-        process = subprocess.Popen(
-            [*FIRMSIM, "sweep", str(path), "--out", str(out), "--workers", "2",
-             "--batch-size", "1", "--no-progress"], env=environment(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = spawn(["sweep", path, "--out", out, "--workers", "2", "--batch-size", "1",
+                         "--no-progress"])
         deadline = time.monotonic() + 60
         workers: list[int] = []
-        while time.monotonic() < deadline and process.poll() is None and len(workers) < 2:
+        while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
             workers = descendants(process.pid)
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.2, 1.5))
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.1, 1.0))
         FIGURES["kills"] += 1
         process.kill()
-        process.wait(30)
+        process.join(30)
         deadline = time.monotonic() + 30
         while children_alive(workers) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -305,13 +314,16 @@ def test_sweep_survives_a_dying_local_worker(reference_sweep, tmp_path):
     path, reference = reference_sweep
     out = tmp_path / "out"
     once = tmp_path / "fired"
-    done = subprocess.run(
-        [*FIRMSIM, "sweep", str(path), "--out", str(out), "--workers", "2", "--batch-size",
-         "2", "--no-progress"], capture_output=True, text=True, timeout=120,
-        env=environment(FIRMSIM_FAULT="sweep:worker@2", FIRMSIM_FAULT_ONCE=str(once)))
+    log = tmp_path / "stderr"
+    with open(log, "w") as stream:
+        done = subprocess.run(
+            [*FIRMSIM, "sweep", str(path), "--out", str(out), "--workers", "2",
+             "--batch-size", "2", "--no-progress"], stdout=subprocess.DEVNULL, stderr=stream,
+            env=environment(FIRMSIM_FAULT="sweep:worker@2", FIRMSIM_FAULT_ONCE=str(once)),
+            timeout=120)
     FIGURES["kills"] += 1
-    assert once.exists() and done.returncode == 0, done.stderr
-    assert "restarting the pool" in done.stderr
+    assert once.exists() and done.returncode == 0, log.read_text()
+    assert "restarting the pool" in log.read_text()
     assert_same_dataset(reference, out)
     FIGURES["kills_survived"] += 1
 
@@ -454,14 +466,12 @@ def test_second_writer_is_refused_and_racing_writers_leave_one_result(reference_
         status, _, err = cli("sweep", write(tmp_path, SWEEP), "--out", out, "--workers",
                              "1", "--no-progress")
         refused(status, err, "another firmsim process")
-    command = [*FIRMSIM, "run", "need-shift", "--out", str(out), "--workers", "1", *SMALL]
-    racers = [subprocess.Popen(command, env=environment(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    codes = [(r.wait(120), r.stderr.read()) for r in racers]
-    assert all(code in (0, 2) for code, _ in codes) and any(c == 0 for c, _ in codes), codes
-    for code, err in codes:
-        if code == 2:
-            assert "another firmsim process" in err and len(err.strip().splitlines()) == 1
+    racers = [spawn(["run", "need-shift", "--out", out, "--workers", "1", *SMALL])
+              for _ in range(2)]
+    for racer in racers:
+        racer.join(120)
+    codes = [racer.exitcode for racer in racers]
+    assert all(code in (0, 2) for code in codes) and 0 in codes, codes
     status, _, err = cli("query", out, "SELECT count(*) AS n FROM timeseries")
     assert status == 0, err
     assert same_run(reference_run, out) == 0
