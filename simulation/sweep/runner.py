@@ -203,33 +203,31 @@ class DaskCluster:
             future = self._client.submit(run_batch, job, pure=False,
                                          key=f"firmsim-batch-{job['batch']}-{uuid.uuid4().hex[:12]}")
             futures[future] = job
-        from distributed import wait
+        from distributed import as_completed
 
-        pending = set(futures)
+        waiting = as_completed(list(futures), loop=self._client.loop)
         alone_since = None
-        while pending:
-            try:
-                finished, pending = wait(list(pending), timeout=1.0,
-                                         return_when="FIRST_COMPLETED")
-                pending = set(pending)
-            except TimeoutError:
-                finished = set()
-            for future in finished:
-                job = futures[future]
-                try:
-                    yield job, future.result()
-                except Exception as error:  # noqa: BLE001 - the worker's exception
-                    yield job, error
-                future.release()
-            if not pending or finished:
+        while not waiting.is_empty():
+            if waiting.has_ready():
+                for future in waiting.next_batch(block=False):
+                    job = futures[future]
+                    try:
+                        yield job, future.result()
+                    except Exception as error:  # noqa: BLE001 - the worker's exception
+                        yield job, error
+                    future.release()
                 alone_since = None
                 continue
+            time.sleep(0.1)
+            if alone_since is not None and time.monotonic() - alone_since < 1.0:
+                continue  # ask the scheduler about its workers about once a second
             if self._worker_count() > 0:
                 alone_since = None
             elif alone_since is None:
                 alone_since = time.monotonic()
             elif time.monotonic() - alone_since >= self.no_workers_timeout:
-                self._client.cancel(list(pending))
+                pending = [f for f in futures if not f.done()]
+                self._client.cancel(pending)
                 raise NoWorkers(
                     f"the Dask scheduler has had no workers for {self.no_workers_timeout:g} s; "
                     f"stopped with {len(pending)} batch(es) not run (start workers with "
