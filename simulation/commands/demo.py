@@ -22,8 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo scenario, write its tables and plots, print the resilience table."""
-    from ..experiment import run_comparison, summarise
-    from ..report import format_table, plot_comparison, plot_process, write_csv, write_parquet
     from ..scenario import load_scenario
 
     scenario = load_scenario("demo")
@@ -33,12 +31,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"firmsim demo: {len(scenario.structures)} structures x {replicates} replicates, "
           f"{scenario.steps} steps, {scenario.customers.count} customers, "
           f"{scenario.firm.employees} employees")
+    from ..locks import folder_lock
+
+    out = args.out
+    with folder_lock(out, "firmsim demo"):
+        return _demo(args, scenario, replicates, out)
+
+
+def _demo(args, scenario, replicates: int, out: Path) -> int:
+    from ..experiment import run_comparison, summarise
+    from ..report import format_table, plot_comparison, plot_process, write_csv, write_parquet
+
     timeseries, resilience = run_comparison(
         scenario.model_config_only(), scenario.structures, replicates, scenario.seed,
         scenario.resilience_metric, workers=args.workers,
     )
     summary = summarise(resilience, scenario.structures)
-    out = args.out
     write_parquet(timeseries, out / "timeseries.parquet")
     write_parquet(resilience, out / "resilience.parquet")
     write_csv(summary, out / "summary.csv")

@@ -207,6 +207,7 @@ class DaskCluster:
 
         waiting = as_completed(list(futures), loop=self._client.loop)
         alone_since = None
+        checked = time.monotonic()
         while not waiting.is_empty():
             if waiting.has_ready():
                 for future in waiting.next_batch(block=False):
@@ -219,8 +220,9 @@ class DaskCluster:
                 alone_since = None
                 continue
             time.sleep(0.1)
-            if alone_since is not None and time.monotonic() - alone_since < 1.0:
+            if time.monotonic() - checked < 1.0:
                 continue  # ask the scheduler about its workers about once a second
+            checked = time.monotonic()
             if self._worker_count() > 0:
                 alone_since = None
             elif alone_since is None:
