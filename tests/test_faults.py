@@ -452,9 +452,16 @@ def test_damaged_design_and_manifest_of_a_sweep_are_refused(reference_sweep, tmp
     status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress")
     refused(status, err, "design.parquet")
     (out / "design.parquet").write_bytes(saved)
-    flip(out / "manifest.json")
+    text = (out / "manifest.json").read_text()
+    (out / "manifest.json").write_text(text.replace('"complete"', '"compleet"'))
     status, _, err = cli("analyze", out)
     refused(status, err, "manifest.json")
+    status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress")
+    refused(status, err, "manifest.json")
+    status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress",
+                         "--repair")
+    assert status == 0, err
+    assert cli("analyze", out)[0] == 0
 
 
 # ---------------------------------------------------------------------------- two writers

@@ -98,7 +98,8 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
     from ..sweep.storage import SweepStore
 
     store = SweepStore(out)
-    existing = store.check(manifest)  # refuses another experiment's folder; writes nothing
+    # Refuses another experiment's folder; writes nothing.
+    existing = store.check(manifest, repair=args.repair)
 
     if args.scheduler:
         timeout = args.no_workers_timeout

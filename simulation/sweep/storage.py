@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..manifest import read_manifest, write_manifest
 from ..processes import fault_point
 from ..report import atomic_write
@@ -140,15 +140,22 @@ class SweepStore:
         self.folder = Path(folder)
 
     # ------------------------------------------------------------------ checks
-    def check(self, manifest: dict) -> dict | None:
+    def check(self, manifest: dict, repair: bool = False) -> dict | None:
         """Refuse a folder holding something else; returns the existing manifest (resume)
-        or None (new sweep). Touches nothing."""
+        or None (new sweep). Touches nothing. ``repair``: accept a manifest whose checksum
+        does not match if it still names this experiment's fingerprint (it is rewritten)."""
         folder = self.folder
         if folder.exists() and not folder.is_dir():
             raise UserError(f"--out {folder}: exists and is not a folder")
         if not folder.is_dir():
             return None
-        existing = read_manifest(folder, missing_ok=True)
+        try:
+            existing = read_manifest(folder, missing_ok=True)
+        except ConfigError:
+            if not repair:
+                raise
+            existing = read_manifest(folder, missing_ok=True, verify=False)
+            existing.pop("files", None)  # its design hash cannot be trusted either
         if existing is None:
             present = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
             if present:
@@ -183,6 +190,13 @@ class SweepStore:
         dropped = self.verify(repair=repair)
         design_path = self.folder / DESIGN
         recorded = (manifest.get("files") or {}).get(DESIGN)
+        if design_path.exists() and recorded is None and not _same_design(design_path, design):
+            # No trusted hash (an older folder, or a repaired manifest): compare the content.
+            if not repair:
+                raise UserError(damaged_message(design_path, "it does not hold this "
+                                                "experiment's design", self.folder))
+            design_path.unlink()
+            dropped.append(design_path)
         if design_path.exists() and recorded and _sha256(design_path) != recorded:
             if not repair:
                 raise UserError(damaged_message(design_path, "its SHA-256 does not match "
@@ -275,6 +289,19 @@ class SweepStore:
         errors = errors[~errors["run"].isin(done)]
         return errors.drop_duplicates("run", keep="last").sort_values("run").reset_index(
             drop=True)
+
+
+def _same_design(path: Path, design: pd.DataFrame) -> bool:
+    try:
+        stored = pd.read_parquet(path)
+    except Exception:  # noqa: BLE001 - unreadable: not the same
+        return False
+    try:
+        pd.testing.assert_frame_equal(stored, design.reset_index(drop=True),
+                                      check_exact=True, check_dtype=False)
+    except AssertionError:
+        return False
+    return True
 
 
 def _read_part(path: Path, folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
