@@ -93,7 +93,12 @@ def run_comparison(
                         results[(spec.structure, spec.replicate)] = future.result()
                     except BrokenProcessPool:
                         if restarts >= 3:
-                            raise
+                            from .errors import UserError
+
+                            raise UserError(
+                                f"a worker process died {restarts + 1} times (killed, or out "
+                                "of memory?); run with fewer --workers or a smaller "
+                                "configuration") from None
                         waiting.append(spec)
                         continue
                     if bar:
