@@ -81,24 +81,31 @@ def refused(status: int, err: str, *words: str) -> None:
     FIGURES["refused_cleanly"] += 1
 
 
-def _child(argv: list[str], env: dict[str, str], quiet: bool) -> None:
+def _child(argv: list[str], env: dict[str, str], log: str) -> None:
     os.environ.clear()
     os.environ.update(env)
-    if quiet:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-    os._exit(main(argv))
+    sink = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
+    try:
+        code = main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
 
 
-def spawn(argv: list[str], quiet: bool = True, **extra: str):
+def spawn(argv: list[str], log: Path | None = None, **extra: str):
     """``firmsim ARGV`` in a forked process (a real process to kill, without the seconds an
-    interpreter takes to import everything again); ``extra``: environment variables."""
+    interpreter takes to import everything again); its output goes to ``log``; ``extra``:
+    environment variables."""
     import multiprocessing
 
     env = environment(**extra)
     process = multiprocessing.get_context("fork").Process(
-        target=_child, args=([str(a) for a in argv], env, quiet))
+        target=_child, args=([str(a) for a in argv], env, str(log or os.devnull)))
     process.start()
     return process
 
@@ -314,15 +321,13 @@ def test_sweep_survives_a_dying_local_worker(reference_sweep, tmp_path):
     path, reference = reference_sweep
     out = tmp_path / "out"
     once = tmp_path / "fired"
-    log = tmp_path / "stderr"
-    with open(log, "w") as stream:
-        done = subprocess.run(
-            [*FIRMSIM, "sweep", str(path), "--out", str(out), "--workers", "2",
-             "--batch-size", "2", "--no-progress"], stdout=subprocess.DEVNULL, stderr=stream,
-            env=environment(FIRMSIM_FAULT="sweep:worker@2", FIRMSIM_FAULT_ONCE=str(once)),
-            timeout=120)
+    log = tmp_path / "log"
+    done = spawn(["sweep", path, "--out", out, "--workers", "2", "--batch-size", "2",
+                  "--no-progress"], log=log, FIRMSIM_FAULT="sweep:worker@2",
+                 FIRMSIM_FAULT_ONCE=str(once))
+    done.join(120)
     FIGURES["kills"] += 1
-    assert once.exists() and done.returncode == 0, log.read_text()
+    assert once.exists() and done.exitcode == 0, log.read_text()
     assert "restarting the pool" in log.read_text()
     assert_same_dataset(reference, out)
     FIGURES["kills_survived"] += 1
@@ -364,8 +369,9 @@ def test_dask_sweep_without_workers_stops_and_resumes(reference_sweep, tmp_path)
     distributed = pytest.importorskip("distributed")
     path, reference = reference_sweep
     out = tmp_path / "out"
-    with distributed.LocalCluster(n_workers=0, processes=True, threads_per_worker=1,
-                                  dashboard_address=None, host="127.0.0.1") as cluster:
+    with distributed.LocalCluster(n_workers=0, processes=False, threads_per_worker=1,
+                                  protocol="tcp", dashboard_address=None,
+                                  host="127.0.0.1") as cluster:
         status, _, err = cli("sweep", path, "--out", out, "--scheduler",
                              cluster.scheduler_address, "--no-workers-timeout", "2",
                              "--no-progress")
