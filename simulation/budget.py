@@ -39,12 +39,16 @@ def run_memory(config: ModelConfig) -> dict[str, float]:
     return {
         "customers.count": (customers.count + arriving) * (200 + 24 * customers.degree)
         * MARGIN,
-        "firm.employees": firm.employees * (2000 + 16 * (firm.network_degree + firm.span
-                                                          + firm.queue_limit)) * MARGIN,
+        "firm.employees": firm.employees * (2000 + 16 * (firm.network_degree + firm.span))
+        * MARGIN,
+        # Proposal queues: seven arrays of (employees, queue_limit), 49 bytes a slot.
+        "firm.queue_limit": firm.employees * firm.queue_limit * 49 * MARGIN,
         "steps": config.steps * 4096 * MARGIN,
         "stakeholders": (stakeholders.investors + stakeholders.media + stakeholders.partners)
         * 4096 * MARGIN,
-        "firm.sample_size": firm.sample_size * 64 * firm.employees * MARGIN,
+        # Feedback draws: two float arrays of (sensing employees, sample_size) per step.
+        "firm.sample_size": firm.sample_size * 16 * max(1.0, firm.employees * firm.sense_rate)
+        * MARGIN,
     }
 
 
