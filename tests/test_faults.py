@@ -562,6 +562,19 @@ def test_memory_estimate_refuses_a_run_the_machine_cannot_hold(tmp_path, monkeyp
     assert not out.exists()
 
 
+def test_memory_estimate_refuses_a_sweep_point_the_machine_cannot_hold(tmp_path,
+                                                                       monkeypatch):
+    from simulation import budget
+
+    monkeypatch.setattr(budget, "available_memory", lambda: 4 * 2**30)
+    text = GRID.replace("levels = [0.0, 0.1]", "levels = [1000, 50000000]").replace(
+        'path = "market.turbulence"', 'path = "customers.count"')
+    status, _, err = cli("sweep", write(tmp_path, text), "--out", tmp_path / "out",
+                         "--workers", "1", "--no-progress")
+    refused(status, err, "customers.count=50000000")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("levels, words", [("[0.0, inf]", "finite"),
                                            ("[60, 60.0]", "repeat"),
                                            ("[0.0, nan]", "finite")])
