@@ -44,10 +44,9 @@ def die_with_parent(parent: int | None = None) -> None:
 
 
 def worker_initializer(parent: int) -> None:
-    """Initializer of local pool workers: die with ``parent``, ignore Ctrl-C (the parent
-    handles it and shuts the pool down)."""
+    """Initializer of local pool workers: die with ``parent`` (Ctrl-C still reaches them
+    through the terminal's process group, so an interrupted pool stops at once)."""
     die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def fault_point(name: str) -> None:
