@@ -109,7 +109,12 @@ def write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
         fault_point("sweep:part-temporary")
         os.chmod(temporary, 0o644)
         # link + unlink: fails instead of replacing a file of the same name.
-        os.link(temporary, target)
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system: the name is unique anyway
+            os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
