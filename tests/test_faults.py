@@ -386,6 +386,26 @@ def test_dask_sweep_without_workers_stops_and_resumes(reference_sweep, tmp_path)
     assert_same_dataset(reference, out)
 
 
+def test_dask_sweep_survives_a_dying_worker(reference_sweep, tmp_path, monkeypatch):
+    """A Dask worker process killed mid-batch: its nanny starts a new one, the scheduler
+    runs the batch again, the dataset is the uninterrupted one."""
+    distributed = pytest.importorskip("distributed")
+    path, reference = reference_sweep
+    once = tmp_path / "fired"
+    monkeypatch.setenv("FIRMSIM_FAULT", "sweep:worker@1")
+    monkeypatch.setenv("FIRMSIM_FAULT_ONCE", str(once))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
+                                  dashboard_address=None, host="127.0.0.1") as cluster:
+        monkeypatch.delenv("FIRMSIM_FAULT")  # this process runs no batch, but be sure
+        status, _, err = cli("sweep", path, "--out", tmp_path / "out", "--scheduler",
+                             cluster.scheduler_address, "--batch-size", "4", "--no-progress")
+    FIGURES["kills"] += 1
+    assert once.exists() and status == 0, err
+    assert_same_dataset(reference, tmp_path / "out")
+    FIGURES["kills_survived"] += 1
+
+
 # ---------------------------------------------------------------------------- damaged files
 def truncate(path: Path) -> None:
     data = path.read_bytes()
