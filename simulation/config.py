@@ -12,11 +12,20 @@ the value and what is allowed.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from .errors import ConfigError, format_validation_error
+from .errors import ConfigError, allowed_range, format_validation_error
 from .paths import did_you_mean
 
 # SHOCK_KINDS and STRUCTURES are re-exported: the UI, the scenario reader and the tests
@@ -37,8 +46,31 @@ from .vocabulary import (
 MAX_ATTRIBUTES = 24
 
 
+#: Upper bound of counts that size arrays (customers arriving, stakeholders, samples...).
+MAX_COUNT = 50_000_000
+#: Upper bound of steps: a run of more steps would not finish in any sensible time.
+MAX_STEPS = 100_000
+#: Upper bound of unbounded real parameters (noise, sensitivities, prices): finite values
+#: far beyond any meaningful setting, so no arithmetic overflows to inf.
+MAX_REAL = 1e6
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Numbers are finite, and true/false is never a number (TOML ``steps = true``)."""
+        field = cls.model_fields.get(info.field_name or "")
+        annotation = field.annotation if field is not None else None
+        if annotation in (int, float):
+            allowed = allowed_range(field) or "any finite number"
+            if isinstance(value, bool):
+                raise ValueError(f"{str(value).lower()} is not a number (allowed: {allowed})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{value} is not a finite number (allowed: {allowed})")
+        return value
 
 
 class Market(_Section):
@@ -61,7 +93,7 @@ class Market(_Section):
     outside_option: float = Field(
         0.75, ge=0, le=2, description="value of the competitors' offer (normalised fitness units)"
     )
-    price: float = Field(1.0, gt=0, description="revenue per buying customer per step")
+    price: float = Field(1.0, gt=0, le=MAX_REAL, description="revenue per buying customer per step")
 
     @model_validator(mode="after")
     def _check_sizes(self) -> Market:
@@ -84,12 +116,14 @@ class Customers(_Section):
     network: NetworkKind = Field(
         "small_world", description="kind of social network"
     )
-    degree: int = Field(10, ge=1, description="mean number of network neighbours")
+    degree: int = Field(10, ge=1, le=10_000, description="mean number of network neighbours")
     rewiring: float = Field(0.1, ge=0, le=1, description="small-world rewiring probability")
-    taste_sd: float = Field(0.05, ge=0, description="sd of each customer's persistent taste")
-    experience_noise: float = Field(0.05, ge=0, description="sd of the noise of one experience")
+    taste_sd: float = Field(0.05, ge=0, le=MAX_REAL,
+        description="sd of each customer's persistent taste")
+    experience_noise: float = Field(0.05, ge=0, le=MAX_REAL,
+        description="sd of the noise of one experience")
     choice_sensitivity: float = Field(
-        10.0, gt=0, description="beta of the logistic choice on perceived value"
+        10.0, gt=0, le=MAX_REAL, description="beta of the logistic choice on perceived value"
     )
     reconsider_rate: float = Field(
         0.1, ge=0, le=1, description="probability a customer reconsiders buying in a step"
@@ -101,7 +135,7 @@ class Customers(_Section):
         0.2, ge=0, le=1, description="base probability a customer talks to its neighbours"
     )
     amplification: float = Field(
-        2.0, ge=0, description="how much more often extreme opinions are voiced"
+        2.0, ge=0, le=MAX_REAL, description="how much more often extreme opinions are voiced"
     )
     word_of_mouth_weight: float = Field(
         0.2, ge=0, le=1, description="weight of what neighbours said in a customer's belief"
@@ -153,19 +187,23 @@ class Firm(_Section):
     """Employees, the organization's parameters and the product policy."""
 
     employees: int = Field(200, ge=2, le=1_000_000, description="number of employees")
-    span: int = Field(5, ge=1, description="span of control of the tree")
-    capacity: int = Field(5, ge=1, description="messages or tasks an employee handles per step")
-    queue_limit: int = Field(20, ge=1, description="queue length past which messages are dropped")
-    pod_size: int = Field(6, ge=2, description="members per pod (podular, open)")
-    hub_span: int = Field(8, ge=1, description="pods aligned by one hub")
+    span: int = Field(5, ge=1, le=1_000_000, description="span of control of the tree")
+    capacity: int = Field(5, ge=1, le=1_000_000,
+        description="messages or tasks an employee handles per step")
+    queue_limit: int = Field(20, ge=1, le=1_000_000,
+        description="queue length past which messages are dropped")
+    pod_size: int = Field(6, ge=2, le=1_000_000, description="members per pod (podular, open)")
+    hub_span: int = Field(8, ge=1, le=1_000_000, description="pods aligned by one hub")
     variants: VariantPolicy = Field(
         "standard", description="one product for all segments, or one variant per segment"
     )
-    change_budget: int = Field(2, ge=1, description="changes the firm can approve per step")
+    change_budget: int = Field(2, ge=1, le=1_000_000,
+        description="changes the firm can approve per step")
     lateral_links: float = Field(
         0.0, ge=0, le=1, description="tree-to-network dial: rate of lateral links in a tree"
     )
-    network_degree: int = Field(6, ge=1, description="neighbours per employee in 'network'")
+    network_degree: int = Field(6, ge=1, le=10_000,
+        description="neighbours per employee in 'network'")
     side_effect_awareness: float = Field(
         0.5, ge=0, le=1, description="w: share of a change's effect on other modules a local "
         "decider takes into account",
@@ -173,16 +211,17 @@ class Firm(_Section):
     sense_rate: float = Field(
         0.2, ge=0, le=1, description="probability a sensing employee tests a change in a step"
     )
-    sample_size: int = Field(20, ge=1, description="customers sampled per test")
+    sample_size: int = Field(20, ge=1, le=MAX_COUNT, description="customers sampled per test")
     feedback_noise: float = Field(
-        0.03, ge=0, description="sd of one customer's feedback on a change"
+        0.03, ge=0, le=MAX_REAL, description="sd of one customer's feedback on a change"
     )
     hop_noise: float = Field(
-        0.007, ge=0, description="sd of the distortion a proposal's estimate picks up per hop "
-        "(default: about the sampling sd of one frontline estimate, 0.03 / sqrt(20))",
+        0.007, ge=0, le=MAX_REAL, description="sd of the distortion a proposal's estimate picks "
+        "up per hop (default: about the sampling sd of one frontline estimate, 0.03 / sqrt(20))",
     )
     survey_interval: int = Field(
-        10, ge=1, description="steps between surveys (non-marketing branches, siloed_social)"
+        10, ge=1, le=MAX_STEPS,
+            description="steps between surveys (non-marketing branches, siloed_social)"
     )
     decision_information: DecisionInformation = Field(
         "staff", description="what tops and hubs judge a proposal by: the estimate that reached "
@@ -204,9 +243,9 @@ class Firm(_Section):
 class Stakeholders(_Section):
     """Investors, community/media and partners."""
 
-    investors: int = Field(8, ge=0, description="investor stakeholders")
-    media: int = Field(6, ge=0, description="community/media stakeholders")
-    partners: int = Field(6, ge=0, description="partner stakeholders")
+    investors: int = Field(8, ge=0, le=1_000_000, description="investor stakeholders")
+    media: int = Field(6, ge=0, le=1_000_000, description="community/media stakeholders")
+    partners: int = Field(6, ge=0, le=1_000_000, description="partner stakeholders")
     stance_rate: float = Field(0.1, ge=0, le=1, description="speed of stance updates")
     media_reach: float = Field(
         0.05, ge=0, le=1, description="share of customers each media stakeholder reaches"
@@ -216,11 +255,11 @@ class Stakeholders(_Section):
         description="pull per step of each medium on its audience's belief toward its message",
     )
     media_tone: float = Field(
-        0.25, ge=0, description="how far from the outside option a fully negative (or "
+        0.25, ge=0, le=MAX_REAL, description="how far from the outside option a fully negative (or "
         "positive) medium says the product is, in value units",
     )
     investor_sensitivity: float = Field(
-        5.0, ge=0, description="how strongly investors react to revenue growth"
+        5.0, ge=0, le=MAX_REAL, description="how strongly investors react to revenue growth"
     )
     partner_rate: float = Field(
         0.1, ge=0, le=1, description="probability a partner proposes a change in a step ('open')"
@@ -250,16 +289,19 @@ class Shock(_Section):
     """
 
     kind: ShockKind
-    step: int = Field(ge=0, description="step at which the shock happens")
-    strength: float = Field(0.5, ge=0, description="size of the shock (meaning by kind)")
+    step: int = Field(ge=0, le=MAX_STEPS, description="step at which the shock happens")
+    strength: float = Field(0.5, ge=0, le=MAX_REAL,
+        description="size of the shock (meaning by kind)")
     segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
-    duration: int = Field(0, ge=0, description="turbulence: steps it lasts (0: to the end)")
+    duration: int = Field(0, ge=0, le=MAX_STEPS,
+        description="turbulence: steps it lasts (0: to the end)")
     diverge: bool = Field(
         False, description="need_shift: segments drift apart (the market fragments)"
     )
     share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
     target: TalentLossTarget = Field("random", description="talent_loss target")
-    count: int = Field(0, ge=0, description="new_segment: customers arriving (0: by strength)")
+    count: int = Field(0, ge=0, le=MAX_COUNT,
+        description="new_segment: customers arriving (0: by strength)")
 
     @model_validator(mode="after")
     def _check_strength(self) -> Shock:
@@ -277,7 +319,7 @@ class ModelConfig(_Section):
     structure: StructureName = Field(
         "hierarchy", description="organizational structure (the main treatment)"
     )
-    steps: int = Field(500, ge=1, description="planned number of steps")
+    steps: int = Field(500, ge=1, le=MAX_STEPS, description="planned number of steps")
     market: Market = Field(default_factory=Market)
     customers: Customers = Field(default_factory=Customers)
     firm: Firm = Field(default_factory=Firm)

@@ -39,6 +39,9 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSeque
 def run_one(spec: RunSpec, resilience_metric: str = "market_share") -> RunTables:
     """Run one model to the end (:func:`simulation.runs.run_model`), rows labelled with the
     structure and the replicate."""
+    from .processes import fault_point
+
+    fault_point("run:worker")
     return run_model(spec.config, spec.structure, spec.seed, resilience_metric,
                      labels={"structure": spec.structure, "replicate": spec.replicate})
 
@@ -75,13 +78,36 @@ def run_comparison(
             if bar:
                 bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_one, spec, resilience_metric): spec for spec in specs}
-            for future in as_completed(futures):
-                spec = futures[future]
-                results[(spec.structure, spec.replicate)] = future.result()
-                if bar:
-                    bar.update()
+        from concurrent.futures.process import BrokenProcessPool
+
+        from .processes import worker_initializer
+
+        waiting, restarts = list(specs), 0
+        while waiting:
+            # Workers die with this process; a pool broken by a dead worker is rebuilt and
+            # the runs that had not come back are run again (same seeds, same numbers).
+            with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer,
+                                     initargs=(os.getpid(),)) as pool:
+                futures = {pool.submit(run_one, spec, resilience_metric): spec
+                           for spec in waiting}
+                waiting = []
+                for future in as_completed(futures):
+                    spec = futures[future]
+                    try:
+                        results[(spec.structure, spec.replicate)] = future.result()
+                    except BrokenProcessPool:
+                        if restarts >= 3:
+                            from .errors import UserError
+
+                            raise UserError(
+                                f"a worker process died {restarts + 1} times (killed, or out "
+                                "of memory?); run with fewer --workers or a smaller "
+                                "configuration") from None
+                        waiting.append(spec)
+                        continue
+                    if bar:
+                        bar.update()
+            restarts += 1 if waiting else 0
     if bar:
         bar.close()
     ordered = [results[(s.structure, s.replicate)] for s in specs]

@@ -10,6 +10,7 @@ end, always atomically (:func:`write_manifest`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -32,11 +33,19 @@ def manifest_path(path: str | Path) -> Path:
     return path / MANIFEST_NAME if path.is_dir() else path
 
 
-def read_manifest(path: str | Path, missing_ok: bool = False) -> dict[str, Any] | None:
+def manifest_checksum(manifest: dict) -> str:
+    """SHA-256 of a manifest's content (without its ``checksum``), as canonical JSON."""
+    content = {key: value for key, value in manifest.items() if key != "checksum"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def read_manifest(path: str | Path, missing_ok: bool = False,
+                  verify: bool = True) -> dict[str, Any] | None:
     """The manifest at ``path`` (the file or its folder).
 
     Returns None if there is none and ``missing_ok``; otherwise a missing, unreadable or
-    non-object manifest is one :class:`ConfigError` line.
+    non-object manifest is one :class:`ConfigError` line, and so is (with ``verify``) one
+    whose ``checksum`` does not match its content (damaged, or edited by hand).
     """
     path = manifest_path(path)
     try:
@@ -49,12 +58,19 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> dict[str, Any] 
         raise ConfigError(f"{path}: not a readable manifest ({error})") from None
     if not isinstance(manifest, dict):
         raise ConfigError(f"{path}: not a firmsim manifest")
+    recorded = manifest.get("checksum")
+    if verify and recorded is not None and recorded != manifest_checksum(manifest):
+        raise ConfigError(f"{path}: its checksum does not match its content (damaged or "
+                          "edited by hand); re-run from the scenario or experiment file, or "
+                          "restore the manifest")
     return manifest
 
 
 def write_manifest(manifest: dict, folder: str | Path) -> Path:
     """Write ``folder/manifest.json`` atomically; returns its path."""
     path = Path(folder) / MANIFEST_NAME
+    manifest = {key: value for key, value in manifest.items() if key != "checksum"}
+    manifest["checksum"] = manifest_checksum(manifest)
     text = json.dumps(manifest, indent=2) + "\n"
     atomic_write(path, lambda p: Path(p).write_text(text))
     return path
@@ -147,12 +163,23 @@ def read_run_manifest(path: str | Path) -> dict[str, Any]:
 
 def check_manifest_seeds(manifest: dict) -> None:
     """Refuse a run manifest whose recorded replicate seeds its root seed does not give
-    (under :data:`~simulation.runs.SEED_RULE`)."""
-    recorded = (manifest.get("seeds") or {}).get("replicate_seeds")
+    (under :data:`~simulation.runs.SEED_RULE`), or whose ``seeds`` is not what firmsim wrote."""
+    seeds = manifest.get("seeds")
+    if seeds is None:
+        return
+    if not isinstance(seeds, dict):
+        raise ConfigError(f"manifest: seeds={seeds!r}: expected the object firmsim wrote "
+                          "(root, replicates, rule, replicate_seeds); edited by hand?")
+    recorded = seeds.get("replicate_seeds")
     if recorded is None:
         return
     scenario = manifest["scenario"]
-    expected = seed_records(int(scenario.get("seed", 1)), int(scenario.get("replicates", 5)))
+    try:
+        expected = seed_records(int(scenario.get("seed", 1)),
+                                int(scenario.get("replicates", 5)))
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"manifest: scenario seed={scenario.get('seed')!r}, replicates="
+                          f"{scenario.get('replicates')!r}: not whole numbers") from None
     if recorded != expected:
         raise ConfigError("manifest: the recorded replicate seeds do not follow from its root "
                           "seed and replicate count (edited by hand?)")

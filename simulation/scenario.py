@@ -49,7 +49,7 @@ class Scenario(ModelConfig):
         description="structures to compare; the first is the reference of the paired "
         "differences")
     replicates: int = Field(5, ge=1, le=100_000, description="replicates per structure")
-    seed: int = Field(1, ge=0, description="root seed of the replicate seeds")
+    seed: int = Field(1, ge=0, le=2**64 - 1, description="root seed of the replicate seeds")
     resilience_metric: ResilienceMetric = Field(
         "market_share", description="step metric the resilience figures are computed on")
 

@@ -58,7 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from ..demo_reading import demo_reading
     from ..experiment import run_comparison, summarise
     from ..locks import folder_lock
-    from ..report import format_differences, format_table, write_csv, write_parquet
+    from ..report import (
+        atomic_write,
+        format_differences,
+        format_table,
+        write_csv,
+        write_parquet,
+    )
     from ..scenario import load_scenario, resolve
 
     if args.replicates < 2:
@@ -102,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         write_parquet(timeseries, out / "timeseries.parquet")
         write_parquet(resilience, out / "resilience.parquet")
         write_csv(summary, out / "summary.csv")
-        (out / "reading.txt").write_text("\n".join(reading) + "\n")
+        text = "\n".join(reading) + "\n"
+        atomic_write(out / "reading.txt", lambda path: path.write_text(text))
         shock_steps = [s.step for s in base.shocks]
         _plot(timeseries, (metric,), labels, shock_steps, out / "comparison.png",
               f"{metric.replace('_', ' ')} by structure (mean, 95% t band; dashed: shock)")

@@ -62,25 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results folder, print the summary."""
-    from ..experiment import run_comparison, summarise, summarise_levels
-    from ..manifest import (
-        check_manifest_seeds,
-        manifest_differences,
-        run_manifest,
-        write_manifest,
-    )
-    from ..report import (
-        format_differences,
-        format_levels,
-        format_table,
-        plot_comparison,
-        plot_process,
-        write_csv,
-        write_parquet,
-    )
-    from ..results import check_output_folder, file_hashes
-    from ..scenario import resolve, scenario_data
-    from ..vocabulary import LEVEL_METRICS
+    from ..budget import check_run_budget
+    from ..locks import folder_lock
+    from ..manifest import check_manifest_seeds, manifest_differences
+    from ..scenario import resolve
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
@@ -95,17 +80,49 @@ def run(args: argparse.Namespace) -> int:
         for note in manifest_differences(manifest):
             print(f"firmsim run: note: {note}; numbers may differ", file=sys.stderr)
     out = args.out or Path("results") / scenario.name
-    check_output_folder(out, scenario.name, args.force)
-
     runs = len(scenario.structures) * scenario.replicates
     workers = args.workers or min(runs, os.cpu_count() or 1)
+    check_run_budget(scenario.model_config_only(), runs, workers)
+    with folder_lock(out, "firmsim run"):
+        return _run(args, scenario, source, out, runs, workers)
+
+
+def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
+    from ..experiment import run_comparison, summarise, summarise_levels
+    from ..manifest import read_manifest, run_manifest, write_manifest
+    from ..processes import fault_point
+    from ..report import (
+        format_differences,
+        format_levels,
+        format_table,
+        plot_comparison,
+        plot_process,
+        write_csv,
+        write_parquet,
+    )
+    from ..results import check_output_folder, file_hashes, set_aside, verify_folder
+    from ..scenario import scenario_data
+    from ..vocabulary import LEVEL_METRICS
+
+    fault_point("run:locked")
+    check_output_folder(out, scenario.name, args.force)
+    data = scenario_data(scenario)
+    try:
+        previous = read_manifest(out, missing_ok=True)
+    except Exception:  # noqa: BLE001 - a damaged manifest is set aside below
+        previous = None
+    aside = set_aside(out, same_config=bool(previous) and previous.get("scenario") == data)
+    if aside is not None:
+        print(f"firmsim run: note: moved the folder's previous results to {aside}",
+              file=sys.stderr)
     print(f"firmsim run: {scenario.name}: {len(scenario.structures)} structures x "
           f"{scenario.replicates} replicates, {scenario.steps} steps, "
           f"{scenario.customers.count} customers, {scenario.firm.employees} employees, "
           f"{len(scenario.shocks)} shock(s); {workers} worker(s) -> {out}")
-    record = run_manifest(scenario.name, scenario_data(scenario), source,
+    record = run_manifest(scenario.name, data, source,
                           list(getattr(args, "argv", None) or sys.argv), workers)
     write_manifest(record, out)
+    fault_point("run:manifest-running")
     started = time.perf_counter()
     precise = None
     if args.precision is None:
@@ -126,8 +143,11 @@ def run(args: argparse.Namespace) -> int:
     levels = summarise_levels(timeseries, scenario.structures,
                               metrics=tuple(dict.fromkeys((scenario.resilience_metric,
                                                            *LEVEL_METRICS))))
+    fault_point("run:computed")
     write_parquet(timeseries, out / "timeseries.parquet")
+    fault_point("run:timeseries-written")
     write_parquet(resilience, out / "resilience.parquet")
+    fault_point("run:resilience-written")
     write_csv(summary, out / "summary.csv")
     write_csv(levels, out / "levels.csv")
     shocks = [s.step for s in scenario.shocks]
@@ -136,8 +156,11 @@ def run(args: argparse.Namespace) -> int:
                     title=f"{scenario.name}: {metric} by structure (mean, 95% band; "
                           "dashed: shocks)")
     plot_process(timeseries, shocks, out / "process.png")
+    fault_point("run:files-written")
     record.update(status="complete", run_seconds=round(elapsed, 2), files=file_hashes(out))
     write_manifest(record, out)
+    verify_folder(out)  # every file reads back with the hash the manifest records
+    fault_point("run:complete")
 
     print()
     if scenario.description:

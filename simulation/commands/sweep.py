@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "folder of the same experiment is resumed")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="runs per task (default: the file's, else automatic)")
+    parser.add_argument("--repair", action="store_true",
+                        help="drop damaged result files (checksum mismatch, unreadable) with "
+                             "the rest of their batch and run those runs again")
+    parser.add_argument("--no-workers-timeout", type=float, default=None, metavar="SECONDS",
+                        help="with --scheduler: stop (resumably) after this many seconds "
+                             "with no Dask worker connected (default: 60)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -60,10 +66,10 @@ def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dic
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the sweep; exit status 1 if some runs failed."""
+    from ..budget import check_budget
+    from ..locks import folder_lock
     from ..sweep.design import build_design
-    from ..sweep.runner import DaskCluster, InProcess, LocalProcesses, run_sweep
     from ..sweep.spec import load_experiment
-    from ..sweep.storage import SweepStore
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
@@ -71,24 +77,51 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--batch-size={args.batch_size}: must be at least 1")
     resolved = load_experiment(args.experiment)
     design = build_design(resolved)
+    check_budget(resolved, design, args.workers or os.cpu_count() or 1)
     out = args.out or Path("results") / "sweeps" / resolved.experiment.name
     manifest = build_manifest(resolved, design, resolved.source,
                               list(getattr(args, "argv", None) or sys.argv))
+    with folder_lock(out, "firmsim sweep"):
+        return _sweep(args, resolved, design, out, manifest)
+
+
+def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
+    from ..processes import fault_point
+    from ..sweep.runner import (
+        NO_WORKERS_TIMEOUT,
+        DaskCluster,
+        InProcess,
+        LocalProcesses,
+        NoWorkers,
+        run_sweep,
+    )
+    from ..sweep.storage import SweepStore
+
     store = SweepStore(out)
-    existing = store.check(manifest)  # refuses another experiment's folder; writes nothing
+    # Refuses another experiment's folder; writes nothing.
+    existing = store.check(manifest, repair=args.repair)
 
     if args.scheduler:
-        executor = DaskCluster(args.scheduler)
+        timeout = args.no_workers_timeout
+        if timeout is not None and not 0 < timeout <= 86400:
+            raise UserError(f"--no-workers-timeout={timeout}: allowed values are above 0 "
+                            "to 86400 seconds")
+        executor = DaskCluster(args.scheduler, no_workers_timeout=timeout or NO_WORKERS_TIMEOUT)
     else:
         workers = args.workers or os.cpu_count() or 1
         executor = InProcess() if workers == 1 else LocalProcesses(workers)
+    stopped = None
     try:
         if existing is not None:
             manifest["sessions"] = list(existing.get("sessions") or [])
             manifest["created"] = existing.get("created")
+            manifest["files"] = existing.get("files")
         else:
             manifest["created"] = _now()
-        store.start(manifest, design.table())
+        dropped = store.start(manifest, design.table(), repair=args.repair)
+        fault_point("sweep:started")
+        for path in dropped:
+            print(f"firmsim sweep: repair: dropped {path}", file=sys.stderr)
         total = manifest["design"]["runs"]
         done = len(store.done_runs())
         experiment = resolved.experiment
@@ -99,11 +132,23 @@ def run(args: argparse.Namespace) -> int:
             print(f"firmsim sweep: resuming: {done} runs already on disk, "
                   f"{total - done} to run")
         session = {"started": _now(), "executor": executor.description}
-        outcome = run_sweep(resolved, design, store, executor, batch_size=args.batch_size,
-                            progress=not args.no_progress)
+        try:
+            outcome = run_sweep(resolved, design, store, executor, batch_size=args.batch_size,
+                                progress=not args.no_progress)
+        except NoWorkers as error:
+            stopped = error
     finally:
         executor.close()
+    if stopped is not None:
+        done = len(store.done_runs())
+        session.update(finished=_now(), stopped=str(stopped))
+        manifest["sessions"].append(session)
+        manifest.update(status="incomplete", runs_done=done)
+        store.write_manifest(manifest)
+        raise UserError(f"{stopped}; {done}/{manifest['design']['runs']} runs on disk")
 
+    fault_point("sweep:before-verify")
+    store.verify()  # every file of the folder matches its hash before "complete"
     failures = outcome.failures
     session.update(finished=_now(), runs_done=outcome.done_now, failed=outcome.failed_now,
                    batches=outcome.batches, batch_size=outcome.batch_size,
@@ -111,10 +156,11 @@ def run(args: argparse.Namespace) -> int:
                    run_seconds=round(outcome.run_seconds, 2),
                    overhead_share=round(outcome.overhead_share(), 4))
     manifest["sessions"].append(session)
-    complete = outcome.done == outcome.total
+    complete = len(store.done_runs()) == outcome.total
     manifest.update(status="complete" if complete else "incomplete", runs_done=outcome.done,
                     runs_failed=len(failures))
     store.write_manifest(manifest)
+    fault_point("sweep:after-manifest")
 
     rate = outcome.done_now / outcome.wall_seconds if outcome.wall_seconds > 0 else 0.0
     print(f"firmsim sweep: {outcome.done_now} runs in {outcome.wall_seconds:.1f} s "

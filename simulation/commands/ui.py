@@ -7,11 +7,13 @@ from the internet) until interrupted with Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from ..errors import UserError
 
@@ -29,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="preset scenario the compare page opens with (default: demo)")
     parser.add_argument("--single", action="store_true",
                         help="serve one firm under Mesa's SolaraViz instead of the compare app")
+    parser.add_argument("--results-root", type=Path, default=Path("results"), metavar="DIR",
+                        help="the Explore page reads results folders only below this folder "
+                             "(default: results/ of the working directory)")
     parser.add_argument("--open", action="store_true",
                         help="also open the address in the default web browser")
 
@@ -52,8 +57,24 @@ def server_command(host: str, port: int, open_browser: bool = False,
             "--no-check-version"]
 
 
-def server_environment(scenario: str | None = None) -> dict[str, str]:
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program already listens on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            reason = "already in use" if error.errno == errno.EADDRINUSE else (
+                error.strerror or str(error))
+            raise UserError(f"--port={port}: cannot listen on {host}:{port} ({reason}); "
+                            "choose another --port (0 picks a free one)") from None
+
+
+def server_environment(scenario: str | None = None,
+                       results_root: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if results_root is not None:
+        env["FIRMSIM_RESULTS_ROOT"] = str(Path(results_root).expanduser().resolve())
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     if scenario:
         env["FIRMSIM_UI_SCENARIO"] = scenario
@@ -68,12 +89,21 @@ def run(args: argparse.Namespace) -> int:
         from ..scenario import load_scenario
 
         load_scenario(args.scenario)  # a ConfigError names the shipped scenarios
+    root = args.results_root
+    if root.exists() and not root.is_dir():
+        raise UserError(f"--results-root={root}: not a folder")
     port = args.port or free_port(args.host if args.host != "0.0.0.0" else "127.0.0.1")
+    check_port(args.host, port)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"firmsim ui: open http://{shown}:{port}/ in a web browser (Ctrl-C to stop)",
           flush=True)
+    from ..processes import die_with_parent
+
+    parent = os.getpid()
+    # The server dies with this process, even if it is killed with SIGKILL.
     process = subprocess.Popen(server_command(args.host, port, args.open, args.single),
-                               env=server_environment(args.scenario))
+                               env=server_environment(args.scenario, root),
+                               preexec_fn=lambda: die_with_parent(parent))
 
     def terminated(signum, frame):
         raise SystemExit(128 + signum)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..experiment import mean_interval
 from ..manifest import read_manifest
 from ..report import atomic_write
@@ -70,12 +70,23 @@ def load_sweep(folder: Path) -> SweepData:
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"sweep folder '{folder}' does not exist")
-    manifest = read_manifest(folder, missing_ok=True)
+    try:
+        manifest = read_manifest(folder, missing_ok=True)
+    except ConfigError as error:
+        raise UserError(str(error)) from None
     if manifest is None or manifest.get("kind") != "sweep":
         raise UserError(f"{folder} is not a sweep results folder (no sweep manifest.json); "
                         "run `firmsim sweep EXPERIMENT --out DIR` first")
-    design = pd.read_parquet(folder / "design.parquet")
-    runs = read_table(folder, "runs")
+    from ..results import sha256
+    from .storage import DESIGN, SweepStore, damaged_message
+
+    SweepStore(folder).verify()  # every part matches the hash in its name
+    recorded = (manifest.get("files") or {}).get(DESIGN)
+    if recorded and (not (folder / DESIGN).is_file() or sha256(folder / DESIGN) != recorded):
+        raise UserError(damaged_message(folder / DESIGN, "missing, or its SHA-256 does not "
+                                        "match the manifest's", folder))
+    design = pd.read_parquet(folder / DESIGN)
+    runs = read_table(folder, "runs", verify=False)
     if runs.empty:
         raise UserError(f"{folder} holds no finished runs yet")
     return SweepData(folder, manifest, design, runs)

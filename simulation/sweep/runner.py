@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UserError
+from ..processes import fault_point
 from ..runs import describe_seed
 from .design import Design
 from .spec import ResolvedExperiment
@@ -34,6 +35,10 @@ from .worker import run_batch
 
 #: Seconds ``DaskCluster`` waits for the scheduler before giving up.
 CONNECT_TIMEOUT = 4.0
+#: Seconds a Dask sweep waits with no worker connected before it stops (resume completes it).
+NO_WORKERS_TIMEOUT = 60.0
+#: Times a local pool is rebuilt after a worker died before the batch is recorded as failed.
+POOL_RESTARTS = 3
 MAX_AUTO_BATCH = 20
 
 
@@ -71,6 +76,10 @@ def auto_batch_size(pending: int, workers: int) -> int:
 
 
 # ---------------------------------------------------------------------------- executors
+class NoWorkers(UserError):
+    """A Dask sweep stopped: the scheduler had no workers for the stated time."""
+
+
 class InProcess:
     """Runs batches one after the other in this process."""
 
@@ -89,26 +98,61 @@ class InProcess:
 
 
 class LocalProcesses:
-    """A pool of ``workers`` local processes."""
+    """A pool of ``workers`` local processes, rebuilt when one of them dies.
+
+    Workers die with this process (:func:`~simulation.processes.worker_initializer`). A
+    worker killed mid-batch (out of memory, killed by hand) breaks the whole
+    ``concurrent.futures`` pool: the pool is rebuilt and the batches that had not come back
+    are sent again, up to :data:`POOL_RESTARTS` times per batch; a batch that keeps killing
+    its worker is recorded as failed (its runs are retried by the next session).
+    """
 
     def __init__(self, workers: int):
-        from concurrent.futures import ProcessPoolExecutor
-
         self.workers = workers
         self.description = f"{workers} local worker processes"
-        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self.restarts = 0
+        self._pool = self._new_pool()
+
+    def _new_pool(self):
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        from ..processes import worker_initializer
+
+        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_initializer,
+                                   initargs=(os.getpid(),))
         # Start the workers now (they are forked on demand otherwise), before this process
         # reads Parquet files and starts threads that a fork must not copy mid-operation.
-        for future in [self._pool.submit(_import_model) for _ in range(workers)]:
+        for future in [pool.submit(_import_model) for _ in range(self.workers)]:
             future.result()
+        return pool
 
     def map(self, jobs: list[dict]) -> Iterator[tuple[dict, dict | BaseException]]:
         from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
-        futures = {self._pool.submit(run_batch, job): job for job in jobs}
-        for future in as_completed(futures):
-            error = future.exception()
-            yield futures[future], (error if error is not None else future.result())
+        waiting = list(jobs)
+        attempts: dict[str, int] = {}
+        while waiting:
+            futures = {self._pool.submit(run_batch, job): job for job in waiting}
+            waiting = []
+            broken = False
+            for future in as_completed(futures):
+                job = futures[future]
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool):
+                    broken = True
+                    attempts[job["batch"]] = attempts.get(job["batch"], 0) + 1
+                    if attempts[job["batch"]] <= POOL_RESTARTS:
+                        waiting.append(job)
+                        continue
+                yield job, (error if error is not None else future.result())
+            if broken:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self.restarts += 1
+                print(f"firmsim sweep: a worker process died; restarting the pool and "
+                      f"running {len(waiting)} batch(es) again", file=sys.stderr)
+                self._pool = self._new_pool()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -121,9 +165,11 @@ def _import_model() -> None:
 class DaskCluster:
     """An existing Dask ``distributed`` cluster at ``address``."""
 
-    def __init__(self, address: str, timeout: float = CONNECT_TIMEOUT):
+    def __init__(self, address: str, timeout: float = CONNECT_TIMEOUT,
+                 no_workers_timeout: float = NO_WORKERS_TIMEOUT):
         import logging
 
+        self.no_workers_timeout = no_workers_timeout
         from distributed import Client
 
         if "://" not in address:
@@ -151,20 +197,49 @@ class DaskCluster:
         self.description = f"Dask scheduler {address} ({threads} worker threads)"
 
     def map(self, jobs: list[dict]) -> Iterator[tuple[dict, dict | BaseException]]:
-        from distributed import as_completed
 
         futures = {}
         for job in jobs:
             future = self._client.submit(run_batch, job, pure=False,
                                          key=f"firmsim-batch-{job['batch']}-{uuid.uuid4().hex[:12]}")
             futures[future] = job
-        for future in as_completed(futures, loop=self._client.loop):
-            job = futures[future]
-            try:
-                yield job, future.result()
-            except Exception as error:  # noqa: BLE001 - the worker's exception
-                yield job, error
-            future.release()
+        from distributed import as_completed
+
+        waiting = as_completed(list(futures), loop=self._client.loop)
+        alone_since = None
+        checked = time.monotonic()
+        while not waiting.is_empty():
+            if waiting.has_ready():
+                for future in waiting.next_batch(block=False):
+                    job = futures[future]
+                    try:
+                        yield job, future.result()
+                    except Exception as error:  # noqa: BLE001 - the worker's exception
+                        yield job, error
+                    future.release()
+                alone_since = None
+                continue
+            time.sleep(0.1)
+            if time.monotonic() - checked < 1.0:
+                continue  # ask the scheduler about its workers about once a second
+            checked = time.monotonic()
+            if self._worker_count() > 0:
+                alone_since = None
+            elif alone_since is None:
+                alone_since = time.monotonic()
+            elif time.monotonic() - alone_since >= self.no_workers_timeout:
+                pending = [f for f in futures if not f.done()]
+                self._client.cancel(pending)
+                raise NoWorkers(
+                    f"the Dask scheduler has had no workers for {self.no_workers_timeout:g} s; "
+                    f"stopped with {len(pending)} batch(es) not run (start workers with "
+                    "`dask worker ADDRESS` and run the same command again to resume)")
+
+    def _worker_count(self) -> int:
+        try:
+            return len(self._client.nthreads())
+        except Exception:  # noqa: BLE001 - a scheduler that does not answer has no workers
+            return 0
 
     def close(self) -> None:
         self._client.close()
@@ -249,6 +324,7 @@ def run_sweep(resolved: ResolvedExperiment, design: Design, store: SweepStore, e
                 result = _failed_batch(job, result)
             store.write_batch(job["batch"], result["rows"], result["timeseries"],
                               result["errors"])
+            fault_point("sweep:batch-written")
             outcome.done_now += len(result["rows"])
             outcome.failed_now += len(result["errors"])
             outcome.run_seconds += result["run_seconds"]

@@ -87,6 +87,10 @@ class Parameter(_Strict):
 
     @model_validator(mode="after")
     def _check_range(self) -> Parameter:
+        for end in ("low", "high"):
+            value = getattr(self, end)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{self.path}: {end}={value} must be a finite number")
         has_range = self.low is not None or self.high is not None
         if self.levels is not None and (has_range or self.count is not None):
             raise ValueError(f"{self.path}: give either levels or low/high, not both")
@@ -397,6 +401,9 @@ def _typed(spec: Parameter, current: Any, where: str) -> Varied:
     levels = None
     if spec.levels is not None:
         levels = [_coerce_level(level, kind, where) for level in spec.levels]
+        if len(set(levels)) != len(levels):  # 60 and 60.0 are one design point
+            raise ConfigError(f"{where}: levels={spec.levels} repeat a value "
+                              f"(as {kind}: {levels})")
     elif spec.count is not None:
         if spec.scale == "log":
             raw = [math.exp(math.log(spec.low) + (math.log(spec.high) - math.log(spec.low))
@@ -420,6 +427,8 @@ def _coerce_level(level: Any, kind: str, where: str) -> Any:
         return level
     if isinstance(level, (bool, str)):
         raise ConfigError(f"{where}: level {level!r} must be a number")
+    if not math.isfinite(level):
+        raise ConfigError(f"{where}: level {level!r} must be a finite number")
     if kind == "int":
         if float(level) != int(level):
             raise ConfigError(f"{where}: level {level!r} must be a whole number")

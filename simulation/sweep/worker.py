@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..processes import fault_point
 from ..runs import RunTables, describe_seed, run_model, run_seed
 from ..vocabulary import LEVEL_METRICS, RESILIENCE_FIGURES
 from .spec import point_config
@@ -36,6 +37,7 @@ def run_batch(job: dict[str, Any]) -> dict[str, Any]:
     and ``runs``: ``(run, point, structure, replicate, values)`` tuples.
     """
     started = time.perf_counter()
+    fault_point("sweep:worker")
     rows, series, errors = [], [], []
     configs: dict[int, Any] = {}
     run_seconds = 0.0

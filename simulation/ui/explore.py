@@ -4,12 +4,17 @@ A results folder (``firmsim run`` or a sweep) may hold ``timeseries.parquet``,
 ``resilience.parquet``, other ``*.parquet`` tables, ``*.csv`` tables (sensitivity indices,
 summaries) and ``*.png`` figures (heatmaps, comparisons). :func:`load_results` reads what it
 finds and turns every problem into a message: a missing folder, a corrupt file, an empty
-folder.
+folder, a file whose checksum does not match (it is not shown).
+
+The page reads only below the results root given at start (``firmsim ui --results-root``,
+passed in ``FIRMSIM_RESULTS_ROOT``; default ``results/`` of the working directory):
+:func:`load_results` with ``root`` refuses any other path.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +22,9 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..manifest import read_manifest
+
+#: Environment variable holding the folder the page may read results from.
+ROOT_VARIABLE = "FIRMSIM_RESULTS_ROOT"
 
 #: Largest table read into the page (rows); bigger tables are cut, with a note.
 MAX_ROWS = 200_000
@@ -34,6 +42,34 @@ class ResultsFolder:
     @property
     def ok(self) -> bool:
         return bool(self.tables or self.images)
+
+
+def results_root() -> Path:
+    """The folder the page may read results from (resolved)."""
+    return Path(os.environ.get(ROOT_VARIABLE) or "results").expanduser().resolve()
+
+
+def damaged_files(path: Path, manifest: dict | None) -> dict[Path, str]:
+    """Files of a results folder whose bytes do not match their recorded SHA-256."""
+    from ..results import sha256
+    from ..sweep.storage import TABLES, part_problem
+
+    bad: dict[Path, str] = {}
+    if manifest and manifest.get("kind") == "sweep":
+        for table in TABLES:
+            for part in sorted((path / table).glob("part-*.parquet")):
+                problem = part_problem(part)
+                if problem:
+                    bad[part] = problem
+    elif manifest and isinstance(manifest.get("files"), dict):
+        for name, expected in manifest["files"].items():
+            file = path / str(name)
+            try:
+                if file.is_file() and sha256(file) != expected:
+                    bad[file] = "its SHA-256 does not match the manifest's (damaged file)"
+            except OSError as error:
+                bad[file] = f"cannot be read ({error.strerror})"
+    return bad
 
 
 def results_folders(root: Path = Path("results"), limit: int = 200) -> list[str]:
@@ -55,7 +91,9 @@ def results_folders(root: Path = Path("results"), limit: int = 200) -> list[str]
     return found
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path | list[Path]) -> pd.DataFrame:
+    if isinstance(path, list):
+        return pd.concat([pd.read_parquet(p) for p in path], ignore_index=True)
     if path.is_dir() or path.suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:
@@ -63,14 +101,29 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def load_results(folder: str | Path) -> ResultsFolder:
-    """Everything readable in ``folder``; problems become messages."""
+def load_results(folder: str | Path, root: Path | None = None) -> ResultsFolder:
+    """Everything readable in ``folder``; problems become messages.
+
+    ``root``: refuse a folder that is not ``root`` or below it (the app passes
+    :func:`results_root`).
+    """
     text = str(folder).strip()
     path = Path(text).expanduser()
     result = ResultsFolder(path)
     if not text:
         result.messages.append("Enter the path of a results folder.")
         return result
+    if root is not None:
+        try:
+            inside = (path if path.is_absolute() else Path.cwd() / path).resolve(
+                ).is_relative_to(Path(root).resolve())
+        except (OSError, RuntimeError):
+            inside = False
+        if not inside:
+            result.messages.append(f"'{path}' is outside the results folder {root}; this "
+                                   "app reads results only below it (firmsim ui "
+                                   "--results-root DIR sets it).")
+            return result
     if not path.exists():
         result.messages.append(f"The folder '{path}' does not exist.")
         return result
@@ -89,11 +142,25 @@ def load_results(folder: str | Path) -> ResultsFolder:
     except OSError as error:
         result.messages.append(f"Cannot read the folder '{path}': {error}")
         return result
+    try:
+        manifest = read_manifest(path, missing_ok=True)
+    except ConfigError:
+        manifest = None
+    bad = damaged_files(path, manifest)
+    for file, problem in bad.items():
+        result.messages.append(f"{file.relative_to(path).as_posix()} is not shown: {problem}"
+                               "; recompute it (firmsim run ... / firmsim sweep ... --repair)")
     # Partitioned datasets read as one table each ("runs/"), then single table files.
     readable = [(f"{d.name}/", d, "Parquet dataset") for d in datasets] + [
         (f.relative_to(path).as_posix(), f, "table") for f in files
         if f.suffix in (".parquet", ".csv")]
     for name, source, what in readable:
+        if source.is_dir() and any(p.parent == source for p in bad):
+            source = [p for p in sorted(source.glob("*.parquet")) if p not in bad]
+            if not source:
+                continue
+        elif source in bad:
+            continue
         try:
             frame = _read_table(source)
         except Exception as error:  # noqa: BLE001 - anything unreadable is reported
@@ -106,7 +173,7 @@ def load_results(folder: str | Path) -> ResultsFolder:
             frame = frame.head(MAX_ROWS)
         result.tables[name] = frame
     for file in files:
-        if file.suffix.lower() != ".png":
+        if file.suffix.lower() != ".png" or file in bad:
             continue
         try:
             data = file.read_bytes()

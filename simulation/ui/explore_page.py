@@ -5,7 +5,13 @@ from __future__ import annotations
 import solara
 
 from . import state
-from .explore import filter_frame, load_results, results_folders, sensitivity_tables
+from .explore import (
+    filter_frame,
+    load_results,
+    results_folders,
+    results_root,
+    sensitivity_tables,
+)
 from .widgets import Prose
 
 
@@ -33,8 +39,9 @@ def TableView(name: str, frame):
 @solara.component
 def ExplorePage():
     path = state.results_path.value
-    result = solara.use_memo(lambda: load_results(path), [path])
-    folders = solara.use_memo(results_folders, [])
+    root = results_root()
+    result = solara.use_memo(lambda: load_results(path, root=root), [path])
+    folders = solara.use_memo(lambda: results_folders(root), [])
     chosen, set_chosen = solara.use_state(None)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.InputText("results folder", value=state.results_path, style={"min-width": "380px"},
