@@ -136,7 +136,6 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
         record.update(precision_record(precise, args, scenario))
         # A re-run of this manifest runs the final count (same seeds, same tables).
         record["scenario"]["replicates"] = precise.replicates
-        runs = len(scenario.structures) * precise.replicates
         scenario = scenario.model_copy(update={"replicates": precise.replicates})
     elapsed = time.perf_counter() - started
     summary = summarise(resilience, scenario.structures)
