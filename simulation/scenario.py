@@ -166,6 +166,16 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     return data
 
 
+def command_assignments(args) -> list[str]:
+    """``--set`` assignments of a command, plus its ``--replicates/--seed/--steps`` options."""
+    assignments = list(args.assignments)
+    for option in ("replicates", "seed", "steps"):
+        value = getattr(args, option, None)
+        if value is not None:
+            assignments.append(f"{option}={value}")
+    return assignments
+
+
 def resolve(spec: str | Path, assignments: list[str] | None = None
             ) -> tuple[Scenario, str, dict | None]:
     """Load a scenario source and apply ``--set`` assignments; validated result."""

@@ -96,18 +96,14 @@ def run(args: argparse.Namespace) -> int:
     from ..locks import folder_lock
     from ..report import write_csv
     from ..runs import run_seed
-    from ..scenario import resolve, scenario_data
+    from ..scenario import command_assignments, resolve, scenario_data
     from ..vocabulary import STRUCTURES
 
     if args.trials < 0:
         raise UserError(f"--trials={args.trials}: must be 0 or more")
     if args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
-    assignments = list(args.assignments)
-    for option in ("replicates", "seed", "steps"):
-        value = getattr(args, option)
-        if value is not None:
-            assignments.append(f"{option}={value}")
+    assignments = command_assignments(args)
     scenario, source, _ = resolve(args.scenario, assignments)
     structures = args.structure or list(scenario.structures)
     for name in structures:

@@ -65,15 +65,11 @@ def run(args: argparse.Namespace) -> int:
     from ..budget import check_run_budget
     from ..locks import folder_lock
     from ..manifest import check_manifest_seeds, manifest_differences
-    from ..scenario import resolve
+    from ..scenario import command_assignments, resolve
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
-    assignments = list(args.assignments)
-    for option in ("replicates", "seed", "steps"):
-        value = getattr(args, option)
-        if value is not None:
-            assignments.append(f"{option}={value}")
+    assignments = command_assignments(args)
     scenario, source, manifest = resolve(args.scenario, assignments)
     if manifest is not None:
         check_manifest_seeds(manifest)

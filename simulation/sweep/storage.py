@@ -28,7 +28,6 @@ Read the tables with :func:`read_table` or DuckDB:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -41,6 +40,7 @@ from ..errors import ConfigError, UserError
 from ..manifest import read_manifest, write_manifest
 from ..processes import fault_point
 from ..report import atomic_write
+from ..results import sha256
 
 DESIGN = "design.parquet"
 TABLES = ("runs", "timeseries", "errors")
@@ -48,14 +48,6 @@ TABLES = ("runs", "timeseries", "errors")
 HASH_DIGITS = 32
 _PART = re.compile(r"^part-(?P<batch>.+?)(?:-(?P<sha>[0-9a-f]{" + str(HASH_DIGITS)
                    + r"}))?\.parquet$")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def part_batch(path: Path) -> str:
@@ -74,7 +66,7 @@ def part_problem(path: Path) -> str | None:
     match = _PART.match(path.name)
     try:
         if match and match.group("sha"):
-            if _sha256(path)[:HASH_DIGITS] != match.group("sha"):
+            if sha256(path)[:HASH_DIGITS] != match.group("sha"):
                 return "its SHA-256 does not match the one in its name (damaged file)"
             return None
         import pyarrow.parquet as pq
@@ -104,7 +96,7 @@ def write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
         frame.to_parquet(temporary, index=False)
         with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
-        digest = _sha256(Path(temporary))[:HASH_DIGITS]
+        digest = sha256(Path(temporary))[:HASH_DIGITS]
         target = directory / f"part-{batch}-{digest}.parquet"
         fault_point("sweep:part-temporary")
         os.chmod(temporary, 0o644)
@@ -202,7 +194,7 @@ class SweepStore:
                                                 "experiment's design", self.folder))
             design_path.unlink()
             dropped.append(design_path)
-        if design_path.exists() and recorded and _sha256(design_path) != recorded:
+        if design_path.exists() and recorded and sha256(design_path) != recorded:
             if not repair:
                 raise UserError(damaged_message(design_path, "its SHA-256 does not match "
                                                 "the manifest's (damaged file)", self.folder))
@@ -210,7 +202,7 @@ class SweepStore:
             dropped.append(design_path)
         if not design_path.exists():
             atomic_write(design_path, lambda p: design.to_parquet(p, index=False))
-        manifest["files"] = {DESIGN: _sha256(design_path)}
+        manifest["files"] = {DESIGN: sha256(design_path)}
         manifest["status"] = "running"
         self.write_manifest(manifest)
         return dropped
