@@ -36,7 +36,10 @@ def test_shipped_scenario_fills_a_valid_form(demo_form):
     ("steps", "", "enter a value"),
     ("market.turbulence", "2", "allowed: 0 to 1"),
     ("customers.count", "0", "allowed: 1 to 50000000"),
-    ("market.k", "25", "must be smaller than market.attributes=20"),
+    # Fields named as the form shows them (labels, not dotted paths).
+    ("market.k", "25", "interdependence K = 25: must be smaller than market attributes = 20"),
+    ("firm.variants", "one", "allowed values are 'standard' or 'per_segment'"),
+    ("firm.side_effect_awareness", "2", "allowed: 0 to 1"),
     ("firm.employees", "1.5", "expected a whole number"),
 ])
 def test_invalid_field_gets_a_message_beside_it(demo_form, key, text, expected):
@@ -52,7 +55,8 @@ def test_cross_field_errors_land_on_a_field(demo_form):
     assert "0 to 59" in checked.errors["shocks.0.step"]
     # Too few customers for the network degree: beside the customers field.
     checked = validate_form(demo_form.with_value("customers.count", "5"))
-    assert "customers.count" in checked.errors and GENERAL not in checked.errors
+    assert GENERAL not in checked.errors
+    assert {"customers.count", "customers.degree"} & set(checked.errors), checked.errors
     fixed = demo_form.with_value("steps", "60").with_shock(0, "step", "30")
     assert validate_form(fixed).ok
 

@@ -16,6 +16,8 @@ class Lesson:
     title: str
     concept: str
     look_for: str
+    #: The test that checks the card's claims over paired replicates ("" if none).
+    checked_by: str = ""
 
 
 LESSONS: dict[str, Lesson] = {

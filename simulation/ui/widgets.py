@@ -121,8 +121,32 @@ class _EChartWidget(ipyvuetify.VuetifyTemplate):
     attributes = traitlets.Dict({}).tag(sync=True)
 
 
-def EChart(option: dict, height: str = "300px", css_class: str = ""):
-    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string."""
+def EChart(option: dict, height: str = "300px", css_class: str = "", description: str = ""):
+    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string.
+
+    ``description`` is the chart's text alternative (``role="img"`` with an ``aria-label``).
+    """
+    attributes = {"style": f"height: {height}; width: 100%;", "class": css_class}
+    if description:
+        attributes.update({"role": "img", "aria-label": description})
     return _EChartWidget.element(
         option_json=json.dumps(option, separators=(",", ":"), allow_nan=False),
-        attributes={"style": f"height: {height}; width: 100%;", "class": css_class})
+        attributes=attributes)
+
+
+class _LanguageWidget(ipyvuetify.VuetifyTemplate):
+    """Sets ``<html lang>`` (Solara's page template has none; screen readers need it)."""
+
+    template = traitlets.Unicode("""
+<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() { document.documentElement.setAttribute("lang", this.lang); },
+};
+</script>
+""").tag(sync=True)
+    lang = traitlets.Unicode("en").tag(sync=True)
+
+
+def PageLanguage(lang: str = "en"):
+    return _LanguageWidget.element(lang=lang)
