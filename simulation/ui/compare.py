@@ -394,6 +394,11 @@ def Results(run):
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(_status_text(snapshot), classes=["firmsim-status"])
         solara.ProgressLinear(value=100 * snapshot.progress, color="primary")
+    pid = getattr(run, "worker_pid", None)
+    if pid is not None:
+        solara.Text(f"worker process {pid}; it stops within {CLOSED_TAB_FREED_WITHIN:.0f} s "
+                    "of closing this tab", classes=["firmsim-worker"],
+                    style={"font-size": "0.75em", "color": "#555"})
     if stale:
         solara.Warning("Stale: these results come from an earlier scenario; the settings "
                        "have changed since. Press Run to compute the new one.",

@@ -20,6 +20,8 @@ from .summary import verdict
 #: Paired runs per structure behind an answer (both structures: 2 x 5 runs of the demo size,
 #: a few seconds here).
 QUESTION_REPLICATES = 5
+#: Customers of the market an answer runs on (the demo's).
+QUESTION_CUSTOMERS = 20_000
 SHOCK_STEP = 150
 #: What can happen: label -> the shock (on the demo market), or a shipped scenario's name.
 SITUATIONS: dict[str, dict | str] = {
@@ -42,9 +44,10 @@ def situations() -> dict[str, dict | str]:
     return {**SITUATIONS, **shipped}
 
 
-def question_scenario(have: str, consider: str, situation: str,
-                      replicates: int) -> scenario_module.Scenario:
-    """The scenario an answer runs: the demo market with the chosen shock, or a preset."""
+def question_scenario(have: str, consider: str, situation: str, replicates: int,
+                      customers: int | None = None) -> scenario_module.Scenario:
+    """The scenario an answer runs: the demo market with the chosen shock, or a preset
+    (``customers``: a smaller or larger market than the scenario's)."""
     chosen = situations()[situation]
     if isinstance(chosen, str):
         data = scenario_module.scenario_data(scenario_module.load_scenario(chosen))
@@ -55,20 +58,23 @@ def question_scenario(have: str, consider: str, situation: str,
         data["description"] = f"{have} vs {consider} under {situation}"
     data["structures"] = [have, consider]
     data["replicates"] = replicates
+    if customers is not None:
+        data["customers"]["count"] = customers
     return scenario_module.parse_scenario(data, "question")
 
 
-def ask(have: str, consider: str, situation: str, replicates: int) -> None:
+def ask(have: str, consider: str, situation: str, replicates: int,
+        customers: int | None = None) -> None:
     old = state.question_run.value
     if old is not None and old is not state.run.value:
         old.stop(wait=0.5)
-    scenario = question_scenario(have, consider, situation, replicates)
+    scenario = question_scenario(have, consider, situation, replicates, customers)
     run = ComparisonRun(scenario.model_config_only(), [have, consider], seed=scenario.seed,
                         metric=scenario.resilience_metric, replicates=replicates)
     run.start()
     watch_tab(run)
     state.question_run.set(run)
-    state.question.set((have, consider, situation, replicates))
+    state.question.set((have, consider, situation, replicates, customers))
 
 
 def open_full_comparison() -> None:
@@ -93,6 +99,7 @@ def QuestionPage():
     names = list(situations())
     situation, set_situation = solara.use_state(names[0])
     replicates, set_replicates = solara.use_state(QUESTION_REPLICATES)
+    customers, set_customers = solara.use_state(str(QUESTION_CUSTOMERS))
 
     solara.HTML(tag="h3", unsafe_innerHTML="Would another structure have done better?")
     solara.Text("Pick the firm you have, the firm you consider and what happens; the app runs "
@@ -107,12 +114,22 @@ def QuestionPage():
                       on_value=set_situation, style={"min-width": "380px"})
         solara.SliderInt("paired runs per firm", value=replicates, min=2, max=20,
                          on_value=set_replicates)
+        solara.InputText("customers in the market", value=customers,
+                         on_value=set_customers, continuous_update=True,
+                         style={"max-width": "200px"})
     same = have == consider
+    try:
+        count = int(customers)
+        problem = "" if 100 <= count <= 1_000_000 else "customers: 100 to 1000000"
+    except ValueError:
+        count, problem = 0, f"customers in the market={customers!r}: expected a whole number"
     solara.Button("Answer", color="primary", icon_name="mdi-scale-balance",
-                  disabled=same, classes=["firmsim-ask"],
-                  on_click=lambda: ask(have, consider, situation, replicates))
+                  disabled=same or bool(problem), classes=["firmsim-ask"],
+                  on_click=lambda: ask(have, consider, situation, replicates, count))
     if same:
         solara.Text("pick two different firms", style={"color": "#b00020"})
+    if problem:
+        solara.Text(problem, style={"color": "#b00020"})
     Answer(state.question_run.value, state.question.value)
 
 
@@ -120,7 +137,7 @@ def QuestionPage():
 def Answer(run, question):
     if run is None or question is None:
         return
-    have, consider, situation, replicates = question
+    have, consider, situation, replicates, _customers = question
     snapshot = run.snapshot()
     if snapshot.error:
         solara.Error(f"A run failed: {snapshot.error}")

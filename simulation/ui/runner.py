@@ -532,6 +532,11 @@ class ComparisonRun(ThreadedRun):
         self._receiver.start()
         return self
 
+    @property
+    def worker_pid(self) -> int | None:
+        """Process id of the worker computing this run (None before it starts)."""
+        return None if self._worker is None else self._worker[0].pid
+
     def _send(self, message) -> None:
         if self._worker is None or self._done.is_set():
             return
