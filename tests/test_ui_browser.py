@@ -141,7 +141,7 @@ def small_scenario(page, replicates: str = "3") -> None:
     fill(page, "steps", "60")
     # The demo's shock at step 150 is now after the end: a message and Run disabled.
     page.get_by_text("must be before the last step").wait_for()
-    assert run_button(page).is_disabled()
+    sync_api.expect(run_button(page)).to_be_disabled()
     fill(page, "shock 1 step", "30")
     page.get_by_text("must be before the last step").wait_for(state="detached")
     choose_structures(page, ["hierarchy", "network"])
@@ -175,16 +175,18 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     # Bands: each chart's text alternative gives the mean and its half width per structure.
     label = page.locator(".firmsim-chart-market_share").get_attribute("aria-label")
     assert re.search(r"hierarchy -?\d\.\d+ \+/- \d", label), label
-    # The reference can be changed: the sentence then compares with network.
-    page.get_by_label("reference structure (paired differences against it)").click(force=True)
-    page.get_by_role("option", name="network").click()
-    page.get_by_text(re.compile("^hierarchy lost less market share than network")).wait_for()
     # Hover values: the chart's tooltip names the structures at the hovered step.
     chart = page.locator(".firmsim-chart-market_share")
+    chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6)
     chart.get_by_text(re.compile("network")).first.wait_for(timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
+    # The reference can be changed: the sentence then compares with network.
+    page.get_by_label("reference structure (paired differences against it)").click(force=True)
+    page.get_by_role("option", name="network").click()
+    page.get_by_text(re.compile("^hierarchy lost less market share than network")).wait_for()
+
     assert elapsed < 60
 
     # Inside the firm: the organization and the customer sample of the finished runs.
@@ -207,19 +209,18 @@ def test_compare_two_structures_live_charts_and_resilience(page):
 def test_invalid_values_show_messages_and_disable_run(page, server):
     fill(page, "employees", "abc")
     page.get_by_text("expected a whole number").wait_for()
-    assert run_button(page).is_disabled()
+    sync_api.expect(run_button(page)).to_be_disabled()
     fill(page, "employees", "200")
     fill(page, "market turbulence", "1.5")
     # The message names the field as the form shows it.
     page.get_by_text("market turbulence = 1.5").wait_for()
     page.get_by_text("allowed: 0 to 1").wait_for()
-    assert run_button(page).is_disabled()
+    sync_api.expect(run_button(page)).to_be_disabled()
     fill(page, "market turbulence", "0.1")
     page.get_by_text("allowed: 0 to 1").wait_for(state="detached")
     choose_structures(page, ["hierarchy"])
     page.get_by_text("pick 2 to 5 (now 1)").wait_for()
-    assert run_button(page).is_disabled()
-    page.screenshot(path=str(SCREENSHOTS / "invalid.png"), full_page=True)
+    sync_api.expect(run_button(page)).to_be_disabled()
     assert server["process"].poll() is None
 
 

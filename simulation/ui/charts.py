@@ -92,7 +92,6 @@ def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks
                            "data": [[s, v] for s, v in zip(steps_list, width, strict=True)]})
     text = f"{title} {provisional}".strip()
     return {
-        "aria": {"enabled": True},
         "title": {"text": text, "left": "center", "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 24, "type": "scroll"},
@@ -173,7 +172,6 @@ def org_option(view, color_by: str, title: str) -> dict:
              if view.alive[int(a)] and view.alive[int(b)]]
     label = "queue length" if color_by == "queue" else "workload"
     return {
-        "aria": {"enabled": True},
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
         "tooltip": {"formatter": "{b}: {c}"},
         "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
