@@ -329,6 +329,7 @@ def test_a_closed_tab_stops_its_run_and_frees_its_worker(browser, server):
     page.get_by_text(re.compile(r"^running")).wait_for(timeout=60_000)
     assert _alive(pid)
     stated = float(re.search(r"within (\d+) s", worker.inner_text()).group(1))
+    page.close(run_before_unload=True)  # as a browser closing the tab: the page says goodbye
     context.close()
     deadline = time.time() + stated
     while _alive(pid) and time.time() < deadline:

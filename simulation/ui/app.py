@@ -51,21 +51,22 @@ DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
 
 
-def _poll(run, cancel: threading.Event) -> None:
-    """Bump ``state.tick`` whenever ``run`` has advanced (every ``REFRESH`` s), until it ends.
+def _poll(runs, cancel: threading.Event) -> None:
+    """Bump ``state.tick`` whenever one of ``runs`` has advanced (every ``REFRESH`` s), until
+    they have all ended.
 
     Setting ``state.tick`` re-renders the components that read it, in this thread.
     """
     last = None
     while not cancel.is_set():
         began = time.perf_counter()
-        version = (run.version(), run.finished, run.playing)
+        version = tuple((run.version(), run.finished, run.playing) for run in runs)
         if version != last:
             last = version
             state.tick.set(state.tick.value + 1)
             if DEBUG:
                 print(f"firmsim ui: render {time.perf_counter() - began:.3f} s", flush=True)
-        if run.finished and last[1]:
+        if all(item[1] for item in last):
             return
         cancel.wait(max(0.02, REFRESH - (time.perf_counter() - began)))
 
@@ -100,15 +101,11 @@ def Page():
     asked = state.question_run.value
 
     def poll(cancel: threading.Event):
-        if run is not None:
-            _poll(run, cancel)
+        runs = [r for r in dict.fromkeys((run, asked)) if r is not None]
+        if runs:
+            _poll(runs, cancel)
 
-    def poll_question(cancel: threading.Event):
-        if asked is not None and asked is not run:
-            _poll(asked, cancel)
-
-    solara.use_thread(poll, dependencies=[run], intrusive_cancel=False)
-    solara.use_thread(poll_question, dependencies=[asked, run], intrusive_cancel=False)
+    solara.use_thread(poll, dependencies=[run, asked], intrusive_cancel=False)
     solara.Title("firmsim: structures under shocks")
     solara.Style(STYLE)
     PageLanguage()

@@ -135,6 +135,7 @@ def QuestionPage():
 
 @solara.component
 def Answer(run, question):
+    state.tick.value  # noqa: B018 - re-render when the run advances
     if run is None or question is None:
         return
     have, consider, situation, replicates, _customers = question
