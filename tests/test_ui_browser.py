@@ -183,8 +183,8 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     chart.get_by_text(re.compile("network")).first.wait_for(timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
     # The reference can be changed: the sentence then compares with network.
-    page.get_by_label("reference structure (paired differences against it)").click(force=True)
-    page.get_by_role("option", name="network").click()
+    page.get_by_role("radiogroup", name="reference structure").get_by_role(
+        "radio", name="network").check(force=True)
     page.get_by_text(re.compile("^hierarchy lost less market share than network")).wait_for()
 
     assert elapsed < 60
@@ -320,8 +320,7 @@ def test_a_closed_tab_stops_its_run_and_frees_its_worker(browser, server):
     run_button(page).wait_for(timeout=60_000)
     fill(page, "customers", "2000")
     fill(page, "replicates (paired runs per structure)", "1")
-    page.get_by_label("speed (steps per second per structure)").click(force=True)
-    page.get_by_role("option", name="1", exact=True).click()
+    page.get_by_role("radio", name="1", exact=True).check(force=True)
     run_button(page).click()
     worker = page.locator(".firmsim-worker")
     worker.wait_for(timeout=30_000)
@@ -339,14 +338,14 @@ def test_a_closed_tab_stops_its_run_and_frees_its_worker(browser, server):
 
 
 def test_scenario_download_upload_and_link(page, browser, tmp_path):
-    fill(page, "steps", "80")
+    fill(page, "steps", "200")
     fill(page, "seed", "12")
     with page.expect_download() as info:
         page.get_by_role("button", name="download scenario (TOML)").click()
     path = tmp_path / "scenario.toml"
     info.value.save_as(path)
     text = path.read_text()
-    assert re.search(r"^steps\s*=\s*80", text, re.M) and re.search(r"^seed\s*=\s*12", text,
+    assert re.search(r"^steps\s*=\s*200", text, re.M) and re.search(r"^seed\s*=\s*12", text,
                                                                      re.M), text
     # The address now holds the scenario: a new tab opened with it shows the same values.
     page.wait_for_function("() => window.location.search.includes('scenario=')")
@@ -355,7 +354,7 @@ def test_scenario_download_upload_and_link(page, browser, tmp_path):
     other.goto(link)
     run_button(other).wait_for(timeout=60_000)
     sync_api.expect(other.get_by_label("seed", exact=True)).to_have_value("12")
-    sync_api.expect(other.get_by_label("steps", exact=True)).to_have_value("80")
+    sync_api.expect(other.get_by_label("steps", exact=True)).to_have_value("200")
     other.close()
     # Upload: a changed file dropped on the page fills the editor; a bad one is refused.
     changed = text.replace("seed = 12", "seed = 33").replace("seed       = 12", "seed = 33")
@@ -373,8 +372,7 @@ def test_scenario_download_upload_and_link(page, browser, tmp_path):
 
 
 def test_org_chart_shows_the_repaired_firm_after_talent_loss(page):
-    page.get_by_label("preset scenario").click(force=True)
-    page.get_by_role("option", name="talent-loss").click()
+    page.get_by_role("radio", name="talent-loss").check(force=True)
     page.get_by_text("The command-and-control bottleneck").wait_for()
     fill(page, "customers", "2000")
     fill(page, "replicates (paired runs per structure)", "1")

@@ -39,7 +39,7 @@ from .summary import (
     resilience_summary,
 )
 from .teach import lesson_for
-from .widgets import EChart, Prose
+from .widgets import Choice, Collapsible, EChart, Progress, Prose
 
 #: Seconds within which a closed tab's runs are stopped and their worker process freed.
 CLOSED_TAB_FREED_WITHIN = 5.0
@@ -147,7 +147,8 @@ def load_uploaded(name: str, data: bytes) -> None:
         state.upload_message.set(f"{name}: not a TOML file ({error})")
         return
     except ConfigError as error:
-        state.upload_message.set(as_shown(str(error), labels(state.form.value)))
+        detail = str(error).removeprefix(f"{name}: ")
+        state.upload_message.set(f"{name}: {as_shown(detail, labels(state.form.value))}")
         return
     reset_run()
     set_form(form_from_scenario(scenario))
@@ -180,8 +181,7 @@ def Field(spec, form, errors):
         set_form(state.form.value.with_value(key, str(text)))
 
     if spec.kind == "choice":
-        solara.Select(spec.label, values=list(spec.choices), value=value, on_value=change,
-                      style={"max-width": "260px"})
+        Choice(spec.label, list(spec.choices), value, change)
         if key in errors:
             solara.Text(errors[key], classes=["firmsim-error"], style=ERROR_STYLE)
     elif spec.kind == "bool":
@@ -201,9 +201,7 @@ def ShockEditor(form, errors):
                         classes=["firmsim-shock"]):
             def set_kind(kind, index=index):
                 set_form(state.form.value.with_shock_kind(index, kind))
-            solara.Select(f"shock {index + 1} kind", values=list(SHOCK_KINDS),
-                          value=shock.get("kind"), on_value=set_kind,
-                          style={"max-width": "190px"})
+            Choice(f"shock {index + 1} kind", list(SHOCK_KINDS), shock.get("kind"), set_kind)
             for spec in shock_fields(str(shock.get("kind"))):
                 label = f"shock {index + 1} {spec.label}"
                 key = f"shocks.{index}.{spec.key}"
@@ -211,9 +209,7 @@ def ShockEditor(form, errors):
                 def set_field(text, index=index, name=spec.key):
                     set_form(state.form.value.with_shock(index, name, str(text)))
                 if spec.kind == "choice":
-                    solara.Select(label, values=list(spec.choices),
-                                  value=str(shock.get(spec.key, "")), on_value=set_field,
-                                  style={"max-width": "170px"})
+                    Choice(label, list(spec.choices), str(shock.get(spec.key, "")), set_field)
                 else:
                     solara.InputText(label, value=str(shock.get(spec.key, "")),
                                      on_value=set_field, continuous_update=True,
@@ -257,8 +253,7 @@ def ScenarioEditor():
 
     with solara.Card("Scenario", classes=["firmsim-editor"]):
         with solara.Row(style={"flex-wrap": "wrap"}):
-            solara.Select("preset scenario", values=names, value=state.scenario_name.value,
-                          on_value=choose_scenario)
+            Choice("preset scenario", names, state.scenario_name.value, choose_scenario)
             solara.Switch(label="teach mode", value=state.teach_mode)
         if state.load_message.value:
             solara.Warning(state.load_message.value)
@@ -281,20 +276,16 @@ def ScenarioEditor():
             for spec in basic_fields():
                 Field(spec, form, errors)
 
-        with solara.v.ExpansionPanels(multiple=True, accordion=True,
-                                      class_="firmsim-sections"):
-            for section in SECTIONS:
-                specs = section_fields(section)
-                wrong = [s for s in specs if s.key in errors]
-                with solara.v.ExpansionPanel():
-                    title = f"{section} settings ({len(specs)})"
-                    if wrong:
-                        title += f" - {len(wrong)} to fix"
-                    solara.v.ExpansionPanelHeader(children=[title])
-                    with solara.v.ExpansionPanelContent():
-                        with solara.Row(style={"flex-wrap": "wrap"}):
-                            for spec in specs:
-                                Field(spec, form, errors)
+        for section in SECTIONS:
+            specs = section_fields(section)
+            wrong = [s for s in specs if s.key in errors]
+            title = f"{section} settings ({len(specs)})"
+            if wrong:
+                title += f" - {len(wrong)} to fix"
+            with Collapsible(title, css_class=f"firmsim-section-{section}"):
+                with solara.Row(style={"flex-wrap": "wrap"}):
+                    for spec in specs:
+                        Field(spec, form, errors)
         ShockEditor(form, errors)
         if GENERAL in errors:
             solara.Error(errors[GENERAL])
@@ -364,8 +355,8 @@ def Controls(run, valid: bool):
                       disabled=run is None and not valid, classes=["firmsim-step"])
         solara.Button("Reset", icon_name="mdi-restore", on_click=reset_run, text=True,
                       disabled=run is None, classes=["firmsim-reset"])
-    solara.Select("speed (steps per second per structure)", values=list(state.SPEEDS),
-                  value=state.speed.value, on_value=set_speed)
+    Choice("speed (steps per second per structure)", list(state.SPEEDS), state.speed.value,
+           set_speed)
 
 
 def _status_text(snapshot) -> str:
@@ -393,7 +384,7 @@ def Results(run):
     stale = is_stale(state.run_scenario.value, checked)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(_status_text(snapshot), classes=["firmsim-status"])
-        solara.ProgressLinear(value=100 * snapshot.progress, color="primary")
+        Progress(100 * snapshot.progress)
     pid = getattr(run, "worker_pid", None)
     if pid is not None:
         solara.Text(f"worker process {pid}; it stops within {CLOSED_TAB_FREED_WITHIN:.0f} s "
@@ -442,9 +433,8 @@ def Resilience(run, snapshot, provisional: bool):
     reference = state.reference.value
     if reference not in run.structures:
         reference = run.structures[0]
-    solara.Select("reference structure (paired differences against it)",
-                  values=list(run.structures), value=reference, on_value=state.reference.set,
-                  style={"max-width": "320px"})
+    Choice("reference structure (paired differences against it)", list(run.structures),
+           reference, state.reference.set)
     sentence = comparison_sentence(table, reference, metric)
     if sentence:
         solara.HTML(tag="p", unsafe_innerHTML=sentence, classes=["firmsim-sentence"],

@@ -16,6 +16,7 @@ from .compare import scenario_key, show_run, watch_tab
 from .form import form_from_scenario
 from .runner import ComparisonRun
 from .summary import verdict
+from .widgets import Choice, Progress
 
 #: Paired runs per structure behind an answer (both structures: 2 x 5 runs of the demo size,
 #: a few seconds here).
@@ -106,12 +107,10 @@ def QuestionPage():
                 "both on the same paired markets and says what the runs show, how sure that "
                 "is, and why.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "baseline"}):
-        solara.Select("the firm you have", values=list(STRUCTURES), value=have,
-                      on_value=set_have, style={"max-width": "220px"})
-        solara.Select("the firm you consider", values=list(STRUCTURES), value=consider,
-                      on_value=set_consider, style={"max-width": "220px"})
-        solara.Select("what happens", values=names, value=situation,
-                      on_value=set_situation, style={"min-width": "380px"})
+        Choice("the firm you have", list(STRUCTURES), have, set_have)
+        Choice("the firm you consider", list(STRUCTURES), consider, set_consider)
+    Choice("what happens", names, situation, set_situation)
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "baseline"}):
         solara.SliderInt("paired runs per firm", value=replicates, min=2, max=20,
                          on_value=set_replicates)
         solara.InputText("customers in the market", value=customers,
@@ -148,7 +147,7 @@ def Answer(run, question):
         solara.Text(f"computing {len(run.structures)} firms x {replicates} paired runs: step "
                     f"{reached} of {snapshot.steps} ({snapshot.elapsed:.1f} s)",
                     classes=["firmsim-question-status"])
-        solara.ProgressLinear(value=100 * snapshot.progress, color="primary")
+        Progress(100 * snapshot.progress)
         return
     table = snapshot.resilience
     if table is None or table.empty:

@@ -150,3 +150,32 @@ module.exports = {
 
 def PageLanguage(lang: str = "en"):
     return _LanguageWidget.element(lang=lang)
+
+
+@solara.component
+def Choice(label: str, values: list[str], value: str, on_value, classes: list[str] = ()):
+    """One of a few values, as a labelled group of radio buttons (native inputs: named and
+    reachable with the keyboard; Vuetify's select nests an input in a button, which screen
+    readers cannot use)."""
+    with solara.v.RadioGroup(label=label, v_model=value, on_v_model=on_value, row=True,
+                             dense=True, hide_details=True, class_=" ".join(classes)):
+        for item in values:
+            solara.v.Radio(label=str(item), value=item)
+
+
+@solara.component
+def Progress(value: float, label: str = "progress of the runs"):
+    """A progress bar with an accessible name."""
+    solara.v.ProgressLinear(value=value, color="primary", attributes={"aria-label": label})
+
+
+@solara.component
+def Collapsible(title: str, children=[], css_class: str = ""):  # noqa: B006 - Solara style
+    """A section that opens and closes with a named button (``aria-expanded`` on the
+    button, as the ARIA disclosure pattern asks)."""
+    open_, set_open = solara.use_state(False)
+    solara.Button(("- " if open_ else "+ ") + title, text=True, on_click=lambda: set_open(
+        not open_), attributes={"aria-expanded": "true" if open_ else "false"},
+        classes=["firmsim-section-toggle", css_class], style={"text-transform": "none"})
+    if open_:
+        solara.Column(children=children, style={"padding-left": "12px"})
