@@ -356,15 +356,12 @@ def test_scenario_download_upload_and_link(page, browser, tmp_path):
     sync_api.expect(other.get_by_label("seed", exact=True)).to_have_value("12")
     sync_api.expect(other.get_by_label("steps", exact=True)).to_have_value("200")
     other.close()
-    # Upload: a changed file dropped on the page fills the editor; a bad one is refused.
+    # Upload: a changed file fills the editor; a bad one is refused with a message.
     changed = text.replace("seed = 12", "seed = 33").replace("seed       = 12", "seed = 33")
     changed = re.sub(r"^seed\s*=\s*12", "seed = 33", changed, flags=re.M)
     for name, content in (("bad.toml", "steps = -1\n"), ("changed.toml", changed)):
-        transfer = page.evaluate_handle(
-            """([name, text]) => { const dt = new DataTransfer();
-                 dt.items.add(new File([text], name, {type: 'text/plain'})); return dt; }""",
-            [name, content])
-        page.dispatch_event(".solara-file-drop", "drop", {"dataTransfer": transfer})
+        page.get_by_label("load a scenario file (TOML):").set_input_files(
+            files=[{"name": name, "mimeType": "text/plain", "buffer": content.encode()}])
         if name == "bad.toml":
             page.get_by_text("steps = -1").wait_for(timeout=10_000)
     page.get_by_text("loaded changed.toml").wait_for(timeout=10_000)

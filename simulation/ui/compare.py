@@ -39,7 +39,7 @@ from .summary import (
     resilience_summary,
 )
 from .teach import lesson_for
-from .widgets import Choice, Collapsible, EChart, Progress, Prose
+from .widgets import Choice, Collapsible, EChart, Progress, Prose, TextUpload
 
 #: Seconds within which a closed tab's runs are stopped and their worker process freed.
 CLOSED_TAB_FREED_WITHIN = 5.0
@@ -235,9 +235,8 @@ def ScenarioFiles(checked):
             solara.FileDownload(lambda: scenario_module.to_toml(scenario),
                                 filename=f"{scenario.name}.toml",
                                 label="download scenario (TOML)", mime_type="text/plain")
-        solara.FileDrop(label="drop a scenario file (TOML) here to load it",
-                        on_file=lambda info: load_uploaded(info["name"], info["data"]),
-                        lazy=False)
+        TextUpload("load a scenario file (TOML):",
+                   lambda name, text: load_uploaded(name, text.encode("utf-8")))
     if state.upload_message.value:
         solara.Text(state.upload_message.value, classes=["firmsim-upload-message"],
                     style={"font-size": "0.85em"})

@@ -179,3 +179,42 @@ def Collapsible(title: str, children=[], css_class: str = ""):  # noqa: B006 - S
         classes=["firmsim-section-toggle", css_class], style={"text-transform": "none"})
     if open_:
         solara.Column(children=children, style={"padding-left": "12px"})
+
+
+class _UploadWidget(ipyvuetify.VuetifyTemplate):
+    """A native file input (keyboard reachable, named by its label) that sends the chosen
+    text file's name and content to the server."""
+
+    template = traitlets.Unicode(r"""
+<template>
+  <label class="firmsim-upload" style="display: inline-block; padding: 4px 0;">
+    {{ label }}
+    <input type="file" :accept="accept" @change="read" style="margin-left: 8px;" />
+  </label>
+</template>
+<script>
+module.exports = {
+  methods: {
+    read(event) {
+      const file = event.target.files[0];
+      if (!file) return;
+      file.text().then(text => {
+        this.upload = {name: file.name, text: text, at: Date.now()};
+        event.target.value = "";
+      });
+    },
+  },
+};
+</script>
+""").tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+    accept = traitlets.Unicode("").tag(sync=True)
+    upload = traitlets.Dict({}).tag(sync=True)
+
+
+def TextUpload(label: str, on_upload, accept: str = ".toml,text/plain"):
+    """``on_upload(name, text)`` when the user picks a file."""
+    def received(value):
+        if value and "name" in value:
+            on_upload(str(value["name"]), str(value.get("text", "")))
+    return _UploadWidget.element(label=label, accept=accept, on_upload=received)
