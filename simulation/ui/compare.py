@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..statistics import band
 from ..vocabulary import SHOCK_KINDS, STRUCTURES
 from . import link, state
-from .charts import CHARTS, band_option, charts_png, combined_frame
+from .charts import CHARTS, band_option, charts_png
 from .form import (
     GENERAL,
     SECTIONS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import typing
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -93,7 +93,8 @@ def basic_fields() -> list[FieldSpec]:
     specs = []
     for key, label, _ in FIELDS:
         section, _, name = key.rpartition(".")
-        model = ModelConfig.model_fields[section].annotation if section else scenario_module.Scenario
+        model = (ModelConfig.model_fields[section].annotation if section
+                 else scenario_module.Scenario)
         specs.append(_spec(key, label, model.model_fields[name]))
     return specs
 

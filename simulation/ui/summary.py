@@ -201,7 +201,8 @@ def verdict(long: pd.DataFrame, resilience: pd.DataFrame, have: str, consider: s
     else:
         headline = (f"Not clear: the {pairs} paired runs do not separate the {consider} firm "
                     f"from your {have} firm under {situation}.")
-    detail = (f"The {consider} firm lost less {label(metric)} than the {have} firm in {row['better']} of {pairs} paired runs. "
+    detail = (f"The {consider} firm lost less {label(metric)} than the {have} firm in "
+              f"{row['better']} of {pairs} paired runs. "
               f"Area lost after the shock ({unit} x steps): {have} "
               f"{interval_text(*area_have)}, {consider} {interval_text(*area_consider)}; "
               f"difference {consider} minus {have} "
