@@ -257,6 +257,8 @@ class ThreadedRun:
                  playing: bool = True, on_publish=None, replicates: int = 1):
         self._on_publish = on_publish
         self.replicates = max(1, int(replicates))
+        # Copies of several replicates cost more: publish less often (still >= 2 per second).
+        self._publish_every = PUBLISH_EVERY * min(self.replicates, 3)
         self.config = config
         self.structures = list(structures)
         self.seed = int(seed)
@@ -365,7 +367,7 @@ class ThreadedRun:
                     replica.step()
                 now = time.perf_counter()
                 # Publish a few times a second, and whenever the run stops or pauses.
-                if (now - published >= PUBLISH_EVERY or model.step_index >= self._target
+                if (now - published >= self._publish_every or model.step_index >= self._target
                         or self._stopped):
                     self._publish(structure, replicas)
                     published = now
