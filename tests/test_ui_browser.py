@@ -405,12 +405,15 @@ def test_accessibility_audit_and_layouts(page):
     finished(page)
     assert page.evaluate("document.documentElement.lang") == "en"
     problems = _audit(page)
-    for tab in ("Question", "Teach", "Info"):
+    for tab, heading in (("Question", "Would another structure have done better?"),
+                         ("Teach", "Teach mode"), ("Info", "What the app shows")):
         page.get_by_role("tab", name=tab).click()
+        page.get_by_text(heading).wait_for()
         page.wait_for_timeout(300)
         problems += [f"{tab}: {p}" for p in _audit(page)]
     assert not problems, "\n".join(problems)
     page.get_by_role("tab", name="Compare").click()
+    page.locator(".firmsim-results-column").wait_for()
     # Narrow screen (a phone, or 150% zoom of a small laptop): the editor stacks above the
     # results and nothing overflows sideways.
     for width in (600, 1000):
