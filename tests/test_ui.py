@@ -36,7 +36,10 @@ def test_shipped_scenario_fills_a_valid_form(demo_form):
     ("steps", "", "enter a value"),
     ("market.turbulence", "2", "allowed: 0 to 1"),
     ("customers.count", "0", "allowed: 1 to 50000000"),
-    ("market.k", "25", "must be smaller than market.attributes=20"),
+    # Fields named as the form shows them (labels, not dotted paths).
+    ("market.k", "25", "interdependence K = 25: must be smaller than market attributes = 20"),
+    ("firm.variants", "one", "allowed values are 'standard' or 'per_segment'"),
+    ("firm.side_effect_awareness", "2", "allowed: 0 to 1"),
     ("firm.employees", "1.5", "expected a whole number"),
 ])
 def test_invalid_field_gets_a_message_beside_it(demo_form, key, text, expected):
@@ -52,7 +55,8 @@ def test_cross_field_errors_land_on_a_field(demo_form):
     assert "0 to 59" in checked.errors["shocks.0.step"]
     # Too few customers for the network degree: beside the customers field.
     checked = validate_form(demo_form.with_value("customers.count", "5"))
-    assert "customers.count" in checked.errors and GENERAL not in checked.errors
+    assert GENERAL not in checked.errors
+    assert {"customers.count", "customers.degree"} & set(checked.errors), checked.errors
     fixed = demo_form.with_value("steps", "60").with_shock(0, "step", "30")
     assert validate_form(fixed).ok
 
@@ -285,3 +289,105 @@ def test_ui_command_refuses_bad_input(capsys):
     assert "--port=70000" in capsys.readouterr().err
     assert main(["ui", "--scenario", "no-such-scenario"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- issue 14
+def test_every_config_field_and_shock_field_is_in_the_editor():
+    from simulation.config import ModelConfig
+    from simulation.ui.form import all_fields, shock_fields
+
+    keys = {spec.key for spec in all_fields()}
+    for section in ("market", "customers", "firm", "stakeholders"):
+        model = ModelConfig.model_fields[section].annotation
+        assert {f"{section}.{name}" for name in model.model_fields} <= keys
+    assert {"target"} <= {s.key for s in shock_fields("talent_loss")}
+    assert "share" not in {s.key for s in shock_fields("talent_loss")}
+    assert {"segments"} <= {s.key for s in shock_fields("need_shift")}
+    assert {"share"} <= {s.key for s in shock_fields("reputation_crisis")}
+
+
+def test_changing_a_shock_kind_fills_its_own_fields(demo_form):
+    form = demo_form.with_shock_kind(0, "talent_loss")
+    assert form.shocks[0]["target"] == "random" and "segments" not in form.shocks[0]
+    checked = validate_form(form.with_shock(0, "target", "managers"))
+    assert checked.ok, checked.errors
+    assert checked.scenario.shocks[0].target == "managers"
+    bad = validate_form(form.with_shock(0, "strength", "1.5"))
+    assert "shock 1 strength = 1.5" in bad.errors["shocks.0.strength"], bad.errors
+
+
+def test_scenario_link_round_trip_and_damaged_link():
+    from simulation.errors import ConfigError
+    from simulation.scenario import scenario_data
+    from simulation.ui import link
+
+    scenario = load_scenario("talent-loss")
+    code = link.encode(scenario_data(scenario))
+    assert link.code_in(f"a=1&{link.PARAMETER}={code}") == code
+    assert scenario_data(link.decode(code)) == scenario_data(scenario)
+    with pytest.raises(ConfigError, match="damaged"):
+        link.decode(code[:-5] + "!!!!!")
+
+
+def _resilience_rows(areas: dict[str, list[float]], recovered=True) -> pd.DataFrame:
+    rows = []
+    for structure, values in areas.items():
+        for replicate, area in enumerate(values):
+            rows.append({"structure": structure, "replicate": replicate, "shock": 0,
+                         "kind": "need_shift", "step": 30, "baseline": 0.5, "trough": 0.4,
+                         "depth": 0.1, "recovery_time": 12 if recovered else 30,
+                         "recovered": recovered, "area_lost": area, "post_level": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_sentence_and_table_come_from_the_paired_numbers():
+    from simulation.ui.summary import comparison_sentence, resilience_summary
+
+    table = _resilience_rows({"hierarchy": [1.0, 1.2, 0.9], "podular": [0.5, 0.8, 0.6]})
+    sentence = comparison_sentence(table, "hierarchy", "market_share")
+    assert sentence.startswith("podular lost less market share than hierarchy after the "
+                               "need shift in 3 of 3 runs; mean difference in area lost -0.400")
+    assert "clearly less lost" in sentence
+    reverse = comparison_sentence(table, "podular", "market_share")
+    assert "in 0 of 3 runs" in reverse and "clearly more lost" in reverse
+    summary = resilience_summary(table, "hierarchy", "market_share", 60)
+    assert list(summary["structure"]) == ["hierarchy", "podular"]
+    assert summary.iloc[0, -1] == "reference"
+    assert "less lost in 3 of 3" in summary.iloc[1, -1]
+    assert any("share of active customers" in column for column in summary.columns)
+    censored = resilience_summary(_resilience_rows({"hierarchy": [1, 2], "network": [1, 1]},
+                                                   recovered=False), "hierarchy",
+                                  "market_share", 60)
+    assert censored.iloc[0]["recovery (steps to 95% of baseline)"].startswith(
+        "not recovered within 30 steps (0 of 2")
+
+
+def test_estimate_grows_with_the_work():
+    from simulation.ui.summary import estimate_seconds
+
+    small = estimate_seconds(2_000, 60, 2, 1, cores=2)
+    assert small < estimate_seconds(20_000, 300, 5, 3, cores=2) < estimate_seconds(
+        200_000, 300, 5, 3, cores=2)
+
+
+def test_replicates_are_paired_and_the_firm_view_is_the_repaired_one():
+    config = config_from_flat(customers=500, employees=60, steps=20,
+                              shocks=[{"kind": "talent_loss", "step": 5, "strength": 0.3,
+                                       "target": "managers"}])
+    run = ThreadedRun(config, ["hierarchy", "network"], seed=4, replicates=3).start()
+    assert run.wait(120)
+    snapshot = run.snapshot()
+    long = snapshot.long_table()
+    assert sorted(long["replicate"].unique()) == [0, 1, 2]
+    assert snapshot.done == {"hierarchy": 20, "network": 20}
+    # Pairs: replicate r of both structures sees the same market (same seed) ...
+    first = long[long["step"] == 0].set_index(["structure", "replicate"])["customers_active"]
+    assert first["hierarchy"].equals(first["network"])
+    # ... and replicates differ from each other.
+    assert long[long["structure"] == "hierarchy"].groupby("replicate")["market_share"].sum(
+        ).nunique() > 1
+    assert set(snapshot.resilience["replicate"]) == {0, 1, 2}
+    org = run.org_view("hierarchy")
+    assert org.departed > 0 and org.reattached > 0
+    alive = org.alive.astype(bool)
+    assert alive[org.edges[:, 0]].all() and alive[org.edges[:, 1]].all()

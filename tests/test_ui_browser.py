@@ -1,10 +1,16 @@
 """The real app in headless Chromium (Debian's, driven by Playwright).
 
 Starts ``solara run simulation.ui.app:Page`` on a free loopback port, opens the page, edits
-the scenario (small sizes), picks two structures, runs, and waits for the live charts and the
-resilience table; checks that invalid input shows a message beside its field and disables
-Run; visits the other pages; saves screenshots under ``results/ui/``; stops the server. Every
-request the page makes must go to the local server (the app must work offline).
+the scenario (small sizes), picks two structures, runs paired replicates, and checks the
+charts, the intervals and the sentence; invalid input; the question page's verdict; stale
+marking; a closed tab freeing its worker; scenario download, upload and the link in the
+address; the repaired org chart after a talent loss; an axe-core accessibility audit
+(``tests/data/axe.min.js``, vendored from the npm package axe-core, so the audit runs
+offline) and narrow or zoomed layouts. Screenshots go to ``results/ui/``. Every request the
+page makes must go to the local server (the app must work offline).
+
+Without ``/usr/bin/chromium`` (Debian: ``apt-get install chromium``) the module is skipped
+with that reason.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "results" / "ui"
+AXE = Path(__file__).resolve().parent / "data" / "axe.min.js"
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium): browser tests skipped",
@@ -127,13 +134,14 @@ def choose_structures(page, chosen: list[str]) -> None:
             sync_api.expect(box).not_to_be_checked()
 
 
-def small_scenario(page) -> None:
+def small_scenario(page, replicates: str = "3") -> None:
     """Small sizes typed in the page: 2,000 customers, 60 steps, the shock at step 30."""
     fill(page, "customers", "2000")
+    fill(page, "replicates (paired runs per structure)", replicates)
     fill(page, "steps", "60")
     # The demo's shock at step 150 is now after the end: a message and Run disabled.
     page.get_by_text("must be before the last step").wait_for()
-    assert run_button(page).is_disabled()
+    sync_api.expect(run_button(page)).to_be_disabled()
     fill(page, "shock 1 step", "30")
     page.get_by_text("must be before the last step").wait_for(state="detached")
     choose_structures(page, ["hierarchy", "network"])
@@ -147,7 +155,7 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     run_button(page).click()
     # Live: the status line moves while the charts are drawn.
     page.locator(".firmsim-status").wait_for(timeout=30_000)
-    page.get_by_text(re.compile(r"^finished")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^finished")).wait_for(timeout=90_000)
     elapsed = time.perf_counter() - started
     page.locator(".firmsim-chart canvas").nth(5).wait_for(timeout=30_000)
     assert page.locator(".firmsim-chart canvas").count() == 6
@@ -155,15 +163,30 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     assert cells.count() == 2  # one shock, two structures
     text = page.locator("table.firmsim-resilience").inner_text()
     assert "hierarchy" in text and "network" in text and "need_shift" in text
-    assert re.search(r"\d\.\d{2,}", text), text  # numbers, not placeholders
+    # Intervals over the three paired replicates, and the paired column against hierarchy.
+    assert re.search(r"-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]", text), text
+    assert "reference" in text and re.search(r"in \d of 3", text), text
+    assert re.search(r"(median \d+|not recovered within \d+ steps)", text), text
     status = page.locator(".firmsim-status").inner_text()
-    assert "hierarchy 60" in status and "network 60" in status
+    assert "step 60 of 60" in status and "3 paired replicates" in status, status
+    sentence = page.locator(".firmsim-sentence").inner_text()
+    assert re.search(r"^network lost less market share than hierarchy after the need shift "
+                     r"in \d of 3 runs; mean difference in area lost", sentence), sentence
+    # Bands: each chart's text alternative gives the mean and its half width per structure.
+    label = page.locator(".firmsim-chart-market_share").get_attribute("aria-label")
+    assert re.search(r"hierarchy -?\d\.\d+ \+/- \d", label), label
     # Hover values: the chart's tooltip names the structures at the hovered step.
     chart = page.locator(".firmsim-chart-market_share")
+    chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6)
     chart.get_by_text(re.compile("network")).first.wait_for(timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
+    # The reference can be changed: the sentence then compares with network.
+    page.get_by_role("radiogroup", name="reference structure").get_by_role(
+        "radio", name="network").check(force=True)
+    page.get_by_text(re.compile("^hierarchy lost less market share than network")).wait_for()
+
     assert elapsed < 60
 
     # Inside the firm: the organization and the customer sample of the finished runs.
@@ -177,6 +200,8 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     page.get_by_role("button", name="hierarchy", exact=True).click()
     page.get_by_role("button", name="queue", exact=True).click()
     page.get_by_text("hierarchy: tree, coloured by queue length").wait_for(timeout=10_000)
+    # Play controls on this page too.
+    assert page.get_by_role("button", name="Play").is_visible()
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENSHOTS / "firm.png"), full_page=True)
 
@@ -184,17 +209,18 @@ def test_compare_two_structures_live_charts_and_resilience(page):
 def test_invalid_values_show_messages_and_disable_run(page, server):
     fill(page, "employees", "abc")
     page.get_by_text("expected a whole number").wait_for()
-    assert run_button(page).is_disabled()
+    sync_api.expect(run_button(page)).to_be_disabled()
     fill(page, "employees", "200")
     fill(page, "market turbulence", "1.5")
+    # The message names the field as the form shows it.
+    page.get_by_text("market turbulence = 1.5").wait_for()
     page.get_by_text("allowed: 0 to 1").wait_for()
-    assert run_button(page).is_disabled()
+    sync_api.expect(run_button(page)).to_be_disabled()
     fill(page, "market turbulence", "0.1")
     page.get_by_text("allowed: 0 to 1").wait_for(state="detached")
     choose_structures(page, ["hierarchy"])
     page.get_by_text("pick 2 to 5 (now 1)").wait_for()
-    assert run_button(page).is_disabled()
-    page.screenshot(path=str(SCREENSHOTS / "invalid.png"), full_page=True)
+    sync_api.expect(run_button(page)).to_be_disabled()
     assert server["process"].poll() is None
 
 
@@ -231,6 +257,178 @@ def test_explore_results_messages_and_teach_page(page, tmp_path):
     run_button(page).wait_for()
     page.get_by_text("The command-and-control bottleneck").wait_for()
     page.screenshot(path=str(SCREENSHOTS / "teach.png"), full_page=True)
+    page.get_by_role("tab", name="Info").click()
+    page.get_by_text("Mass production vs. the networked firm").wait_for()
+    page.get_by_text("Pods and hubs").wait_for()
+
+
+def finished(page, timeout: float = 90_000) -> None:
+    page.get_by_text(re.compile(r"^finished")).wait_for(timeout=timeout)
+
+
+def test_stale_marking_and_teach_opens_a_clean_page(page):
+    small_scenario(page, replicates="2")
+    run_button(page).click()
+    finished(page)
+    assert page.locator(".firmsim-stale").count() == 0
+    fill(page, "seed", "8")
+    page.locator(".firmsim-stale").wait_for(timeout=10_000)
+    assert page.locator(".firmsim-stale-results").count() == 1
+    fill(page, "seed", "1")  # back to the scenario the results come from
+    page.locator(".firmsim-stale").wait_for(state="detached", timeout=10_000)
+    page.get_by_role("tab", name="Teach").click()
+    page.get_by_role("button", name="open 'need-shift' in Compare").click()
+    run_button(page).wait_for()
+    assert page.locator(".firmsim-status").count() == 0  # no results of another scenario
+    page.get_by_text("Pick structures and a scenario, then press Run").wait_for()
+
+
+def test_question_page_gives_a_verdict_and_opens_the_comparison(page):
+    page.get_by_role("tab", name="Question").click()
+    fill(page, "customers in the market", "2000")
+    page.get_by_role("button", name="Answer").click()
+    headline = page.locator(".firmsim-verdict-headline")
+    headline.wait_for(timeout=120_000)
+    assert re.match(r"^(Yes|No|Not clear)", headline.inner_text()), headline.inner_text()
+    verdict = page.locator(".firmsim-verdict").inner_text()
+    assert re.search(r"in \d of 5 paired runs", verdict), verdict
+    assert "decision latency" in verdict and "95%" in verdict
+    assert page.locator(".firmsim-mechanism").inner_text().startswith(
+        ("Why, from the runs' process metrics", "The runs' process metrics")), verdict
+    page.screenshot(path=str(SCREENSHOTS / "question.png"), full_page=True)
+    page.get_by_role("button", name="open the full comparison").click()
+    page.locator("table.firmsim-resilience").wait_for()
+    status = page.locator(".firmsim-status").inner_text()
+    assert status.startswith("finished") and "5 paired replicates" in status, status
+    assert page.locator(".firmsim-stale").count() == 0
+    assert page.locator("table.firmsim-resilience tbody tr").count() == 2
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "zombie" in status.read_text())
+
+
+def test_a_closed_tab_stops_its_run_and_frees_its_worker(browser, server):
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.goto(server["url"])
+    run_button(page).wait_for(timeout=60_000)
+    fill(page, "customers", "2000")
+    fill(page, "replicates (paired runs per structure)", "1")
+    page.get_by_role("radio", name="1", exact=True).check(force=True)
+    run_button(page).click()
+    worker = page.locator(".firmsim-worker")
+    worker.wait_for(timeout=30_000)
+    pid = int(re.search(r"worker process (\d+)", worker.inner_text()).group(1))
+    page.get_by_text(re.compile(r"^running")).wait_for(timeout=60_000)
+    assert _alive(pid)
+    stated = float(re.search(r"within (\d+) s", worker.inner_text()).group(1))
+    page.close(run_before_unload=True)  # as a browser closing the tab: the page says goodbye
+    context.close()
+    deadline = time.time() + stated
+    while _alive(pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid), f"worker {pid} still running {stated} s after the tab closed"
+    assert server["process"].poll() is None
+
+
+def test_scenario_download_upload_and_link(page, browser, tmp_path):
+    fill(page, "steps", "200")
+    fill(page, "seed", "12")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="download scenario (TOML)").click()
+    path = tmp_path / "scenario.toml"
+    info.value.save_as(path)
+    text = path.read_text()
+    assert re.search(r"^steps\s*=\s*200", text, re.M) and re.search(r"^seed\s*=\s*12", text,
+                                                                     re.M), text
+    # The address now holds the scenario: a new tab opened with it shows the same values.
+    page.wait_for_function("() => window.location.search.includes('scenario=')")
+    link = page.url
+    other = browser.new_page(viewport={"width": 1500, "height": 1100})
+    other.goto(link)
+    run_button(other).wait_for(timeout=60_000)
+    sync_api.expect(other.get_by_label("seed", exact=True)).to_have_value("12")
+    sync_api.expect(other.get_by_label("steps", exact=True)).to_have_value("200")
+    other.close()
+    # Upload: a changed file fills the editor; a bad one is refused with a message.
+    changed = text.replace("seed = 12", "seed = 33").replace("seed       = 12", "seed = 33")
+    changed = re.sub(r"^seed\s*=\s*12", "seed = 33", changed, flags=re.M)
+    for name, content in (("bad.toml", "steps = -1\n"), ("changed.toml", changed)):
+        page.get_by_label("load a scenario file (TOML):").set_input_files(
+            files=[{"name": name, "mimeType": "text/plain", "buffer": content.encode()}])
+        if name == "bad.toml":
+            page.get_by_text("steps = -1").wait_for(timeout=10_000)
+    page.get_by_text("loaded changed.toml").wait_for(timeout=10_000)
+    sync_api.expect(page.get_by_label("seed", exact=True)).to_have_value("33")
+
+
+def test_org_chart_shows_the_repaired_firm_after_talent_loss(page):
+    page.get_by_role("radio", name="talent-loss").check(force=True)
+    page.get_by_text("The command-and-control bottleneck").wait_for()
+    fill(page, "customers", "2000")
+    fill(page, "replicates (paired runs per structure)", "1")
+    fill(page, "steps", "210")
+    choose_structures(page, ["hierarchy", "podular"])
+    run_button(page).click()
+    finished(page)
+    page.get_by_role("tab", name="Inside the firm").click()
+    page.get_by_role("button", name="hierarchy", exact=True).click()
+    repair = page.locator(".firmsim-org-repair")
+    repair.wait_for(timeout=20_000)
+    found = re.search(r"(\d+) employees left; (\d+) re-attached", repair.inner_text())
+    assert found and int(found.group(1)) > 0 and int(found.group(2)) > 0, repair.inner_text()
+    label = page.locator(".firmsim-org").get_attribute("aria-label")
+    assert f"{200 - int(found.group(1))} employees" in label, label
+    page.screenshot(path=str(SCREENSHOTS / "firm-repaired.png"), full_page=True)
+
+
+def _audit(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+          .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ', e.g. '
+               + v.nodes[0].html.slice(0, 120) + ')');
+    }""")
+    return result
+
+
+def test_accessibility_audit_and_layouts(page):
+    small_scenario(page, replicates="2")
+    run_button(page).click()
+    finished(page)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    problems = _audit(page)
+    for tab, heading in (("Question", "Would another structure have done better?"),
+                         ("Teach", "Teach mode"), ("Info", "What the app shows")):
+        page.get_by_role("tab", name=tab).click()
+        page.get_by_text(heading).wait_for()
+        page.wait_for_timeout(300)
+        problems += [f"{tab}: {p}" for p in _audit(page)]
+    assert not problems, "\n".join(problems)
+    page.get_by_role("tab", name="Compare").click()
+    page.locator(".firmsim-results-column").wait_for()
+    # Narrow screen (a phone, or 150% zoom of a small laptop): the editor stacks above the
+    # results and nothing overflows sideways.
+    for width in (600, 1000):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(500)
+        editor = page.locator(".firmsim-editor-column").bounding_box()
+        results = page.locator(".firmsim-results-column").bounding_box()
+        if width == 600:
+            assert results["y"] >= editor["y"] + editor["height"] - 1
+        overflow = page.evaluate("""() => [...document.querySelectorAll('.firmsim-root')]
+            .some(e => e.scrollWidth > e.clientWidth + 2)""")
+        assert not overflow, f"sideways overflow at {width} px"
+        page.screenshot(path=str(SCREENSHOTS / f"narrow-{width}.png"))
+    page.get_by_role("switch", name="presenter mode (large text)").check(force=True)
+    page.locator(".firmsim-presenter").wait_for()
 
 
 if os.environ.get("FIRMSIM_UI_KEEP"):  # pragma: no cover - debugging aid

@@ -76,6 +76,9 @@ def server_environment(scenario: str | None = None,
     if results_root is not None:
         env["FIRMSIM_RESULTS_ROOT"] = str(Path(results_root).expanduser().resolve())
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # A closed tab says goodbye and its runs stop at once; a lost connection (a crashed
+    # browser, a sleeping laptop) frees its kernel, runs and worker after this long.
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "30s")
     if scenario:
         env["FIRMSIM_UI_SCENARIO"] = scenario
     return env

@@ -1,6 +1,7 @@
 """The firmsim browser app (Solara): ``firmsim ui`` or ``solara run simulation.ui.app:Page``.
 
-Pages (tabs): Compare (the start page), Inside the firm, Explore results, Teach. The runs
+Pages (tabs): Compare (the start page), Question, Inside the firm, Explore results, Teach,
+Info. The runs
 compute in background threads (:mod:`simulation.ui.runner`); a light polling thread in
 :func:`Page` re-renders the page while a run advances (about three times a second).
 """
@@ -14,12 +15,32 @@ import time
 import solara
 
 from . import state
-from .compare import ComparePage, choose_scenario
+from .compare import AddressSync, ComparePage, choose_scenario
 from .explore_page import ExplorePage
 from .firm_view import FirmPage
+from .info import InfoPage
+from .question import QuestionPage
 from .runner import prepare_worker
 from .teach import lesson_for
-from .widgets import Prose
+from .widgets import PageLanguage, Prose
+
+#: Page styles: narrow screens stack the editor above the results, charts wrap to one
+#: column; stale results are dimmed; presenter mode enlarges everything.
+STYLE = """
+.firmsim-resilience td, .firmsim-resilience th {padding: 2px 8px; text-align: right;
+  font-size: 0.85em}
+.firmsim-resilience th {text-align: center}
+.firmsim-resilience {border-collapse: collapse}
+.firmsim-resilience tr:nth-child(even) {background: #f4f4f4}
+.firmsim-editor-column {flex: 1 1 360px; min-width: 0; max-width: 560px}
+.firmsim-results-column {flex: 3 1 560px; min-width: 0}
+.firmsim-chart-cell {flex: 1 1 420px; min-width: 0}
+.firmsim-stale-results {opacity: 0.45}
+.firmsim-presenter {zoom: 1.35}
+@media (max-width: 900px) {
+  .firmsim-editor-column, .firmsim-results-column {flex: 1 1 100%; max-width: 100%}
+}
+"""
 
 #: Seconds between two refreshes of the page while a run advances (>= 2 Hz).
 REFRESH = 0.25
@@ -30,21 +51,22 @@ DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
 
 
-def _poll(run, cancel: threading.Event) -> None:
-    """Bump ``state.tick`` whenever ``run`` has advanced (every ``REFRESH`` s), until it ends.
+def _poll(runs, cancel: threading.Event) -> None:
+    """Bump ``state.tick`` whenever one of ``runs`` has advanced (every ``REFRESH`` s), until
+    they have all ended.
 
     Setting ``state.tick`` re-renders the components that read it, in this thread.
     """
     last = None
     while not cancel.is_set():
         began = time.perf_counter()
-        version = (run.version(), run.finished, run.playing)
+        version = tuple((run.version(), run.finished, run.playing) for run in runs)
         if version != last:
             last = version
             state.tick.set(state.tick.value + 1)
             if DEBUG:
                 print(f"firmsim ui: render {time.perf_counter() - began:.3f} s", flush=True)
-        if run.finished and last[1]:
+        if all(item[1] for item in last):
             return
         cancel.wait(max(0.02, REFRESH - (time.perf_counter() - began)))
 
@@ -59,7 +81,7 @@ def TeachPage():
             continue
 
         def open_it(name=name):
-            choose_scenario(name)
+            choose_scenario(name)  # from a clean page: the previous runs are dropped
             state.teach_mode.set(True)
             state.tab.set(0)
 
@@ -68,28 +90,36 @@ def TeachPage():
             Prose(f"**What to look for.** {lesson.look_for}")
             solara.Button(f"open '{name}' in Compare", on_click=open_it, text=True,
                           icon_name="mdi-arrow-right")
+            if lesson.checked_by:
+                solara.Text(f"Checked by {lesson.checked_by} over paired replicates.",
+                            style={"font-size": "0.8em"})
 
 
 @solara.component
 def Page():
     run = state.run.value
+    asked = state.question_run.value
 
     def poll(cancel: threading.Event):
-        if run is not None:
-            _poll(run, cancel)
+        runs = [r for r in dict.fromkeys((run, asked)) if r is not None]
+        if runs:
+            _poll(runs, cancel)
 
-    solara.use_thread(poll, dependencies=[run], intrusive_cancel=False)
+    solara.use_thread(poll, dependencies=[run, asked], intrusive_cancel=False)
     solara.Title("firmsim: structures under shocks")
-    solara.Style(".firmsim-resilience td, .firmsim-resilience th {padding: 2px 8px;"
-                 " text-align: right; font-size: 0.85em} .firmsim-resilience"
-                 " {border-collapse: collapse} .firmsim-resilience tr:nth-child(even)"
-                 " {background: #f4f4f4}")
-    with solara.Column(style={"padding": "8px 16px"}):
-        with solara.Row(style={"align-items": "baseline"}):
-            solara.HTML(tag="h2", unsafe_innerHTML="firmsim")
+    solara.Style(STYLE)
+    PageLanguage()
+    AddressSync()
+    classes = ["firmsim-root"] + (["firmsim-presenter"] if state.presenter.value else [])
+    with solara.Column(style={"padding": "8px 16px"}, classes=classes):
+        with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
+            solara.HTML(tag="h1", unsafe_innerHTML="firmsim",
+                        style="font-size: 1.6em; margin: 0")
             solara.Text("networked vs. hierarchical firms under market shocks")
-        pages = (("Compare", ComparePage), ("Inside the firm", FirmPage),
-                 ("Explore results", ExplorePage), ("Teach", TeachPage))
+            solara.Switch(label="presenter mode (large text)", value=state.presenter)
+        pages = (("Compare", ComparePage), ("Question", QuestionPage),
+                 ("Inside the firm", FirmPage), ("Explore results", ExplorePage),
+                 ("Teach", TeachPage), ("Info", InfoPage))
         # Vuetify tabs (solara.lab.Tabs needs a newer ipyvuetify than Mesa's); only the
         # open page is rendered.
         with solara.v.Tabs(v_model=state.tab.value, on_v_model=state.tab.set):

@@ -11,10 +11,18 @@ import math
 
 import pandas as pd
 
+# Okabe-Ito colours (distinguishable with colour-blindness) and a line pattern per structure,
+# so no pair of structures is told apart by red vs green alone.
 COLORS = {
-    "hierarchy": "#d62728", "siloed_social": "#ff7f0e", "network": "#1f77b4",
-    "podular": "#2ca02c", "open": "#9467bd",
+    "hierarchy": "#D55E00", "siloed_social": "#E69F00", "network": "#0072B2",
+    "podular": "#009E73", "open": "#CC79A7",
 }
+DASHES = {
+    "hierarchy": "solid", "siloed_social": [8, 4], "network": [2, 3],
+    "podular": [10, 3, 2, 3], "open": [4, 2],
+}
+MPL_DASHES = {"hierarchy": "-", "siloed_social": "--", "network": ":", "podular": "-.",
+              "open": (0, (4, 2))}
 
 #: (metric column, chart title, y-axis name) of the compare page's live charts.
 CHARTS = (
@@ -35,6 +43,70 @@ def _clean(values) -> list:
     return out
 
 
+def _y_range(values: list[float]) -> dict:
+    """Axis bounds that show a constant line (ECharts collapses a zero range)."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return {}
+    low, high = min(finite), max(finite)
+    if high - low > 1e-9 * max(1.0, abs(high)):
+        return {}
+    pad = max(abs(high) * 0.1, 0.5)
+    return {"min": round(low - pad, 6), "max": round(high + pad, 6)}
+
+
+def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks: list[dict],
+                y_name: str = "", provisional: str = "") -> dict:
+    """Mean line per structure with its pointwise t-band (``bands`` from
+    :func:`simulation.statistics.band`), shocks as vertical markers."""
+    series, values = [], []
+    for number, (structure, group) in enumerate(bands.groupby("structure", sort=False)):
+        steps_list = [int(s) for s in group["step"]]
+        mean, low, high = (_clean(group[c]) for c in ("mean", "low", "high"))
+        values += mean + low + high
+        color = COLORS.get(structure)
+        entry = {
+            "name": structure, "type": "line", "showSymbol": False,
+            "data": [[s, v] for s, v in zip(steps_list, mean, strict=True)],
+            "lineStyle": {"width": 2, "type": DASHES.get(structure, "solid")},
+            "color": color, "animation": False, "connectNulls": False, "z": 3,
+        }
+        if number == 0 and shocks:
+            entry["markLine"] = {
+                "symbol": "none", "silent": False, "animation": False,
+                "lineStyle": {"type": "dashed", "color": "#555"},
+                "label": {"formatter": "{b}", "position": "insideEndTop", "fontSize": 10},
+                "data": [{"name": s["kind"], "xAxis": int(s["step"])} for s in shocks],
+            }
+        series.append(entry)
+        if any(v is not None for v in low):
+            width = [None if a is None or b is None else round(b - a, 6)
+                     for a, b in zip(low, high, strict=True)]
+            stack = f"band-{structure}"
+            common = {"type": "line", "stack": stack, "showSymbol": False, "silent": True,
+                      "animation": False, "tooltip": {"show": False},
+                      "lineStyle": {"opacity": 0}, "color": color}
+            series.append({**common, "name": structure,
+                           "data": [[s, v] for s, v in zip(steps_list, low, strict=True)]})
+            series.append({**common, "name": structure, "areaStyle": {"opacity": 0.18},
+                           "data": [[s, v] for s, v in zip(steps_list, width, strict=True)]})
+    text = f"{title} {provisional}".strip()
+    return {
+        "title": {"text": text, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 24, "type": "scroll"},
+        "grid": {"left": 64, "right": 20, "top": 60, "bottom": 40},
+        "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
+                                                "name": f"firmsim-{metric}"}}},
+        "xAxis": {"type": "value", "min": 0, "max": max(int(steps) - 1, 1), "name": "step",
+                  "nameLocation": "middle", "nameGap": 24},
+        "yAxis": {"type": "value", "scale": True, "name": y_name, "nameLocation": "middle",
+                  "nameGap": 40, "nameTextStyle": {"fontSize": 10}, **_y_range(values)},
+        "series": series,
+        "animation": False,
+    }
+
+
 def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps: int,
                 shocks: list[dict], y_name: str = "") -> dict:
     """A line per structure of ``metric`` against the step, shocks as vertical markers."""
@@ -47,8 +119,8 @@ def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps:
             data = []
         entry = {
             "name": structure, "type": "line", "showSymbol": False, "data": data,
-            "lineStyle": {"width": 2}, "color": COLORS.get(structure),
-            "animation": False, "connectNulls": False,
+            "lineStyle": {"width": 2, "type": DASHES.get(structure, "solid")},
+            "color": COLORS.get(structure), "animation": False, "connectNulls": False,
         }
         if number == 0 and shocks:
             entry["markLine"] = {
@@ -68,7 +140,8 @@ def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps:
         "xAxis": {"type": "value", "min": 0, "max": max(int(steps) - 1, 1), "name": "step",
                   "nameLocation": "middle", "nameGap": 24},
         "yAxis": {"type": "value", "scale": True, "name": y_name, "nameLocation": "middle",
-                  "nameGap": 40, "nameTextStyle": {"fontSize": 10}},
+                  "nameGap": 40, "nameTextStyle": {"fontSize": 10},
+                  **_y_range([v for e in series for _, v in e["data"]])},
         "series": series,
         "animation": False,
     }
@@ -117,7 +190,7 @@ def org_option(view, color_by: str, title: str) -> dict:
 
 
 def customer_option(view, title: str) -> dict:
-    """A sample of the customer network, nodes coloured by sentiment (-1 red to 1 green)."""
+    """A sample of the customer network, nodes coloured by sentiment (-1 orange to 1 blue)."""
     nodes = []
     for i, (x, y) in enumerate(view.positions):
         nodes.append({
@@ -134,7 +207,8 @@ def customer_option(view, title: str) -> dict:
                                                 "name": "firmsim-customers"}}},
         "visualMap": {"min": -1, "max": 1, "calculable": True, "orient": "horizontal",
                       "left": "center", "bottom": 0, "text": ["positive", "negative"],
-                      "inRange": {"color": ["#d7191c", "#ffffbf", "#1a9641"]},
+                      # orange to blue: readable without telling red from green
+                      "inRange": {"color": ["#b35806", "#f7f7f7", "#2166ac"]},
                       "seriesIndex": 0},
         "series": [{
             "type": "graph", "layout": "none", "roam": True, "data": nodes, "links": links,
@@ -160,7 +234,8 @@ def charts_png(frames: dict[str, pd.DataFrame], shocks: list[dict]) -> bytes:
         for structure, frame in frames.items():
             if metric in frame.columns:
                 ax.plot(frame["step"], frame[metric], label=structure,
-                        color=COLORS.get(structure), lw=1.5)
+                        color=COLORS.get(structure), lw=1.5,
+                        ls=MPL_DASHES.get(structure, "-"))
         for shock in shocks:
             ax.axvline(shock["step"], color="#555", ls="--", lw=1)
         ax.set_title(title, fontsize=11)

@@ -1,41 +1,111 @@
-"""The compare page: edit a scenario, run two to five structures on it, watch them diverge."""
+"""The compare page: edit a scenario, run two to five structures on it over paired replicates,
+watch them diverge (mean lines with t-bands), and read the resilience figures with intervals.
+"""
 
 from __future__ import annotations
 
 import io
 import math
+import threading
+import tomllib
 
 import pandas as pd
 import solara
 
+from .. import scenario as scenario_module
+from ..errors import ConfigError
+from ..statistics import band
 from ..vocabulary import SHOCK_KINDS, STRUCTURES
-from . import state
-from .charts import CHARTS, charts_png, combined_frame, line_option
-from .form import FIELDS, GENERAL, validate_form
+from . import link, state
+from .charts import CHARTS, band_option, charts_png
+from .form import (
+    GENERAL,
+    SECTIONS,
+    as_shown,
+    basic_fields,
+    form_from_scenario,
+    labels,
+    section_fields,
+    shock_fields,
+    validate_form,
+)
 from .runner import ComparisonRun
+from .summary import (
+    CONFIRM_ABOVE_SECONDS,
+    UNITS,
+    chart_description,
+    comparison_sentence,
+    estimate_seconds,
+    resilience_summary,
+)
 from .teach import lesson_for
-from .widgets import EChart, Prose
+from .widgets import Choice, Collapsible, EChart, Progress, Prose, TextUpload
 
-RESILIENCE_SHOWN = ("structure", "kind", "step", "baseline", "trough", "depth",
-                    "recovery_time", "recovered", "area_lost", "post_level")
+#: Seconds within which a closed tab's runs are stopped and their worker process freed.
+CLOSED_TAB_FREED_WITHIN = 5.0
+ERROR_STYLE = {"color": "#b00020", "font-size": "0.85em"}
 
 
 def _speed_value(text: str) -> float:
     return math.inf if text == "max" else float(text)
 
 
-def start_run(paused: bool = False) -> None:
-    """Start a new comparison from the editor (nothing happens if the editor is invalid)."""
+def _stop_when_closed(run, closed: threading.Event) -> None:
+    """Stop ``run`` (and free its worker) as soon as the browser tab closes."""
+    while not run.finished:
+        if closed.wait(0.5):
+            run.stop(wait=CLOSED_TAB_FREED_WITHIN - 1)
+            return
+
+
+def watch_tab(run) -> None:
+    """Tie ``run`` to the current browser tab: closing the tab stops it."""
+    try:
+        closed = solara.kernel_closed_event()
+    except RuntimeError:  # outside a page (tests, scripts): nothing to watch
+        return
+    threading.Thread(target=_stop_when_closed, args=(run, closed), daemon=True,
+                     name="firmsim-ui-tab-watch").start()
+
+
+def scenario_key(scenario) -> dict:
+    """What a run depends on (resolved scenario data), to tell stale results."""
+    return scenario_module.scenario_data(scenario)
+
+
+def start_run(paused: bool = False, confirmed: bool = False) -> None:
+    """Start a new comparison from the editor (nothing happens if the editor is invalid).
+
+    A run estimated to take longer than :data:`CONFIRM_ABOVE_SECONDS` waits for the user's
+    confirmation (``state.confirm`` holds the estimate) unless ``confirmed``.
+    """
     checked = validate_form(state.form.value)
     if not checked.ok:
         return
-    stop_run()
     scenario = checked.scenario
-    run = ComparisonRun(scenario.model_config_only(), list(state.form.value.structures),
-                        seed=scenario.seed, metric=scenario.resilience_metric,
-                        steps_per_second=_speed_value(state.speed.value), playing=not paused)
+    structures = list(state.form.value.structures)
+    estimate = estimate_seconds(scenario.customers.count, scenario.steps, len(structures),
+                                scenario.replicates)
+    if estimate > CONFIRM_ABOVE_SECONDS and not confirmed:
+        state.confirm.set(estimate)
+        return
+    state.confirm.set(None)
+    stop_run()
+    run = ComparisonRun(scenario.model_config_only(), structures, seed=scenario.seed,
+                        metric=scenario.resilience_metric,
+                        steps_per_second=_speed_value(state.speed.value), playing=not paused,
+                        replicates=scenario.replicates)
     run.start()
+    watch_tab(run)
+    show_run(run, scenario_key(scenario))
+
+
+def show_run(run, key: dict) -> None:
+    """Make ``run`` (started from scenario data ``key``) the run the pages show."""
     state.run.set(run)
+    state.run_scenario.set(key)
+    if state.reference.value not in run.structures:
+        state.reference.set(run.structures[0])
     if state.firm_structure.value not in run.structures:
         state.firm_structure.set(run.structures[0])
 
@@ -49,13 +119,47 @@ def stop_run() -> None:
 def reset_run() -> None:
     stop_run()
     state.run.set(None)
+    state.run_scenario.set(None)
+    state.confirm.set(None)
+
+
+def set_form(form) -> None:
+    state.form.set(form)
+    state.confirm.set(None)
 
 
 def choose_scenario(name: str) -> None:
+    """Load a preset into the editor, from a clean page (the previous runs are dropped)."""
+    reset_run()
     form, message = state.load_form(name)
     state.scenario_name.set(name)
-    state.form.set(form)
+    set_form(form)
     state.load_message.set(message)
+    state.upload_message.set(None)
+
+
+def load_uploaded(name: str, data: bytes) -> None:
+    """Load an uploaded scenario file into the editor (a message if it is not valid)."""
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+        scenario = scenario_module.parse_scenario(parsed, name)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        state.upload_message.set(f"{name}: not a TOML file ({error})")
+        return
+    except ConfigError as error:
+        detail = str(error).removeprefix(f"{name}: ")
+        state.upload_message.set(f"{name}: {as_shown(detail, labels(state.form.value))}")
+        return
+    reset_run()
+    set_form(form_from_scenario(scenario))
+    state.upload_message.set(f"loaded {name}")
+
+
+def is_stale(run_key, checked) -> bool:
+    """True when the editor no longer holds the scenario the shown results come from."""
+    if run_key is None:
+        return False
+    return not checked.ok or scenario_key(checked.scenario) != run_key
 
 
 @solara.component
@@ -69,6 +173,76 @@ def Lesson(name: str):
 
 
 @solara.component
+def Field(spec, form, errors):
+    key = spec.key
+    value = form.values.get(key, "")
+
+    def change(text, key=key):
+        set_form(state.form.value.with_value(key, str(text)))
+
+    if spec.kind == "choice":
+        Choice(spec.label, list(spec.choices), value, change)
+        if key in errors:
+            solara.Text(errors[key], classes=["firmsim-error"], style=ERROR_STYLE)
+    elif spec.kind == "bool":
+        solara.Checkbox(label=spec.label, value=value == "true",
+                        on_value=lambda on, key=key: change("true" if on else "false"))
+    else:
+        solara.InputText(spec.label, value=value, on_value=change, continuous_update=True,
+                         error=errors.get(key, False), message=spec.description,
+                         style={"max-width": "260px", "min-width": "170px"})
+
+
+@solara.component
+def ShockEditor(form, errors):
+    solara.Text("Shocks", style={"font-weight": "bold"})
+    for index, shock in enumerate(form.shocks):
+        with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"},
+                        classes=["firmsim-shock"]):
+            def set_kind(kind, index=index):
+                set_form(state.form.value.with_shock_kind(index, kind))
+            Choice(f"shock {index + 1} kind", list(SHOCK_KINDS), shock.get("kind"), set_kind)
+            for spec in shock_fields(str(shock.get("kind"))):
+                label = f"shock {index + 1} {spec.label}"
+                key = f"shocks.{index}.{spec.key}"
+
+                def set_field(text, index=index, name=spec.key):
+                    set_form(state.form.value.with_shock(index, name, str(text)))
+                if spec.kind == "choice":
+                    Choice(label, list(spec.choices), str(shock.get(spec.key, "")), set_field)
+                else:
+                    solara.InputText(label, value=str(shock.get(spec.key, "")),
+                                     on_value=set_field, continuous_update=True,
+                                     error=errors.get(key, False), message=spec.description,
+                                     style={"max-width": "170px"})
+            solara.Button(icon_name="mdi-delete", text=True,
+                          attributes={"aria-label": f"delete shock {index + 1}"},
+                          on_click=lambda index=index: set_form(
+                              state.form.value.remove_shock(index)))
+            kind_error = errors.get(f"shocks.{index}.kind")
+            if kind_error:
+                solara.Text(kind_error, style=ERROR_STYLE)
+    solara.Button("add shock", icon_name="mdi-plus", text=True,
+                  on_click=lambda: set_form(state.form.value.add_shock()))
+
+
+@solara.component
+def ScenarioFiles(checked):
+    """Download the editor's scenario as TOML; upload one."""
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        if checked.ok:
+            scenario = checked.scenario
+            solara.FileDownload(lambda: scenario_module.to_toml(scenario),
+                                filename=f"{scenario.name}.toml",
+                                label="download scenario (TOML)", mime_type="text/plain")
+        TextUpload("load a scenario file (TOML):",
+                   lambda name, text: load_uploaded(name, text.encode("utf-8")))
+    if state.upload_message.value:
+        solara.Text(state.upload_message.value, classes=["firmsim-upload-message"],
+                    style={"font-size": "0.85em"})
+
+
+@solara.component
 def ScenarioEditor():
     form = state.form.value
     checked = validate_form(form)
@@ -77,75 +251,76 @@ def ScenarioEditor():
     names = state.shipped_names()
 
     with solara.Card("Scenario", classes=["firmsim-editor"]):
-        with solara.Row():
-            solara.Select("preset scenario", values=names, value=state.scenario_name.value,
-                          on_value=choose_scenario)
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            Choice("preset scenario", names, state.scenario_name.value, choose_scenario)
             solara.Switch(label="teach mode", value=state.teach_mode)
         if state.load_message.value:
             solara.Warning(state.load_message.value)
         if state.teach_mode.value:
             Lesson(state.scenario_name.value)
 
-        solara.Text("Structures (2 to 5)")
+        solara.Text("Structures (2 to 5)", style={"font-weight": "bold"})
         with solara.Row(style={"flex-wrap": "wrap", "gap": "0 12px"}):
             for structure in STRUCTURES:
                 def toggle(on, structure=structure):
                     chosen = set(state.form.value.structures)
                     chosen = chosen | {structure} if on else chosen - {structure}
-                    state.form.set(state.form.value.with_structures(chosen))
+                    set_form(state.form.value.with_structures(chosen))
                 solara.Checkbox(label=structure, value=structure in form.structures,
                                 on_value=toggle)
         if "structures" in errors:
-            solara.Text(errors["structures"], classes=["firmsim-error"],
-                        style={"color": "#c62828", "font-size": "0.85em"})
+            solara.Text(errors["structures"], classes=["firmsim-error"], style=ERROR_STYLE)
 
         with solara.Row(style={"flex-wrap": "wrap"}):
-            for key, label, _ in FIELDS:
-                def change(text, key=key):
-                    state.form.set(state.form.value.with_value(key, text))
-                solara.InputText(label, value=form.values.get(key, ""), on_value=change,
-                                 continuous_update=True, error=errors.get(key, False),
-                                 style={"max-width": "190px"})
+            for spec in basic_fields():
+                Field(spec, form, errors)
 
-        solara.Text("Shocks")
-        for index, shock in enumerate(form.shocks):
-            with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"},
-                            classes=["firmsim-shock"]):
-                def set_kind(kind, index=index):
-                    state.form.set(state.form.value.with_shock(index, "kind", kind))
-                solara.Select(f"shock {index + 1} kind", values=list(SHOCK_KINDS),
-                              value=shock.get("kind"), on_value=set_kind,
-                              style={"max-width": "190px"})
-                for key, label in (("step", "step"), ("strength", "strength")):
-                    def set_field(text, index=index, key=key):
-                        state.form.set(state.form.value.with_shock(index, key, text))
-                    solara.InputText(f"shock {index + 1} {label}", value=str(shock.get(key, "")),
-                                     on_value=set_field, continuous_update=True,
-                                     error=errors.get(f"shocks.{index}.{key}", False),
-                                     style={"max-width": "130px"})
-                solara.Button(icon_name="mdi-delete", text=True,
-                              on_click=lambda index=index: state.form.set(
-                                  state.form.value.remove_shock(index)))
-                kind_error = errors.get(f"shocks.{index}.kind")
-                if kind_error:
-                    solara.Text(kind_error, style={"color": "#c62828"})
-        solara.Button("add shock", icon_name="mdi-plus", text=True,
-                      on_click=lambda: state.form.set(state.form.value.add_shock()))
+        for section in SECTIONS:
+            specs = section_fields(section)
+            wrong = [s for s in specs if s.key in errors]
+            title = f"{section} settings ({len(specs)})"
+            if wrong:
+                title += f" - {len(wrong)} to fix"
+            with Collapsible(title, css_class=f"firmsim-section-{section}"):
+                with solara.Row(style={"flex-wrap": "wrap"}):
+                    for spec in specs:
+                        Field(spec, form, errors)
+        ShockEditor(form, errors)
         if GENERAL in errors:
             solara.Error(errors[GENERAL])
+        ScenarioFiles(checked)
 
-        with solara.Row(style={"margin-top": "8px", "flex-wrap": "wrap"}):
+        with solara.Row(style={"margin-top": "8px", "flex-wrap": "wrap",
+                               "align-items": "center"}):
             solara.Button("Run", icon_name="mdi-play-box-multiple", color="primary",
                           disabled=not checked.ok, on_click=start_run,
                           classes=["firmsim-run"])
-            if not checked.ok:
-                solara.Text("fix the fields marked in red to run",
-                            style={"color": "#c62828", "font-size": "0.85em"})
+            if checked.ok:
+                scenario = checked.scenario
+                estimate = estimate_seconds(scenario.customers.count, scenario.steps,
+                                            len(form.structures), scenario.replicates)
+                solara.Text(f"about {estimate:.0f} s ({len(form.structures)} structures x "
+                            f"{scenario.replicates} replicates)",
+                            classes=["firmsim-estimate"], style={"font-size": "0.85em"})
+            else:
+                solara.Text("fix the fields marked in red to run", style=ERROR_STYLE)
+        if state.confirm.value is not None:
+            with solara.Card(classes=["firmsim-confirm"]):
+                solara.Warning(
+                    f"This run would take about {state.confirm.value:.0f} s (estimate; the "
+                    f"app asks first above {CONFIRM_ABOVE_SECONDS:.0f} s). Fewer customers, "
+                    "steps or replicates make it faster.")
+                with solara.Row():
+                    solara.Button("Run anyway", color="warning",
+                                  on_click=lambda: start_run(confirmed=True))
+                    solara.Button("Cancel", text=True,
+                                  on_click=lambda: state.confirm.set(None))
         Controls(run, checked.ok)
 
 
 @solara.component
 def Controls(run, valid: bool):
+    """Play, Pause, Step, Reset and the speed; they act on the run shown, never another."""
     def play():
         if run is None or run.finished:
             start_run()
@@ -174,18 +349,24 @@ def Controls(run, valid: bool):
         solara.Button("Play", icon_name="mdi-play", on_click=play, text=True,
                       disabled=run is None and not valid, classes=["firmsim-play"])
         solara.Button("Pause", icon_name="mdi-pause", on_click=pause, text=True,
-                      disabled=run is None, classes=["firmsim-pause"])
+                      disabled=run is None or run.finished, classes=["firmsim-pause"])
         solara.Button("Step", icon_name="mdi-step-forward", on_click=step, text=True,
                       disabled=run is None and not valid, classes=["firmsim-step"])
         solara.Button("Reset", icon_name="mdi-restore", on_click=reset_run, text=True,
                       disabled=run is None, classes=["firmsim-reset"])
-    solara.Select("speed (steps per second per structure)", values=list(state.SPEEDS),
-                  value=state.speed.value, on_value=set_speed)
+    Choice("speed (steps per second per structure)", list(state.SPEEDS), state.speed.value,
+           set_speed)
 
 
 def _status_text(snapshot) -> str:
-    done = ", ".join(f"{s} {n}" for s, n in snapshot.done.items())
-    return (f"{snapshot.state}: step {done or '0'} of {snapshot.steps} "
+    reached = min(snapshot.done.values(), default=0)
+    replicates = (f"{snapshot.replicates} paired replicates per structure"
+                  if snapshot.replicates > 1 else "1 run per structure")
+    words = {"running": "running", "paused": "paused (no run advances)",
+             "starting": "starting", "finished": "finished", "stopped": "stopped",
+             "error": "error"}
+    return (f"{words.get(snapshot.state, snapshot.state)}: step {reached} of "
+            f"{snapshot.steps}, {len(snapshot.done)} structures, {replicates} "
             f"({snapshot.elapsed:.1f} s)")
 
 
@@ -193,50 +374,78 @@ def _status_text(snapshot) -> str:
 def Results(run):
     state.tick.value  # noqa: B018 - re-render when the run advances
     if run is None:
-        solara.Info("Pick structures and a scenario, then press Run. Charts update live as "
-                    "the runs advance; shocks are drawn as dashed vertical lines.")
+        solara.Info("Pick structures and a scenario, then press Run. Every structure runs "
+                    "the same paired seeds; the charts show the mean over the replicates "
+                    "with a 95% band and update live; shocks are dashed vertical lines.")
         return
     snapshot = run.snapshot()
-    with solara.Row(style={"align-items": "center"}):
+    checked = validate_form(state.form.value)
+    stale = is_stale(state.run_scenario.value, checked)
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(_status_text(snapshot), classes=["firmsim-status"])
-        solara.ProgressLinear(value=100 * snapshot.progress, color="primary")
+        Progress(100 * snapshot.progress)
+    pid = getattr(run, "worker_pid", None)
+    if pid is not None:
+        solara.Text(f"worker process {pid}; it stops within {CLOSED_TAB_FREED_WITHIN:.0f} s "
+                    "of closing this tab", classes=["firmsim-worker"],
+                    style={"font-size": "0.75em", "color": "#555"})
+    if stale:
+        solara.Warning("Stale: these results come from an earlier scenario; the settings "
+                       "have changed since. Press Run to compute the new one.",
+                       classes=["firmsim-stale"])
     if snapshot.error:
         solara.Error(f"A run failed: {snapshot.error}")
     if snapshot.state == "starting" and not snapshot.frames:
         solara.Text("building the models...")
-    with solara.GridFixed(columns=2):
-        for metric, title, y_name in CHARTS:
-            option = line_option(metric, title, snapshot.frames, snapshot.steps,
-                                 snapshot.shocks, y_name)
-            EChart(option, "300px", f"firmsim-chart firmsim-chart-{metric}")
-    ResilienceTable(_resilience_html(snapshot), bool(snapshot.shocks),
-                    run.metric.replace("_", " "))
+    provisional = "" if snapshot.state == "finished" else (
+        f"(provisional: step {min(snapshot.done.values(), default=0)} of {snapshot.steps})")
+    long = snapshot.long_table()
+    with solara.Column(classes=["firmsim-results"] + (["firmsim-stale-results"]
+                                                     if stale else [])):
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"},
+                        classes=["firmsim-charts"]):
+            for metric, title, y_name in CHARTS:
+                bands = (band(long, metric) if metric in long.columns and len(long)
+                         else pd.DataFrame(columns=["structure", "step", "mean", "low",
+                                                    "high", "half_width"]))
+                option = band_option(metric, title, bands, snapshot.steps, snapshot.shocks,
+                                     y_name, provisional)
+                with solara.Column(classes=["firmsim-chart-cell"]):
+                    EChart(option, "300px", f"firmsim-chart firmsim-chart-{metric}",
+                           chart_description(title, bands, snapshot.steps))
+        Resilience(run, snapshot, bool(provisional))
     Export(run)
 
 
-def _resilience_html(snapshot) -> str:
+@solara.component
+def Resilience(run, snapshot, provisional: bool):
+    metric = run.metric
+    unit = UNITS.get(metric, metric)
+    Prose("", heading=f"Resilience ({metric.replace('_', ' ')}, {unit})"
+          + (" - provisional, runs still going" if provisional else ""))
     table = snapshot.resilience
     if table is None or table.empty:
-        return ""
-    shown = table[[c for c in RESILIENCE_SHOWN if c in table.columns]].copy()
-    for column in shown.columns:
-        if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].round(4)
-    return shown.to_html(index=False, classes="firmsim-resilience", border=0)
-
-
-@solara.component
-def ResilienceTable(html: str, has_shocks: bool, metric: str = "market share"):
-    Prose("", heading=f"Resilience ({metric.replace('_', ' ')})")
-    if not html:
-        text = ("No shocks in this scenario." if not has_shocks
+        text = ("No shocks in this scenario." if not snapshot.shocks
                 else "Figures appear once the runs pass a shock.")
         solara.Text(text, classes=["firmsim-resilience-empty"])
         return
+    reference = state.reference.value
+    if reference not in run.structures:
+        reference = run.structures[0]
+    Choice("reference structure (paired differences against it)", list(run.structures),
+           reference, state.reference.set)
+    sentence = comparison_sentence(table, reference, metric)
+    if sentence:
+        solara.HTML(tag="p", unsafe_innerHTML=sentence, classes=["firmsim-sentence"],
+                    style="font-weight: 500;")
+    summary = resilience_summary(table, reference, metric, snapshot.steps)
+    html = summary.to_html(index=False, classes="firmsim-resilience", border=0)
     solara.HTML(tag="div", unsafe_innerHTML=html, style={"overflow-x": "auto"})
-    solara.Text("depth: baseline minus trough; recovery time: steps until back at 95% of the "
-                "baseline (censored at the next shock or the end if not recovered); area lost: "
-                "the shortfall summed over those steps.", style={"font-size": "0.8em"})
+    solara.Text("Each cell: mean [95% t-interval over the replicates]. Depth: baseline minus "
+                "trough; recovery: steps until back at 95% of the baseline (Kaplan-Meier "
+                "median; runs not recovered by the next shock or the end are censored); area "
+                "lost: the shortfall summed over those steps. Paired: the same seeds for "
+                "every structure, difference per replicate.", style={"font-size": "0.8em"})
 
 
 @solara.component
@@ -244,11 +453,11 @@ def Export(run):
     """Downloads of the current runs; the data is read when a button is pressed (the
     component itself does not change while the runs advance, so it costs nothing to keep)."""
     def as_csv():
-        return combined_frame(run.snapshot().frames).to_csv(index=False)
+        return run.snapshot().long_table().to_csv(index=False)
 
     def as_parquet():
         buffer = io.BytesIO()
-        combined_frame(run.snapshot().frames).to_parquet(buffer, index=False)
+        run.snapshot().long_table().to_parquet(buffer, index=False)
         return buffer.getvalue()
 
     def as_png():
@@ -260,8 +469,8 @@ def Export(run):
                             label="time series (CSV)", mime_type="text/csv")
         solara.FileDownload(as_parquet, filename="firmsim-timeseries.parquet",
                             label="time series (Parquet)")
-        solara.FileDownload(as_png, filename="firmsim-charts.png", label="charts (PNG)",
-                            mime_type="image/png")
+        solara.FileDownload(as_png, filename="firmsim-charts.png",
+                            label="charts of replicate 0 (PNG)", mime_type="image/png")
         solara.FileDownload(lambda: run.snapshot().resilience.to_csv(index=False),
                             filename="firmsim-resilience.csv", label="resilience (CSV)",
                             mime_type="text/csv")
@@ -270,7 +479,46 @@ def Export(run):
 
 
 @solara.component
+def AddressSync():
+    """Keep the scenario in the page address (so a link reproduces it) and load one from it."""
+    router = solara.use_router()
+    first = solara.use_ref(True)
+
+    def load_from_address():
+        code = link.code_in(router.search)
+        if code is None:
+            return
+        try:
+            scenario = link.decode(code)
+        except ConfigError as error:
+            state.load_message.set(str(error))
+            return
+        reset_run()
+        set_form(form_from_scenario(scenario))
+        if scenario.name in state.shipped_names():
+            state.scenario_name.set(scenario.name)
+
+    solara.use_effect(load_from_address, [])
+    checked = validate_form(state.form.value)
+    code = link.encode(scenario_key(checked.scenario)) if checked.ok else None
+
+    def push():
+        # Not on the first render: the browser then reports the address it opened, which
+        # would overwrite ours (and the bare address opens the default scenario anyway).
+        if first.current:
+            first.current = False
+            return
+        if code is not None and link.code_in(router.search) != code:
+            router.push(f"{router.path or '/'}?{link.PARAMETER}={code}")
+
+    solara.use_effect(push, [code])
+
+
+@solara.component
 def ComparePage():
-    with solara.Columns([4, 8]):
-        ScenarioEditor()
-        Results(state.run.value)
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"},
+                    classes=["firmsim-compare"]):
+        with solara.Column(classes=["firmsim-editor-column"]):
+            ScenarioEditor()
+        with solara.Column(classes=["firmsim-results-column"]):
+            Results(state.run.value)

@@ -6,6 +6,7 @@ import solara
 
 from . import state
 from .charts import customer_option, org_option
+from .compare import Controls, validate_form
 from .widgets import EChart, Prose
 
 
@@ -20,6 +21,7 @@ def FirmPage():
     structure = state.firm_structure.value
     if structure not in run.structures:
         structure = run.structures[0]
+    Controls(run, validate_form(state.form.value).ok)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.ToggleButtonsSingle(value=structure, values=list(run.structures),
                                    on_value=state.firm_structure.set)
@@ -38,18 +40,34 @@ def FirmPage():
         with solara.Column():
             caption = f"{structure}: {org.kind}, coloured by {what}"
             solara.Text(caption, classes=["firmsim-org-caption"])
-            EChart(org_option(org, state.color_by.value, ""), "520px", "firmsim-org")
+            if org.departed:
+                lines = ("reporting lines" if org.kind == "tree" else "links to a hub")
+                solara.Text(f"as it is now (replicate 0): {org.departed} employees left; "
+                            f"{org.reattached} re-attached by the repair ({lines} redrawn), "
+                            f"{int(org.alive.sum())} remain",
+                            classes=["firmsim-org-repair"])
+            description = (f"Organization of {structure} at step "
+                           f"{snapshot.done.get(structure, 0)}: {int(org.alive.sum())} "
+                           f"employees, {len(org.edges)} links, largest queue "
+                           f"{int(org.queue.max()) if len(org.queue) else 0}")
+            EChart(org_option(org, state.color_by.value, ""), "520px", "firmsim-org",
+                   description)
             Prose(
-                "Each dot is an employee (large: managers and hubs; grey: employees who "
-                "left). In a hierarchy proposals climb to the top, so the queues grow at the "
-                "managers; in a network or pods they are spread over many deciders. Hover a "
-                "node for its value; scroll to zoom.")
+                "Each dot is an employee (large: managers and hubs; grey, in the bottom row "
+                "of a tree: employees who left). The drawing follows the firm as it is now: "
+                "after a talent loss the reports of a departed manager hang under the "
+                "manager who took them over. In a hierarchy proposals climb to the top, so "
+                "the queues grow at the managers; in a network or pods they are spread over "
+                "many deciders. Hover a node for its value; scroll to zoom.")
         with solara.Column():
             solara.Text("Customers around a few customers, coloured by sentiment",
                         classes=["firmsim-customers-caption"])
-            EChart(customer_option(customers, ""), "420px", "firmsim-customers")
+            negative = int((customers.sentiment < 0).sum())
+            EChart(customer_option(customers, ""), "420px", "firmsim-customers",
+                   f"Sample of {len(customers.nodes)} customers: {negative} with negative "
+                   f"sentiment, {int(customers.buying.sum())} buying")
             Prose(
                 "A sample of the customer network (a few customers and their neighbours), "
-                "coloured by sentiment (red negative, green positive; large: buying). After a "
-                "reputation crisis, watch red spread from neighbour to neighbour by word of "
-                "mouth, then fade as experience contradicts the story.")
+                "coloured by sentiment (orange negative, blue positive; large: buying). "
+                "After a reputation crisis, watch orange spread from neighbour to neighbour "
+                "by word of mouth, then fade as experience contradicts the story.")

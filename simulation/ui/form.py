@@ -10,19 +10,27 @@ valid scenario or a message per field key (``"steps"``, ``"market.k"``,
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from .. import scenario as scenario_module
-from ..errors import ConfigError, describe_problem
+from ..config import ModelConfig, Shock
+from ..errors import ConfigError, allowed_range, describe_problem, literal_choices
 from ..paths import get_path, set_path
 from ..vocabulary import SHOCK_KINDS, STRUCTURES
 
-#: Editable scalar fields: key (dotted path in the scenario), label, type.
+#: The app runs this many paired replicates per structure unless told otherwise (chosen so the
+#: default comparison, demo at full size, finishes in about 10 s on two cores; see
+#: experiments/benchmarks/bench_ui.py). A preset asking for more is capped to it on loading.
+DEFAULT_REPLICATES = 3
+
+#: The basic fields shown first: key (dotted path in the scenario), label, type.
 FIELDS: tuple[tuple[str, str, type], ...] = (
     ("steps", "steps", int),
+    ("replicates", "replicates (paired runs per structure)", int),
     ("seed", "seed", int),
     ("customers.count", "customers", int),
     ("firm.employees", "employees", int),
@@ -31,6 +39,85 @@ FIELDS: tuple[tuple[str, str, type], ...] = (
     ("market.cross_module_share", "cross-module share of K", float),
     ("market.segments", "segments", int),
 )
+#: Sections of the configuration, in the editor's order (each a collapsible group).
+SECTIONS: tuple[str, ...] = scenario_module.SECTIONS
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable field, read from the pydantic configuration (never listed by hand)."""
+
+    key: str
+    label: str
+    annotation: Any
+    description: str
+    allowed: str
+    choices: tuple
+
+    @property
+    def kind(self) -> str:
+        """``int``, ``float``, ``bool``, ``choice``, ``int_list`` or ``text``."""
+        if self.choices:
+            return "choice"
+        if self.annotation in (int, float, bool):
+            return self.annotation.__name__
+        if typing.get_origin(self.annotation) is list:
+            return "int_list"
+        return "text"
+
+    @property
+    def hint(self) -> str:
+        allowed = f" (allowed: {self.allowed})" if self.allowed else ""
+        return f"{self.description}{allowed}"
+
+
+def _spec(key: str, label: str, info) -> FieldSpec:
+    return FieldSpec(key, label, info.annotation, info.description or "",
+                     allowed_range(info), tuple(str(c) for c in literal_choices(info)))
+
+
+def section_fields(section: str) -> list[FieldSpec]:
+    """Every field of a configuration section (fields added to config.py appear here)."""
+    model = ModelConfig.model_fields[section].annotation
+    basic = {key for key, _, _ in FIELDS}
+    specs = []
+    for name, info in model.model_fields.items():
+        key = f"{section}.{name}"
+        if key in basic:
+            continue
+        specs.append(_spec(key, f"{section} {name.replace('_', ' ')}", info))
+    return specs
+
+
+def basic_fields() -> list[FieldSpec]:
+    specs = []
+    for key, label, _ in FIELDS:
+        section, _, name = key.rpartition(".")
+        model = (ModelConfig.model_fields[section].annotation if section
+                 else scenario_module.Scenario)
+        specs.append(_spec(key, label, model.model_fields[name]))
+    return specs
+
+
+def all_fields() -> list[FieldSpec]:
+    return basic_fields() + [spec for section in SECTIONS for spec in section_fields(section)]
+
+
+def shock_fields(kind: str) -> list[FieldSpec]:
+    """The fields of one shock kind: the common ones (step, strength) and its own (a field
+    belongs to a kind when its description starts with the kind's name)."""
+    specs = []
+    for name, info in Shock.model_fields.items():
+        if name == "kind":
+            continue
+        description = info.description or ""
+        owner = next((k for k in SHOCK_KINDS if description.startswith(k)), None)
+        if owner is not None and owner != kind:
+            continue
+        specs.append(_spec(name, name.replace("_", " "), info))
+    return specs
+
+
 SHOCK_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("step", "step", int),
     ("strength", "strength", float),
@@ -73,8 +160,15 @@ class FormState:
 
     def add_shock(self) -> FormState:
         steps = _int_or(self.values.get("steps"), 100)
-        shock = {"kind": "need_shift", "step": str(max(0, steps // 2)), "strength": "0.5"}
+        shock = shock_texts({"kind": "need_shift", "step": max(0, steps // 2),
+                             "strength": 0.5})
         return replace(self, shocks=(*self.shocks, shock))
+
+    def with_shock_kind(self, index: int, kind: str) -> FormState:
+        """Change a shock's kind, filling the new kind's own fields with their defaults."""
+        shocks = list(self.shocks)
+        shocks[index] = shock_texts({**shocks[index], "kind": kind})
+        return replace(self, shocks=tuple(shocks))
 
     def remove_shock(self, index: int) -> FormState:
         return replace(self, shocks=tuple(s for i, s in enumerate(self.shocks) if i != index))
@@ -98,24 +192,64 @@ def _int_or(text, default: int) -> int:
 
 
 def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def form_from_scenario(scenario) -> FormState:
-    """The editor filled from a :class:`simulation.scenario.Scenario`."""
+def shock_texts(shock: dict) -> dict:
+    """A shock as the editor holds it: its kind and the text of each of its kind's fields
+    (missing ones filled with their defaults)."""
+    kind = str(shock.get("kind", "need_shift"))
+    entry = {"kind": kind}
+    for spec in shock_fields(kind):
+        name = spec.key
+        if name in shock:
+            value = shock[name]
+            entry[name] = value if isinstance(value, str) else _text(value)
+        else:
+            default = Shock.model_fields[name].get_default(call_default_factory=True)
+            entry[name] = _text(default)
+    return entry
+
+
+def form_from_scenario(scenario, replicates_cap: int | None = None) -> FormState:
+    """The editor filled from a :class:`simulation.scenario.Scenario` (``replicates_cap``:
+    at most this many replicates, for presets written for the command line)."""
     data = scenario_module.scenario_data(scenario)
-    values = {key: _text(get_path(data, key)) for key, _, _ in FIELDS}
-    shocks = []
-    for shock in data.get("shocks", []):
-        entry = dict(shock)
-        for key, _, _ in SHOCK_FIELDS:
-            entry[key] = _text(shock[key])
-        shocks.append(entry)
+    if replicates_cap is not None:
+        data["replicates"] = min(int(data.get("replicates", 1)), replicates_cap)
+    values = {spec.key: _text(get_path(data, spec.key)) for spec in all_fields()}
+    shocks = tuple(shock_texts(shock) for shock in data.get("shocks", []))
     structures = tuple(data.get("structures", ()))[:MAX_STRUCTURES]
-    return FormState(base=data, values=values, shocks=tuple(shocks), structures=structures)
+    return FormState(base=data, values=values, shocks=shocks, structures=structures)
 
 
-def _parse(text: str, kind: type, label: str):
+def _parse(text: str, kind, label: str):
+    """The value of ``text`` for a field of type ``kind`` (a type or a :class:`FieldSpec`)."""
+    if isinstance(kind, FieldSpec):
+        spec = kind
+        kind = {"int": int, "float": float}.get(spec.kind)
+        raw = (text or "").strip()
+        if spec.kind == "bool":
+            if raw.lower() in ("true", "1", "yes", "on"):
+                return True
+            if raw.lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError(f"{label}={raw!r}: expected true or false")
+        if spec.kind == "int_list":
+            parts = [p for p in re.split(r"[,\s]+", raw) if p]
+            try:
+                return [int(p) for p in parts]
+            except ValueError:
+                raise ValueError(f"{label}={raw!r}: expected whole numbers separated by "
+                                 "commas (or nothing)") from None
+        if kind is None:
+            if not raw:
+                raise ValueError(f"{label}: enter a value")
+            return raw
     text = (text or "").strip()
     if not text:
         raise ValueError(f"{label}: enter a value")
@@ -124,6 +258,43 @@ def _parse(text: str, kind: type, label: str):
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise ValueError(f"{label}={text!r}: expected {what}") from None
+
+
+def labels(state: FormState) -> dict[str, str]:
+    """Form key -> the label the form shows (``shocks.0.step`` -> ``shock 1 step``)."""
+    shown = {spec.key: spec.label for spec in all_fields()}
+    for i, shock in enumerate(state.shocks):
+        shown[f"shocks.{i}.kind"] = f"shock {i + 1} kind"
+        for spec in shock_fields(str(shock.get("kind"))):
+            shown[f"shocks.{i}.{spec.key}"] = f"shock {i + 1} {spec.label}"
+    return shown
+
+
+def as_shown(message: str, shown: dict[str, str]) -> str:
+    """``message`` with every field path it names written as the form's label:
+    ``market.k=25: must be smaller than market.attributes=20`` ->
+    ``interdependence K = 25: must be smaller than market attributes = 20``."""
+    def name(key: str) -> str | None:
+        return shown.get(key)
+
+    def replace_path(match: re.Match) -> str:
+        path = re.sub(r"\[(\d+)\]", r".\1", match.group(1))
+        label = name(path)
+        if label is None:
+            return match.group(0)
+        return f"{label}{' = ' if match.group(2) == '=' else ': ' if match.group(2) else ''}"
+
+    pattern = re.compile(r"\b((?:[A-Za-z_]\w*(?:\[\d+\])?\.)+[A-Za-z_]\w*|[A-Za-z_]\w*)"
+                         r"(=|: )?")
+
+    def guarded(match: re.Match) -> str:
+        path = match.group(1)
+        # A bare word is a field only where it starts the message ("steps=0: ...").
+        if "." not in path and "[" not in path and match.start() != 0:
+            return match.group(0)
+        return replace_path(match)
+
+    return pattern.sub(guarded, message)
 
 
 _LOCATION = re.compile(r"^([A-Za-z_][\w]*(?:\[\d+\])?(?:\.[A-Za-z_]\w*)*)(?:=|:)")
@@ -142,37 +313,36 @@ def _key_of(location: tuple, message: str) -> str:
 
 
 def _field_keys(state: FormState) -> set[str]:
-    keys = {key for key, _, _ in FIELDS}
-    for i in range(len(state.shocks)):
-        keys |= {f"shocks.{i}.{key}" for key, _, _ in SHOCK_FIELDS} | {f"shocks.{i}.kind"}
-    return keys
+    return set(labels(state))
 
 
 def validate_form(state: FormState) -> Validation:
     """Parse and validate the editor; a valid scenario or messages per field key."""
     result = Validation()
     data = {k: v for k, v in state.base.items()}
-    data = {**data, "market": dict(data.get("market", {})),
-            "customers": dict(data.get("customers", {})), "firm": dict(data.get("firm", {}))}
-    for key, _label, kind in FIELDS:
+    data.update({section: dict(data.get(section, {})) for section in SECTIONS})
+    for spec in all_fields():
+        if spec.key not in state.values:
+            continue
         try:
-            set_path(data, key, _parse(state.values.get(key, ""), kind, key))
-        except ValueError as error:
-            result.errors[key] = str(error)
+            set_path(data, spec.key, _parse(state.values[spec.key], spec, spec.label))
+        except (ValueError, ConfigError) as error:
+            result.errors[spec.key] = str(error)
     shocks = []
     for i, shock in enumerate(state.shocks):
-        entry = dict(shock)
-        for key, label, kind in SHOCK_FIELDS:
-            try:
-                entry[key] = _parse(str(shock.get(key, "")), kind, f"shock {i + 1} {label}")
-            except ValueError as error:
-                result.errors[f"shocks.{i}.{key}"] = str(error)
-        if entry.get("kind") not in SHOCK_KINDS:
+        kind = shock.get("kind")
+        entry = {"kind": kind}
+        if kind not in SHOCK_KINDS:
             result.errors[f"shocks.{i}.kind"] = (
-                f"shocks.{i}.kind={entry.get('kind')!r}: allowed values are "
-                f"{', '.join(SHOCK_KINDS)}")
-        if entry.get("kind") != "need_shift" or not entry.get("segments"):
-            entry.pop("segments", None)
+                f"shock {i + 1} kind={kind!r}: allowed values are {', '.join(SHOCK_KINDS)}")
+            shocks.append(entry)
+            continue
+        for spec in shock_fields(kind):
+            try:
+                entry[spec.key] = _parse(str(shock.get(spec.key, "")), spec,
+                                         f"shock {i + 1} {spec.label}")
+            except ValueError as error:
+                result.errors[f"shocks.{i}.{spec.key}"] = str(error)
         shocks.append(entry)
     data["shocks"] = shocks
     count = len(state.structures)
@@ -195,7 +365,7 @@ def validate_form(state: FormState) -> Validation:
                          .replace("]", "")]
                 key = named[0] if named else key
             result.errors.setdefault(key if key in known or key == "structures" else GENERAL,
-                                     message)
+                                     as_shown(message, labels(state)))
         return result
     except (ConfigError, ValueError) as error:
         result.errors[GENERAL] = str(error)

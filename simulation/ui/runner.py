@@ -46,6 +46,10 @@ class OrgView:
     positions: np.ndarray
     queue_limit: int
     capacity: int
+    #: Employees whose reporting line differs from the one they started with (repaired).
+    reattached: int = 0
+    #: Employees who left (talent loss).
+    departed: int = 0
 
 
 @dataclass
@@ -72,6 +76,25 @@ class Snapshot:
     shocks: list[dict]
     elapsed: float
     version: tuple = field(default=())
+    #: Every replicate's metrics per structure (``frames`` holds replicate 0's).
+    replicate_frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    replicates: int = 1
+
+    def long_table(self) -> pd.DataFrame:
+        """Every replicate of every structure in one table (columns ``structure``,
+        ``replicate``, ``step`` and the metrics), trimmed to the steps all replicates of a
+        structure have reached."""
+        parts = []
+        for structure, frames in self.replicate_frames.items():
+            reached = min((len(f) for f in frames), default=0)
+            for replicate, frame in enumerate(frames):
+                part = frame.iloc[:reached].copy()
+                part.insert(0, "replicate", replicate)
+                part.insert(0, "structure", structure)
+                parts.append(part)
+        if not parts:
+            return pd.DataFrame(columns=["structure", "replicate", "step"])
+        return pd.concat(parts, ignore_index=True)
 
     @property
     def progress(self) -> float:
@@ -129,6 +152,48 @@ def org_positions(org) -> np.ndarray:
     return spring_layout(org.size, org.edges)
 
 
+def current_edges(edges: np.ndarray, parent_at_start: np.ndarray, parent: np.ndarray,
+                  alive: np.ndarray) -> np.ndarray:
+    """The links of the organization as it is now: the reporting lines of ``parent`` (after
+    repairs) and the other links of ``edges`` (lateral links, pod ties), between employees
+    still there. Reporting lines of ``parent_at_start`` that a repair replaced are dropped."""
+    alive = alive.astype(bool)
+    n = parent.shape[0]
+    a, b = edges[:, 0], edges[:, 1]
+    was_reporting = ((parent_at_start[np.clip(a, 0, n - 1)] == b)
+                     | (parent_at_start[np.clip(b, 0, n - 1)] == a))
+    keep = ~was_reporting & alive[a] & alive[b]
+    members = np.flatnonzero(alive & (parent >= 0))
+    reporting = np.column_stack([members, parent[members]]).astype(np.int64)
+    return np.concatenate([edges[keep].astype(np.int64), reporting.reshape(-1, 2)])
+
+
+def current_tree_positions(parent: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Tree positions of the employees still there (re-attached teams under their new
+    manager); those who left are set in a row below the chart."""
+    alive = alive.astype(bool)
+    n = parent.shape[0]
+    kept = np.flatnonzero(alive)
+    index = np.full(n, -1, dtype=np.int64)
+    index[kept] = np.arange(kept.size)
+    sub_parent = np.where(parent[kept] >= 0, index[np.clip(parent[kept], 0, n - 1)], -1)
+    sub_parent = np.where((parent[kept] >= 0) & (sub_parent >= 0), sub_parent, -1)
+    depth = np.zeros(kept.size, dtype=np.int64)
+    for i in range(kept.size):
+        d, p = 0, sub_parent[i]
+        while p >= 0 and d <= kept.size:
+            d, p = d + 1, sub_parent[p]
+        depth[i] = d
+    positions = np.zeros((n, 2))
+    if kept.size:
+        positions[kept] = tree_layout(sub_parent, depth) * [1.0, 0.92]
+    gone = np.flatnonzero(~alive)
+    if gone.size:
+        positions[gone, 0] = np.linspace(0, 1, gone.size) if gone.size > 1 else 0.5
+        positions[gone, 1] = 1.0
+    return positions
+
+
 def customer_sample(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
                     seed: int, size: int = CUSTOMER_SAMPLE, seeds: int = CUSTOMER_SEEDS):
     """A few customers and their neighbours (breadth first) up to ``size`` customers."""
@@ -171,8 +236,11 @@ class ThreadedRun:
     structures : list of str
         The structures to compare.
     seed : int
-        Root seed; every structure runs replicate 0 of it (:func:`simulation.runs.run_seed`),
-        so it sees the same market and customers as replicate 0 of ``firmsim run``.
+        Root seed; replicate ``r`` of every structure runs :func:`simulation.runs.run_seed`
+        ``(seed, r)``, so the structures are paired (same market and customers) exactly as
+        in ``firmsim run``.
+    replicates : int
+        Paired replicates per structure (each structure's thread steps them in lockstep).
     metric : str
         The metric of the resilience table.
     steps_per_second : float
@@ -186,8 +254,11 @@ class ThreadedRun:
 
     def __init__(self, config, structures: list[str], seed: int = 1,
                  metric: str = "market_share", steps_per_second: float = math.inf,
-                 playing: bool = True, on_publish=None):
+                 playing: bool = True, on_publish=None, replicates: int = 1):
         self._on_publish = on_publish
+        self.replicates = max(1, int(replicates))
+        # Copies of several replicates cost more: publish less often (still >= 2 per second).
+        self._publish_every = PUBLISH_EVERY * min(self.replicates, 3)
         self.config = config
         self.structures = list(structures)
         self.seed = int(seed)
@@ -207,6 +278,7 @@ class ThreadedRun:
         self._finished_at = None
         self._cache: Snapshot | None = None
         self._org_positions: dict[str, np.ndarray] = {}
+        self._org_start: dict[str, np.ndarray] = {}
         self._sample = None
         self._cache_lock = threading.Lock()
 
@@ -272,10 +344,16 @@ class ThreadedRun:
     # ------------------------------------------------------------------ the work
     def _work(self, structure: str) -> None:
         try:
-            model = build_model(self.config, structure, run_seed(self.seed, 0))
+            replicas = []
+            for replicate in range(self.replicates):
+                if self._stopped:
+                    return
+                replicas.append(build_model(self.config, structure,
+                                            run_seed(self.seed, replicate)))
+            model = replicas[0]
             with self._cond:
                 self._models[structure] = model
-            self._publish(structure, model)
+            self._publish(structure, replicas)
             published = time.perf_counter()
             while True:
                 with self._cond:
@@ -285,12 +363,13 @@ class ThreadedRun:
                         self._cond.wait(0.25)
                     if self._stopped or model.step_index >= self.steps:
                         break
-                model.step()
+                for replica in replicas:  # lockstep: the replicates share the step
+                    replica.step()
                 now = time.perf_counter()
                 # Publish a few times a second, and whenever the run stops or pauses.
-                if (now - published >= PUBLISH_EVERY or model.step_index >= self._target
+                if (now - published >= self._publish_every or model.step_index >= self._target
                         or self._stopped):
-                    self._publish(structure, model)
+                    self._publish(structure, replicas)
                     published = now
                 delay = self._delay
                 if delay:
@@ -305,21 +384,32 @@ class ThreadedRun:
                     self._finished_at = time.perf_counter()
                 self._cond.notify_all()
 
-    def _publish(self, structure: str, model) -> None:
+    def _publish(self, structure: str, replicas: list) -> None:
         """Copies of what the page shows, made by the worker between two steps.
 
         The page reads only these copies, so it never waits for a step (and a busy worker
-        never starves the page of a lock).
+        never starves the page of a lock). The firm views show replicate 0 as it is now:
+        the current ``model.org`` arrays (reporting lines repaired after a talent loss).
         """
-        frame = model.metrics()
+        model = replicas[0]
+        frames = [replica.metrics() for replica in replicas]
         schedule = model.shock_schedule()
-        if structure not in self._org_positions:
-            self._org_positions[structure] = org_positions(model.org)
         org = model.org
-        org_view = OrgView(org.kind, org.role.copy(), org.alive.copy(), org.edges.copy(),
-                           model.q_length.copy(), model.workload.copy(),
-                           self._org_positions[structure],
-                           int(model.config.firm.queue_limit), int(model.config.firm.capacity))
+        if structure not in self._org_positions:
+            self._org_positions[structure] = org_positions(org)
+            self._org_start[structure] = org.parent.copy()
+        start = self._org_start[structure]
+        alive = org.alive.copy()
+        reattached = int(((org.parent != start) & (alive == 1)).sum())
+        if org.kind == "tree" and (reattached or not alive.all()):
+            positions = current_tree_positions(org.parent, alive)
+        else:
+            positions = self._org_positions[structure]
+        org_view = OrgView(org.kind, org.role.copy(), alive,
+                           current_edges(org.edges, start, org.parent, alive),
+                           model.q_length.copy(), model.workload.copy(), positions,
+                           int(model.config.firm.queue_limit), int(model.config.firm.capacity),
+                           reattached, int((alive == 0).sum()))
         if self._sample is None:
             self._sample = customer_sample(model.indptr, model.indices, model.active,
                                            self.seed)
@@ -327,7 +417,7 @@ class ThreadedRun:
         nodes = nodes[nodes < model.sentiment.shape[0]]
         customers = CustomerView(nodes, edges, positions, model.sentiment[nodes].copy(),
                                  model.buying[nodes].copy())
-        payload = (frame, schedule, org_view, customers)
+        payload = (frames, schedule, org_view, customers)
         with self._published_lock:
             self._published[structure] = payload
         if self._on_publish is not None:
@@ -358,32 +448,38 @@ class ThreadedRun:
     def version(self) -> tuple:
         """Changes whenever the page has something new to show."""
         with self._published_lock:
-            lengths = tuple(len(p[0]) for p in self._published.values())
+            lengths = tuple(len(p[0][0]) for p in self._published.values())
         return lengths, self._state()
 
     def snapshot(self) -> Snapshot:
         """Metrics of every structure so far and the resilience table (cached per version)."""
         with self._published_lock:
             published = dict(self._published)
-        version = (tuple(len(p[0]) for p in published.values()), self._state())
+        version = (tuple(len(p[0][0]) for p in published.values()), self._state())
         with self._cache_lock:
             if self._cache is not None and self._cache.version == version:
                 return self._cache
-            frames, rows = {}, []
+            frames, every, rows = {}, {}, []
             for structure in self.structures:
                 if structure not in published:
                     continue
-                frame, schedule = published[structure][:2]
-                frames[structure] = frame
-                rows.append(self._resilience(structure, frame, schedule))
+                replicate_frames, schedule = published[structure][:2]
+                frames[structure] = replicate_frames[0]
+                every[structure] = replicate_frames
+                for replicate, frame in enumerate(replicate_frames):
+                    table = self._resilience(structure, frame, schedule)
+                    if not table.empty:
+                        table.insert(1, "replicate", replicate)
+                    rows.append(table)
             table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
             end = self._finished_at if self.finished and self._finished_at else None
             elapsed = (end or time.perf_counter()) - (self._started or time.perf_counter())
             shocks = [{"kind": s.kind, "step": s.step, "strength": s.strength}
                       for s in self.config.shocks]
+            done = {s: min(len(f) for f in every[s]) for s in frames}
             self._cache = Snapshot(self._state(), "; ".join(self._errors) or None, self.steps,
-                                   {s: len(f) for s, f in frames.items()}, frames, table,
-                                   shocks, elapsed, version)
+                                   done, frames, table, shocks, elapsed, version, every,
+                                   self.replicates)
             return self._cache
 
     def _resilience(self, structure: str, frame: pd.DataFrame,
@@ -428,7 +524,7 @@ class ComparisonRun(ThreadedRun):
         try:
             self._worker = take_worker()
             self._send(("job", self.config, self.structures, self.seed,
-                        self._playing_at_start, self._delay))
+                        self._playing_at_start, self._delay, self.replicates))
         except Exception as error:  # noqa: BLE001 - shown in the page
             self._errors.append(f"cannot start the worker process: {error}")
             self._finish()
@@ -437,6 +533,11 @@ class ComparisonRun(ThreadedRun):
                                           daemon=True)
         self._receiver.start()
         return self
+
+    @property
+    def worker_pid(self) -> int | None:
+        """Process id of the worker computing this run (None before it starts)."""
+        return None if self._worker is None else self._worker[0].pid
 
     def _send(self, message) -> None:
         if self._worker is None or self._done.is_set():
@@ -521,7 +622,7 @@ class ComparisonRun(ThreadedRun):
 
     def _furthest(self) -> int:
         with self._published_lock:
-            return max((len(p[0]) for p in self._published.values()), default=0)
+            return max((len(p[0][0]) for p in self._published.values()), default=0)
 
 
 def _child_main(commands, results) -> None:
@@ -533,7 +634,7 @@ def _child_main(commands, results) -> None:
         return
     if message[0] != "job":
         return
-    _, config, structures, seed, playing, delay = message
+    _, config, structures, seed, playing, delay, replicates = message
     send_lock = threading.Lock()
 
     def send(item) -> bool:
@@ -550,7 +651,8 @@ def _child_main(commands, results) -> None:
         send(("pub", structure, payload, run._state() if run is not None else "running"))
 
     run = ThreadedRun(config, structures, seed, playing=playing, on_publish=publish,
-                      steps_per_second=math.inf if not delay else 1.0 / delay)
+                      steps_per_second=math.inf if not delay else 1.0 / delay,
+                      replicates=replicates)
     run.start()
     last_state = None
     while not run.finished:

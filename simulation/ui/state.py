@@ -13,7 +13,7 @@ import solara
 
 from .. import scenario as scenario_module
 from ..errors import ConfigError
-from .form import FormState, form_from_scenario
+from .form import DEFAULT_REPLICATES, FormState, form_from_scenario
 
 DEFAULT_SCENARIO = os.environ.get("FIRMSIM_UI_SCENARIO", "demo")
 SPEEDS = ("1", "5", "20", "50", "max")
@@ -47,9 +47,11 @@ def _apply_env(form: FormState) -> FormState:
 def load_form(name: str) -> tuple[FormState, str | None]:
     """The editor filled from a shipped scenario; the default one if it cannot be read."""
     try:
-        return _apply_env(form_from_scenario(scenario_module.load_scenario(name))), None
+        scenario = scenario_module.load_scenario(name)
+        return _apply_env(form_from_scenario(scenario, DEFAULT_REPLICATES)), None
     except (ConfigError, OSError, ValueError) as error:
-        return _apply_env(form_from_scenario(scenario_module.Scenario())), str(error)
+        return (_apply_env(form_from_scenario(scenario_module.Scenario(), DEFAULT_REPLICATES)),
+                str(error))
 
 
 def _initial_form() -> FormState:
@@ -67,3 +69,10 @@ tab = solara.reactive(0)
 firm_structure = solara.reactive(None)
 color_by = solara.reactive("queue")
 results_path = solara.reactive("results/demo")
+run_scenario = solara.reactive(None)  # scenario data (dict) the current run was started from
+reference = solara.reactive(None)     # structure the paired differences are taken against
+confirm = solara.reactive(None)       # estimated seconds of a run waiting for confirmation
+presenter = solara.reactive(False)    # large-font mode for a room
+question_run = solara.reactive(None)  # the question page's run
+question = solara.reactive(None)      # (have, consider, situation, replicates) of that run
+upload_message = solara.reactive(None)

@@ -7,8 +7,28 @@ file (:func:`lesson_for`), so teach mode never shows nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable sentence of a teach card, tested over paired replicates
+    (tests/test_lessons.py).
+
+    With ``other`` set: the mean of ``metric`` from step ``start`` (default: the first
+    shock) to the end is higher (``higher``) for ``structure`` than for ``other``, pair by
+    pair. Without: for ``structure``, its mean over the ``window`` steps from the first shock
+    is higher (``higher``) than over the ``window`` steps before it.
+    """
+
+    text: str
+    metric: str
+    structure: str
+    other: str | None = None
+    higher: bool = True
+    start: int | None = None
+    window: int = 10
 
 
 @dataclass(frozen=True)
@@ -16,6 +36,12 @@ class Lesson:
     title: str
     concept: str
     look_for: str
+    #: The card's claims, each checked by a test over paired replicates.
+    claims: tuple[Claim, ...] = field(default=())
+
+    @property
+    def checked_by(self) -> str:
+        return "tests/test_lessons.py" if self.claims else ""
 
 
 LESSONS: dict[str, Lesson] = {
@@ -29,8 +55,14 @@ LESSONS: dict[str, Lesson] = {
         "Before step 150 the curves of **market share** and **fitness** show how high and how "
         "fast each structure climbs. At the shift (the vertical marker) all of them fall. "
         "Compare the **depth** of the fall and the **recovery time** in the resilience table, "
-        "and **decision latency**: the longer changes wait for approval, the slower the "
-        "recovery.",
+        "and **decision latency**, which is longer in the hierarchy than in the network "
+        "throughout.",
+        claims=(
+            Claim("market share falls at the shift", "market_share", "hierarchy",
+                  higher=False),
+            Claim("decision latency is longer in the hierarchy than in the network",
+                  "decision_latency", "hierarchy", "network", start=0),
+        ),
     ),
     "talent-loss": Lesson(
         "The command-and-control bottleneck",
@@ -38,10 +70,21 @@ LESSONS: dict[str, Lesson] = {
         "where decisions wait. Losing managers removes the routes themselves: until the tree "
         "is repaired, survivors inherit whole teams and their queues overflow. A network or a "
         "pod structure loses capacity, not routes.",
-        "Watch **congestion (largest queue)** and **decision latency** jump at step 150 for "
-        "the tree structures. Open **Inside the firm**, colour by queue length, and see the "
-        "queues pile up at the top of the hierarchy while the frontline waits. The need shift "
-        "at step 200 then shows the cost: the slow structure recovers market share last.",
+        "After the loss at step 150, compare **congestion (largest queue)** and **decision "
+        "latency**: both stay higher in the hierarchy than in the network. They do not jump: "
+        "fewer people also send fewer proposals. Open **Inside the firm** to see the "
+        "repaired tree: the teams of departed managers now report to the manager above. "
+        "Then look at **market share** after the need shift at step 200: in these runs the "
+        "hierarchy keeps more of it than the network, so losing managers slows the tree "
+        "without making it the loser here.",
+        claims=(
+            Claim("decision latency stays longer in the hierarchy than in the network after "
+                  "the loss", "decision_latency", "hierarchy", "network"),
+            Claim("congestion stays higher in the hierarchy than in the network after the "
+                  "loss", "largest_queue", "hierarchy", "network"),
+            Claim("the hierarchy keeps more market share than the network after the need "
+                  "shift", "market_share", "hierarchy", "network", start=200),
+        ),
     ),
     "new-competitor": Lesson(
         "Customers as partners",
@@ -59,10 +102,17 @@ LESSONS: dict[str, Lesson] = {
         "changes to a shared product do not undo each other (a hub may veto a change that "
         "harms another pod's module). It keeps most of a network's speed while limiting the "
         "damage of local decisions with side effects.",
-        "Compare **podular** with **network** and **hierarchy**: fitness after the shift, "
-        "decision latency (low for pods, high for the tree) and, in the resilience table, the "
-        "**area lost**. In **Inside the firm** the pods appear as tight clusters around their "
-        "hub.",
+        "Compare **podular** with **network** and **hierarchy**: after the shift the pods' "
+        "fitness stays above the network's (the hubs stop changes that harm other modules); "
+        "decision latency is low for pods and high for the tree; and, in the resilience "
+        "table, the **area lost**. In **Inside the firm** the pods appear as tight clusters "
+        "around their hub.",
+        claims=(
+            Claim("after the shift the podular firm's fitness is above the network's",
+                  "fitness", "podular", "network"),
+            Claim("decision latency is longer in the hierarchy than in the podular firm",
+                  "decision_latency", "hierarchy", "podular", start=0),
+        ),
     ),
     "reputation-crisis": Lesson(
         "Word of mouth after a reputation crisis",
@@ -70,17 +120,28 @@ LESSONS: dict[str, Lesson] = {
         "hear it. Beliefs spread along the customer network: extreme opinions are voiced more "
         "often, so a rumour can travel further than the facts. Recovery comes from experience "
         "that contradicts the story.",
-        "Watch **sentiment** dip at step 150 and then **market share** follow. In **Inside the "
-        "firm**, the customer network view shows red patches (negative sentiment) spreading "
-        "from neighbour to neighbour and then fading.",
+        "Watch **sentiment** dip at step 150 and **market share** follow within the next ten "
+        "steps, then both recover within some twenty steps as the media's stance and the "
+        "customers' own experience contradict the story. In **Inside the firm**, the "
+        "customer network view shows orange patches (negative sentiment) spreading from "
+        "neighbour to neighbour and then fading.",
+        claims=(
+            Claim("sentiment dips after the crisis (hierarchy)", "sentiment", "hierarchy",
+                  higher=False),
+            Claim("sentiment dips after the crisis (network)", "sentiment", "network",
+                  higher=False),
+            Claim("market share follows (hierarchy)", "market_share", "hierarchy",
+                  higher=False),
+        ),
     ),
     "restless": Lesson(
         "Tracking a moving target",
         "In a turbulent market there is no single shock to recover from: needs keep drifting. "
         "What counts is how well the firm keeps up; a change decided after many steps of "
         "waiting answers a need that has already moved on.",
-        "After step 150 compare the **level** of fitness and market share, not a single dip. "
-        "The structure with the shortest **decision latency** usually tracks best.",
+        "After step 150 compare the **level** of fitness and market share, not a single dip, "
+        "and ask whether the structure with the shortest **decision latency** tracks best "
+        "(this card makes no claim: the answer depends on the settings).",
     ),
     "calm": Lesson(
         "Efficiency in a still market",

@@ -121,8 +121,100 @@ class _EChartWidget(ipyvuetify.VuetifyTemplate):
     attributes = traitlets.Dict({}).tag(sync=True)
 
 
-def EChart(option: dict, height: str = "300px", css_class: str = ""):
-    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string."""
+def EChart(option: dict, height: str = "300px", css_class: str = "", description: str = ""):
+    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string.
+
+    ``description`` is the chart's text alternative (``role="img"`` with an ``aria-label``).
+    """
+    attributes = {"style": f"height: {height}; width: 100%;", "class": css_class}
+    if description:
+        attributes.update({"role": "img", "aria-label": description})
     return _EChartWidget.element(
         option_json=json.dumps(option, separators=(",", ":"), allow_nan=False),
-        attributes={"style": f"height: {height}; width: 100%;", "class": css_class})
+        attributes=attributes)
+
+
+class _LanguageWidget(ipyvuetify.VuetifyTemplate):
+    """Sets ``<html lang>`` (Solara's page template has none; screen readers need it)."""
+
+    template = traitlets.Unicode("""
+<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() { document.documentElement.setAttribute("lang", this.lang); },
+};
+</script>
+""").tag(sync=True)
+    lang = traitlets.Unicode("en").tag(sync=True)
+
+
+def PageLanguage(lang: str = "en"):
+    return _LanguageWidget.element(lang=lang)
+
+
+@solara.component
+def Choice(label: str, values: list[str], value: str, on_value, classes: list[str] = ()):
+    """One of a few values, as a labelled group of radio buttons (native inputs: named and
+    reachable with the keyboard; Vuetify's select nests an input in a button, which screen
+    readers cannot use)."""
+    with solara.v.RadioGroup(label=label, v_model=value, on_v_model=on_value, row=True,
+                             dense=True, hide_details=True, class_=" ".join(classes)):
+        for item in values:
+            solara.v.Radio(label=str(item), value=item)
+
+
+@solara.component
+def Progress(value: float, label: str = "progress of the runs"):
+    """A progress bar with an accessible name."""
+    solara.v.ProgressLinear(value=value, color="primary", attributes={"aria-label": label})
+
+
+@solara.component
+def Collapsible(title: str, children=[], css_class: str = ""):  # noqa: B006 - Solara style
+    """A section that opens and closes with a named button (``aria-expanded`` on the
+    button, as the ARIA disclosure pattern asks)."""
+    open_, set_open = solara.use_state(False)
+    solara.Button(("- " if open_ else "+ ") + title, text=True, on_click=lambda: set_open(
+        not open_), attributes={"aria-expanded": "true" if open_ else "false"},
+        classes=["firmsim-section-toggle", css_class], style={"text-transform": "none"})
+    if open_:
+        solara.Column(children=children, style={"padding-left": "12px"})
+
+
+class _UploadWidget(ipyvuetify.VuetifyTemplate):
+    """A native file input (keyboard reachable, named by its label) that sends the chosen
+    text file's name and content to the server."""
+
+    template = traitlets.Unicode(r"""
+<template>
+  <label class="firmsim-upload" style="display: inline-block; padding: 4px 0;">
+    {{ label }}
+    <input type="file" :accept="accept" @change="read" style="margin-left: 8px;" />
+  </label>
+</template>
+<script>
+module.exports = {
+  methods: {
+    read(event) {
+      const file = event.target.files[0];
+      if (!file) return;
+      file.text().then(text => {
+        this.upload = {name: file.name, text: text, at: Date.now()};
+        event.target.value = "";
+      });
+    },
+  },
+};
+</script>
+""").tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+    accept = traitlets.Unicode("").tag(sync=True)
+    upload = traitlets.Dict({}).tag(sync=True)
+
+
+def TextUpload(label: str, on_upload, accept: str = ".toml,text/plain"):
+    """``on_upload(name, text)`` when the user picks a file."""
+    def received(value):
+        if value and "name" in value:
+            on_upload(str(value["name"]), str(value.get("text", "")))
+    return _UploadWidget.element(label=label, accept=accept, on_upload=received)
