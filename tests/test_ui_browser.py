@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -224,10 +226,18 @@ def test_invalid_values_show_messages_and_disable_run(page, server):
     assert server["process"].poll() is None
 
 
-def test_explore_results_messages_and_teach_page(page, tmp_path):
+def test_explore_results_messages_and_teach_page(page, tmp_path, request):
     page.get_by_role("tab", name="Explore results").click()
     field = page.get_by_label("results folder", exact=True)
+    # The app reads only below its results root (the repository's results/ here).
     field.fill(str(tmp_path / "missing"))
+    field.press("Enter")
+    page.get_by_text("is outside the results folder").wait_for()
+    results = Path(__file__).resolve().parent.parent / "results"
+    results.mkdir(exist_ok=True)
+    tmp_path = Path(tempfile.mkdtemp(prefix="test-explore-", dir=results))
+    request.addfinalizer(lambda: shutil.rmtree(tmp_path, ignore_errors=True))
+    field.fill(str(tmp_path / "no-such-folder"))
     field.press("Enter")
     page.get_by_text("does not exist").wait_for()
     (tmp_path / "timeseries.parquet").write_bytes(b"corrupt")

@@ -124,13 +124,15 @@ LESSONS: dict[str, Lesson] = {
         "steps, then both recover within some twenty steps as the media's stance and the "
         "customers' own experience contradict the story. In **Inside the firm**, the "
         "customer network view shows orange patches (negative sentiment) spreading from "
-        "neighbour to neighbour and then fading.",
+        "neighbour to neighbour and then fading. The flat network is the exception to watch: "
+        "with one standard product its own market share swings widely (its deciders pull "
+        "the product toward their own segments), and those swings can hide the crisis.",
         claims=(
             Claim("sentiment dips after the crisis (hierarchy)", "sentiment", "hierarchy",
                   higher=False),
-            Claim("sentiment dips after the crisis (network)", "sentiment", "network",
-                  higher=False),
             Claim("market share follows (hierarchy)", "market_share", "hierarchy",
+                  higher=False),
+            Claim("market share follows (podular)", "market_share", "podular",
                   higher=False),
         ),
     ),
