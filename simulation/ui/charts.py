@@ -72,12 +72,7 @@ def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks
             "color": color, "animation": False, "connectNulls": False, "z": 3,
         }
         if number == 0 and shocks:
-            entry["markLine"] = {
-                "symbol": "none", "silent": False, "animation": False,
-                "lineStyle": {"type": "dashed", "color": "#555"},
-                "label": {"formatter": "{b}", "position": "insideEndTop", "fontSize": 10},
-                "data": [{"name": s["kind"], "xAxis": int(s["step"])} for s in shocks],
-            }
+            entry["markLine"] = _shock_marks(shocks)
         series.append(entry)
         if any(v is not None for v in low):
             width = [None if a is None or b is None else round(b - a, 6)
@@ -123,12 +118,7 @@ def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps:
             "color": COLORS.get(structure), "animation": False, "connectNulls": False,
         }
         if number == 0 and shocks:
-            entry["markLine"] = {
-                "symbol": "none", "silent": False, "animation": False,
-                "lineStyle": {"type": "dashed", "color": "#555"},
-                "label": {"formatter": "{b}", "position": "insideEndTop", "fontSize": 10},
-                "data": [{"name": s["kind"], "xAxis": int(s["step"])} for s in shocks],
-            }
+            entry["markLine"] = _shock_marks(shocks)
         series.append(entry)
     return {
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
@@ -258,3 +248,12 @@ def combined_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame(columns=["structure", "step"])
     return pd.concat(parts, ignore_index=True)
 
+
+def _shock_marks(shocks) -> dict:
+    """Dashed vertical lines at the shocks, labelled with their kind (ECharts markLine)."""
+    return {
+        "symbol": "none", "silent": False, "animation": False,
+        "lineStyle": {"type": "dashed", "color": "#555"},
+        "label": {"formatter": "{b}", "position": "insideEndTop", "fontSize": 10},
+        "data": [{"name": s["kind"], "xAxis": int(s["step"])} for s in shocks],
+    }
