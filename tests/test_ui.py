@@ -391,3 +391,69 @@ def test_replicates_are_paired_and_the_firm_view_is_the_repaired_one():
     assert org.departed > 0 and org.reattached > 0
     alive = org.alive.astype(bool)
     assert alive[org.edges[:, 0]].all() and alive[org.edges[:, 1]].all()
+
+
+def test_runs_are_shared_out_over_workers_in_contiguous_balanced_shares():
+    from simulation.ui.runner import share_out
+
+    shares = share_out(["hierarchy", "network", "open"], 3, 2)
+    assert shares == [{"hierarchy": [0, 1, 2], "network": [0, 1]},
+                      {"network": [2], "open": [0, 1, 2]}]
+    assert share_out(["hierarchy"], 1, 4) == [{"hierarchy": [0]}]  # never an idle worker
+    for workers in (1, 2, 3, 7):
+        shares = share_out(list(STRUCTURES), 3, workers)
+        units = [(s, r) for share in shares for s, ids in share.items() for r in ids]
+        assert sorted(units) == sorted((s, r) for s in STRUCTURES for r in range(3))
+        sizes = [sum(len(ids) for ids in share.values()) for share in shares]
+        assert max(sizes) - min(sizes) <= 1
+
+
+def test_same_numbers_whatever_the_number_of_worker_processes():
+    config = config_from_flat(None, **SMALL)
+    snapshots, runs = [], []
+    for workers in (1, 2, 3):
+        run = ComparisonRun(config, ["hierarchy", "podular"], seed=7, replicates=3,
+                            workers=workers).start()
+        assert run.wait(120)
+        assert len(run.worker_pids) == workers
+        snapshots.append(run.snapshot())
+        runs.append(run)
+    local = ThreadedRun(config, ["hierarchy", "podular"], seed=7, replicates=3).start()
+    assert local.wait(120)
+    snapshots.append(local.snapshot())
+    first = snapshots[0]
+    assert first.state == "finished" and first.error is None
+    for other in snapshots[1:]:
+        pd.testing.assert_frame_equal(first.long_table(), other.long_table())
+        pd.testing.assert_frame_equal(first.resilience, other.resilience)
+    # The views are replicate 0's, wherever it was computed (3 workers: podular's replicate
+    # 0 shares a process with hierarchy's replicate 2).
+    assert snapshots[2].frames["podular"].equals(first.frames["podular"])
+    for structure in ("hierarchy", "podular"):
+        one, three = runs[0].org_view(structure), runs[2].org_view(structure)
+        assert (one.queue == three.queue).all() and (one.alive == three.alive).all()
+        assert (runs[0].customer_view(structure).nodes
+                == runs[2].customer_view(structure).nodes).all()
+
+
+def test_a_structure_ahead_of_the_reference_gives_figures_not_an_error():
+    """Structures run at their own pace: one may pass the shock before the reference has.
+    (This crashed the results panel: the paired differences demanded the reference.)"""
+    from simulation.ui.summary import comparison_sentence, resilience_summary
+
+    run = ThreadedRun(config_from_flat(None, **SMALL), ["hierarchy", "network"], seed=3,
+                      replicates=2).start()
+    assert run.wait(120)
+    table = run.snapshot().resilience
+    ahead = table[table["structure"] == "network"]
+    assert len(ahead) == 2
+    sentence = comparison_sentence(ahead, "hierarchy", "market_share")
+    assert sentence.startswith("Waiting for hierarchy to pass the need shift")
+    summary = resilience_summary(ahead, "hierarchy", "market_share", 30)
+    assert summary.iloc[0]["area lost minus hierarchy's (paired)"] == "waiting for hierarchy"
+    # A structure whose replicates are not all past the shock is not scored yet.
+    published = run._published["network"]
+    run._published["network"] = published._replace(
+        frames=[published.frames[0], published.frames[1].iloc[:10]])
+    run._cache = None
+    assert "network" not in set(run.snapshot().resilience["structure"])

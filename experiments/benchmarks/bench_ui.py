@@ -46,13 +46,24 @@ OBSERVER = """() => {
 }"""
 
 
+def _poll_visible(locator, timeout: float) -> None:
+    """Wait until ``locator`` is visible by asking every 50 ms. (A Playwright ``wait_for``
+    started while Solara's page was still connecting sometimes never returned, not even at its
+    timeout: seen with Playwright 1.65 and Debian's Chromium on this machine.)"""
+    deadline = time.perf_counter() + timeout
+    while not (locator.count() and locator.first.is_visible()):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"not visible after {timeout} s: {locator}")
+        time.sleep(0.05)
+
+
 def one_user(browser, url: str, start: threading.Barrier | None, out: dict) -> None:
     """Open the page, press Run (all users together when ``start`` is given), time it."""
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     opened = time.perf_counter()
     page.goto(url)
     run = page.get_by_role("button", name="Run", exact=True)
-    run.wait_for(timeout=120_000)
+    _poll_visible(run, 120)
     out["ready"] = time.perf_counter() - opened
     page.evaluate(OBSERVER)
     if start is not None:

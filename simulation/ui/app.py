@@ -42,8 +42,10 @@ STYLE = """
 }
 """
 
-#: Seconds between two refreshes of the page while a run advances (>= 2 Hz).
-REFRESH = 0.25
+#: Seconds between two refreshes of the page while a run advances (about 2 a second). Each
+#: refresh costs the server and the browser CPU time the runs need (at the demo's size a
+#: refresh takes 0.1-0.3 s of server time), so refreshing faster slows the comparison down.
+REFRESH = 0.45
 #: ``FIRMSIM_UI_DEBUG=1`` prints how long each live refresh takes on the server.
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 # Okabe-Ito colours (distinguishable with colour-blindness) and a line pattern per structure,
@@ -36,10 +37,11 @@ CHARTS = (
 
 
 def _clean(values) -> list:
-    out = []
-    for value in values:
-        value = float(value)
-        out.append(None if math.isnan(value) or math.isinf(value) else round(value, 5))
+    """Values rounded to 5 decimals for JSON, NaN and infinities as None (gaps)."""
+    array = np.asarray(values, dtype=float)
+    out = np.round(array, 5).tolist()
+    for index in np.flatnonzero(~np.isfinite(array)):
+        out[index] = None
     return out
 
 

@@ -29,7 +29,7 @@ from .form import (
     shock_fields,
     validate_form,
 )
-from .runner import ComparisonRun
+from .runner import ComparisonRun, worker_count
 from .summary import (
     CONFIRM_ABOVE_SECONDS,
     UNITS,
@@ -85,7 +85,7 @@ def start_run(paused: bool = False, confirmed: bool = False) -> None:
     scenario = checked.scenario
     structures = list(state.form.value.structures)
     estimate = estimate_seconds(scenario.customers.count, scenario.steps, len(structures),
-                                scenario.replicates)
+                                scenario.replicates, cores=worker_count())
     if estimate > CONFIRM_ABOVE_SECONDS and not confirmed:
         state.confirm.set(estimate)
         return
@@ -298,7 +298,8 @@ def ScenarioEditor():
             if checked.ok:
                 scenario = checked.scenario
                 estimate = estimate_seconds(scenario.customers.count, scenario.steps,
-                                            len(form.structures), scenario.replicates)
+                                            len(form.structures), scenario.replicates,
+                                            cores=worker_count())
                 solara.Text(f"about {estimate:.0f} s ({len(form.structures)} structures x "
                             f"{scenario.replicates} replicates)",
                             classes=["firmsim-estimate"], style={"font-size": "0.85em"})
@@ -384,10 +385,13 @@ def Results(run):
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(_status_text(snapshot), classes=["firmsim-status"])
         Progress(100 * snapshot.progress)
-    pid = getattr(run, "worker_pid", None)
-    if pid is not None:
-        solara.Text(f"worker process {pid}; it stops within {CLOSED_TAB_FREED_WITHIN:.0f} s "
-                    "of closing this tab", classes=["firmsim-worker"],
+    pids = getattr(run, "worker_pids", [])
+    if pids:
+        names = ", ".join(str(pid) for pid in pids)
+        solara.Text(f"worker process{'es' if len(pids) > 1 else ''} {names}; "
+                    f"{'they stop' if len(pids) > 1 else 'it stops'} within "
+                    f"{CLOSED_TAB_FREED_WITHIN:.0f} s of closing this tab",
+                    classes=["firmsim-worker"],
                     style={"font-size": "0.75em", "color": "#555"})
     if stale:
         solara.Warning("Stale: these results come from an earlier scenario; the settings "

@@ -1,9 +1,10 @@
 """Background runs of several structures on one configuration, for the browser app.
 
-A :class:`ComparisonRun` builds one :class:`simulation.model.FirmModel` per structure (same
-configuration, same seed: the same market and customers) and steps each in a thread of its
-own, so the page never waits for a model. Numba kernels release the GIL, so the threads also
-overlap in time. The page reads consistent copies with :meth:`ComparisonRun.snapshot` (cached
+A :class:`ComparisonRun` builds one :class:`simulation.model.FirmModel` per structure and
+replicate (same configuration, paired seeds: the same market and customers for every
+structure) and steps them in worker processes, one per core, so the page never waits for a
+model and the comparison uses the whole machine. Inside a worker each structure's replicates
+step in lockstep in a thread of their own. The page reads consistent copies with :meth:`ComparisonRun.snapshot` (cached
 until a model advances) and drives the runs with :meth:`play`, :meth:`pause`,
 :meth:`step_once`, :meth:`set_speed` and :meth:`stop`.
 
@@ -13,10 +14,12 @@ Nothing here imports Solara: the runner can be tested and used on its own.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,6 +64,23 @@ class CustomerView:
     positions: np.ndarray
     sentiment: np.ndarray
     buying: np.ndarray
+
+
+class Published(NamedTuple):
+    """What a worker publishes of one structure: copies made between two steps."""
+
+    #: Metrics so far of each replicate computed there (order of ``replicate_ids``).
+    frames: list[pd.DataFrame]
+    schedule: pd.DataFrame
+    #: Views of replicate 0 (None where replicate 0 is computed elsewhere).
+    org_view: OrgView | None
+    customers: CustomerView | None
+    replicate_ids: tuple[int, ...]
+
+
+def _lengths(published: dict[str, Published]) -> tuple:
+    """Steps recorded so far by every replicate of every structure."""
+    return tuple(tuple(len(f) for f in p.frames) for p in published.values())
 
 
 @dataclass
@@ -249,18 +269,26 @@ class ThreadedRun:
         Whether the runs advance on their own from the start (else: paused at step 0).
     on_publish : callable, optional
         Called as ``on_publish(structure, payload)`` from a worker thread whenever a
-        structure publishes new copies (``payload``: frame, schedule, org view, customers).
+        structure publishes new copies (``payload``: a :class:`Published`).
+    replicate_ids : dict, optional
+        The replicates each structure computes here (default: all ``replicates`` of each);
+        :class:`ComparisonRun` gives each worker process its share.
     """
 
     def __init__(self, config, structures: list[str], seed: int = 1,
                  metric: str = "market_share", steps_per_second: float = math.inf,
-                 playing: bool = True, on_publish=None, replicates: int = 1):
+                 playing: bool = True, on_publish=None, replicates: int = 1,
+                 replicate_ids: dict[str, list[int]] | None = None):
         self._on_publish = on_publish
         self.replicates = max(1, int(replicates))
-        # Copies of several replicates cost more: publish less often (still >= 2 per second).
-        self._publish_every = PUBLISH_EVERY * min(self.replicates, 3)
-        self.config = config
         self.structures = list(structures)
+        if replicate_ids is None:
+            replicate_ids = {s: list(range(self.replicates)) for s in self.structures}
+        self.replicate_ids = {s: sorted(replicate_ids[s]) for s in self.structures}
+        # Copies of several replicates cost more: publish less often, but still more often
+        # than the page refreshes (every 0.45 s), so each refresh has something new.
+        self._publish_every = PUBLISH_EVERY * min(self.replicates, 2)
+        self.config = config
         self.seed = int(seed)
         self.metric = metric
         self.steps = int(config.steps)
@@ -309,6 +337,12 @@ class ThreadedRun:
             self._target = min(self.steps, self._furthest() + 1)
             self._cond.notify_all()
 
+    def step_to(self, step: int) -> None:
+        """Pause once every structure has reached ``step`` (at most the last step)."""
+        with self._cond:
+            self._target = max(0, min(self.steps, int(step)))
+            self._cond.notify_all()
+
     def set_speed(self, steps_per_second: float) -> None:
         self._delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second,
                                                                           1e-3)
@@ -345,7 +379,7 @@ class ThreadedRun:
     def _work(self, structure: str) -> None:
         try:
             replicas = []
-            for replicate in range(self.replicates):
+            for replicate in self.replicate_ids[structure]:
                 if self._stopped:
                     return
                 replicas.append(build_model(self.config, structure,
@@ -389,11 +423,23 @@ class ThreadedRun:
 
         The page reads only these copies, so it never waits for a step (and a busy worker
         never starves the page of a lock). The firm views show replicate 0 as it is now:
-        the current ``model.org`` arrays (reporting lines repaired after a talent loss).
+        the current ``model.org`` arrays (reporting lines repaired after a talent loss); a
+        share of the replicates without replicate 0 publishes metrics only.
         """
+        ids = self.replicate_ids[structure]
         model = replicas[0]
         frames = [replica.metrics() for replica in replicas]
         schedule = model.shock_schedule()
+        org_view = customers = None
+        if ids[0] == 0:
+            org_view, customers = self._views(structure, model)
+        payload = Published(frames, schedule, org_view, customers, tuple(ids))
+        with self._published_lock:
+            self._published[structure] = payload
+        if self._on_publish is not None:
+            self._on_publish(structure, payload)
+
+    def _views(self, structure: str, model) -> tuple[OrgView, CustomerView]:
         org = model.org
         if structure not in self._org_positions:
             self._org_positions[structure] = org_positions(org)
@@ -411,17 +457,14 @@ class ThreadedRun:
                            int(model.config.firm.queue_limit), int(model.config.firm.capacity),
                            reattached, int((alive == 0).sum()))
         if self._sample is None:
+            # Replicate 0 of every structure has the same customer network (paired seeds).
             self._sample = customer_sample(model.indptr, model.indices, model.active,
                                            self.seed)
         nodes, edges, positions = self._sample
         nodes = nodes[nodes < model.sentiment.shape[0]]
         customers = CustomerView(nodes, edges, positions, model.sentiment[nodes].copy(),
                                  model.buying[nodes].copy())
-        payload = (frames, schedule, org_view, customers)
-        with self._published_lock:
-            self._published[structure] = payload
-        if self._on_publish is not None:
-            self._on_publish(structure, payload)
+        return org_view, customers
 
     # ------------------------------------------------------------------ reading
     def models(self) -> dict:
@@ -448,14 +491,14 @@ class ThreadedRun:
     def version(self) -> tuple:
         """Changes whenever the page has something new to show."""
         with self._published_lock:
-            lengths = tuple(len(p[0][0]) for p in self._published.values())
+            lengths = _lengths(self._published)
         return lengths, self._state()
 
     def snapshot(self) -> Snapshot:
         """Metrics of every structure so far and the resilience table (cached per version)."""
         with self._published_lock:
             published = dict(self._published)
-        version = (tuple(len(p[0][0]) for p in published.values()), self._state())
+        version = (_lengths(published), self._state())
         with self._cache_lock:
             if self._cache is not None and self._cache.version == version:
                 return self._cache
@@ -466,8 +509,12 @@ class ThreadedRun:
                 replicate_frames, schedule = published[structure][:2]
                 frames[structure] = replicate_frames[0]
                 every[structure] = replicate_frames
+                # Scored on the steps all its replicates have reached (as the charts show),
+                # so a structure's figures never mix replicates that passed a shock with
+                # replicates that have not.
+                reached = min(len(frame) for frame in replicate_frames)
                 for replicate, frame in enumerate(replicate_frames):
-                    table = self._resilience(structure, frame, schedule)
+                    table = self._resilience(structure, frame.iloc[:reached], schedule)
                     if not table.empty:
                         table.insert(1, "replicate", replicate)
                     rows.append(table)
@@ -495,92 +542,163 @@ class ThreadedRun:
     def org_view(self, structure: str) -> OrgView | None:
         with self._published_lock:
             published = self._published.get(structure)
-        return None if published is None else published[2]
+        return None if published is None else published.org_view
 
     def customer_view(self, structure: str) -> CustomerView | None:
         with self._published_lock:
             published = self._published.get(structure)
-        return None if published is None else published[3]
+        return None if published is None else published.customers
+
+
+#: Worker states after which a worker computes nothing more.
+_ENDED = ("done", "finished", "stopped", "error")
+
+
+def worker_count() -> int:
+    """Worker processes one comparison may use: the cores this process may run on
+    (``FIRMSIM_UI_WORKERS`` overrides it)."""
+    setting = os.environ.get("FIRMSIM_UI_WORKERS", "").strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def share_out(structures: list[str], replicates: int, workers: int) -> list[dict[str, list[int]]]:
+    """The (structure, replicate) runs of a comparison in ``workers`` contiguous shares of
+    nearly equal size (structure by structure, replicate by replicate), so that most
+    structures' replicates stay in one process and step in lockstep there."""
+    units = [(structure, r) for structure in structures for r in range(replicates)]
+    workers = max(1, min(workers, len(units)))
+    shares: list[dict[str, list[int]]] = []
+    start = 0
+    for w in range(workers):
+        end = start + len(units) // workers + (1 if w < len(units) % workers else 0)
+        share: dict[str, list[int]] = {}
+        for structure, r in units[start:end]:
+            share.setdefault(structure, []).append(r)
+        shares.append(share)
+        start = end
+    return shares
 
 
 class ComparisonRun(ThreadedRun):
-    """A :class:`ThreadedRun` computed in a worker process, so the page never competes with
-    the models for the interpreter (the GIL): the page stays responsive and refreshes several
-    times a second. Same parameters and methods; the models themselves stay in the worker
-    (:meth:`models` is empty), the page reads the copies they publish.
+    """A :class:`ThreadedRun` computed in worker processes (:func:`worker_count`, one per core
+    by default), so the page never competes with the models for the interpreter (the GIL)
+    and the runs use every core. The (structure, replicate) runs are shared out by
+    :func:`share_out`; same seeds, so the same numbers whatever the number of workers. Same
+    parameters and methods; the models themselves stay in the workers (:meth:`models` is
+    empty), the page reads the copies they publish.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, workers: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._child_state = "starting"
+        self._shares = share_out(self.structures, self.replicates,
+                                 worker_count() if workers is None else workers)
+        self._workers: list = []
+        self._parts: dict[str, dict[int, Published]] = {}
+        self._child_states: list[str] = ["starting"] * len(self._shares)
+        self._ended = 0
+        self._ended_lock = threading.Lock()
         self._done = threading.Event()
-        self._worker = None
-        self._receiver = None
         self._send_lock = threading.Lock()
         self._playing_at_start = self._target >= self.steps
 
     def start(self) -> ComparisonRun:
         self._started = time.perf_counter()
         try:
-            self._worker = take_worker()
-            self._send(("job", self.config, self.structures, self.seed,
-                        self._playing_at_start, self._delay, self.replicates))
+            self._workers = take_workers(len(self._shares))
+            for worker, share in zip(self._workers, self._shares):
+                self._send_to(worker, ("job", self.config, list(share), self.seed,
+                                       self._playing_at_start, self._delay, self.replicates,
+                                       share))
         except Exception as error:  # noqa: BLE001 - shown in the page
-            self._errors.append(f"cannot start the worker process: {error}")
+            self._errors.append(f"cannot start the worker processes: {error}")
             self._finish()
             return self
-        self._receiver = threading.Thread(target=self._receive, name="firmsim-ui-receiver",
-                                          daemon=True)
-        self._receiver.start()
+        for index, worker in enumerate(self._workers):
+            threading.Thread(target=self._receive, args=(index, worker[2]), daemon=True,
+                             name=f"firmsim-ui-receiver-{index}").start()
         return self
 
     @property
-    def worker_pid(self) -> int | None:
-        """Process id of the worker computing this run (None before it starts)."""
-        return None if self._worker is None else self._worker[0].pid
+    def worker_pids(self) -> list[int]:
+        """Process ids of the workers computing this run (empty before it starts)."""
+        return [worker[0].pid for worker in self._workers]
 
-    def _send(self, message) -> None:
-        if self._worker is None or self._done.is_set():
-            return
+    @property
+    def worker_pid(self) -> int | None:
+        """Process id of the first worker (None before the run starts)."""
+        return self.worker_pids[0] if self._workers else None
+
+    def _send_to(self, worker, message) -> None:
         with self._send_lock:
             try:
-                self._worker[1].send(message)
+                worker[1].send(message)
             except (OSError, EOFError, ValueError):
                 pass
 
-    def _receive(self) -> None:
-        connection = self._worker[2]
+    def _send(self, message) -> None:
+        if self._done.is_set():
+            return
+        for worker in self._workers:
+            self._send_to(worker, message)
+
+    def _receive(self, index: int, connection) -> None:
         try:
             while True:
                 message = connection.recv()
                 kind = message[0]
                 if kind == "pub":
                     _, structure, payload, child_state = message
-                    with self._published_lock:
-                        self._published[structure] = payload
-                    self._child_state = child_state
+                    self._merge(index, structure, payload)
+                    self._child_states[index] = child_state
                 elif kind == "state":
-                    self._child_state = message[1]
+                    self._child_states[index] = message[1]
                 elif kind == "done":
                     self._errors.extend(message[1])
+                    self._child_states[index] = "done"
                     break
         except (EOFError, OSError):
             if not self._stopped:
-                self._errors.append("the worker process ended unexpectedly")
+                self._errors.append("a worker process ended unexpectedly")
         except Exception as error:  # noqa: BLE001
             self._errors.append(f"{type(error).__name__}: {error}")
         finally:
-            self._finish()
+            with self._ended_lock:
+                self._ended += 1
+                last = self._ended == len(self._workers)
+            if self._errors and not last:
+                self._send(("stop",))  # one failed share: the comparison cannot complete
+            if last:
+                self._finish()
+
+    def _merge(self, index: int, structure: str, part: Published) -> None:
+        """Publish ``structure`` once every worker computing a share of it has published."""
+        with self._published_lock:
+            parts = self._parts.setdefault(structure, {})
+            parts[index] = part
+            holders = [i for i, share in enumerate(self._shares) if structure in share]
+            if len(parts) < len(holders):
+                return
+            ordered = [parts[i] for i in holders]
+            first = next((p for p in ordered if p.replicate_ids[0] == 0), ordered[0])
+            self._published[structure] = Published(
+                [frame for p in ordered for frame in p.frames], first.schedule,
+                first.org_view, first.customers,
+                tuple(r for p in ordered for r in p.replicate_ids))
 
     def _finish(self) -> None:
         self._finished_at = time.perf_counter()
         self._done.set()
-        if self._worker is not None:
-            process = self._worker[0]
+        for worker in self._workers:
+            process = worker[0]
             process.join(2)
             if process.is_alive():
                 process.terminate()
-        prepare_worker_later()
+        prepare_workers_later()
 
     def play(self) -> None:
         self._send(("play",))
@@ -589,7 +707,14 @@ class ComparisonRun(ThreadedRun):
         self._send(("pause",))
 
     def step_once(self) -> None:
-        self._send(("step",))
+        """Pause, then advance every structure to one step past the furthest one that has
+        not finished."""
+        with self._published_lock:
+            reached = [len(frame) for parts in self._parts.values()
+                       for index, part in parts.items()
+                       if self._child_states[index] not in _ENDED for frame in part.frames]
+        if reached:
+            self._send(("step_to", max(reached) + 1))
 
     def set_speed(self, steps_per_second: float) -> None:
         delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
@@ -600,12 +725,13 @@ class ComparisonRun(ThreadedRun):
         self._stopped = True
         self._send(("stop",))
         self._done.wait(wait)
-        if not self._done.is_set() and self._worker is not None:
-            self._worker[0].terminate()
+        if not self._done.is_set():
+            for worker in self._workers:
+                worker[0].terminate()
 
     @property
     def playing(self) -> bool:
-        return self._child_state == "running" and not self.finished
+        return self._moving_state() == "running" and not self.finished
 
     @property
     def finished(self) -> bool:
@@ -618,11 +744,16 @@ class ComparisonRun(ThreadedRun):
         return len(self._published)  # no lock: callers may hold it; len() is atomic
 
     def _moving_state(self) -> str:
-        return self._child_state if self._child_state in ("running", "paused") else "running"
+        """``running`` while any worker runs, ``paused`` once all still working paused."""
+        states = [s for s in list(self._child_states) if s not in _ENDED]
+        if states and all(s == "paused" for s in states):
+            return "paused"
+        return "running"
 
     def _furthest(self) -> int:
         with self._published_lock:
-            return max((len(p[0][0]) for p in self._published.values()), default=0)
+            return max((len(f) for p in self._published.values() for f in p.frames),
+                       default=0)
 
 
 def _child_main(commands, results) -> None:
@@ -634,7 +765,7 @@ def _child_main(commands, results) -> None:
         return
     if message[0] != "job":
         return
-    _, config, structures, seed, playing, delay, replicates = message
+    _, config, structures, seed, playing, delay, replicates, replicate_ids = message
     send_lock = threading.Lock()
 
     def send(item) -> bool:
@@ -652,7 +783,7 @@ def _child_main(commands, results) -> None:
 
     run = ThreadedRun(config, structures, seed, playing=playing, on_publish=publish,
                       steps_per_second=math.inf if not delay else 1.0 / delay,
-                      replicates=replicates)
+                      replicates=replicates, replicate_ids=replicate_ids)
     run.start()
     last_state = None
     while not run.finished:
@@ -666,8 +797,8 @@ def _child_main(commands, results) -> None:
                 run.play()
             elif command[0] == "pause":
                 run.pause()
-            elif command[0] == "step":
-                run.step_once()
+            elif command[0] == "step_to":
+                run.step_to(command[1])
             elif command[0] == "speed":
                 run.set_speed(command[1])
             elif command[0] == "stop":
@@ -681,7 +812,7 @@ def _child_main(commands, results) -> None:
     send(("done", list(run._errors)))
 
 
-_standby = None
+_standby: list = []
 _standby_lock = threading.Lock()
 
 
@@ -700,27 +831,25 @@ def _spawn():
 
 
 def prepare_worker() -> None:
-    """Start a warmed-up worker process in advance (the next run starts at once)."""
-    global _standby
+    """Start warmed-up worker processes in advance, one per core (the next run starts at
+    once)."""
     with _standby_lock:
-        if _standby is None or not _standby[0].is_alive():
-            _standby = _spawn()
+        _standby[:] = [w for w in _standby if w[0].is_alive()]
+        while len(_standby) < worker_count():
+            _standby.append(_spawn())
 
 
-def take_worker():
-    """A worker process for a new run: the warm standby one if there is one (a new standby
-    is started when the run ends, so it does not compete with the run for the CPU)."""
-    global _standby
+def take_workers(count: int) -> list:
+    """``count`` worker processes for a new run: the warm standby ones first (new standbys
+    are started when the run ends, so they do not compete with it for the CPU)."""
     with _standby_lock:
-        worker = _standby if _standby is not None and _standby[0].is_alive() else None
-        _standby = None
-    if worker is None:
-        worker = _spawn()
-    return worker
+        alive = [w for w in _standby if w[0].is_alive()]
+        taken, _standby[:] = alive[:count], alive[count:]
+    return taken + [_spawn() for _ in range(count - len(taken))]
 
 
-def prepare_worker_later() -> None:
-    """Replace the standby worker in the background (after a run: not while it computes)."""
+def prepare_workers_later() -> None:
+    """Replace the standby workers in the background (after a run: not while it computes)."""
     threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
 
 

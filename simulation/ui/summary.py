@@ -70,9 +70,10 @@ def interval_text(mean: float, low: float, high: float, digits: int = 3) -> str:
 
 def estimate_seconds(customers: int, steps: int, structures: int, replicates: int,
                      cores: int | None = None) -> float:
-    """Rough wall time of a comparison: model work spread over the machine's cores."""
-    cores = max(1, min(cores or os.cpu_count() or 1, structures))
+    """Rough wall time of a comparison: model work spread over ``cores`` worker processes
+    (default: the machine's cores), each taking whole runs."""
     runs = structures * replicates
+    cores = max(1, min(cores or os.cpu_count() or 1, runs))
     work = runs * (customers * steps * SECONDS_PER_CUSTOMER_STEP
                    + SECONDS_PER_MODEL * customers / 20_000)
     return work / cores + 2.0
@@ -88,8 +89,12 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
     if table is None or table.empty:
         return pd.DataFrame()
     unit = UNITS.get(metric, label(metric))
-    differences = paired_differences(table, "area_lost", reference=reference,
-                                     groups=("shock",), better="lower")
+    if reference in set(table["structure"]):
+        differences = paired_differences(table, "area_lost", reference=reference,
+                                         groups=("shock",), better="lower")
+    else:  # the reference has not passed a shock yet (structures run at their own pace)
+        differences = pd.DataFrame(columns=["shock", "structure", "mean_difference", "low",
+                                            "high", "better", "pairs"])
     rows = []
     for (shock, structure), group in table.groupby(["shock", "structure"], sort=False):
         kind, step = group["kind"].iloc[0], int(group["step"].iloc[0])
@@ -109,7 +114,7 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
         if structure == reference:
             paired = "reference"
         elif match.empty:
-            paired = "n/a"
+            paired = "n/a" if reference in set(table["structure"]) else f"waiting for {reference}"
         else:
             row = match.iloc[0]
             paired = (f"{interval_text(row['mean_difference'], row['low'], row['high'])}; "
@@ -135,6 +140,9 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
     first = table["shock"].min()
     rows = table[table["shock"] == first]
     kind = rows["kind"].iloc[0]
+    if reference not in set(rows["structure"]):
+        return (f"Waiting for {reference} to pass the {label(kind)}: the paired differences "
+                "appear once it has.")
     differences = paired_differences(rows, "area_lost", reference=reference, better="lower")
     sentences = []
     for _, row in differences.iterrows():
