@@ -443,6 +443,49 @@ def test_accessibility_audit_and_layouts(page):
     page.locator(".firmsim-presenter").wait_for()
 
 
+def test_the_app_works_at_150_percent_zoom(browser, server):
+    """Browser zoom at 150% on a 1280 x 800 window: the page lays out in 853 x 533 CSS
+    pixels drawn at 1.5 device pixels each (what Chromium's zoom does; Playwright cannot press
+    Ctrl and +, so the context is made that way). Everything stays reachable: no sideways
+    overflow, the Run button and each chart on screen when scrolled to, the results table
+    scrolls inside its own box."""
+    context = browser.new_context(viewport={"width": 853, "height": 533},
+                                  device_scale_factor=1.5)
+    page = context.new_page()
+    try:
+        page.goto(server["url"])
+        run_button(page).wait_for(timeout=60_000)
+        assert page.evaluate("[window.devicePixelRatio, window.innerWidth]") == [1.5, 853]
+        small_scenario(page, replicates="2")
+        run_button(page).scroll_into_view_if_needed()
+        run_button(page).click()
+        finished(page)
+        page.locator("table.firmsim-resilience").wait_for(timeout=30_000)
+        overflow = page.evaluate("""() => [...document.querySelectorAll('.firmsim-root')]
+            .some(e => e.scrollWidth > e.clientWidth + 2)""")
+        assert not overflow, "sideways overflow at 150% zoom"
+        for chart in page.locator(".firmsim-chart").all():
+            chart.scroll_into_view_if_needed()
+            box = chart.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 853 + 1
+            canvas = chart.locator("canvas").first
+            # Drawn at the zoomed resolution (1.5 device pixels per CSS pixel), not blurred.
+            width = canvas.evaluate("c => c.width / c.getBoundingClientRect().width")
+            assert abs(width - 1.5) < 0.01
+        for tab, content in (("Question", "Would another structure have done better?"),
+                             ("Info", "What the app shows")):
+            page.get_by_role("tab", name=tab).click()
+            page.get_by_text(content).wait_for()
+            overflow = page.evaluate("""() => [...document.querySelectorAll('.firmsim-root')]
+                .some(e => e.scrollWidth > e.clientWidth + 2)""")
+            assert not overflow, f"sideways overflow on {tab} at 150% zoom"
+        page.get_by_role("tab", name="Compare").click()
+        page.locator(".firmsim-results-column").wait_for()
+        page.screenshot(path=str(SCREENSHOTS / "zoom-150.png"))
+    finally:
+        context.close()
+
+
 if os.environ.get("FIRMSIM_UI_KEEP"):  # pragma: no cover - debugging aid
     print("screenshots in", SCREENSHOTS)
 

@@ -8,6 +8,7 @@ compute in background threads (:mod:`simulation.ui.runner`); a light polling thr
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -42,29 +43,40 @@ STYLE = """
 }
 """
 
-#: Seconds between two refreshes of the page while a run advances (about 2 a second). Each
-#: refresh costs the server and the browser CPU time the runs need (at the demo's size a
-#: refresh takes 0.1-0.3 s of server time), so refreshing faster slows the comparison down.
+#: Seconds between two refreshes of the status line while a run advances (about 2 a second).
 REFRESH = 0.45
+#: Seconds between two refreshes of the charts and tables while a run advances. A chart
+#: refresh costs the server 0.1-0.3 s and the browser as much again at the demo's size (six
+#: charts of 5 structures x 3 series x 300 steps), CPU time the runs need, so charts refresh
+#: less often than the status line; they refresh at once when the runs pause or end.
+CHART_REFRESH = 1.0
 #: ``FIRMSIM_UI_DEBUG=1`` prints how long each live refresh takes on the server.
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 
-# A worker process loads the model and its compiled kernels while the first page opens.
+# Worker processes load the model and its compiled kernels while the first page opens.
 threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
 
 
 def _poll(runs, cancel: threading.Event) -> None:
-    """Bump ``state.tick`` whenever one of ``runs`` has advanced (every ``REFRESH`` s), until
-    they have all ended.
+    """Bump ``state.tick`` whenever one of ``runs`` has advanced (every ``REFRESH`` s) and
+    ``state.chart_tick`` at most every ``CHART_REFRESH`` s (and whenever a run pauses, plays
+    or ends), until they have all ended.
 
-    Setting ``state.tick`` re-renders the components that read it, in this thread.
+    Setting either re-renders the components that read it, in this thread.
     """
-    last = None
+    last, last_flags, charts_at = None, None, -math.inf
     while not cancel.is_set():
         began = time.perf_counter()
         version = tuple((run.version(), run.finished, run.playing) for run in runs)
         if version != last:
             last = version
+            flags = tuple(item[1:] for item in version)
+            playing = any(item[2] for item in version)
+            # Rate-limited only while runs play: a step taken by hand shows at once. Charts
+            # first, so the status never says "finished" above charts that do not yet.
+            if flags != last_flags or not playing or began - charts_at >= CHART_REFRESH:
+                last_flags, charts_at = flags, began
+                state.chart_tick.set(state.chart_tick.value + 1)
             state.tick.set(state.tick.value + 1)
             if DEBUG:
                 print(f"firmsim ui: render {time.perf_counter() - began:.3f} s", flush=True)

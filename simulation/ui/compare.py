@@ -372,8 +372,18 @@ def _status_text(snapshot) -> str:
 
 
 @solara.component
-def Results(run):
+def Status(run):
+    """The status line and progress bar (refreshed about twice a second)."""
     state.tick.value  # noqa: B018 - re-render when the run advances
+    snapshot = run.snapshot()
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text(_status_text(snapshot), classes=["firmsim-status"])
+        Progress(100 * snapshot.progress)
+
+
+@solara.component
+def Results(run):
+    state.chart_tick.value  # noqa: B018 - re-render the charts (at most once a second)
     if run is None:
         solara.Info("Pick structures and a scenario, then press Run. Every structure runs "
                     "the same paired seeds; the charts show the mean over the replicates "
@@ -382,9 +392,7 @@ def Results(run):
     snapshot = run.snapshot()
     checked = validate_form(state.form.value)
     stale = is_stale(state.run_scenario.value, checked)
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Text(_status_text(snapshot), classes=["firmsim-status"])
-        Progress(100 * snapshot.progress)
+    Status(run)
     pids = getattr(run, "worker_pids", [])
     if pids:
         names = ", ".join(str(pid) for pid in pids)
