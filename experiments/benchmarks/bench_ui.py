@@ -74,6 +74,17 @@ def one_user(browser, url: str, start: threading.Barrier | None, out: dict) -> N
     page.evaluate(OBSERVER)
     if start is not None:
         start.wait()
+    try:
+        _measure(page, run, out)
+    except Exception as error:
+        # Say what the page showed (a traceback in the page, a status that never moved).
+        body = page.inner_text("body")[-600:].replace("\n", " | ")
+        raise RuntimeError(f"{type(error).__name__}: {str(error).splitlines()[0]}; the page "
+                           f"showed: ...{body}") from error
+    page.close()
+
+
+def _measure(page, run, out: dict) -> None:
     clicked = time.perf_counter()
     run.click()
     page.get_by_text(re.compile(r"^running")).wait_for(timeout=300_000)
@@ -85,7 +96,6 @@ def one_user(browser, url: str, start: threading.Barrier | None, out: dict) -> N
     updates = page.evaluate("() => window.__firmsimUpdates")
     out["rate"] = _rate([t for t, text in updates if text.startswith("running")])
     out["chart_rate"] = _rate(page.evaluate("() => window.__firmsimCharts"))
-    page.close()
 
 
 def main() -> int:
