@@ -4,9 +4,9 @@ A :class:`ComparisonRun` builds one :class:`simulation.model.FirmModel` per stru
 replicate (same configuration, paired seeds: the same market and customers for every
 structure) and steps them in worker processes, one per core, so the page never waits for a
 model and the comparison uses the whole machine. Inside a worker each structure's replicates
-step in lockstep in a thread of their own. The page reads consistent copies with :meth:`ComparisonRun.snapshot` (cached
-until a model advances) and drives the runs with :meth:`play`, :meth:`pause`,
-:meth:`step_once`, :meth:`set_speed` and :meth:`stop`.
+step in lockstep in a thread of their own. The page reads consistent copies with
+:meth:`ComparisonRun.snapshot` (cached until a model advances) and drives the runs with
+:meth:`play`, :meth:`pause`, :meth:`step_once`, :meth:`set_speed` and :meth:`stop`.
 
 Nothing here imports Solara: the runner can be tested and used on its own.
 """
@@ -610,7 +610,7 @@ class ComparisonRun(ThreadedRun):
         self._started = time.perf_counter()
         try:
             self._workers = take_workers(len(self._shares))
-            for worker, share in zip(self._workers, self._shares):
+            for worker, share in zip(self._workers, self._shares, strict=True):
                 self._send_to(worker, ("job", self.config, list(share), self.seed,
                                        self._playing_at_start, self._delay, self.replicates,
                                        share))
