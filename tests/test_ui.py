@@ -457,3 +457,19 @@ def test_a_structure_ahead_of_the_reference_gives_figures_not_an_error():
         frames=[published.frames[0], published.frames[1].iloc[:10]])
     run._cache = None
     assert "network" not in set(run.snapshot().resilience["structure"])
+
+
+def test_step_on_a_run_that_has_not_published_yet_takes_one_step():
+    """The Step button on a new run starts it paused and steps at once, before any worker
+    has published anything."""
+    run = ComparisonRun(config_from_flat(None, **SMALL), ["network", "open"], seed=1,
+                        playing=False, replicates=2).start()
+    run.step_once()
+    deadline = time.time() + 60
+    while run.snapshot().done != {"network": 1, "open": 1} and time.time() < deadline:
+        time.sleep(0.05)
+    assert run.snapshot().done == {"network": 1, "open": 1}
+    time.sleep(0.5)
+    assert run.snapshot().done == {"network": 1, "open": 1}  # and no further
+    assert run.snapshot().state == "paused"
+    run.stop()

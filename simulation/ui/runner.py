@@ -713,8 +713,8 @@ class ComparisonRun(ThreadedRun):
             reached = [len(frame) for parts in self._parts.values()
                        for index, part in parts.items()
                        if self._child_states[index] not in _ENDED for frame in part.frames]
-        if reached:
-            self._send(("step_to", max(reached) + 1))
+        # Nothing published yet (Step pressed on a new run): to step 1.
+        self._send(("step_to", max(reached, default=0) + 1))
 
     def set_speed(self, steps_per_second: float) -> None:
         delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
