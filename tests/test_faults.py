@@ -267,6 +267,15 @@ def check_resumed(before: pd.DataFrame, out: Path, reference: Path) -> None:
     assert not leftovers, leftovers
 
 
+def resume_and_check(path, out: Path, reference: Path, workers: str, kills: int) -> None:
+    """Resume the killed sweep in ``out`` and check it against the uninterrupted one."""
+    before = runs_on_disk(out)
+    status, _, err = cli("sweep", path, "--out", out, "--workers", workers, "--no-progress")
+    assert status == 0, err
+    check_resumed(before, out, reference)
+    FIGURES["kills_survived"] += kills
+
+
 SWEEP_POINTS = ["sweep:started", "sweep:batch-written@1", "sweep:part-temporary@3",
                 "sweep:batch-written@5", "sweep:before-verify", "sweep:after-manifest"]
 
@@ -280,11 +289,7 @@ def test_sweep_killed_at_a_named_moment_then_resumed(point, reference_sweep, tmp
     FIGURES["kills"] += 1
     assert killed(["sweep", path, "--out", out, "--workers", "1", "--batch-size", "2",
                    "--no-progress"], point) == -signal.SIGKILL
-    before = runs_on_disk(out)
-    status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress")
-    assert status == 0, err
-    check_resumed(before, out, reference)
-    FIGURES["kills_survived"] += 1
+    resume_and_check(path, out, reference, workers="1", kills=1)
 
 
 def test_sweep_killed_at_random_moments_with_workers(reference_sweep, tmp_path):
@@ -309,11 +314,7 @@ def test_sweep_killed_at_random_moments_with_workers(reference_sweep, tmp_path):
         while children_alive(workers) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not children_alive(workers), workers
-    before = runs_on_disk(out)
-    status, _, err = cli("sweep", path, "--out", out, "--workers", "2", "--no-progress")
-    assert status == 0, err
-    check_resumed(before, out, reference)
-    FIGURES["kills_survived"] += 2
+    resume_and_check(path, out, reference, workers="2", kills=2)
 
 
 def test_sweep_survives_a_dying_local_worker(reference_sweep, tmp_path):

@@ -87,21 +87,8 @@ def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks
                            "data": [[s, v] for s, v in zip(steps_list, low, strict=True)]})
             series.append({**common, "name": structure, "areaStyle": {"opacity": 0.18},
                            "data": [[s, v] for s, v in zip(steps_list, width, strict=True)]})
-    text = f"{title} {provisional}".strip()
-    return {
-        "title": {"text": text, "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "axis"},
-        "legend": {"top": 24, "type": "scroll"},
-        "grid": {"left": 64, "right": 20, "top": 60, "bottom": 40},
-        "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
-                                                "name": f"firmsim-{metric}"}}},
-        "xAxis": {"type": "value", "min": 0, "max": max(int(steps) - 1, 1), "name": "step",
-                  "nameLocation": "middle", "nameGap": 24},
-        "yAxis": {"type": "value", "scale": True, "name": y_name, "nameLocation": "middle",
-                  "nameGap": 40, "nameTextStyle": {"fontSize": 10}, **_y_range(values)},
-        "series": series,
-        "animation": False,
-    }
+    return _step_chart(metric, f"{title} {provisional}".strip(), steps, y_name, values, series,
+                       {"trigger": "axis"})
 
 
 def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps: int,
@@ -122,9 +109,18 @@ def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps:
         if number == 0 and shocks:
             entry["markLine"] = _shock_marks(shocks)
         series.append(entry)
+    return _step_chart(metric, title, steps, y_name,
+                       [v for e in series for _, v in e["data"]], series,
+                       {"trigger": "axis", "valueFormatter": None})
+
+
+def _step_chart(metric: str, title: str, steps: int, y_name: str, values: list, series: list,
+                tooltip: dict) -> dict:
+    """The frame both chart builders share: a step axis, a y-axis that shows a constant
+    line, a legend, hover values and a PNG button."""
     return {
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "axis", "valueFormatter": None},
+        "tooltip": tooltip,
         "legend": {"top": 24, "type": "scroll"},
         "grid": {"left": 64, "right": 20, "top": 60, "bottom": 40},
         "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "pixelRatio": 2,
@@ -132,8 +128,7 @@ def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps:
         "xAxis": {"type": "value", "min": 0, "max": max(int(steps) - 1, 1), "name": "step",
                   "nameLocation": "middle", "nameGap": 24},
         "yAxis": {"type": "value", "scale": True, "name": y_name, "nameLocation": "middle",
-                  "nameGap": 40, "nameTextStyle": {"fontSize": 10},
-                  **_y_range([v for e in series for _, v in e["data"]])},
+                  "nameGap": 40, "nameTextStyle": {"fontSize": 10}, **_y_range(values)},
         "series": series,
         "animation": False,
     }

@@ -506,7 +506,8 @@ class ThreadedRun:
             for structure in self.structures:
                 if structure not in published:
                     continue
-                replicate_frames, schedule = published[structure][:2]
+                replicate_frames = published[structure].frames
+                schedule = published[structure].schedule
                 frames[structure] = replicate_frames[0]
                 every[structure] = replicate_frames
                 # Scored on the steps all its replicates have reached (as the charts show),
@@ -627,11 +628,6 @@ class ComparisonRun(ThreadedRun):
     def worker_pids(self) -> list[int]:
         """Process ids of the workers computing this run (empty before it starts)."""
         return [worker[0].pid for worker in self._workers]
-
-    @property
-    def worker_pid(self) -> int | None:
-        """Process id of the first worker (None before the run starts)."""
-        return self.worker_pids[0] if self._workers else None
 
     def _send_to(self, worker, message) -> None:
         with self._send_lock:

@@ -89,7 +89,8 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
     if table is None or table.empty:
         return pd.DataFrame()
     unit = UNITS.get(metric, label(metric))
-    if reference in set(table["structure"]):
+    has_reference = reference in set(table["structure"])
+    if has_reference:
         differences = paired_differences(table, "area_lost", reference=reference,
                                          groups=("shock",), better="lower")
     else:  # the reference has not passed a shock yet (structures run at their own pace)
@@ -114,7 +115,7 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
         if structure == reference:
             paired = "reference"
         elif match.empty:
-            paired = "n/a" if reference in set(table["structure"]) else f"waiting for {reference}"
+            paired = "n/a" if has_reference else f"waiting for {reference}"
         else:
             row = match.iloc[0]
             paired = (f"{interval_text(row['mean_difference'], row['low'], row['high'])}; "
