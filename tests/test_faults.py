@@ -198,20 +198,9 @@ def test_run_killed_at_random_moments_leaves_no_worker(reference_run, tmp_path):
     rng = random.Random(13)
     out = tmp_path / "need-shift"
     for _ in range(2):
-        process = spawn(["run", "need-shift", "--out", out, "--workers", "2", *SMALL])
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
-            workers = descendants(process.pid)
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.5))
-        FIGURES["kills"] += 1
-        process.kill()  # the parent alone: its workers must follow
-        process.join(30)
-        deadline = time.monotonic() + 30
-        while children_alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not children_alive(workers), workers
+        kill_parent_after_workers_start(
+            spawn(["run", "need-shift", "--out", out, "--workers", "2", *SMALL]),
+            rng.uniform(0.0, 0.5))
     status, _, err = cli("run", "need-shift", "--out", out, "--workers", "2", *SMALL)
     assert status == 0, err
     lost = same_run(reference_run, out)
@@ -249,6 +238,24 @@ def runs_on_disk(out: Path) -> pd.DataFrame:
     frames = [pd.read_parquet(p) for p in store.files("runs")] if (out / "runs").is_dir() \
         else []
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def kill_parent_after_workers_start(process, delay: float) -> None:
+    """SIGKILL the parent alone ``delay`` s after its two workers exist; its workers must
+    follow within 30 s."""
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
+        workers = descendants(process.pid)
+        time.sleep(0.02)
+    time.sleep(delay)
+    FIGURES["kills"] += 1
+    process.kill()
+    process.join(30)
+    deadline = time.monotonic() + 30
+    while children_alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not children_alive(workers), workers
 
 
 def check_resumed(before: pd.DataFrame, out: Path, reference: Path) -> None:
@@ -299,21 +306,10 @@ def test_sweep_killed_at_random_moments_with_workers(reference_sweep, tmp_path):
     out = tmp_path / "out"
     rng = random.Random(7)
     for _ in range(2):
-        process = spawn(["sweep", path, "--out", out, "--workers", "2", "--batch-size", "1",
-                         "--no-progress"])
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
-            workers = descendants(process.pid)
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.1, 1.0))
-        FIGURES["kills"] += 1
-        process.kill()
-        process.join(30)
-        deadline = time.monotonic() + 30
-        while children_alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not children_alive(workers), workers
+        kill_parent_after_workers_start(
+            spawn(["sweep", path, "--out", out, "--workers", "2", "--batch-size", "1",
+                   "--no-progress"]),
+            rng.uniform(0.1, 1.0))
     resume_and_check(path, out, reference, workers="2", kills=2)
 
 
