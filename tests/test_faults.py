@@ -130,6 +130,14 @@ def children_alive(pids: list[int]) -> list[int]:
     return alive
 
 
+def gone_within(pids: list[int], seconds: float) -> list[int]:
+    """Wait up to ``seconds`` for ``pids`` to end; those still alive."""
+    deadline = time.monotonic() + seconds
+    while children_alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return children_alive(pids)
+
+
 def descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -252,10 +260,7 @@ def kill_parent_after_workers_start(process, delay: float) -> None:
     FIGURES["kills"] += 1
     process.kill()
     process.join(30)
-    deadline = time.monotonic() + 30
-    while children_alive(workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not children_alive(workers), workers
+    assert not gone_within(workers, 30), workers
 
 
 def check_resumed(before: pd.DataFrame, out: Path, reference: Path) -> None:
@@ -662,8 +667,5 @@ def test_killed_ui_takes_its_server_with_it(tmp_path):
         FIGURES["kills"] += 1
         process.kill()
         process.wait(30)
-    deadline = time.monotonic() + 30
-    while children_alive(server) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not children_alive(server)
+    assert not gone_within(server, 30)
     FIGURES["kills_survived"] += 1
