@@ -1,9 +1,9 @@
 """The firmsim browser app (Solara): ``firmsim ui`` or ``solara run simulation.ui.app:Page``.
 
 Pages (tabs): Compare (the start page), Question, Inside the firm, Explore results, Teach,
-Info. The runs
-compute in background threads (:mod:`simulation.ui.runner`); a light polling thread in
-:func:`Page` re-renders the page while a run advances (about three times a second).
+Info. The runs compute in worker processes (:mod:`simulation.ui.runner`); a light polling
+thread in :func:`Page` re-renders the page while a run advances (the status about twice a
+second, the charts at most once a second).
 """
 
 from __future__ import annotations
@@ -53,8 +53,17 @@ CHART_REFRESH = 1.0
 #: ``FIRMSIM_UI_DEBUG=1`` prints how long each live refresh takes on the server.
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 
-# Worker processes load the model and its compiled kernels while the first page opens.
-threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
+
+
+def _prepare() -> None:
+    """Worker processes load the model and its compiled kernels while the first page opens;
+    the server imports what the resilience table needs (lifelines, scipy.stats: 0.7-2.5 s of
+    CPU that the first comparison would otherwise take from its runs)."""
+    prepare_worker()
+    import lifelines.utils  # noqa: F401
+
+
+threading.Thread(target=_prepare, name="firmsim-ui-standby", daemon=True).start()
 
 
 def _poll(runs, cancel: threading.Event) -> None:

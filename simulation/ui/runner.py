@@ -18,7 +18,9 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import NamedTuple
 
 import numpy as np
@@ -92,13 +94,20 @@ class Snapshot:
     steps: int
     done: dict[str, int]
     frames: dict[str, pd.DataFrame]
-    resilience: pd.DataFrame
     shocks: list[dict]
     elapsed: float
     version: tuple = field(default=())
     #: Every replicate's metrics per structure (``frames`` holds replicate 0's).
     replicate_frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     replicates: int = 1
+    #: Computes :attr:`resilience` when it is first read.
+    score: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @cached_property
+    def resilience(self) -> pd.DataFrame:
+        """Resilience figures of every replicate for every shock passed (computed when first
+        read: the status line, refreshed more often than the tables, never needs them)."""
+        return self.score() if self.score is not None else pd.DataFrame()
 
     def long_table(self) -> pd.DataFrame:
         """Every replicate of every structure in one table (columns ``structure``,
@@ -520,33 +529,38 @@ class ThreadedRun:
         with self._cache_lock:
             if self._cache is not None and self._cache.version == version:
                 return self._cache
-            frames, every, rows = {}, {}, []
+            frames, every, schedules = {}, {}, {}
             for structure in self.structures:
                 if structure not in published:
                     continue
-                replicate_frames = published[structure].frames
-                schedule = published[structure].schedule
-                frames[structure] = replicate_frames[0]
-                every[structure] = replicate_frames
-                # Scored on the steps all its replicates have reached (as the charts show),
-                # so a structure's figures never mix replicates that passed a shock with
-                # replicates that have not.
-                reached = min(len(frame) for frame in replicate_frames)
-                for replicate, frame in enumerate(replicate_frames):
-                    table = self._resilience(structure, frame.iloc[:reached], schedule)
-                    if not table.empty:
-                        table.insert(1, "replicate", replicate)
-                    rows.append(table)
-            table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+                frames[structure] = published[structure].frames[0]
+                every[structure] = published[structure].frames
+                schedules[structure] = published[structure].schedule
             end = self._finished_at if self.finished and self._finished_at else None
             elapsed = (end or time.perf_counter()) - (self._started or time.perf_counter())
             shocks = [{"kind": s.kind, "step": s.step, "strength": s.strength}
                       for s in self.config.shocks]
             done = {s: min(len(f) for f in every[s]) for s in frames}
             self._cache = Snapshot(self._state(), "; ".join(self._errors) or None, self.steps,
-                                   done, frames, table, shocks, elapsed, version, every,
-                                   self.replicates)
+                                   done, frames, shocks, elapsed, version, every,
+                                   self.replicates,
+                                   partial(self._resilience_table, every, schedules))
             return self._cache
+
+    def _resilience_table(self, every: dict[str, list[pd.DataFrame]],
+                          schedules: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        rows = []
+        for structure, replicate_frames in every.items():
+            # Scored on the steps all its replicates have reached (as the charts show), so
+            # a structure's figures never mix replicates that passed a shock with replicates
+            # that have not.
+            reached = min(len(frame) for frame in replicate_frames)
+            for replicate, frame in enumerate(replicate_frames):
+                table = self._resilience(structure, frame.iloc[:reached], schedules[structure])
+                if not table.empty:
+                    table.insert(1, "replicate", replicate)
+                rows.append(table)
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
     def _resilience(self, structure: str, frame: pd.DataFrame,
                     schedule: pd.DataFrame) -> pd.DataFrame:
