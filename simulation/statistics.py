@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -350,9 +351,6 @@ def recovery_summary(times, recovered, horizons: Sequence[float] = (),
     reported, not the midpoint). A mean of censored times would only be a lower bound; the
     median and the shares recovered by fixed horizons are what censoring allows to estimate.
     """
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
-
     _check_confidence(confidence)
     times = np.asarray(times, dtype=float).ravel()
     events = np.asarray(recovered).ravel()
@@ -366,11 +364,24 @@ def recovery_summary(times, recovered, horizons: Sequence[float] = (),
     if np.isnan(times).any() or (times < 0).any():
         raise ValueError("times: every run needs a recovery or censoring time >= 0 "
                          "(a censored run's time is when it was last observed)")
-    n = int(times.size)
-    horizons = [float(h) for h in horizons]
+    summary = _kaplan_meier(tuple(times.tolist()), tuple(events.tolist()),
+                            tuple(float(h) for h in horizons), float(confidence))
+    return replace(summary, recovered_by=dict(summary.recovered_by))  # callers own their copy
+
+
+@lru_cache(maxsize=4096)
+def _kaplan_meier(times: tuple, events: tuple, horizons: tuple,
+                  confidence: float) -> RecoverySummary:
+    """:func:`recovery_summary` on checked inputs, remembered: the app re-tabulates the same
+    groups on every refresh while runs compute, and one lifelines fit costs about 15 ms."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    n = len(times)
     if n == 0:
         return RecoverySummary(0, 0, math.nan, math.nan, math.nan,
                                {h: math.nan for h in horizons}, confidence)
+    times, events = np.array(times, dtype=float), np.array(events, dtype=bool)
     fitter = KaplanMeierFitter(alpha=1 - confidence)
     fitter.fit(times, event_observed=events)
     median = float(fitter.median_survival_time_)

@@ -26,7 +26,8 @@ from .teach import lesson_for
 from .widgets import PageLanguage, Prose
 
 #: Page styles: narrow screens stack the editor above the results, charts wrap to one
-#: column; stale results are dimmed; presenter mode enlarges everything.
+#: column; stale results are dimmed; presenter mode enlarges everything; the progress bar jumps
+#: to its new value (its sliding animation kept Chromium drawing ~20 frames a second).
 STYLE = """
 .firmsim-resilience td, .firmsim-resilience th {padding: 2px 8px; text-align: right;
   font-size: 0.85em}
@@ -38,6 +39,8 @@ STYLE = """
 .firmsim-chart-cell {flex: 1 1 420px; min-width: 0}
 .firmsim-stale-results {opacity: 0.45}
 .firmsim-presenter {zoom: 1.35}
+.firmsim-progress .v-progress-linear__determinate,
+.firmsim-progress .v-progress-linear__background {transition: none !important}
 @media (max-width: 900px) {
   .firmsim-editor-column, .firmsim-results-column {flex: 1 1 100%; max-width: 100%}
 }
@@ -49,7 +52,7 @@ REFRESH = 0.45
 #: refresh costs the server 0.1-0.3 s and the browser as much again at the demo's size (six
 #: charts of 5 structures x 3 series x 300 steps), CPU time the runs need, so charts refresh
 #: less often than the status line; they refresh at once when the runs pause or end.
-CHART_REFRESH = 1.0
+CHART_REFRESH = float(os.environ.get("XCR", "1.0"))
 #: ``FIRMSIM_UI_DEBUG=1`` prints how long each live refresh takes on the server.
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 

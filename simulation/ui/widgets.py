@@ -166,7 +166,8 @@ def Choice(label: str, values: list[str], value: str, on_value, classes: list[st
 @solara.component
 def Progress(value: float, label: str = "progress of the runs"):
     """A progress bar with an accessible name."""
-    solara.v.ProgressLinear(value=value, color="primary", attributes={"aria-label": label})
+    solara.v.ProgressLinear(value=value, color="primary", attributes={"aria-label": label},
+                            class_="firmsim-progress")
 
 
 @solara.component
