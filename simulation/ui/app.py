@@ -23,7 +23,7 @@ from .info import InfoPage
 from .question import QuestionPage
 from .runner import prepare_worker
 from .teach import lesson_for
-from .widgets import PageLanguage, Prose
+from .widgets import EChartsPreload, PageLanguage, Prose
 
 #: Page styles: narrow screens stack the editor above the results, charts wrap to one
 #: column; stale results are dimmed; presenter mode enlarges everything; the progress bar jumps
@@ -48,11 +48,14 @@ STYLE = """
 
 #: Seconds between two refreshes of the status line while a run advances (about 2 a second).
 REFRESH = 0.45
-#: Seconds between two refreshes of the charts and tables while a run advances. A chart
-#: refresh costs the server 0.1-0.3 s and the browser as much again at the demo's size (six
-#: charts of 5 structures x 3 series x 300 steps), CPU time the runs need, so charts refresh
-#: less often than the status line; they refresh at once when the runs pause or end.
-CHART_REFRESH = float(os.environ.get("XCR", "1.0"))
+#: Seconds between two refreshes of the charts and tables while a run advances, at least. A
+#: chart refresh costs the server 0.2-0.7 s and the browser about as much at the demo's size
+#: (six charts of 5 structures x 3 series x 300 steps), CPU time the runs need; so while runs
+#: play, the wait after a refresh is also at least its own duration / ``CHART_SHARE`` (charts
+#: take at most about a fifth of the server's time). They refresh at once when runs pause or
+#: end.
+CHART_REFRESH = 1.0
+CHART_SHARE = 0.2
 #: ``FIRMSIM_UI_DEBUG=1`` prints how long each live refresh takes on the server.
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 
@@ -71,12 +74,12 @@ threading.Thread(target=_prepare, name="firmsim-ui-standby", daemon=True).start(
 
 def _poll(runs, cancel: threading.Event) -> None:
     """Bump ``state.tick`` whenever one of ``runs`` has advanced (every ``REFRESH`` s) and
-    ``state.chart_tick`` at most every ``CHART_REFRESH`` s (and whenever a run pauses, plays
-    or ends), until they have all ended.
+    ``state.chart_tick`` at most every ``CHART_REFRESH`` s and within ``CHART_SHARE`` of the
+    time (and whenever a run pauses, plays or ends), until they have all ended.
 
     Setting either re-renders the components that read it, in this thread.
     """
-    last, last_flags, charts_at = None, None, -math.inf
+    last, last_flags, charts_at, chart_wait = None, None, -math.inf, CHART_REFRESH
     while not cancel.is_set():
         began = time.perf_counter()
         version = tuple((run.version(), run.finished, run.playing) for run in runs)
@@ -86,9 +89,10 @@ def _poll(runs, cancel: threading.Event) -> None:
             playing = any(item[2] for item in version)
             # Rate-limited only while runs play: a step taken by hand shows at once. Charts
             # first, so the status never says "finished" above charts that do not yet.
-            if flags != last_flags or not playing or began - charts_at >= CHART_REFRESH:
+            if flags != last_flags or not playing or began - charts_at >= chart_wait:
                 last_flags, charts_at = flags, began
-                state.chart_tick.set(state.chart_tick.value + 1)
+                state.chart_tick.set(state.chart_tick.value + 1)  # renders, in this thread
+                chart_wait = max(CHART_REFRESH, (time.perf_counter() - began) / CHART_SHARE)
             state.tick.set(state.tick.value + 1)
             if DEBUG:
                 print(f"firmsim ui: render {time.perf_counter() - began:.3f} s", flush=True)
@@ -135,6 +139,7 @@ def Page():
     solara.Title("firmsim: structures under shocks")
     solara.Style(STYLE)
     PageLanguage()
+    EChartsPreload()
     AddressSync()
     classes = ["firmsim-root"] + (["firmsim-presenter"] if state.presenter.value else [])
     with solara.Column(style={"padding": "8px 16px"}, classes=classes):

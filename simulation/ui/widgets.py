@@ -45,6 +45,7 @@ module.exports = {
       const echarts = (
         await this.import([`${this.getCdn()}/echarts@${version}/dist/echarts.js`])
       )[0];
+      if (!this.option_json) return;  // a preload (see EChartsPreload): no chart
       this.chart = echarts.init(this.$refs.chart);
       this.update();
       this.resizeObserver = new ResizeObserver(() => this.chart && this.chart.resize());
@@ -132,6 +133,13 @@ def EChart(option: dict, height: str = "300px", css_class: str = "", description
     return _EChartWidget.element(
         option_json=json.dumps(option, separators=(",", ":"), allow_nan=False),
         attributes=attributes)
+
+
+def EChartsPreload():
+    """Loads ECharts when the page opens, not when the first chart appears (then it would
+    take the server ~0.4 s and the browser ~0.8 s while the first runs compute)."""
+    return _EChartWidget.element(option_json="",
+                                 attributes={"style": "display: none", "aria-hidden": "true"})
 
 
 class _LanguageWidget(ipyvuetify.VuetifyTemplate):
