@@ -8,7 +8,8 @@ employees, 300 steps) with the app's default replicates (3 paired runs per struc
 prints: seconds from opening the page to the Run button, from the click to the first chart
 line drawn (the status leaves "starting"), from the click to the finished comparison (target:
 about 10 s), how often the status line refreshed while the runs computed (target: at least
-twice a second) and how often the charts did (at most once a second by design); then the
+twice a second) and how often the charts did (by design at most once a second, and less
+often while a refresh takes more than a fifth of a second: ``CHART_SHARE``); then the
 same with ``--users`` pages pressing Run at the same moment (each user's runs get worker
 processes of their own, one per core; the users share the machine). The browser runs on
 the same cores as the server and the runs, so its drawing slows the runs here.
@@ -105,6 +106,20 @@ def _measure(page, run, out: dict) -> None:
     out["chart_rate"] = _rate(page.evaluate("() => window.__firmsimCharts"))
 
 
+def _one_run(scenario_name: str) -> float:
+    """Seconds one model of the scenario takes (built and run, after compilation): the
+    speed of this machine at the moment, which varies by a quarter from hour to hour here."""
+    from simulation.runs import run_model, run_seed
+    from simulation.scenario import load_scenario
+
+    scenario = load_scenario(scenario_name)
+    config = scenario.model_config_only()
+    run_model(config, scenario.structures[0], run_seed(0, 0))  # compiles the kernels
+    began = time.perf_counter()
+    run_model(config, scenario.structures[0], run_seed(scenario.seed, 0))
+    return time.perf_counter() - began
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="demo")
@@ -123,6 +138,7 @@ def main() -> int:
                               stdout=None if args.verbose else subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(f"one demo run alone (this machine's speed now): {_one_run(args.scenario):.2f} s")
     try:
         while True:
             try:
@@ -146,7 +162,7 @@ def main() -> int:
             print(f"status refreshes while running: {alone['rate']:.1f} per second "
                   "(target >= 2)")
             print(f"chart refreshes while running:  {alone['chart_rate']:.1f} per second "
-                  "(by design at most 1: CHART_REFRESH)")
+                  "(by design at most 1, and within CHART_SHARE of the server's time)")
             if args.users > 0:
                 time.sleep(3)  # let the standby worker come back
                 barrier = threading.Barrier(args.users)
