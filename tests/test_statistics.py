@@ -190,6 +190,20 @@ def test_kaplan_meier_without_censoring_is_the_empirical_distribution():
     assert summary.recovered_by[9.0] == 1.0  # all recovered: defined past the last time
 
 
+def test_kaplan_meier_remembered_fits_are_not_shared_with_callers():
+    """The fits are remembered (the app re-tabulates the same runs on every refresh): the
+    same runs give the same summary, and changing one caller's copy changes no other."""
+    first = recovery_summary([2, 3, 3, 5, 8], [True, True, False, True, False], horizons=(5,))
+    first.recovered_by[5.0] = -1.0
+    again = recovery_summary(np.array([2.0, 3, 3, 5, 8]), np.array([1, 1, 0, 1, 0]),
+                             horizons=[5])
+    assert again.recovered_by[5.0] == pytest.approx(0.7)
+    assert (again.median, again.median_low, again.n_censored) == (
+        first.median, first.median_low, first.n_censored)
+    # Different runs are never answered from memory.
+    assert recovery_summary([2, 3, 3, 5, 9], [True, True, False, True, True]).n_censored == 1
+
+
 def test_kaplan_meier_bad_input():
     """Mismatched lengths, NaN times and non-boolean flags are refused."""
     with pytest.raises(ValueError, match="recovered"):

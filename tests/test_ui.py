@@ -473,3 +473,41 @@ def test_step_on_a_run_that_has_not_published_yet_takes_one_step():
     assert run.snapshot().done == {"network": 1, "open": 1}  # and no further
     assert run.snapshot().state == "paused"
     run.stop()
+
+
+def test_charts_refresh_less_often_when_a_refresh_is_costly():
+    from simulation.ui.state import CHART_REFRESH, CHART_SHARE, REFRESH, chart_wait_after
+
+    # A cheap refresh: the charts follow the runs once a second, slower than the status line.
+    assert chart_wait_after(0.01) == CHART_REFRESH > REFRESH
+    # A costly one (0.2-0.7 s at the demo's size): refreshing keeps to CHART_SHARE of the time.
+    for seconds in (0.3, 0.7, 2.0):
+        wait = chart_wait_after(seconds)
+        assert wait > CHART_REFRESH and seconds / wait == pytest.approx(CHART_SHARE)
+
+
+def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):
+    """One thread steps every model of a run: a structure whose step fails is reported by
+    name and dropped; the other structures run to the end."""
+    from simulation.model import FirmModel
+    from simulation.ui import runner
+
+    def build(config, structure, seed):
+        model = runner.build_model.__wrapped__(config, structure, seed)
+        if structure == "network":
+            def failing_step():
+                if model.step_index == 10:
+                    raise FloatingPointError("test failure at step 10")
+                FirmModel.step(model)
+            model.step = failing_step
+        return model
+
+    build.__wrapped__ = runner.build_model
+    monkeypatch.setattr(runner, "build_model", build)
+    run = ThreadedRun(config_from_flat(None, **SMALL), ["hierarchy", "network", "podular"],
+                      seed=2).start()
+    assert run.wait(60)
+    snapshot = run.snapshot()
+    assert snapshot.state == "error"
+    assert snapshot.error == "network: FloatingPointError: test failure at step 10"
+    assert snapshot.done == {"hierarchy": 30, "network": 10, "podular": 30}

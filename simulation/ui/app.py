@@ -22,6 +22,7 @@ from .firm_view import FirmPage
 from .info import InfoPage
 from .question import QuestionPage
 from .runner import prepare_worker
+from .state import CHART_REFRESH, REFRESH, chart_wait_after
 from .teach import lesson_for
 from .widgets import EChartsPreload, PageLanguage, Prose
 
@@ -46,16 +47,6 @@ STYLE = """
 }
 """
 
-#: Seconds between two refreshes of the status line while a run advances (about 2 a second).
-REFRESH = 0.45
-#: Seconds between two refreshes of the charts and tables while a run advances, at least. A
-#: chart refresh costs the server 0.2-0.7 s and the browser about as much at the demo's size
-#: (six charts of 5 structures x 3 series x 300 steps), CPU time the runs need; so while runs
-#: play, the wait after a refresh is also at least its own duration / ``CHART_SHARE`` (charts
-#: take at most about a fifth of the server's time). They refresh at once when runs pause or
-#: end.
-CHART_REFRESH = 1.0
-CHART_SHARE = 0.2
 #: ``FIRMSIM_UI_DEBUG=1`` prints how long each live refresh takes on the server.
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 
@@ -92,7 +83,7 @@ def _poll(runs, cancel: threading.Event) -> None:
             if flags != last_flags or not playing or began - charts_at >= chart_wait:
                 last_flags, charts_at = flags, began
                 state.chart_tick.set(state.chart_tick.value + 1)  # renders, in this thread
-                chart_wait = max(CHART_REFRESH, (time.perf_counter() - began) / CHART_SHARE)
+                chart_wait = chart_wait_after(time.perf_counter() - began)
             state.tick.set(state.tick.value + 1)
             if DEBUG:
                 print(f"firmsim ui: render {time.perf_counter() - began:.3f} s", flush=True)

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import NamedTuple
@@ -422,6 +423,8 @@ class ThreadedRun:
                     except Exception as error:  # noqa: BLE001
                         self._fail(structure, error)
                         del running[structure]
+                        with suppress(Exception):  # show the steps it reached
+                            self._publish(structure, replicas)
                 reached += 1
                 now = time.perf_counter()
                 # Publish a few times a second, and whenever the runs stop or pause.

@@ -18,6 +18,24 @@ from .form import DEFAULT_REPLICATES, FormState, form_from_scenario
 DEFAULT_SCENARIO = os.environ.get("FIRMSIM_UI_SCENARIO", "demo")
 SPEEDS = ("1", "5", "20", "50", "max")
 
+#: Seconds between two refreshes of the status line while a run advances (about 2 a second).
+REFRESH = 0.45
+#: Seconds between two refreshes of the charts and tables while a run advances, at least. A
+#: chart refresh costs the server 0.2-0.7 s and the browser about as much at the demo's size
+#: (six charts of 5 structures x 3 series x 300 steps), CPU time the runs need; so while runs
+#: play, the wait after a refresh is also at least its own duration / ``CHART_SHARE`` (charts
+#: take at most about a fifth of the server's time). They refresh at once when runs pause or
+#: end.
+CHART_REFRESH = 1.0
+CHART_SHARE = 0.2
+
+
+def chart_wait_after(render_seconds: float) -> float:
+    """Seconds from one chart refresh to the next while runs play, given how long the
+    refresh took: at least ``CHART_REFRESH``, and long enough that refreshing takes at most
+    ``CHART_SHARE`` of the time."""
+    return max(CHART_REFRESH, render_seconds / CHART_SHARE)
+
 
 def shipped_names() -> list[str]:
     """Names of the shipped scenarios (none if the folder cannot be read)."""
@@ -63,7 +81,7 @@ form = solara.reactive(_initial_form())
 load_message = solara.reactive(None)
 run = solara.reactive(None)        # the current ComparisonRun, or None
 tick = solara.reactive(0)          # bumped when the current run advances (status line)
-chart_tick = solara.reactive(0)    # bumped at most once a second while it runs (charts, tables)
+chart_tick = solara.reactive(0)    # bumped at most every CHART_REFRESH s while it runs (charts)
 speed = solara.reactive("max")
 teach_mode = solara.reactive(True)
 tab = solara.reactive(0)
