@@ -492,8 +492,10 @@ def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):
     from simulation.model import FirmModel
     from simulation.ui import runner
 
+    build_model = runner.build_model
+
     def build(config, structure, seed):
-        model = runner.build_model.__wrapped__(config, structure, seed)
+        model = build_model(config, structure, seed)
         if structure == "network":
             def failing_step():
                 if model.step_index == 10:
@@ -502,7 +504,6 @@ def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):
             model.step = failing_step
         return model
 
-    build.__wrapped__ = runner.build_model
     monkeypatch.setattr(runner, "build_model", build)
     run = ThreadedRun(config_from_flat(None, **SMALL), ["hierarchy", "network", "podular"],
                       seed=2).start()

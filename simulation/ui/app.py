@@ -51,7 +51,6 @@ STYLE = """
 DEBUG = bool(os.environ.get("FIRMSIM_UI_DEBUG"))
 
 
-
 def _prepare() -> None:
     """Worker processes load the model and its compiled kernels while the first page opens;
     the server imports what the resilience table needs (lifelines, scipy.stats: 0.7-2.5 s of

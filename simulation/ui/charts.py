@@ -44,8 +44,7 @@ def _clean(values) -> list:
 
 
 def _points(steps: list[int], values) -> list:
-    """``[[step, value], ...]`` with :func:`_clean` values (built in C: a chart refresh
-    makes 90 of these at the demo's size)."""
+    """``[[step, value], ...]`` with :func:`_clean` values."""
     return list(map(list, zip(steps, _clean(values), strict=True)))
 
 

@@ -311,7 +311,7 @@ class ThreadedRun:
         self._published_lock = threading.Lock()
         self._errors: list[str] = []
         self._threads: list[threading.Thread] = []
-        self._active = 0
+        self._working = False  # the run's thread has started and not yet ended
         self._started = None
         self._finished_at = None
         self._cache: Snapshot | None = None
@@ -323,7 +323,7 @@ class ThreadedRun:
     # ------------------------------------------------------------------ control
     def start(self) -> ThreadedRun:
         self._started = time.perf_counter()
-        self._active = len(self.structures)
+        self._working = True
         thread = threading.Thread(target=self._work, name="firmsim-ui-runs", daemon=True)
         self._threads.append(thread)
         thread.start()
@@ -370,7 +370,7 @@ class ThreadedRun:
 
     @property
     def finished(self) -> bool:
-        return bool(self._threads) and self._active == 0
+        return bool(self._threads) and not self._working
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the runs have ended; True if they have."""
@@ -441,7 +441,7 @@ class ThreadedRun:
             self._errors.append(f"{type(error).__name__}: {error}")
         finally:
             with self._cond:
-                self._active = 0
+                self._working = False
                 self._finished_at = time.perf_counter()
                 self._cond.notify_all()
 

@@ -89,13 +89,15 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
     if table is None or table.empty:
         return pd.DataFrame()
     unit = UNITS.get(metric, label(metric))
+    # Without the reference's rows (it has not passed a shock yet: structures run at their
+    # own pace) there is nothing to pair with.
     has_reference = reference in set(table["structure"])
+    differences = {}
     if has_reference:
-        differences = paired_differences(table, "area_lost", reference=reference,
+        paired_rows = paired_differences(table, "area_lost", reference=reference,
                                          groups=("shock",), better="lower")
-    else:  # the reference has not passed a shock yet (structures run at their own pace)
-        differences = pd.DataFrame(columns=["shock", "structure", "mean_difference", "low",
-                                            "high", "better", "pairs"])
+        differences = {(row.shock, row.structure): row
+                       for row in paired_rows.itertuples(index=False)}
     rows = []
     for (shock, structure), group in table.groupby(["shock", "structure"], sort=False):
         kind, step = group["kind"].iloc[0], int(group["step"].iloc[0])
@@ -110,16 +112,14 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
         else:
             recovery_text = f"not recovered within {window} steps"
         recovery_text += f" ({recovered} of {len(group)} runs recovered)"
-        match = differences[(differences["shock"] == shock)
-                            & (differences["structure"] == structure)]
+        row = differences.get((shock, structure))
         if structure == reference:
             paired = "reference"
-        elif match.empty:
+        elif row is None:
             paired = "n/a" if has_reference else f"waiting for {reference}"
         else:
-            row = match.iloc[0]
-            paired = (f"{interval_text(row['mean_difference'], row['low'], row['high'])}; "
-                      f"less lost in {row['better']} of {row['pairs']}")
+            paired = (f"{interval_text(row.mean_difference, row.low, row.high)}; "
+                      f"less lost in {row.better} of {row.pairs}")
         rows.append({
             "shock": f"{kind} at step {step}",
             "structure": structure,
