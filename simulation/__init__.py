@@ -4,6 +4,6 @@
 >>> model = FirmModel(structure="network", rng=1, customers=2_000, steps=10).run()
 """
 
-from .model import FirmModel
+from simulation.core.model import FirmModel
 
 __all__ = ["FirmModel"]

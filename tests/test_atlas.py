@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.cli import main
+from simulation.commands.cli import main
 
 SMALL = ["--set", "customers.count=400", "--set", "firm.employees=25", "--steps", "40",
          "--set", "shocks.0.step=20", "--no-progress"]
@@ -28,7 +28,7 @@ def run_cli(argv):
 # ------------------------------------------------------------------ metrics and summaries
 def test_plateau_recovery_on_a_known_series():
     """Settling: back to 95% of the post-shock plateau, not of the old baseline."""
-    from simulation.metrics import resilience_table
+    from simulation.core.metrics import resilience_table
 
     # Baseline 1.0; falls to 0.4, settles at 0.6 (never back to 0.95).
     series = np.r_[np.ones(10), [0.4, 0.5, 0.55, 0.58], np.full(10, 0.6)]
@@ -62,7 +62,7 @@ def hand_resilience():
 
 def test_summary_is_kaplan_meier_and_paired_first():
     """Exact KM figures on the hand-made series; paired differences against the reference."""
-    from simulation.experiment import summarise
+    from simulation.execution.experiment import summarise
 
     summary = summarise(hand_resilience(), ["hierarchy", "network"],
                         figures=("depth", "area_lost")).set_index("structure")
@@ -87,8 +87,8 @@ def test_summary_is_kaplan_meier_and_paired_first():
 
 def test_recovery_cells_say_not_recovered_instead_of_an_interval():
     """A median not reached is a sentence with the window and the count, never [30, 30]."""
-    from simulation.experiment import summarise
-    from simulation.report import format_table
+    from simulation.analysis.report import format_table
+    from simulation.execution.experiment import summarise
 
     summary = summarise(hand_resilience(), ["hierarchy", "network"])
     text = format_table(summary, figures=("recovery_time",))
@@ -120,7 +120,7 @@ def synthetic_runs(seed=0, replicates=8):
 
 
 def test_winner_table_names_the_best_and_its_significance():
-    from simulation.sweep.winners import winner_table
+    from simulation.analysis.winners import winner_table
 
     table = winner_table(synthetic_runs(), ["x", "y"], "loss",
                          ["hierarchy", "network", "podular"], better="lower")
@@ -134,7 +134,7 @@ def test_winner_table_names_the_best_and_its_significance():
 
 
 def test_winner_table_higher_is_better_and_ties():
-    from simulation.sweep.winners import TIE, winner_table
+    from simulation.analysis.winners import TIE, winner_table
 
     runs = synthetic_runs()
     runs["gain"] = -runs["loss"]
@@ -149,7 +149,7 @@ def test_winner_table_higher_is_better_and_ties():
 
 
 def test_winner_map_png_is_written(tmp_path):
-    from simulation.sweep.winners import plot_winner_map, winner_table
+    from simulation.analysis.winners import plot_winner_map, winner_table
 
     structures = ["hierarchy", "network", "podular"]
     table = winner_table(synthetic_runs(), ["x", "y"], "loss", structures, "lower")
@@ -159,7 +159,7 @@ def test_winner_map_png_is_written(tmp_path):
 
 def test_discover_table_finds_the_known_region():
     """podular beats hierarchy by >= 0.5 exactly where x >= 0.6: one PRIM box on x only."""
-    from simulation.sweep.winners import Question, discover_table
+    from simulation.analysis.winners import Question, discover_table
 
     rng = np.random.default_rng(1)
     rows = []
@@ -207,7 +207,7 @@ def reading_tables(shift=0.0):
 
 def test_demo_reading_is_computed_from_the_table():
     """The sentences carry the table's numbers; change a number and the reading changes."""
-    from simulation.demo_reading import demo_reading
+    from simulation.analysis.demo_reading import demo_reading
 
     labels = {"calm": "calm", "turbulent": "turbulent"}
     shocks, levels = reading_tables()
@@ -299,8 +299,8 @@ def test_design_end_to_end_and_resume(tmp_path):
 
 def test_design_evaluation_uses_common_seeds():
     """The same design on the same seeds gives the same metrics (common random numbers)."""
-    from simulation.design_runs import design_metrics
-    from simulation.scenario import resolve
+    from simulation.design.runs import design_metrics
+    from simulation.store.sources import resolve
 
     scenario, _, _ = resolve("need-shift", ["customers.count=300", "firm.employees=20",
                                             "steps=30", "shocks.0.step=15"])
@@ -363,8 +363,8 @@ def test_analyze_writes_the_winner_map_and_discovery(tmp_path):
 
 def test_demo_reading_file_is_the_reading_of_its_own_tables(tmp_path):
     """firmsim demo at tiny size: reading.txt is demo_reading of the tables it wrote."""
+    from simulation.analysis.demo_reading import demo_reading
     from simulation.commands.demo import MARKETS, _levels
-    from simulation.demo_reading import demo_reading
 
     out = tmp_path / "demo"
     status, stdout, stderr = run_cli(["demo", "--out", str(out), "--replicates", "2",

@@ -12,7 +12,7 @@ import pytest
 
 from simulation.classics import _kernels_march as km
 from simulation.classics import _kernels_search as ks
-from simulation.networks import csr_from_edges
+from simulation.core.networks import csr_from_edges
 
 
 def march_arguments(seed, variant, m=10, n=6, periods=25, p2=0.5, p3=0.0, p4=0.0,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simulation.classics import lazer_friedman2007 as lf
+from simulation.core.landscapes import NKLandscape
 from simulation.kernels import nk
-from simulation.landscapes import NKLandscape
 
 
 @pytest.mark.parametrize("name", lf.NETWORKS)

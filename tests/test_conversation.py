@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from simulation import FirmModel, conversation, organization
-from simulation.conversation import conversation_mode
-from simulation.stakeholders import apply_pressure
-from simulation.structures import STRUCTURE_SPECS
-from simulation.vocabulary import CONVERSATION_MODES, INVESTOR, MARKETING
+from simulation import FirmModel
+from simulation.config.vocabulary import CONVERSATION_MODES, INVESTOR, MARKETING
+from simulation.core import conversation, organization
+from simulation.core.conversation import conversation_mode
+from simulation.core.stakeholders import apply_pressure
+from simulation.core.structures import STRUCTURE_SPECS
 
 SMALL = dict(customers=600, employees=40, customer_degree=6, steps=30)
 

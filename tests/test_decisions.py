@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from simulation import FirmModel
-from simulation.config import ModelConfig
-from simulation.market import Market
-from simulation.organization import decides_best_first, run_surveys
-from simulation.vocabulary import MARKETING, STRUCTURES
+from simulation.config.schema import ModelConfig
+from simulation.config.vocabulary import MARKETING, STRUCTURES
+from simulation.core.market import Market
+from simulation.core.organization import decides_best_first, run_surveys
 
 
 def _correlation_change(diverge: bool, seeds=range(10), share=0.5) -> tuple[float, float]:

@@ -1,11 +1,11 @@
-"""Tests of simulation.design_search on cheap synthetic objectives."""
+"""Tests of simulation.design.search on cheap synthetic objectives."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from simulation.design_search import (
+from simulation.design.search import (
     DESIGN_SPACE,
     pareto_front,
     parse_space,

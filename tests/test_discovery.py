@@ -1,4 +1,4 @@
-"""Tests of simulation.discovery: PRIM boxes on data with a known box, and the outcome helper."""
+"""Tests of simulation.analysis.discovery: PRIM boxes on data with a known box, and the outcome helper."""
 
 import logging
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.discovery import beats_by, discover
+from simulation.analysis.discovery import beats_by, discover
 from simulation.errors import ConfigError
 
 # Each peel removes at most 5% of the remaining points and the true edges lie between sampled

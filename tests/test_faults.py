@@ -3,7 +3,7 @@
 Every fault must end in one of two ways: the work survives (a re-run or resume gives exactly
 the results of an uninterrupted run, with no finished run lost), or the command refuses in
 one line with exit status 2 and writes nothing. Processes are killed with SIGKILL at named
-moments (``FIRMSIM_FAULT``, :func:`simulation.processes.fault_point`) and at random moments.
+moments (``FIRMSIM_FAULT``, :func:`simulation.execution.processes.fault_point`) and at random moments.
 The figures (kills survived, bytes lost, faults refused cleanly) are printed at the end of
 the module and written to ``$FIRMSIM_FAULT_REPORT`` if set.
 """
@@ -26,14 +26,14 @@ import pandas as pd
 import pytest
 from test_sweep import GRID, assert_same_dataset, dataset, write
 
-from simulation.cli import main
-from simulation.results import RESULT_FILES, sha256
+from simulation.commands.cli import main
+from simulation.store.results import RESULT_FILES, sha256
 from simulation.sweep.storage import SweepStore
 
 pytestmark = pytest.mark.faults
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRMSIM = [sys.executable, "-m", "simulation.cli"]
+FIRMSIM = [sys.executable, "-m", "simulation.commands.cli"]
 SMALL = ["--set", "customers.count=300", "--set", "firm.employees=30", "--steps", "30",
          "--replicates", "2", "--set", "shocks.0.step=15", "--no-progress"]
 #: A grid of 4 points x 2 structures x 2 replicates = 16 runs, with every step kept.
@@ -497,7 +497,7 @@ def test_second_writer_is_refused_and_racing_writers_leave_one_result(reference_
                                                                        tmp_path):
     """While a folder is locked, `run` and `sweep` into it are refused in one line; two
     `firmsim run` started together into one --out leave one verified result."""
-    from simulation.locks import folder_lock
+    from simulation.store.locks import folder_lock
 
     out = tmp_path / "need-shift"
     with folder_lock(out, "firmsim run"):
@@ -574,7 +574,7 @@ def test_unbounded_numbers_are_refused_before_anything_is_written(options, field
 def test_memory_estimate_refuses_a_run_the_machine_cannot_hold(tmp_path, monkeypatch):
     """The largest allowed customer count under 4 GB: refused with field, value and limit,
     before any manifest is written."""
-    from simulation import budget
+    from simulation.execution import budget
 
     monkeypatch.setattr(budget, "available_memory", lambda: 4 * 2**30)
     out = tmp_path / "out"
@@ -586,7 +586,7 @@ def test_memory_estimate_refuses_a_run_the_machine_cannot_hold(tmp_path, monkeyp
 
 def test_memory_estimate_refuses_a_sweep_point_the_machine_cannot_hold(tmp_path,
                                                                        monkeypatch):
-    from simulation import budget
+    from simulation.execution import budget
 
     monkeypatch.setattr(budget, "available_memory", lambda: 4 * 2**30)
     text = GRID.replace("levels = [0.0, 0.1]", "levels = [1000, 50000000]").replace(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulation import FirmModel
-from simulation.experiment import mean_interval
+from simulation.analysis.statistics import mean_interval
 
 WORLD = dict(customers=3_000, employees=120, steps=200)
 

@@ -4,9 +4,9 @@ import naive
 import numpy as np
 import pytest
 
+from simulation.core.landscapes import dependents_of, draw_contributions, draw_dependencies
 from simulation.kernels.judging import decide_on_estimates, staff_estimates
 from simulation.kernels.nk import fitness
-from simulation.landscapes import dependents_of, draw_contributions, draw_dependencies
 
 
 def _world(seed, n=8, k=2, segments=3, variants=1):

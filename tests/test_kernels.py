@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from simulation import FirmModel
+from simulation.core.landscapes import NKLandscape
+from simulation.core.networks import csr_from_edges
+from simulation.core.organization import serve_weight
 from simulation.kernels import contagion
 from simulation.kernels import customers as ck
 from simulation.kernels import organization as ok
 from simulation.kernels import sensing as sk
-from simulation.landscapes import NKLandscape
-from simulation.networks import csr_from_edges
-from simulation.organization import serve_weight
 
 
 def small_model(structure="hierarchy", seed=3, steps=5, **overrides):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from simulation.core.networks import build_network, csr_from_edges
 from simulation.kernels import contagion as ck
-from simulation.networks import build_network, csr_from_edges
 from tests import naive
 
 

@@ -4,8 +4,8 @@ import naive
 import numpy as np
 import pytest
 
+from simulation.core.landscapes import NKLandscape, state_from_number
 from simulation.kernels import nk
-from simulation.landscapes import NKLandscape, state_from_number
 
 # (n, k, seed): k = 0, k = n - 1, a single attribute, two attributes.
 SMALL = [(4, 0, 1), (5, 2, 2), (6, 5, 3), (8, 3, 4), (7, 6, 5), (1, 0, 6), (2, 1, 7)]

@@ -8,10 +8,11 @@ runs do not support is rewritten in :mod:`simulation.ui.teach`, never loosened h
 
 import pytest
 
-from simulation.config import config_from_flat
-from simulation.runs import build_model, run_seed
-from simulation.scenario import load_scenario
-from simulation.statistics import t_interval
+from simulation.analysis.statistics import t_interval
+from simulation.config.scenario import load_scenario
+from simulation.config.schema import config_from_flat
+from simulation.config.seeds import run_seed
+from simulation.execution.runs import build_model
 from simulation.ui.teach import LESSONS
 
 WORLD = dict(customers=3_000, employees=120)

@@ -1,4 +1,4 @@
-"""Folder locks (simulation.locks): one writer at a time, none left behind by a dead one."""
+"""Folder locks (simulation.store.locks): one writer at a time, none left behind by a dead one."""
 
 import multiprocessing
 import os
@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from simulation.errors import UserError
-from simulation.locks import folder_lock
+from simulation.store.locks import folder_lock
 
 
 def _hold(folder, ready, release):

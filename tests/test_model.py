@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from simulation import FirmModel
-from simulation.agents import Customer, Employee, Stakeholder
-from simulation.config import STRUCTURES
+from simulation.config.schema import STRUCTURES
+from simulation.core.agents import Customer, Employee, Stakeholder
 from simulation.errors import ConfigError
 
 SMALL = dict(customers=800, employees=40, customer_degree=6, steps=60)
@@ -156,7 +156,7 @@ def test_bad_input_is_refused_with_one_line_naming_the_field(overrides, field):
 
 def test_resilience_figures_on_a_known_series():
     """Baseline, trough, depth, recovery, area lost and post level on a hand-made series."""
-    from simulation.metrics import resilience_table
+    from simulation.core.metrics import resilience_table
 
     series = np.array([1.0] * 10 + [0.5, 0.6, 0.8, 0.96, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
     schedule = pd.DataFrame({"shock": [0], "kind": ["need_shift"], "step": [10]})
@@ -171,7 +171,7 @@ def test_resilience_figures_on_a_known_series():
 
 def test_a_typo_in_a_parameter_name_suggests_the_right_one():
     """A misspelt keyword is refused; the config path suggests the closest valid name."""
-    from simulation.config import config_from_flat
+    from simulation.config.schema import config_from_flat
 
     with pytest.raises(TypeError, match="emplyees"):
         FirmModel(emplyees=3)
@@ -190,7 +190,7 @@ def test_a_seed_sequence_reused_gives_the_same_run():
 def test_flat_signature_and_docstring_follow_the_config_fields():
     """__init__'s keywords are exactly FLAT_FIELDS (plus rng, config, shocks), each with the
     field's default, and each keyword's docstring line is its config field's description."""
-    from simulation.config import FLAT_FIELDS, ModelConfig, flat_defaults
+    from simulation.config.schema import FLAT_FIELDS, ModelConfig, flat_defaults
 
     parameters = inspect.signature(FirmModel.__init__).parameters
     assert set(parameters) == {"self", "rng", "config", "shocks", *FLAT_FIELDS}
@@ -212,9 +212,9 @@ def test_flat_signature_and_docstring_follow_the_config_fields():
 def test_every_structure_and_shock_kind_has_exactly_one_definition():
     """Each structure name has one StructureSpec, each shock kind one handler; a spec's
     decision order is given exactly when its tops decide."""
-    from simulation.shocks import SHOCK_HANDLERS
-    from simulation.structures import STRUCTURE_SPECS
-    from simulation.vocabulary import DECISION_ORDERS, SHOCK_KINDS
+    from simulation.config.vocabulary import DECISION_ORDERS, SHOCK_KINDS
+    from simulation.core.shocks import SHOCK_HANDLERS
+    from simulation.core.structures import STRUCTURE_SPECS
 
     assert tuple(STRUCTURE_SPECS) == STRUCTURES
     assert set(SHOCK_HANDLERS) == set(SHOCK_KINDS)

@@ -1,4 +1,4 @@
-"""Tests of the social-network generators in simulation.networks (CSR arrays)."""
+"""Tests of the social-network generators in simulation.core.networks (CSR arrays)."""
 
 from collections import deque
 
@@ -7,10 +7,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from simulation import networks
+from simulation.core import networks
+from simulation.core.networks import NETWORK_KINDS, build_network, csr_from_edges
 from simulation.errors import ConfigError
 from simulation.kernels import graphs
-from simulation.networks import NETWORK_KINDS, build_network, csr_from_edges
 
 
 def _check_csr(indptr, indices, n):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from simulation.core.landscapes import dependents_of, draw_contributions, draw_dependencies
 from simulation.kernels import nk
 from simulation.kernels.optimum import global_maximum_bb
-from simulation.landscapes import dependents_of, draw_contributions, draw_dependencies
 
 
 def _landscape(rng, n, k, modules, cross):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation import report
-from simulation.cli import main
-from simulation.results import RESULT_FILES
+from simulation.analysis import report
+from simulation.commands.cli import main
+from simulation.store.results import RESULT_FILES
 
 SMALL = ["--set", "customers.count=500", "--set", "firm.employees=30", "--steps", "40",
          "--replicates", "2", "--set", "shocks.0.step=20", "--no-progress"]
@@ -241,8 +241,8 @@ def test_interrupted_run_keeps_previous_results(results, tmp_path, monkeypatch, 
 def test_same_seed_object_gives_the_same_run():
     """Common random numbers hold within one process: running two structures on one
     replicate's SeedSequence object must not advance it (the model spawns from its seed)."""
-    from simulation.experiment import RunSpec, replicate_seeds, run_one
-    from simulation.scenario import resolve
+    from simulation.execution.experiment import RunSpec, replicate_seeds, run_one
+    from simulation.store.sources import resolve
 
     scenario, _, _ = resolve("need-shift", ["customers.count=300", "firm.employees=20",
                                             "steps=15", "shocks.0.step=5"])

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from simulation.cli import main
-from simulation.errors import ConfigError
-from simulation.scenario import (
+from simulation.commands.cli import main
+from simulation.config.scenario import (
     SCENARIO_DIR,
     Scenario,
     apply_overrides,
     load_scenario,
     parse_scenario,
     reference_markdown,
-    resolve,
     scenario_data,
     shipped_names,
     to_toml,
 )
+from simulation.errors import ConfigError
+from simulation.store.sources import resolve
 
 REQUIRED = {"calm", "need-shift", "restless", "reputation-crisis", "talent-loss",
             "new-competitor", "demo"}

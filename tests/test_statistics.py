@@ -1,4 +1,4 @@
-"""Tests of simulation.statistics: t-intervals, bands, paired differences, recovery, precision."""
+"""Tests of simulation.analysis.statistics: t-intervals, bands, paired differences, recovery, precision."""
 
 import math
 
@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation.errors import ConfigError
-from simulation.statistics import (
+from simulation.analysis.statistics import (
     band,
     paired_differences,
     precision_reached,
@@ -18,6 +17,7 @@ from simulation.statistics import (
     t_half_width,
     t_interval,
 )
+from simulation.errors import ConfigError
 
 
 def test_t_interval_matches_the_t_formula_and_drops_nans():

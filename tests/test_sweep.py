@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.cli import main
+from simulation.commands.cli import main
 from simulation.errors import ConfigError
 from simulation.sweep.design import build_design, point_count
 from simulation.sweep.spec import load_experiment, shipped_experiments
@@ -160,7 +160,7 @@ def test_results_do_not_depend_on_workers_or_batching(tmp_path):
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["runs_done"] == 24
 
-    from simulation.model import FirmModel
+    from simulation.core.model import FirmModel
     from simulation.sweep.spec import point_config
 
     resolved = load_experiment(path)
@@ -192,7 +192,7 @@ def test_timeseries_output_keeps_every_step(tmp_path):
 def test_failed_run_is_recorded_listed_and_retried(tmp_path, monkeypatch, capsys):
     """A run that raises does not stop the sweep: it is kept with its parameters, seed and
     error, listed at the end (exit 1), and run again (only it) on resume."""
-    from simulation.model import FirmModel
+    from simulation.core.model import FirmModel
 
     path = write(tmp_path, GRID)
     original = FirmModel.run

@@ -18,7 +18,7 @@ from test_sweep import assert_same_dataset, sweep, write
 
 from simulation.sweep.storage import SweepStore
 
-FIRMSIM = [sys.executable, "-m", "simulation.cli"]
+FIRMSIM = [sys.executable, "-m", "simulation.commands.cli"]
 
 #: About 100 runs of ~0.05 s: several seconds of work, so the kill lands mid-sweep.
 EXPERIMENT = """

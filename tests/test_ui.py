@@ -9,12 +9,12 @@ import time
 import pandas as pd
 import pytest
 
-from simulation.config import config_from_flat
-from simulation.scenario import load_scenario
+from simulation.config.scenario import load_scenario
+from simulation.config.schema import config_from_flat
+from simulation.config.vocabulary import STRUCTURES
 from simulation.ui import charts, explore, teach
 from simulation.ui.form import GENERAL, form_from_scenario, validate_form
 from simulation.ui.runner import ComparisonRun, ThreadedRun, customer_sample, tree_layout
-from simulation.vocabulary import STRUCTURES
 
 
 @pytest.fixture
@@ -250,7 +250,7 @@ def test_a_sweep_folder_shows_its_datasets_analysis_tables_and_heatmaps(tmp_path
 
 # ----------------------------------------------------------------------------- teach mode
 def test_every_shipped_scenario_has_a_lesson():
-    from simulation.scenario import SCENARIO_DIR
+    from simulation.config.scenario import SCENARIO_DIR
 
     for path in SCENARIO_DIR.glob("*.toml"):
         lesson = teach.lesson_for(path.stem, path)
@@ -270,8 +270,8 @@ def test_unknown_scenario_lesson_comes_from_its_comment_block(tmp_path):
 
 # ----------------------------------------------------------------------------- the command
 def test_ui_command_arguments_and_server_command():
-    from simulation.cli import build_parser
     from simulation.commands import ui
+    from simulation.commands.cli import build_parser
 
     parser, _ = build_parser()
     args = parser.parse_args(["ui", "--port", "0"])
@@ -283,7 +283,7 @@ def test_ui_command_arguments_and_server_command():
 
 
 def test_ui_command_refuses_bad_input(capsys):
-    from simulation.cli import main
+    from simulation.commands.cli import main
 
     assert main(["ui", "--port", "70000"]) == 2
     assert "--port=70000" in capsys.readouterr().err
@@ -293,7 +293,7 @@ def test_ui_command_refuses_bad_input(capsys):
 
 # ----------------------------------------------------------------------------- issue 14
 def test_every_config_field_and_shock_field_is_in_the_editor():
-    from simulation.config import ModelConfig
+    from simulation.config.schema import ModelConfig
     from simulation.ui.form import all_fields, shock_fields
 
     keys = {spec.key for spec in all_fields()}
@@ -317,8 +317,8 @@ def test_changing_a_shock_kind_fills_its_own_fields(demo_form):
 
 
 def test_scenario_link_round_trip_and_damaged_link():
+    from simulation.config.scenario import scenario_data
     from simulation.errors import ConfigError
-    from simulation.scenario import scenario_data
     from simulation.ui import link
 
     scenario = load_scenario("talent-loss")
@@ -489,7 +489,7 @@ def test_charts_refresh_less_often_when_a_refresh_is_costly():
 def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):
     """One thread steps every model of a run: a structure whose step fails is reported by
     name and dropped; the other structures run to the end."""
-    from simulation.model import FirmModel
+    from simulation.core.model import FirmModel
     from simulation.ui import runner
 
     build_model = runner.build_model

@@ -70,7 +70,7 @@ def python_swaps() -> list:
     plain-Python run. Swap only after the kernels have been compiled (or loaded from the
     cache): Numba reads the globals when it compiles.
     """
-    import simulation.organization as model_module
+    import simulation.core.organization as model_module
     from simulation.kernels import contagion, customers, nk, organization, sensing
 
     return [
@@ -108,7 +108,7 @@ def swapped(replacements):
 
 def python_ratio(steps: int = 3) -> dict:
     """Seconds per step with compiled kernels and with their ``py_func``, same world."""
-    import simulation.market as market_module
+    import simulation.core.market as market_module
     from simulation import FirmModel
 
     results = {}

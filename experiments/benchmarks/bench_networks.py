@@ -1,4 +1,4 @@
-"""Build time and peak memory of the social-network generators (simulation.networks).
+"""Build time and peak memory of the social-network generators (simulation.core.networks).
 
 Prints, for each network kind at n = 20,000 and n = 1,000,000 with degree 10 (rewiring 0.1),
 the time to build the CSR arrays (best of a few runs, after compilation), split into the
@@ -19,9 +19,9 @@ import time
 
 import numpy as np
 
-from simulation import networks
+from simulation.core import networks
+from simulation.core.networks import NETWORK_KINDS, build_network
 from simulation.kernels import graphs
-from simulation.networks import NETWORK_KINDS, build_network
 
 SIZES = (20_000, 1_000_000)
 DEGREE = 10

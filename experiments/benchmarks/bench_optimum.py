@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
+from simulation.core.landscapes import dependents_of, draw_contributions, draw_dependencies
 from simulation.kernels import nk
 from simulation.kernels.optimum import global_maximum_bb
-from simulation.landscapes import dependents_of, draw_contributions, draw_dependencies
 
 
 def main() -> None:

@@ -15,9 +15,9 @@ import argparse
 import os
 import time
 
-from simulation.config import config_from_flat
-from simulation.experiment import RunSpec, replicate_seeds, run_comparison, run_one
-from simulation.scenario import load_scenario
+from simulation.config.scenario import load_scenario
+from simulation.config.schema import config_from_flat
+from simulation.execution.experiment import RunSpec, replicate_seeds, run_comparison, run_one
 
 
 def main() -> None:

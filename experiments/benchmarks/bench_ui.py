@@ -109,8 +109,9 @@ def _measure(page, run, out: dict) -> None:
 def _one_run(scenario_name: str) -> float:
     """Seconds one model of the scenario takes (built and run, after compilation): the
     speed of this machine at the moment, which varies by a quarter from hour to hour here."""
-    from simulation.runs import run_model, run_seed
-    from simulation.scenario import load_scenario
+    from simulation.config.scenario import load_scenario
+    from simulation.config.seeds import run_seed
+    from simulation.execution.runs import run_model
 
     scenario = load_scenario(scenario_name)
     config = scenario.model_config_only()

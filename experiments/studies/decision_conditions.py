@@ -35,8 +35,9 @@ WINDOW = 100
 
 
 def run_cell(job: tuple) -> list[dict]:
-    from simulation.config import config_from_flat
-    from simulation.runs import build_model, run_seed
+    from simulation.config.schema import config_from_flat
+    from simulation.config.seeds import run_seed
+    from simulation.execution.runs import build_model
 
     condition, replicate, size = job
     rows = []
@@ -58,7 +59,7 @@ def run_cell(job: tuple) -> list[dict]:
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    from simulation.statistics import paired_differences, t_interval
+    from simulation.analysis.statistics import paired_differences, t_interval
 
     groups = list(CONDITIONS)
     frames = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.statistics import paired_differences, t_interval
+from simulation.analysis.statistics import paired_differences, t_interval
 
 STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
 CONDITION = ["turbulence", "cross_module_share", "variants"]

@@ -10,6 +10,6 @@
 ``experiments/replications/`` and compares the reproduced values with the published ones.
 """
 
-from . import bass1969, lazer_friedman2007, levinthal1997, march1991, watts2002
+from simulation.classics import bass1969, lazer_friedman2007, levinthal1997, march1991, watts2002
 
 __all__ = ["march1991", "lazer_friedman2007", "levinthal1997", "bass1969", "watts2002"]

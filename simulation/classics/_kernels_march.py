@@ -19,7 +19,7 @@ turnover), ``u_turbulence`` (T, m), ``u_act`` (T, n, m), ``u_social`` (T, n, m),
 
 import numpy as np
 
-from ..kernels._config import kernel
+from simulation.kernels._config import kernel
 
 #: Variant flags: ``ORIGINAL`` is the reconstruction of March's own program (Rodan 2005;
 #: Christensen 2015): individuals act, undecided beliefs are coin flips, superiority is judged

@@ -1,14 +1,14 @@
 """Kernels of the landscape-search classics (Lazer-Friedman 2007, Levinthal 1997).
 
 Both work on an enumerated NK landscape: ``table[s]`` is the fitness (or score) of state number
-``s`` (bit ``i`` = attribute ``i``, as in :meth:`simulation.landscapes.NKLandscape.enumerate`),
+``s`` (bit ``i`` = attribute ``i``, as in :meth:`simulation.core.landscapes.NKLandscape.enumerate`),
 so an agent's solution is one int64 and a one-attribute change is ``s ^ (1 << b)``. All random
 numbers are pre-drawn by the caller and passed in.
 """
 
 import numpy as np
 
-from ..kernels._config import kernel
+from simulation.kernels._config import kernel
 
 
 @kernel

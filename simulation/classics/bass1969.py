@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..kernels import contagion
-from ._common import ExperimentResult, replicate_generators
+from simulation.classics._common import ExperimentResult, replicate_generators
+from simulation.kernels import contagion
 
 
 def bass_curve(t: np.ndarray, p: float, q: float) -> np.ndarray:

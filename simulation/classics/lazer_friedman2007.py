@@ -8,7 +8,7 @@ synchronously, an agent whose best neighbour scores higher copies that neighbour
 solution (imitation); otherwise it changes one random attribute and keeps the change only if it
 scores higher (local exploration). The score is the fitness divided by the landscape's global
 maximum, raised to the eighth power, so that most solutions look mediocre (as in the paper).
-The landscape is the project's single NK implementation, :class:`simulation.landscapes.NKLandscape`.
+The landscape is the project's single NK implementation, :class:`simulation.core.landscapes.NKLandscape`.
 
 Examples
 --------
@@ -24,9 +24,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ..landscapes import NKLandscape
-from . import _kernels_search as ks
-from ._common import ExperimentResult, mean_and_sem
+from simulation.classics import _kernels_search as ks
+from simulation.classics._common import ExperimentResult, mean_and_sem
+from simulation.core.landscapes import NKLandscape
 
 NETWORKS = ("linear", "full", "random", "small_world")
 

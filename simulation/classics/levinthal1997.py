@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..landscapes import NKLandscape, correlated_contributions
-from . import _kernels_search as ks
-from ._common import ExperimentResult, mean_and_sem, replicate_generators
+from simulation.classics import _kernels_search as ks
+from simulation.classics._common import ExperimentResult, mean_and_sem, replicate_generators
+from simulation.core.landscapes import NKLandscape, correlated_contributions
 
 
 def run_once(rng: np.random.Generator, *, k: int, n: int = 10, population: int = 100,

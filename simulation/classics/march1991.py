@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import _kernels_march as km
-from ._common import ExperimentResult, mean_and_sem, replicate_generators
+from simulation.classics import _kernels_march as km
+from simulation.classics._common import ExperimentResult, mean_and_sem, replicate_generators
 
 VARIANTS = {"original": km.ORIGINAL, "paper": km.PAPER}
 

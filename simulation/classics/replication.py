@@ -16,10 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from ..errors import UserError
+from simulation.data import shipped_folder
+from simulation.errors import UserError
 
-#: Where the experiment files live (repository root / experiments / replications).
-SPEC_DIR = Path(__file__).resolve().parents[2] / "experiments" / "replications"
+#: Where the replication files live (``experiments/replications`` in the repository).
+SPEC_DIR = shipped_folder("experiments") / "replications"
 
 MODELS = {
     "march1991": "simulation.classics.march1991",

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from ..kernels import contagion, graphs
-from ._common import ExperimentResult, replicate_generators
+from simulation.classics._common import ExperimentResult, replicate_generators
+from simulation.kernels import contagion, graphs
 
 #: Default grid of mean degrees: 0.25 to 12 in steps of 0.25.
 Z_GRID = tuple(0.25 * k for k in range(1, 49))

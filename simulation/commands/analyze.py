@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "sensitivity analysis of a sweep"
 
@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     """Analyse the sweep, write the CSV and figures, print the main table."""
     import pandas as pd
 
-    from ..report import write_csv
-    from ..sweep.analysis import (
+    from simulation.analysis.report import write_csv
+    from simulation.sweep.analysis import (
         DEFAULT_OUTPUTS,
         grid_table,
         load_sweep,
@@ -153,8 +153,8 @@ def winners_and_discovery(args: argparse.Namespace, data, experiment: dict,
     written."""
     import pandas as pd
 
-    from ..report import write_csv
-    from ..sweep.winners import (
+    from simulation.analysis.report import write_csv
+    from simulation.analysis.winners import (
         better_direction,
         discover_table,
         parse_question,

@@ -7,7 +7,7 @@ attribute's interdependence crosses module borders) and turbulent with modular p
 same product policy (the scenario's, or ``--variants``), which the output states. At
 :data:`DEMO_CUSTOMERS` customers and :data:`DEMO_REPLICATES` replicates it finishes in about
 a minute on two cores, compilation included. The reading printed at the end is generated
-from the tables (:mod:`simulation.demo_reading`).
+from the tables (:mod:`simulation.analysis.demo_reading`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "every structure in two contrasting markets, with a plain-language reading"
 
@@ -37,7 +37,7 @@ POLICY_WORDS = {"standard": "one standard product for all segments",
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim demo``."""
-    from ..vocabulary import VARIANTS
+    from simulation.config.vocabulary import VARIANTS
 
     parser.add_argument("--replicates", type=int, default=DEMO_REPLICATES,
                         help=f"replicates per structure and market (default {DEMO_REPLICATES})")
@@ -55,17 +55,18 @@ def run(args: argparse.Namespace) -> int:
     """Run both markets, write tables and plots, print the tables and the reading."""
     import pandas as pd
 
-    from ..demo_reading import demo_reading
-    from ..experiment import run_comparison, summarise
-    from ..locks import folder_lock
-    from ..report import (
-        atomic_write,
+    from simulation.analysis.demo_reading import demo_reading
+    from simulation.analysis.report import (
         format_differences,
         format_table,
         write_csv,
         write_parquet,
     )
-    from ..scenario import load_scenario, resolve
+    from simulation.config.scenario import load_scenario
+    from simulation.execution.experiment import run_comparison, summarise
+    from simulation.store.atomic import atomic_write
+    from simulation.store.locks import folder_lock
+    from simulation.store.sources import resolve
 
     if args.replicates < 2:
         raise UserError(f"--replicates={args.replicates}: must be at least 2 (intervals)")
@@ -138,8 +139,9 @@ def _warm_up(structures, policy: str) -> None:
     """Compile the kernels once, here, on a tiny run of every structure in the turbulent
     market, so the worker processes load them from Numba's cache instead of each compiling
     them (on a fresh install that halves the CPU time of the demo; later it costs ~1 s)."""
-    from ..runs import run_model, run_seed
-    from ..scenario import resolve
+    from simulation.config.seeds import run_seed
+    from simulation.execution.runs import run_model
+    from simulation.store.sources import resolve
 
     tiny, _, _ = resolve("demo", [*MARKETS["turbulent_modular"][1], "customers.count=50",
                                   "firm.employees=20", "steps=4", "shocks.0.step=2",
@@ -163,7 +165,8 @@ def _plot(timeseries, metrics, labels, shock_steps, path: Path, title: str) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..report import _lines_with_bands, atomic_write
+    from simulation.analysis.report import _lines_with_bands
+    from simulation.store.atomic import atomic_write
 
     figure, axes = plt.subplots(len(metrics), len(labels), squeeze=False,
                                 figsize=(6 * len(labels), 4 * len(metrics)), sharex=True)

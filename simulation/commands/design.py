@@ -1,7 +1,7 @@
 """``firmsim design SCENARIO``: search the organisation's design parameters with Optuna.
 
 Every trial is one design (values of the parameters of
-:data:`simulation.design_search.DESIGN_SPACE`, and the structure when the scenario lists
+:data:`simulation.design.search.DESIGN_SPACE`, and the structure when the scenario lists
 several) run on the same replicate seeds (common random numbers). The search minimises or
 maximises one objective (default: area lost after the scenario's shocks); every trial also
 records the coordination costs (messages sent, workload), and the Pareto front of the
@@ -19,14 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "search organisation designs (Optuna) for the most resilient firm"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim design``."""
-    from ..design_runs import OBJECTIVES
+    from simulation.design.runs import OBJECTIVES
 
     parser.add_argument("scenario", metavar="SCENARIO",
                         help="shipped scenario name or a .toml file")
@@ -70,9 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def design_space(firm_fields, chosen: list[str] | None, structures: list[str]) -> dict:
     """The search space: DESIGN_SPACE (restricted to ``chosen``), the decision order when the
     configuration has such a field, the structure when several are searched."""
-    from ..design_runs import STRUCTURE_PARAMETER
-    from ..design_search import DESIGN_SPACE
-    from ..vocabulary import DECISION_ORDERS
+    from simulation.config.vocabulary import DECISION_ORDERS
+    from simulation.design.runs import STRUCTURE_PARAMETER
+    from simulation.design.search import DESIGN_SPACE
 
     space = dict(DESIGN_SPACE)
     if "decision_order" in firm_fields:
@@ -90,14 +90,15 @@ def design_space(firm_fields, chosen: list[str] | None, structures: list[str]) -
 
 def run(args: argparse.Namespace) -> int:
     """Search, write the tables and the Pareto plot, print the best designs."""
-    from ..config import Firm
-    from ..design_runs import COSTS, OBJECTIVES, STRUCTURE_PARAMETER, DesignEvaluator
-    from ..design_search import pareto_front, search_designs, storage_url
-    from ..locks import folder_lock
-    from ..report import write_csv
-    from ..runs import run_seed
-    from ..scenario import command_assignments, resolve, scenario_data
-    from ..vocabulary import STRUCTURES
+    from simulation.analysis.report import write_csv
+    from simulation.config.scenario import command_assignments, scenario_data
+    from simulation.config.schema import Firm
+    from simulation.config.seeds import run_seed
+    from simulation.config.vocabulary import STRUCTURES
+    from simulation.design.runs import COSTS, OBJECTIVES, STRUCTURE_PARAMETER, DesignEvaluator
+    from simulation.design.search import pareto_front, search_designs, storage_url
+    from simulation.store.locks import folder_lock
+    from simulation.store.sources import resolve
 
     if args.trials < 0:
         raise UserError(f"--trials={args.trials}: must be 0 or more")
@@ -200,7 +201,7 @@ def _plot_front(trials, front, objective: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..report import atomic_write
+    from simulation.store.atomic import atomic_write
 
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for axis, cost in zip(axes, ("messages_sent", "workload"), strict=True):

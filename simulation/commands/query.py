@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the query and print the result."""
     import pandas as pd
 
-    from ..results import query
+    from simulation.store.results import query
 
     result = query(args.folder, args.sql)
     if result is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "reproduce a classic model's figures"
 
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the replication(s); exit status 0 if every check passes, 1 otherwise."""
-    from ..classics import replication
+    from simulation.classics import replication
 
     if args.replicates is not None and args.replicates < 2:
         raise UserError(f"--replicates={args.replicates}: must be an integer >= 2")

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "run a scenario file and write its results"
 
@@ -62,10 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results folder, print the summary."""
-    from ..budget import check_run_budget
-    from ..locks import folder_lock
-    from ..manifest import check_manifest_seeds, manifest_differences
-    from ..scenario import command_assignments, resolve
+    from simulation.config.scenario import command_assignments
+    from simulation.execution.budget import check_run_budget
+    from simulation.store.locks import folder_lock
+    from simulation.store.manifest import check_manifest_seeds, manifest_differences
+    from simulation.store.sources import resolve
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
@@ -84,10 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
-    from ..experiment import run_comparison, summarise, summarise_levels
-    from ..manifest import read_manifest, run_manifest, write_manifest
-    from ..processes import fault_point
-    from ..report import (
+    from simulation.analysis.report import (
         format_differences,
         format_levels,
         format_table,
@@ -96,9 +94,12 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
         write_csv,
         write_parquet,
     )
-    from ..results import check_output_folder, file_hashes, set_aside, verify_folder
-    from ..scenario import scenario_data
-    from ..vocabulary import LEVEL_METRICS
+    from simulation.config.scenario import scenario_data
+    from simulation.config.vocabulary import LEVEL_METRICS
+    from simulation.execution.experiment import run_comparison, summarise, summarise_levels
+    from simulation.execution.processes import fault_point
+    from simulation.store.manifest import read_manifest, run_manifest, write_manifest
+    from simulation.store.results import check_output_folder, file_hashes, set_aside, verify_folder
 
     fault_point("run:locked")
     check_output_folder(out, scenario.name, args.force)
@@ -195,7 +196,7 @@ def precision_table(timeseries, resilience, metric: str):
 
     A resilience figure (a column of the resilience table) is judged per shock; a step
     metric by its level over the last steps (the window of
-    :func:`simulation.experiment.summarise_levels`).
+    :func:`simulation.execution.experiment.summarise_levels`).
     """
     if metric in resilience.columns:
         return resilience, ("shock",)
@@ -215,9 +216,9 @@ def run_until_precise(scenario, args, workers: int):
     """
     import pandas as pd
 
-    from ..experiment import run_comparison
-    from ..statistics import replicate_until_precise
-    from ..vocabulary import RESILIENCE_FIGURES, STEP_METRICS
+    from simulation.analysis.statistics import replicate_until_precise
+    from simulation.config.vocabulary import RESILIENCE_FIGURES, STEP_METRICS
+    from simulation.execution.experiment import run_comparison
 
     metric = args.precision_metric or ("area_lost" if scenario.shocks
                                        else scenario.resilience_metric)
@@ -267,8 +268,8 @@ def run_until_precise(scenario, args, workers: int):
 
 def precision_record(precise, args, scenario) -> dict:
     """What the manifest says about a precision run: target, metric, which limit was hit."""
-    from ..manifest import seed_records
-    from ..runs import SEED_RULE
+    from simulation.config.seeds import SEED_RULE
+    from simulation.store.manifest import seed_records
 
     differences = precise.differences
     others = differences[differences["structure"] != differences["reference"]]

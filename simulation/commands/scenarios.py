@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import ConfigError
+from simulation.errors import ConfigError
 
 HELP = "list the shipped scenarios"
 
@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print one line per shipped scenario: name, size of the run, description."""
-    from ..scenario import SCENARIO_DIR, load_scenario, shipped_names
+    from simulation.config.scenario import SCENARIO_DIR, load_scenario, shipped_names
 
     names = shipped_names()
     if not names:

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the resolved scenario."""
-    from ..scenario import resolve, scenario_data, to_toml
+    from simulation.config.scenario import scenario_data, to_toml
+    from simulation.store.sources import resolve
 
     scenario, source, _ = resolve(args.scenario, args.assignments)
     if args.format == "json":

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "run a parameter sweep"
 
@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dict:
     """The manifest of a sweep (status ``running``): the experiment's fingerprint extended
     with the design's points, so a resumed folder holds exactly these runs."""
-    from ..manifest import sweep_manifest
-    from ..sweep.runner import total_runs
+    from simulation.store.manifest import sweep_manifest
+    from simulation.sweep.runner import total_runs
 
     points = json.dumps([list(v) for v in design.values])
     fingerprint = hashlib.sha256(
@@ -66,10 +66,10 @@ def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dic
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the sweep; exit status 1 if some runs failed."""
-    from ..budget import check_budget
-    from ..locks import folder_lock
-    from ..sweep.design import build_design
-    from ..sweep.spec import load_experiment
+    from simulation.store.locks import folder_lock
+    from simulation.sweep.design import build_design
+    from simulation.sweep.runner import check_budget
+    from simulation.sweep.spec import load_experiment
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
@@ -86,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
-    from ..processes import fault_point
-    from ..sweep.runner import (
+    from simulation.execution.processes import fault_point
+    from simulation.sweep.runner import (
         NO_WORKERS_TIMEOUT,
         DaskCluster,
         InProcess,
@@ -95,7 +95,7 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
         NoWorkers,
         run_sweep,
     )
-    from ..sweep.storage import SweepStore
+    from simulation.sweep.storage import SweepStore
 
     store = SweepStore(out)
     # Refuses another experiment's folder; writes nothing.

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from simulation.errors import UserError
 
 HELP = "start the browser app"
 
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port={args.port}: allowed values are 0 to 65535")
     if args.scenario:
-        from ..scenario import load_scenario
+        from simulation.config.scenario import load_scenario
 
         load_scenario(args.scenario)  # a ConfigError names the shipped scenarios
     root = args.results_root
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"firmsim ui: open http://{shown}:{port}/ in a web browser (Ctrl-C to stop)",
           flush=True)
-    from ..processes import die_with_parent
+    from simulation.execution.processes import die_with_parent
 
     parent = os.getpid()
     # The server dies with this process, even if it is killed with SIGKILL.

@@ -6,7 +6,7 @@ firm model's customer word of mouth is meant to call the same functions.
 
 Arrays
 ------
-indptr : int64 (n + 1,)          CSR network (:mod:`simulation.networks`): the neighbours of
+indptr : int64 (n + 1,)          CSR network (:mod:`simulation.core.networks`): the neighbours of
 indices : int32 (2 * edges,)     node ``i`` are ``indices[indptr[i]:indptr[i + 1]]``
 edge_weights : float64 (0,) or (indices.size,)
     Tie strength per CSR entry (``edge_weights[e]`` belongs to ``indices[e]``), non-negative,
@@ -46,7 +46,7 @@ references in ``tests/naive.py`` reproduce the kernels bit for bit.
 
 import numpy as np
 
-from ._config import kernel
+from simulation.kernels._config import kernel
 
 
 @kernel
@@ -128,7 +128,7 @@ def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, posi
     Fills ``positive``, ``negative``, ``heard``, ``said`` (float64 (n,)) with what
     :func:`voices_heard` returns for each node, bit for bit, provided the network is
     undirected with ascending neighbour lists and ``tie_strong`` gives both directions of a
-    tie the same flag (as :mod:`simulation.networks` and :func:`embedded_ties` make them):
+    tie the same flag (as :mod:`simulation.core.networks` and :func:`embedded_ties` make them):
     voicers are visited in ascending order, so each hearer receives its neighbours' voices
     in its own CSR order. Only voicing nodes' ties are visited, so the cost is proportional
     to the voices, not to all ties.
@@ -176,7 +176,7 @@ def embedded_ties(indptr, indices, tie_strong):
     strength. On a small-world network (Watts & Strogatz 1998) the lattice ties are strong
     (neighbours on the ring share neighbours) and the rewired ties weak, unless a rewired
     tie happens to close a triangle. Neighbour lists must be ascending (as
-    :mod:`simulation.networks` builds them): the common neighbour is found by merging.
+    :mod:`simulation.core.networks` builds them): the common neighbour is found by merging.
     """
     for i in range(indptr.shape[0] - 1):
         for e in range(indptr[i], indptr[i + 1]):

@@ -67,8 +67,8 @@ Returns the number of threshold defections (cascade defections) of the step.
 
 import math
 
-from ._config import kernel
-from .contagion import bass_hazard, spread_voices
+from simulation.kernels._config import kernel
+from simulation.kernels.contagion import bass_hazard, spread_voices
 
 
 @kernel

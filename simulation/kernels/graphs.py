@@ -25,7 +25,7 @@ An undirected edge ``{u, v}`` with ``u < v`` is the int64 key ``u * n + v``; ``n
 
 import numpy as np
 
-from ._config import kernel
+from simulation.kernels._config import kernel
 
 #: Marks an empty slot in the hash table (keys are never negative).
 EMPTY = -1

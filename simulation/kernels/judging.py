@@ -4,7 +4,7 @@ A decider at the top of a tree or a hub receives proposals that carry an **estim
 proposer's sample estimate of the change's value in its own segment and scope, plus the
 distortion each hop added on the way up. It can also ask its **staff** to estimate a change's
 effect on the whole product: a survey of customers of every segment the variant serves, at a
-cost in staff capacity (see :mod:`simulation.organization`). Neither the carried estimate nor
+cost in staff capacity (see :mod:`simulation.core.organization`). Neither the carried estimate nor
 the staff's is the true effect; the "fully informed" decider of NK organisation models
 (Rivkin & Siggelkow 2003), who knows each change's exact effect, is
 :func:`simulation.kernels.organization.decide` and is kept only for comparison.
@@ -23,8 +23,8 @@ landscape arrays as in :mod:`simulation.kernels.nk`; ``max_fitness`` (S,) normal
 
 import numpy as np
 
-from ._config import kernel
-from .nk import change_effect
+from simulation.kernels._config import kernel
+from simulation.kernels.nk import change_effect
 
 
 @kernel

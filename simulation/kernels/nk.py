@@ -19,7 +19,7 @@ state number is attribute ``i``.
 
 import numpy as np
 
-from ._config import kernel
+from simulation.kernels._config import kernel
 
 #: The running sum of the walk is recomputed exactly every 256 states, so rounding cannot
 #: drift far enough to swap two states whose fitness differ by more than ~1e-13.

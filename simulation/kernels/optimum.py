@@ -21,8 +21,8 @@ distinct attributes (as NK landscapes do).
 
 import numpy as np
 
-from ._config import kernel
-from .nk import fitness
+from simulation.kernels._config import kernel
+from simulation.kernels.nk import fitness
 
 #: Slack of the pruning test: a branch is cut only if its bound is below the best found by more
 #: than this, so rounding in the running sums can never cut a branch holding a better state.

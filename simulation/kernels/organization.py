@@ -17,8 +17,8 @@ worth the customer-weighted change of normalised fitness over the segments it se
 
 import numpy as np
 
-from ._config import kernel
-from .nk import change_effect
+from simulation.kernels._config import kernel
+from simulation.kernels.nk import change_effect
 
 
 # ----------------------------------------------------------------------------- queues

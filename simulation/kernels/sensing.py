@@ -28,8 +28,8 @@ noise shrinks as one over the square root of the responders. No responder, no es
 
 import numpy as np
 
-from ._config import kernel
-from .nk import change_effect
+from simulation.kernels._config import kernel
+from simulation.kernels.nk import change_effect
 
 
 @kernel

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, UserError
-from ..experiment import mean_interval
-from ..manifest import read_manifest
-from ..report import atomic_write
-from .spec import KEY_COLUMNS
-from .storage import read_table
+from simulation.analysis.statistics import mean_interval
+from simulation.errors import ConfigError, UserError
+from simulation.store.atomic import atomic_write
+from simulation.store.manifest import read_manifest
+from simulation.sweep.spec import KEY_COLUMNS
+from simulation.sweep.storage import read_table
 
 DEFAULT_OUTPUTS = ("s0_recovery_time", "s0_depth", "s0_area_lost", "mean_market_share",
                    "mean_fitness", "mean_decision_latency", "mean_largest_queue")
@@ -77,8 +77,8 @@ def load_sweep(folder: Path) -> SweepData:
     if manifest is None or manifest.get("kind") != "sweep":
         raise UserError(f"{folder} is not a sweep results folder (no sweep manifest.json); "
                         "run `firmsim sweep EXPERIMENT --out DIR` first")
-    from ..results import sha256
-    from .storage import DESIGN, SweepStore, damaged_message
+    from simulation.store.results import sha256
+    from simulation.sweep.storage import DESIGN, SweepStore, damaged_message
 
     SweepStore(folder).verify()  # every part matches the hash in its name
     recorded = (manifest.get("files") or {}).get(DESIGN)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .spec import ResolvedExperiment
+from simulation.sweep.spec import ResolvedExperiment
 
 
 @dataclass

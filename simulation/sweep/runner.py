@@ -25,13 +25,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import UserError
-from ..processes import fault_point
-from ..runs import describe_seed
-from .design import Design
-from .spec import ResolvedExperiment
-from .storage import SweepStore
-from .worker import run_batch
+from simulation.config.schema import ModelConfig
+from simulation.config.seeds import describe_seed
+from simulation.errors import UserError
+from simulation.execution.budget import check_configs
+from simulation.execution.processes import fault_point
+from simulation.sweep.design import Design
+from simulation.sweep.spec import ResolvedExperiment
+from simulation.sweep.storage import SweepStore
+from simulation.sweep.worker import run_batch
 
 #: Seconds ``DaskCluster`` waits for the scheduler before giving up.
 CONNECT_TIMEOUT = 4.0
@@ -100,7 +102,7 @@ class InProcess:
 class LocalProcesses:
     """A pool of ``workers`` local processes, rebuilt when one of them dies.
 
-    Workers die with this process (:func:`~simulation.processes.worker_initializer`). A
+    Workers die with this process (:func:`~simulation.execution.processes.worker_initializer`). A
     worker killed mid-batch (out of memory, killed by hand) breaks the whole
     ``concurrent.futures`` pool: the pool is rebuilt and the batches that had not come back
     are sent again, up to :data:`POOL_RESTARTS` times per batch; a batch that keeps killing
@@ -117,7 +119,7 @@ class LocalProcesses:
         import os
         from concurrent.futures import ProcessPoolExecutor
 
-        from ..processes import worker_initializer
+        from simulation.execution.processes import worker_initializer
 
         pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_initializer,
                                    initargs=(os.getpid(),))
@@ -159,7 +161,7 @@ class LocalProcesses:
 
 
 def _import_model() -> None:
-    import simulation.model  # noqa: F401
+    import simulation.core.model  # noqa: F401
 
 
 class DaskCluster:
@@ -350,3 +352,14 @@ def _failed_batch(job: dict, error: BaseException) -> dict:
                        "error": f"batch failed: {message}", "traceback": ""})
     return {"rows": [], "timeseries": None, "errors": errors, "run_seconds": 0.0,
             "batch_seconds": 0.0}
+
+
+def check_budget(resolved, design, workers: int) -> None:
+    """:func:`check_configs` for a sweep: the base and every design point's configuration."""
+    from simulation.sweep.runner import total_runs
+    from simulation.sweep.spec import point_config
+
+    configs = [point_config(resolved.base, [v.path for v in resolved.parameters], list(values))
+               for values in design.values]
+    check_configs(configs or [ModelConfig.model_validate(resolved.base)],
+                  total_runs(resolved, design), workers, where="")

@@ -41,10 +41,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import ModelConfig, validate_model_config
-from ..errors import ConfigError, format_validation_error
-from ..paths import did_you_mean, get_path, set_path, valid_paths
-from ..scenario import (
+from simulation.config.messages import format_validation_error
+from simulation.config.paths import did_you_mean, get_path, set_path, valid_paths
+from simulation.config.scenario import (
     ResilienceMetric,
     Scenario,
     apply_overrides,
@@ -54,14 +53,17 @@ from ..scenario import (
     resolve_path,
     scenario_data,
 )
-from ..vocabulary import StructureName
+from simulation.config.schema import ModelConfig, validate_model_config
+from simulation.config.vocabulary import StructureName
+from simulation.data import shipped_folder
+from simulation.errors import ConfigError
 
 #: Scenario keys that describe the comparison, not one run: they cannot be swept.
 NOT_SWEEPABLE = ("name", "description", "structures", "replicates", "seed",
                  "resilience_metric")
 #: Columns every run row has; parameter names may not reuse them.
 KEY_COLUMNS = ("run", "point", "structure", "replicate")
-EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
+EXPERIMENT_DIR = shipped_folder("experiments")
 
 
 class _Strict(BaseModel):

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError, UserError
-from ..manifest import read_manifest, write_manifest
-from ..processes import fault_point
-from ..report import atomic_write
-from ..results import sha256
+from simulation.errors import ConfigError, UserError
+from simulation.execution.processes import fault_point
+from simulation.store.atomic import atomic_write
+from simulation.store.manifest import read_manifest, write_manifest
+from simulation.store.results import sha256
 
 DESIGN = "design.parquet"
 TABLES = ("runs", "timeseries", "errors")

@@ -6,12 +6,12 @@ or on a Dask worker. A run that raises becomes an error record; the batch carrie
 
 Run ``run`` of a sweep is design point ``point``, replicate ``replicate`` and structure
 number ``s`` with ``run = (point * replicates + replicate) * len(structures) + s``. Its seed
-is ``run_seed(root, replicate, point)`` (:data:`simulation.runs.SEED_RULE`): the same for
+is ``run_seed(root, replicate, point)`` (:data:`simulation.config.seeds.SEED_RULE`): the same for
 every structure at a point and replicate (common random numbers) and independent of
 batching, workers and order. Each run keeps ``final_<m>`` and ``mean_<m>`` of every
-:data:`~simulation.vocabulary.LEVEL_METRICS` (last step; mean over the last
+:data:`~simulation.config.vocabulary.LEVEL_METRICS` (last step; mean over the last
 ``level_window`` share of the steps, NaN-aware) and ``s<i>_<figure>`` of every
-:data:`~simulation.vocabulary.RESILIENCE_FIGURES` per shock.
+:data:`~simulation.config.vocabulary.RESILIENCE_FIGURES` per shock.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..processes import fault_point
-from ..runs import RunTables, describe_seed, run_model, run_seed
-from ..vocabulary import LEVEL_METRICS, RESILIENCE_FIGURES
-from .spec import point_config
+from simulation.config.seeds import describe_seed, run_seed
+from simulation.config.vocabulary import LEVEL_METRICS, RESILIENCE_FIGURES
+from simulation.execution.processes import fault_point
+from simulation.execution.runs import RunTables, run_model
+from simulation.sweep.spec import point_config
 
 
 def run_batch(job: dict[str, Any]) -> dict[str, Any]:

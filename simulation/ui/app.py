@@ -15,16 +15,16 @@ import time
 
 import solara
 
-from . import state
-from .compare import AddressSync, ComparePage, choose_scenario
-from .explore_page import ExplorePage
-from .firm_view import FirmPage
-from .info import InfoPage
-from .question import QuestionPage
-from .runner import prepare_worker
-from .state import CHART_REFRESH, REFRESH, chart_wait_after
-from .teach import lesson_for
-from .widgets import EChartsPreload, PageLanguage, Prose
+from simulation.ui import state
+from simulation.ui.compare import AddressSync, ComparePage, choose_scenario
+from simulation.ui.explore_page import ExplorePage
+from simulation.ui.firm_view import FirmPage
+from simulation.ui.info import InfoPage
+from simulation.ui.question import QuestionPage
+from simulation.ui.runner import prepare_worker
+from simulation.ui.state import CHART_REFRESH, REFRESH, chart_wait_after
+from simulation.ui.teach import lesson_for
+from simulation.ui.widgets import EChartsPreload, PageLanguage, Prose
 
 #: Page styles: narrow screens stack the editor above the results, charts wrap to one
 #: column; stale results are dimmed; presenter mode enlarges everything; the progress bar jumps

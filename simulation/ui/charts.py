@@ -64,7 +64,7 @@ def _y_range(values) -> dict:
 def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks: list[dict],
                 y_name: str = "", provisional: str = "") -> dict:
     """Mean line per structure with its pointwise t-band (``bands`` from
-    :func:`simulation.statistics.band`), shocks as vertical markers."""
+    :func:`simulation.analysis.statistics.band`), shocks as vertical markers."""
     series, values = [], []
     for number, (structure, group) in enumerate(bands.groupby("structure", sort=False)):
         steps_list = group["step"].astype(np.int64).tolist()

@@ -12,13 +12,13 @@ import tomllib
 import pandas as pd
 import solara
 
-from .. import scenario as scenario_module
-from ..errors import ConfigError
-from ..statistics import band
-from ..vocabulary import SHOCK_KINDS, STRUCTURES
-from . import link, state
-from .charts import CHARTS, band_option, charts_png
-from .form import (
+from simulation.analysis.statistics import band
+from simulation.config import scenario as scenario_module
+from simulation.config.vocabulary import SHOCK_KINDS, STRUCTURES
+from simulation.errors import ConfigError
+from simulation.ui import link, state
+from simulation.ui.charts import CHARTS, band_option, charts_png
+from simulation.ui.form import (
     GENERAL,
     SECTIONS,
     as_shown,
@@ -29,8 +29,8 @@ from .form import (
     shock_fields,
     validate_form,
 )
-from .runner import ComparisonRun, worker_count
-from .summary import (
+from simulation.ui.runner import ComparisonRun, worker_count
+from simulation.ui.summary import (
     CONFIRM_ABOVE_SECONDS,
     UNITS,
     chart_description,
@@ -38,8 +38,8 @@ from .summary import (
     estimate_seconds,
     resilience_summary,
 )
-from .teach import lesson_for
-from .widgets import Choice, Collapsible, EChart, Progress, Prose, TextUpload
+from simulation.ui.teach import lesson_for
+from simulation.ui.widgets import Choice, Collapsible, EChart, Progress, Prose, TextUpload
 
 #: Seconds within which a closed tab's runs are stopped and their worker process freed.
 CLOSED_TAB_FREED_WITHIN = 5.0

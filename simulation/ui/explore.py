@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError
-from ..manifest import read_manifest
+from simulation.errors import ConfigError
+from simulation.store.manifest import read_manifest
 
 #: Environment variable holding the folder the page may read results from.
 ROOT_VARIABLE = "FIRMSIM_RESULTS_ROOT"
@@ -51,8 +51,8 @@ def results_root() -> Path:
 
 def damaged_files(path: Path, manifest: dict | None) -> dict[Path, str]:
     """Files of a results folder whose bytes do not match their recorded SHA-256."""
-    from ..results import sha256
-    from ..sweep.storage import TABLES, part_problem
+    from simulation.store.results import sha256
+    from simulation.sweep.storage import TABLES, part_problem
 
     bad: dict[Path, str] = {}
     if manifest and manifest.get("kind") == "sweep":

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import solara
 
-from . import state
-from .explore import (
+from simulation.ui import state
+from simulation.ui.explore import (
     filter_frame,
     load_results,
     results_folders,
     results_root,
     sensitivity_tables,
 )
-from .widgets import Prose
+from simulation.ui.widgets import Prose
 
 
 @solara.component

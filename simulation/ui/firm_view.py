@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import solara
 
-from . import state
-from .charts import customer_option, org_option
-from .compare import Controls, validate_form
-from .widgets import EChart, Prose
+from simulation.ui import state
+from simulation.ui.charts import customer_option, org_option
+from simulation.ui.compare import Controls, validate_form
+from simulation.ui.widgets import EChart, Prose
 
 
 @solara.component

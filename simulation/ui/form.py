@@ -2,7 +2,7 @@
 
 The page keeps what the user typed as text (:class:`FormState`), so a half-typed or wrong
 value is never lost or silently replaced. :func:`validate_form` parses the text and runs the
-same validation as scenario files (:class:`simulation.scenario.Scenario`); it returns the
+same validation as scenario files (:class:`simulation.config.scenario.Scenario`); it returns the
 valid scenario or a message per field key (``"steps"``, ``"market.k"``,
 ``"shocks.0.step"``...), which the page shows beside the field while Run stays disabled.
 """
@@ -16,11 +16,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .. import scenario as scenario_module
-from ..config import ModelConfig, Shock
-from ..errors import ConfigError, allowed_range, describe_problem, literal_choices
-from ..paths import get_path, set_path
-from ..vocabulary import SHOCK_KINDS, STRUCTURES
+from simulation.config.messages import allowed_range, describe_problem, literal_choices
+from simulation.config.paths import get_path, set_path
+from simulation.config.schema import ModelConfig, Shock
+from simulation.config import scenario as scenario_module
+from simulation.config.vocabulary import SHOCK_KINDS, STRUCTURES
+from simulation.errors import ConfigError
 
 #: The app runs this many paired replicates per structure unless told otherwise (chosen so the
 #: default comparison, demo at full size, finishes in about 10 s on two cores; see
@@ -145,7 +146,7 @@ class FormState:
 
     def with_path(self, key: str, text: str) -> FormState:
         """The editor with ``text`` typed at a dotted path: a field of :data:`FIELDS` or
-        ``shocks.<i>.<field>``. ConfigError (from :func:`simulation.paths.set_path`) if the
+        ``shocks.<i>.<field>``. ConfigError (from :func:`simulation.config.paths.set_path`) if the
         editor has no such field."""
         if key in self.values:
             return self.with_value(key, text)
@@ -216,7 +217,7 @@ def shock_texts(shock: dict) -> dict:
 
 
 def form_from_scenario(scenario, replicates_cap: int | None = None) -> FormState:
-    """The editor filled from a :class:`simulation.scenario.Scenario` (``replicates_cap``:
+    """The editor filled from a :class:`simulation.config.scenario.Scenario` (``replicates_cap``:
     at most this many replicates, for presets written for the command line)."""
     data = scenario_module.scenario_data(scenario)
     if replicates_cap is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import solara
 
-from .widgets import Prose
+from simulation.ui.widgets import Prose
 
 IDEAS = (
     ("Mass production vs. the networked firm",

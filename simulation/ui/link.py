@@ -14,8 +14,8 @@ import zlib
 from typing import Any
 from urllib.parse import parse_qs
 
-from .. import scenario as scenario_module
-from ..errors import ConfigError
+from simulation.config import scenario as scenario_module
+from simulation.errors import ConfigError
 
 PARAMETER = "scenario"
 
@@ -34,7 +34,7 @@ def _difference(data: dict, defaults: dict) -> dict:
 
 
 def encode(data: dict[str, Any]) -> str:
-    """The address code of resolved scenario data (:func:`simulation.scenario.scenario_data`)."""
+    """The address code of resolved scenario data (:func:`simulation.config.scenario.scenario_data`)."""
     defaults = scenario_module.scenario_data(scenario_module.Scenario())
     text = json.dumps(_difference(data, defaults), separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")

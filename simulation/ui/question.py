@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import solara
 
-from .. import scenario as scenario_module
-from ..vocabulary import STRUCTURES
-from . import state
-from .compare import scenario_key, show_run, watch_tab
-from .form import form_from_scenario
-from .runner import ComparisonRun
-from .summary import verdict
-from .widgets import Choice, Progress
+from simulation.config import scenario as scenario_module
+from simulation.config.vocabulary import STRUCTURES
+from simulation.ui import state
+from simulation.ui.compare import scenario_key, show_run, watch_tab
+from simulation.ui.form import form_from_scenario
+from simulation.ui.runner import ComparisonRun
+from simulation.ui.summary import verdict
+from simulation.ui.widgets import Choice, Progress
 
 #: Paired runs per structure behind an answer (both structures: 2 x 5 runs of the demo size,
 #: a few seconds here).

@@ -1,6 +1,6 @@
 """Background runs of several structures on one configuration, for the browser app.
 
-A :class:`ComparisonRun` builds one :class:`simulation.model.FirmModel` per structure and
+A :class:`ComparisonRun` builds one :class:`simulation.core.model.FirmModel` per structure and
 replicate (same configuration, paired seeds: the same market and customers for every
 structure) and steps them in worker processes, one per core, so the page never waits for a
 model and the comparison uses the whole machine. Inside a worker one thread steps all the
@@ -27,10 +27,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..config import config_from_flat
-from ..metrics import resilience_table
-from ..runs import build_model, run_model, run_seed
-from ..vocabulary import STRUCTURES
+from simulation.config.schema import config_from_flat
+from simulation.config.seeds import run_seed
+from simulation.config.vocabulary import STRUCTURES
+from simulation.core.metrics import resilience_table
+from simulation.execution.runs import build_model, run_model
 
 #: Customers drawn in the small view of the customer network (around a few seed customers).
 CUSTOMER_SAMPLE = 160
@@ -256,7 +257,7 @@ def customer_sample(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
 
 
 class ThreadedRun:
-    """Several structures on one :class:`simulation.config.ModelConfig`, in a thread of this
+    """Several structures on one :class:`simulation.config.schema.ModelConfig`, in a thread of this
     process (the page uses :class:`ComparisonRun`, which runs this in a worker process).
 
     Parameters
@@ -266,7 +267,7 @@ class ThreadedRun:
     structures : list of str
         The structures to compare.
     seed : int
-        Root seed; replicate ``r`` of every structure runs :func:`simulation.runs.run_seed`
+        Root seed; replicate ``r`` of every structure runs :func:`simulation.config.seeds.run_seed`
         ``(seed, r)``, so the structures are paired (same market and customers) exactly as
         in ``firmsim run``.
     replicates : int

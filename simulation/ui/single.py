@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from ..model import FirmModel
-from ..vocabulary import STRUCTURES
+from simulation.config.vocabulary import STRUCTURES
+from simulation.core.model import FirmModel
 
 #: Controls SolaraViz builds from FirmModel's flat keywords (each one a real parameter).
 MODEL_PARAMS = {

@@ -11,9 +11,9 @@ import os
 
 import solara
 
-from .. import scenario as scenario_module
-from ..errors import ConfigError
-from .form import DEFAULT_REPLICATES, FormState, form_from_scenario
+from simulation.config import scenario as scenario_module
+from simulation.errors import ConfigError
+from simulation.ui.form import DEFAULT_REPLICATES, FormState, form_from_scenario
 
 DEFAULT_SCENARIO = os.environ.get("FIRMSIM_UI_SCENARIO", "demo")
 SPEEDS = ("1", "5", "20", "50", "max")

@@ -1,5 +1,5 @@
 """What the app says about replicated runs: tables, sentences and verdicts computed from the
-numbers with :mod:`simulation.statistics` (the same intervals as the command line).
+numbers with :mod:`simulation.analysis.statistics` (the same intervals as the command line).
 
 Nothing here imports Solara: every sentence the page shows can be tested on a table.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..statistics import paired_differences, recovery_summary, t_interval
+from simulation.analysis.statistics import paired_differences, recovery_summary, t_interval
 
 #: Units of the step metrics, for headers ("depth (share of customers)").
 UNITS = {

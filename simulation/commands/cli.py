@@ -1,0 +1,63 @@
+"""The ``firmsim`` command line.
+
+Each sub-command lives in its own module under :mod:`simulation.commands`, exposing
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. A command module
+imports the modules of its work inside ``run``, so building the parser loads none of the
+other commands' dependencies (samplers, DuckDB, plotting, the classic models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+from simulation.errors import ConfigError, UserError
+
+#: Sub-command name -> its module, in the order ``firmsim --help`` lists them.
+COMMANDS = {
+    name: f"simulation.commands.{name}"
+    for name in ("demo", "run", "scenarios", "show", "query", "replicate", "sweep", "analyze",
+                 "design", "ui")
+}
+
+
+def _available() -> dict[str, str]:
+    return {name: module for name, module in COMMANDS.items()
+            if importlib.util.find_spec(module) is not None}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    parser = argparse.ArgumentParser(
+        prog="firmsim",
+        description="Networked vs hierarchical firms under market shocks.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    modules = {}
+    for name, module_name in _available().items():
+        module = importlib.import_module(module_name)
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        modules[name] = module
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``firmsim`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(modules[args.command].run(args) or 0)
+    except (UserError, ConfigError) as error:
+        print(f"firmsim {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"firmsim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""Validated configuration of one firm-in-a-market model.
+
+The shape follows the scenario file (``[market]``, ``[customers]``, ``[firm]``,
+``[stakeholders]``, ``[[shocks]]``); every field has a default, so an empty config is valid.
+:class:`ModelConfig` is what :class:`simulation.core.model.FirmModel` runs; :data:`FLAT_FIELDS`
+maps the model's flat keyword arguments onto it (Mesa's ``SolaraViz`` and ``batch_run`` read
+those keywords from ``FirmModel.__init__``).
+
+Errors are raised as :class:`simulation.errors.ConfigError` with one line naming the field,
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from simulation.config.messages import allowed_range, format_validation_error
+from simulation.config.paths import did_you_mean
+
+# SHOCK_KINDS and STRUCTURES are re-exported: the UI, the scenario reader and the tests
+# import them from here.
+from simulation.config.vocabulary import SHOCK_KINDS as SHOCK_KINDS
+from simulation.config.vocabulary import STRUCTURES as STRUCTURES
+from simulation.config.vocabulary import (
+    DecisionInformation,
+    DecisionOrderSetting,
+    NetworkKind,
+    ShockKind,
+    StructureName,
+    TalentLossTarget,
+    VariantPolicy,
+)
+from simulation.errors import ConfigError
+
+#: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
+MAX_ATTRIBUTES = 24
+
+
+#: Upper bound of counts that size arrays (customers arriving, stakeholders, samples...).
+MAX_COUNT = 50_000_000
+#: Upper bound of steps: a run of more steps would not finish in any sensible time.
+MAX_STEPS = 100_000
+#: Upper bound of unbounded real parameters (noise, sensitivities, prices): finite values
+#: far beyond any meaningful setting, so no arithmetic overflows to inf.
+MAX_REAL = 1e6
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Numbers are finite, and true/false is never a number (TOML ``steps = true``)."""
+        field = cls.model_fields.get(info.field_name or "")
+        annotation = field.annotation if field is not None else None
+        if annotation in (int, float):
+            allowed = allowed_range(field) or "any finite number"
+            if isinstance(value, bool):
+                raise ValueError(f"{str(value).lower()} is not a number (allowed: {allowed})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{value} is not a finite number (allowed: {allowed})")
+        return value
+
+
+class Market(_Section):
+    """The product space and the competition."""
+
+    segments: int = Field(4, ge=1, le=64, description="customer segments, each with a landscape")
+    attributes: int = Field(20, ge=2, le=MAX_ATTRIBUTES, description="N: binary attributes")
+    k: int = Field(3, ge=0, description="K: other attributes each contribution depends on")
+    modules: int = Field(4, ge=1, description="product modules (contiguous blocks of attributes)")
+    cross_module_share: float = Field(
+        0.5, ge=0, le=1, description="share of the K links that cross module borders"
+    )
+    segment_correlation: float = Field(
+        0.7, ge=0, le=1, description="correlation of each segment's landscape with the base one"
+    )
+    turbulence: float = Field(
+        0.0, ge=0, le=1, description="expected share of each segment's landscape redrawn per "
+        "step (0 calm, 0.01 restless, 0.05 turbulent, 0.2 and above chaotic)",
+    )
+    outside_option: float = Field(
+        0.75, ge=0, le=2, description="value of the competitors' offer (normalised fitness units)"
+    )
+    price: float = Field(1.0, gt=0, le=MAX_REAL, description="revenue per buying customer per step")
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> Market:
+        if self.k >= self.attributes:
+            raise ValueError(
+                f"market.k={self.k}: must be smaller than market.attributes={self.attributes}"
+            )
+        if self.modules > self.attributes:
+            raise ValueError(
+                f"market.modules={self.modules}: must not exceed "
+                f"market.attributes={self.attributes}"
+            )
+        return self
+
+
+class Customers(_Section):
+    """Customers, their social network and their choice rule."""
+
+    count: int = Field(20_000, ge=1, le=50_000_000, description="number of customers")
+    network: NetworkKind = Field(
+        "small_world", description="kind of social network"
+    )
+    degree: int = Field(10, ge=1, le=10_000, description="mean number of network neighbours")
+    rewiring: float = Field(0.1, ge=0, le=1, description="small-world rewiring probability")
+    taste_sd: float = Field(0.05, ge=0, le=MAX_REAL,
+        description="sd of each customer's persistent taste")
+    experience_noise: float = Field(0.05, ge=0, le=MAX_REAL,
+        description="sd of the noise of one experience")
+    choice_sensitivity: float = Field(
+        10.0, gt=0, le=MAX_REAL, description="beta of the logistic choice on perceived value"
+    )
+    reconsider_rate: float = Field(
+        0.1, ge=0, le=1, description="probability a customer reconsiders buying in a step"
+    )
+    experience_weight: float = Field(
+        0.5, ge=0, le=1, description="weight of a buyer's new experience in its belief"
+    )
+    talk_rate: float = Field(
+        0.2, ge=0, le=1, description="base probability a customer talks to its neighbours"
+    )
+    amplification: float = Field(
+        2.0, ge=0, le=MAX_REAL, description="how much more often extreme opinions are voiced"
+    )
+    word_of_mouth_weight: float = Field(
+        0.2, ge=0, le=1, description="weight of what neighbours said in a customer's belief"
+    )
+    partner_share: float = Field(
+        0.02, ge=0, le=1, description="share of customers who act as partners in 'open'"
+    )
+    partner_rate: float = Field(
+        0.05, ge=0, le=1, description="probability a partner customer proposes in a step"
+    )
+    negativity: float = Field(
+        2.0, ge=1, le=10, description="how much more often (and further) a negative voice is "
+        "voiced than a positive one (TARP 1986: ~10 vs ~5 listeners; Anderson 1998)",
+    )
+    imitation: float = Field(
+        0.38, ge=0, le=1, description="Bass imitation coefficient q: adoption hazard added "
+        "per unit share of positive voices heard (Sultan, Farley & Lehmann 1990 mean)",
+    )
+    weak_tie_weight: float = Field(
+        0.25, ge=0, le=1, description="influence of a weak tie relative to a strong one "
+        "(Goldenberg, Libai & Muller 2001)",
+    )
+    defection_threshold: float = Field(
+        0.18, ge=0, le=1, description="mean threshold phi: share of negative voices heard at "
+        "which a buyer reconsiders at once (Watts 2002)",
+    )
+    defection_threshold_sd: float = Field(
+        0.05, ge=0, le=1, description="sd of the customers' defection thresholds"
+    )
+    employees_converse: bool = Field(
+        True, description="employees take part in the customer conversation where the "
+        "structure lets them (hierarchy: the official voice)",
+    )
+    employee_ties: int = Field(
+        5, ge=0, le=1000, description="customers of its segment each conversing employee "
+        "is tied to",
+    )
+    marketing_converses: bool = Field(
+        True, description="siloed_social: the marketing branch converses with customers "
+        "(off: only the official voice)",
+    )
+    official_reach: float = Field(
+        0.05, ge=0, le=1, description="hierarchy's official voice: share of active customers "
+        "it can answer per step",
+    )
+
+
+class Firm(_Section):
+    """Employees, the organization's parameters and the product policy."""
+
+    employees: int = Field(200, ge=2, le=1_000_000, description="number of employees")
+    span: int = Field(5, ge=1, le=1_000_000, description="span of control of the tree")
+    capacity: int = Field(5, ge=1, le=1_000_000,
+        description="messages or tasks an employee handles per step")
+    queue_limit: int = Field(20, ge=1, le=1_000_000,
+        description="queue length past which messages are dropped")
+    pod_size: int = Field(6, ge=2, le=1_000_000, description="members per pod (podular, open)")
+    hub_span: int = Field(8, ge=1, le=1_000_000, description="pods aligned by one hub")
+    variants: VariantPolicy = Field(
+        "standard", description="one product for all segments, or one variant per segment"
+    )
+    change_budget: int = Field(2, ge=1, le=1_000_000,
+        description="changes the firm can approve per step")
+    lateral_links: float = Field(
+        0.0, ge=0, le=1, description="tree-to-network dial: rate of lateral links in a tree"
+    )
+    network_degree: int = Field(6, ge=1, le=10_000,
+        description="neighbours per employee in 'network'")
+    side_effect_awareness: float = Field(
+        0.5, ge=0, le=1, description="w: share of a change's effect on other modules a local "
+        "decider takes into account",
+    )
+    sense_rate: float = Field(
+        0.2, ge=0, le=1, description="probability a sensing employee tests a change in a step"
+    )
+    sample_size: int = Field(20, ge=1, le=MAX_COUNT, description="customers sampled per test")
+    feedback_noise: float = Field(
+        0.03, ge=0, le=MAX_REAL, description="sd of one customer's feedback on a change"
+    )
+    hop_noise: float = Field(
+        0.007, ge=0, le=MAX_REAL, description="sd of the distortion a proposal's estimate picks "
+        "up per hop (default: about the sampling sd of one frontline estimate, 0.03 / sqrt(20))",
+    )
+    survey_interval: int = Field(
+        10, ge=1, le=MAX_STEPS,
+            description="steps between surveys (non-marketing branches, siloed_social)"
+    )
+    decision_information: DecisionInformation = Field(
+        "staff", description="what tops and hubs judge a proposal by: the estimate that reached "
+        "them plus their staff's survey ('staff'), or its exact effect ('fully_informed')",
+    )
+    decision_order: DecisionOrderSetting = Field(
+        "structure", description="order in which tops and hubs judge proposals: each "
+        "structure's own ('structure'), or 'best_first' / 'arrival' for all",
+    )
+    staff_capacity: int = Field(
+        5, ge=0, le=10_000, description="proposals the staff of each top or hub can survey per "
+        "step (0: judge on the reports alone)",
+    )
+    staff_sample: int = Field(
+        20, ge=1, le=10_000, description="customers the staff asks per survey of a proposal"
+    )
+
+
+class Stakeholders(_Section):
+    """Investors, community/media and partners."""
+
+    investors: int = Field(8, ge=0, le=1_000_000, description="investor stakeholders")
+    media: int = Field(6, ge=0, le=1_000_000, description="community/media stakeholders")
+    partners: int = Field(6, ge=0, le=1_000_000, description="partner stakeholders")
+    stance_rate: float = Field(0.1, ge=0, le=1, description="speed of stance updates")
+    media_reach: float = Field(
+        0.05, ge=0, le=1, description="share of customers each media stakeholder reaches"
+    )
+    media_influence: float = Field(
+        0.05, ge=0, le=0.5,
+        description="pull per step of each medium on its audience's belief toward its message",
+    )
+    media_tone: float = Field(
+        0.25, ge=0, le=MAX_REAL, description="how far from the outside option a fully negative (or "
+        "positive) medium says the product is, in value units",
+    )
+    investor_sensitivity: float = Field(
+        5.0, ge=0, le=MAX_REAL, description="how strongly investors react to revenue growth"
+    )
+    partner_rate: float = Field(
+        0.1, ge=0, le=1, description="probability a partner proposes a change in a step ('open')"
+    )
+    investor_pressure: float = Field(
+        0.4, ge=0, le=1, description="share of employees' capacity (slack) cut when investors' "
+        "mean stance is -1 (0: investors' pressure off)",
+    )
+
+
+class Shock(_Section):
+    """One scheduled shock. Fields beyond ``kind``, ``step``, ``strength`` depend on the kind.
+
+    - ``need_shift``: customers' needs move: a share ``strength`` of the landscape of
+      ``segments`` (all live ones if empty) is redrawn, the segments moving together so their
+      correlation stays where the scenario set it; with ``diverge`` the market fragments
+      instead (each segment redrawn on its own, so segments drift apart).
+    - ``turbulence``: from ``step`` for ``duration`` steps (to the end if 0), the market is
+      restless: ``strength`` is the expected share of each landscape redrawn per step.
+    - ``competitor_entry``: the outside option rises by ``strength``.
+    - ``reputation_crisis``: media stances fall to ``-strength``; a share ``share`` of
+      customers have their belief lowered by ``strength``.
+    - ``talent_loss``: a share ``strength`` of employees leaves; ``target`` is ``random`` or
+      ``managers`` (managers and hubs first).
+    - ``new_segment``: ``count`` new customers (default: a share ``strength`` of the initial
+      count) arrive with a landscape of their own.
+    """
+
+    kind: ShockKind
+    step: int = Field(ge=0, le=MAX_STEPS, description="step at which the shock happens")
+    strength: float = Field(0.5, ge=0, le=MAX_REAL,
+        description="size of the shock (meaning by kind)")
+    segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
+    duration: int = Field(0, ge=0, le=MAX_STEPS,
+        description="turbulence: steps it lasts (0: to the end)")
+    diverge: bool = Field(
+        False, description="need_shift: segments drift apart (the market fragments)"
+    )
+    share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
+    target: TalentLossTarget = Field("random", description="talent_loss target")
+    count: int = Field(0, ge=0, le=MAX_COUNT,
+        description="new_segment: customers arriving (0: by strength)")
+
+    @model_validator(mode="after")
+    def _check_strength(self) -> Shock:
+        if self.kind in ("need_shift", "turbulence", "talent_loss", "reputation_crisis"):
+            if self.strength > 1:
+                raise ValueError(
+                    f"strength={self.strength}: a {self.kind} strength is a share in [0, 1]"
+                )
+        return self
+
+
+class ModelConfig(_Section):
+    """Everything one model run needs besides its seed and structure."""
+
+    structure: StructureName = Field(
+        "hierarchy", description="organizational structure (the main treatment)"
+    )
+    steps: int = Field(500, ge=1, le=MAX_STEPS, description="planned number of steps")
+    market: Market = Field(default_factory=Market)
+    customers: Customers = Field(default_factory=Customers)
+    firm: Firm = Field(default_factory=Firm)
+    stakeholders: Stakeholders = Field(default_factory=Stakeholders)
+    shocks: list[Shock] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_schedule(self) -> ModelConfig:
+        for number, shock in enumerate(self.shocks):
+            if shock.step >= self.steps:
+                raise ValueError(
+                    f"shocks[{number}].step={shock.step}: must be before the last step "
+                    f"(0 to {self.steps - 1})"
+                )
+            for segment in shock.segments:
+                if not 0 <= segment < self.market.segments:
+                    raise ValueError(
+                        f"shocks[{number}].segments contains {segment}: segments are numbered "
+                        f"0 to {self.market.segments - 1}"
+                    )
+        if self.customers.degree >= self.customers.count:
+            raise ValueError(
+                f"customers.degree={self.customers.degree}: must be smaller than "
+                f"customers.count={self.customers.count}"
+            )
+        return self
+
+
+#: Flat keyword of FirmModel -> (section, field) of ModelConfig.
+FLAT_FIELDS: dict[str, tuple[str | None, str]] = {"structure": (None, "structure"),
+                                                  "steps": (None, "steps")}
+for _section, _fields in (
+    ("market", Market.model_fields), ("customers", Customers.model_fields),
+    ("firm", Firm.model_fields), ("stakeholders", Stakeholders.model_fields),
+):
+    for _field in _fields:
+        _flat = _field
+        if _section == "customers":
+            _flat = {"count": "customers", "network": "customer_network",
+                     "degree": "customer_degree", "rewiring": "customer_rewiring",
+                     "partner_share": "partner_share",
+                     "partner_rate": "customer_partner_rate"}.get(_field, _field)
+        if _section == "stakeholders" and _field == "partner_rate":
+            _flat = "stakeholder_partner_rate"
+        assert _flat not in FLAT_FIELDS, _flat
+        FLAT_FIELDS[_flat] = (_section, _field)
+
+
+def validate_model_config(data: dict[str, Any]) -> ModelConfig:
+    """Build a :class:`ModelConfig` from nested data, raising one-line :class:`ConfigError`."""
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error, ModelConfig)) from None
+
+
+def config_from_flat(base: ModelConfig | None = None, **flat: Any) -> ModelConfig:
+    """Apply flat keyword overrides (``customers=5000``, ``k=0``, ...) to ``base``."""
+    data = (base or ModelConfig()).model_dump()
+    for name, value in flat.items():
+        if name == "shocks":
+            data["shocks"] = [
+                s.model_dump() if isinstance(s, BaseModel) else dict(s) for s in value
+            ]
+            continue
+        if name not in FLAT_FIELDS:
+            hint = did_you_mean(name, [*FLAT_FIELDS, "shocks"])
+            raise ConfigError(f"unknown parameter '{name}'{hint}")
+        section, field = FLAT_FIELDS[name]
+        if section is None:
+            data[field] = value
+        else:
+            data[section][field] = value
+    return validate_model_config(data)
+
+
+def flat_defaults() -> dict[str, Any]:
+    """Default value of every flat keyword."""
+    defaults = ModelConfig().model_dump()
+    flat = {}
+    for name, (section, field) in FLAT_FIELDS.items():
+        flat[name] = defaults[field] if section is None else defaults[section][field]
+    return flat

@@ -1,0 +1,136 @@
+"""The conversation submodel: the firm's people in the customer conversation.
+
+The rules are in ``docs/ODD.md`` section 7, "Conversation". Who takes part is a property of
+each structure preset (:attr:`simulation.core.structures.StructureSpec.employees_converse`):
+
+- ``everyone`` (network, podular, open): every sensing employee is tied to
+  ``customers.employee_ties`` customers of its segment, drawn at random when the model is
+  built. Each step it **speaks for the firm**: it answers each tied customer who voiced a
+  negative opinion in the last step (:func:`speak`); an answer says the product's true current
+  value for the customer's segment and is heard like one more voice on a strong tie (the
+  customer kernel adds it to the mean opinion heard and to the positive, or if the product
+  really is worse than the outside option, negative voices). It also **hears customers**
+  (:func:`hear`, the one hook in :mod:`simulation.core.organization`): the tied customers who buy
+  and voiced anything this step are extra responders to the test it runs this step, so its
+  estimate's noise shrinks from ``sd / sqrt(m)`` to ``sd / sqrt(m + h)``. Taking part costs one
+  unit of capacity a step (listening and answering), paid after its own test.
+- ``marketing`` (siloed_social): the same, for the marketing branch only
+  (``customers.marketing_converses``; off: the official voice below).
+- ``official`` (hierarchy): the marketing function holds the only voice. Complaints (negative
+  voices) climb the tree one level a step, so the official statement answers, ``D`` steps
+  later (``D`` the tree's depth), up to ``customers.official_reach`` x active customers among
+  those who complained then, with the product's true value. It is a staff function, like a
+  medium, outside the modelled employees' capacity, and it hears nothing that reaches a test.
+
+``customers.employees_converse = false`` switches all of this off (the comparison of
+``experiments/studies/social_effects.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.config.vocabulary import MARKETING
+
+
+@dataclass
+class Conversation:
+    """Ties of the firm's people into the customer network.
+
+    ``mode`` is ``everyone``, ``marketing``, ``official`` or ``none``; tie ``k`` joins
+    employee ``employee[k]`` to customer ``customer[k]``; ``lag`` is the official voice's
+    delay and ``complaints`` the negative voicers of the last steps, oldest first.
+    """
+
+    mode: str
+    employee: np.ndarray
+    customer: np.ndarray
+    lag: int
+    complaints: deque = field(default_factory=deque)
+    answers: int = 0
+
+
+def conversation_mode(config, spec) -> str:
+    """Who converses for ``spec`` under ``config`` (``none`` when switched off)."""
+    c = config.customers
+    if not c.employees_converse:
+        return "none"
+    if spec.employees_converse == "marketing" and not c.marketing_converses:
+        return "official"
+    return spec.employees_converse
+
+
+def build_conversation(model, rng: np.random.Generator) -> Conversation:
+    """The ties of ``model``'s conversing employees (draws ``employee_ties`` per employee)."""
+    org, p, c = model.org, model.population, model.config.customers
+    mode = conversation_mode(model.config, model.spec)
+    lag = int(org.depth.max()) if org.size else 0
+    if mode in ("everyone", "marketing"):
+        talking = org.senses & (org.segment >= 0)
+        if mode == "marketing":
+            talking &= org.role == MARKETING
+        employees = np.repeat(np.flatnonzero(talking), c.employee_ties)
+    else:
+        employees = np.empty(0, np.int64)
+    segment = org.segment[employees]
+    start = p.segment_start[segment]
+    size = p.segment_start[segment + 1] - start
+    customers = start + (rng.random(employees.shape[0]) * size).astype(np.int64)
+    return Conversation(mode=mode, employee=employees.astype(np.int64),
+                        customer=customers.astype(np.int64), lag=max(1, lag))
+
+
+def speak(model) -> None:
+    """Fill ``population.firm_voices`` with the answers the firm gives this step."""
+    conv, p = model.conversation, model.population
+    p.firm_voices[:] = 0.0
+    conv.answers = 0
+    if conv.mode in ("everyone", "marketing"):
+        alive = model.org.alive[conv.employee] == 1
+        complained = (p.voice[conv.customer] < 0) & (p.active[conv.customer] == 1)
+        answered = conv.customer[alive & complained]
+        np.add.at(p.firm_voices, answered, 1.0)
+        conv.answers = int(answered.shape[0])
+    elif conv.mode == "official":
+        conv.complaints.append(np.flatnonzero((p.voice < 0) & (p.active == 1)))
+        if len(conv.complaints) > conv.lag:
+            heard = conv.complaints.popleft()
+            reach = int(round(model.config.customers.official_reach * p.active.sum()))
+            rng = model.streams["conversation"]
+            if heard.shape[0] > reach:
+                heard = rng.choice(heard, size=reach, replace=False)
+            p.firm_voices[heard] += 1.0
+            conv.answers = int(heard.shape[0])
+
+
+def hear(model, sensors: np.ndarray, tests):
+    """Conversing employees pay for the conversation and hear customers (organization hook).
+
+    Each alive conversing employee with capacity left spends one unit. A sensor among them
+    adds the tied customers who buy and voiced this step to its test's responders: the mean
+    of ``m + h`` independent answers has the noise of the ``m`` answers scaled by
+    ``sqrt(m / (m + h))``. Returns ``tests`` (its ``noise`` changed in place).
+    """
+    conv, p = model.conversation, model.population
+    if conv.mode not in ("everyone", "marketing") or conv.employee.shape[0] == 0:
+        return tests
+    talking = np.unique(conv.employee)
+    paying = talking[(model.org.alive[talking] == 1) & (model.capacity_left[talking] > 0)]
+    model.capacity_left[paying] -= 1
+    model.counters["messages"] += int(paying.shape[0])
+    spoke = (p.voice[conv.customer] != 0) & (p.buying[conv.customer] == 1) & (
+        p.active[conv.customer] == 1)
+    heard = np.bincount(conv.employee[spoke], minlength=model.org.size)
+    paid = np.zeros(model.org.size, dtype=bool)
+    paid[paying] = True
+    for k in range(sensors.shape[0]):
+        e = sensors[k]
+        m = int(tests.responders[k])
+        h = int(heard[e])
+        if paid[e] and m > 0 and h > 0:
+            tests.noise[k] *= math.sqrt(m / (m + h))
+    return tests

@@ -1,0 +1,161 @@
+"""The customer submodel: the population, media exposure, experience, talk and choice.
+
+The rules are in ``docs/ODD.md`` section 7, "Customers": word of mouth is a contagion
+(Bass-type adoption, threshold defection, strong and weak ties, negative voices louder), run
+by :func:`simulation.kernels.customers.customer_step` with the functions of
+:mod:`simulation.kernels.contagion`.
+
+:func:`build_customers` makes the population's arrays (segments in contiguous blocks, the
+social network, tastes, initial beliefs and purchases); :func:`customer_step` pushes the
+media's messages and runs :func:`simulation.kernels.customers.customer_step`, which lets
+customers experience, talk and choose, and sums the results per segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.config.vocabulary import MEDIA
+from simulation.core.networks import build_network
+from simulation.kernels import contagion
+from simulation.kernels import customers as customer_kernels
+
+
+@dataclass
+class CustomerPopulation:
+    """Every customer as arrays (index = customer number), plus per-segment sums.
+
+    Customers of segment ``s`` are ``segment_start[s]:segment_start[s + 1]``; those of a
+    segment that has not arrived yet are inactive. ``indptr``/``indices`` is the social
+    network (CSR). The ``*_sum``, ``buyers`` and ``active_count`` arrays are filled by the
+    kernel each step; ``opinion``, ``voice`` and ``media_*`` are its scratch space (``voice``
+    and ``opinion`` hold what each customer said in the last step). ``tie_strong`` flags each
+    tie (CSR-aligned) as strong or weak; ``threshold`` is each customer's defection threshold;
+    ``firm_voices`` the answers the firm's people give each customer this step
+    (:mod:`simulation.core.conversation`).
+    """
+
+    segment: np.ndarray
+    segment_start: np.ndarray
+    segment_sizes: np.ndarray
+    segment_active: np.ndarray
+    segment_arrival: dict[int, int]
+    active: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    taste: np.ndarray
+    is_partner: np.ndarray
+    belief: np.ndarray
+    buying: np.ndarray
+    satisfaction: np.ndarray
+    sentiment: np.ndarray
+    opinion: np.ndarray
+    voice: np.ndarray
+    tie_strong: np.ndarray
+    tie_weight: np.ndarray
+    threshold: np.ndarray
+    media_sum: np.ndarray
+    media_count: np.ndarray
+    media_positive: np.ndarray
+    media_negative: np.ndarray
+    firm_voices: np.ndarray
+    story_count: np.ndarray
+    heard: np.ndarray
+    buyers: np.ndarray
+    active_count: np.ndarray
+    satisfaction_sum: np.ndarray
+    sentiment_sum: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.segment.shape[0])
+
+
+def build_customers(config, arrivals: list, arrival_sizes: list[int],
+                    initial_value: np.ndarray, rng: np.random.Generator
+                    ) -> CustomerPopulation:
+    """The customer population of ``config``.
+
+    The initial customers are split evenly over ``config.market.segments``; each arriving
+    segment (``arrivals``, the ``new_segment`` shocks, of ``arrival_sizes`` customers) adds
+    an inactive block. ``initial_value`` is each segment's normalised fitness of the initial
+    product. Draws from ``rng``: the network, tastes, partners, initial purchases, defection
+    thresholds (in that order). Tie strength is a property of the network
+    (:func:`simulation.kernels.contagion.embedded_ties`), not a draw.
+    """
+    c, initial_segments = config.customers, config.market.segments
+    initial = c.count
+    counts = np.bincount(
+        (np.arange(initial) * initial_segments) // initial, minlength=initial_segments,
+    ).tolist() + arrival_sizes
+    total_segments = len(counts)
+    n = int(sum(counts))
+    segment_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    segment = np.repeat(np.arange(total_segments), counts).astype(np.int64)
+    active = (segment < initial_segments).astype(np.uint8)
+    indptr, indices = build_network(c.network, n, c.degree, c.rewiring, rng)
+    taste = rng.normal(0.0, c.taste_sd, n)
+    is_partner = rng.random(n) < c.partner_share
+    belief = initial_value[segment] + taste
+    chance = 1.0 / (1.0 + np.exp(-c.choice_sensitivity * (
+        belief - config.market.outside_option)))
+    buying = ((rng.random(n) < chance) & (active == 1)).astype(np.uint8)
+    threshold = np.clip(rng.normal(c.defection_threshold, c.defection_threshold_sd, n),
+                        0.0, 1.0)
+    tie_strong = np.empty(indices.shape[0], dtype=np.uint8)
+    contagion.embedded_ties(indptr, indices, tie_strong)
+    tie_weight = np.empty(n)
+    contagion.tie_weight_sums(indptr, tie_strong, c.weak_tie_weight, tie_weight)
+    return CustomerPopulation(
+        segment=segment, segment_start=segment_start,
+        segment_sizes=np.diff(segment_start).astype(float),
+        segment_active=np.arange(total_segments) < initial_segments,
+        segment_arrival={initial_segments + i: s.step for i, s in enumerate(arrivals)},
+        active=active, indptr=indptr, indices=indices, taste=taste, is_partner=is_partner,
+        belief=belief, buying=buying, satisfaction=np.where(buying == 1, chance, 0.0),
+        sentiment=2.0 * chance - 1.0, opinion=belief.copy(), voice=np.zeros(n, dtype=np.int8),
+        tie_strong=tie_strong, tie_weight=tie_weight, threshold=threshold,
+        media_sum=np.zeros(n), media_count=np.zeros(n), media_positive=np.zeros(n),
+        media_negative=np.zeros(n), firm_voices=np.zeros(n), story_count=np.zeros(n),
+        heard=np.zeros((4, n)),
+        buyers=np.zeros(total_segments, dtype=np.int64),
+        active_count=np.zeros(total_segments, dtype=np.int64),
+        satisfaction_sum=np.zeros(total_segments), sentiment_sum=np.zeros(total_segments),
+    )
+
+
+def customer_step(model) -> None:
+    """Media push beliefs and tell stories; customers experience, voice, hear and choose.
+
+    The firm's answers of this step must be in ``population.firm_voices`` already
+    (:func:`simulation.core.conversation.speak`). Stores the step's cascade defections in
+    ``model.cascade_defections``.
+    """
+    c, stakeholders = model.config.customers, model.config.stakeholders
+    p, s = model.population, model.stakeholders
+    rng = model.streams["customer_dynamics"]
+    stance = s.stance[s.kind == MEDIA]
+    # Each medium's message: the outside option moved by its stance, in value units.
+    broadcast = model.outside_option + stakeholders.media_tone * stance
+    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach, broadcast, p.media_sum,
+                                    p.media_count)
+    # Each medium's story is also a voice in its audience's conversation, weighing |stance|.
+    scratch = p.story_count
+    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach, np.maximum(stance, 0.0),
+                                    p.media_positive, scratch)
+    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
+                                    np.maximum(-stance, 0.0), p.media_negative, scratch)
+    uniforms = rng.random((2, p.size))
+    normals = rng.standard_normal(p.size)
+    model.cascade_defections = customer_kernels.customer_step(
+        p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
+        p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong, c.weak_tie_weight,
+        p.tie_weight, p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
+        p.media_negative, p.firm_voices, *p.heard, model.segment_fitness, model.outside_option,
+        uniforms[0], uniforms[1], normals,
+        c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,
+        c.word_of_mouth_weight, c.imitation, c.choice_sensitivity, c.reconsider_rate,
+        p.buyers, p.active_count, p.satisfaction_sum, p.sentiment_sum,
+    )

@@ -1,0 +1,124 @@
+"""The shock submodel: scheduled shocks and the restless market.
+
+The rules are in ``docs/ODD.md`` section 7, "Shocks".
+
+:data:`SHOCK_HANDLERS` maps every shock kind to the function that applies it; a handler takes
+``(model, shock, t, rng)`` and changes the model in place. :func:`apply_shocks` runs the
+handlers of the shocks scheduled for step ``t`` in schedule order, then the turbulence
+windows. A ``new_segment`` shock also sizes its segment when the model is built
+(:func:`segment_arrivals`), since its customers exist, inactive, from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from simulation.config.vocabulary import HUB, MANAGER, MEDIA
+from simulation.core.organization import rescope_for
+from simulation.core.structures import repair_after_loss
+
+
+def segment_arrivals(config) -> tuple[list, list[int]]:
+    """The ``new_segment`` shocks of ``config`` and the size of each one's segment.
+
+    A segment has ``count`` customers, or a share ``strength`` of the initial count, and at
+    least one. Its customers exist, inactive, from the start (their arrays are built once).
+    """
+    arrivals = [s for s in config.shocks if s.kind == "new_segment"]
+    initial = config.customers.count
+    return arrivals, [max(1, int(s.count or round(s.strength * initial))) for s in arrivals]
+
+
+def need_shift(model, shock, t: int, rng: np.random.Generator) -> None:
+    """Needs of the hit (default: all live) segments move by a share ``strength``.
+
+    The segments move together (their correlation is kept) unless ``diverge``: see
+    :meth:`simulation.core.market.Market.shift_needs`.
+    """
+    hit = shock.segments or np.flatnonzero(model.population.segment_active).tolist()
+    model.market.shift_needs(hit, shock.strength, rng, diverge=shock.diverge)
+
+
+def turbulence(model, shock, t: int, rng: np.random.Generator) -> None:
+    """A restless market from ``t`` for ``duration`` steps (0: to the end) at rate ``strength``.
+
+    ``strength`` is the expected share of each segment's landscape redrawn per step
+    (:meth:`simulation.core.market.Market.turbulence_step`).
+    """
+    end = model.config.steps if shock.duration == 0 else t + shock.duration
+    model.turbulence_windows.append((t, end, shock.strength))
+
+
+def competitor_entry(model, shock, t: int, rng: np.random.Generator) -> None:
+    """The outside option rises by ``strength``."""
+    model.outside_option += shock.strength
+
+
+def reputation_crisis(model, shock, t: int, rng: np.random.Generator) -> None:
+    """Media stances fall to ``-strength``; a share ``share`` of customers lose belief."""
+    s, p = model.stakeholders, model.population
+    s.stance[s.kind == MEDIA] = -shock.strength
+    active = np.flatnonzero(p.active)
+    seeded = active[rng.random(active.shape[0]) < shock.share]
+    p.belief[seeded] -= shock.strength
+
+
+def talent_loss(model, shock, t: int, rng: np.random.Generator) -> None:
+    """A share ``strength`` of employees leaves (managers and hubs first if targeted)."""
+    org = model.org
+    alive = np.flatnonzero(org.alive)
+    leaving_count = min(int(round(shock.strength * alive.shape[0])), alive.shape[0] - 1)
+    if leaving_count <= 0:
+        return
+    order = rng.permutation(alive)
+    if shock.target == "managers":
+        senior = np.isin(org.role[order], (MANAGER, HUB))
+        order = np.concatenate([order[senior], order[~senior]])
+    leaving = order[:leaving_count]
+    model.counters["dropped"] += int(model.queues.length[leaving].sum())
+    model.queues.length[leaving] = 0
+    repair_after_loss(org, leaving)
+    model.capacity_left[leaving] = 0
+
+
+def new_segment(model, shock, t: int, rng: np.random.Generator) -> None:
+    """The customers of segments arriving at ``t`` become active; sensors turn to them."""
+    p = model.population
+    arriving = [s for s, step in p.segment_arrival.items() if step == t]
+    for segment in arriving:
+        a, b = p.segment_start[segment], p.segment_start[segment + 1]
+        p.active[a:b] = 1
+        p.segment_active[segment] = True
+        if model.products.shape[0] > 1:
+            # A new segment first gets the firm's existing product (variant of segment 0).
+            model.products[model.variant_of_segment[segment]] = model.products[
+                model.variant_of_segment[0]]
+        model.update_fitness()
+        p.belief[a:b] = model.segment_fitness[segment] + p.taste[a:b]
+        rescope_for(model, segment)
+
+
+#: Every shock kind and the function that applies it.
+SHOCK_HANDLERS: dict[str, Callable[..., None]] = {
+    "need_shift": need_shift,
+    "turbulence": turbulence,
+    "competitor_entry": competitor_entry,
+    "reputation_crisis": reputation_crisis,
+    "talent_loss": talent_loss,
+    "new_segment": new_segment,
+}
+
+
+def apply_shocks(model, t: int) -> None:
+    """Apply the shocks scheduled for ``t``, then this step's turbulence redraws."""
+    rng = model.streams["market_dynamics"]
+    for number, shock in enumerate(model.config.shocks):
+        if shock.step == t:
+            model.fired_shocks.append((number, t))
+            SHOCK_HANDLERS[shock.kind](model, shock, t, rng)
+    live = np.flatnonzero(model.population.segment_active)
+    for start, end, rate in model.turbulence_windows:
+        if start <= t < end:
+            model.market.turbulence_step(live, rate, rng)

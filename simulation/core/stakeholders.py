@@ -1,0 +1,138 @@
+"""The stakeholder submodel: investors, community/media and partners update their stances.
+
+The rules are in ``docs/ODD.md`` section 7, "Stakeholders".
+
+A stance is in [-1, 1] and moves each step a share ``stance_rate`` of the way toward a
+target: investors' target follows revenue growth over their horizon, media's what their
+audience says (the balance of its positive and negative voices, sharpened), partners' the
+growth of the market share.
+
+Channels that bind (ODD section 7, "Stakeholders"): media stories are voices in their
+audience's conversation (:func:`simulation.core.customers.customer_step`), so a medium that turns
+negative raises the share of negative voices its audience hears and can tip buyers over their
+defection thresholds; investors' pressure cuts the employees' capacity (:func:`apply_pressure`),
+which limits tests, reviews and the handling of proposals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.config.vocabulary import INVESTOR, MEDIA, PARTNER
+from simulation.kernels import customers as customer_kernels
+
+#: Shortest and longest investor horizon in steps (inclusive), drawn uniformly per investor:
+#: investors judge revenue growth over their own horizon, so impatient and patient ones sit
+#: side by side and the investors' mean stance does not jump with one step's revenue.
+INVESTOR_HORIZON = (5, 20)
+
+#: Media amplify what their audience says: their target is ``tanh(MEDIA_SHARPENING * x)``,
+#: ``x = (positive - negative) / (positive + negative)`` voices of the active customers they
+#: reach, so an audience with a few more complaints than praise already reads as a clearly
+#: negative story (ODD section 7, "Stakeholders": "they amplify").
+MEDIA_SHARPENING = 2.0
+
+#: Investors' pressure is ``max(0, -mean investor stance)``; it cuts every employee's capacity
+#: to ``max(1, c)``, ``c`` = ``capacity * (1 - stakeholders.investor_pressure * pressure)``
+#: rounded up or down at random (up with probability its fractional part): under
+#: pressure to show results within their horizon, firms cut slack first (Cyert & March 1963;
+#: Stein 1989 on short horizons and myopic cuts), and slack is what exploration and
+#: coordination run on (Nohria & Gulati 1996). The default cut at full pressure is
+#: ``investor_pressure = 0.4`` (our choice: 5 units become 3).
+MIN_CAPACITY = 1
+
+#: Partners' target is ``tanh(PARTNER_SENSITIVITY * g)`` of the step's change ``g`` in market
+#: share. Share moves by hundredths per step, so this scale makes a one-point gain or loss
+#: move a partner's target by about 0.2 instead of a negligible 0.01.
+PARTNER_SENSITIVITY = 20.0
+
+
+@dataclass
+class StakeholderGroup:
+    """Every stakeholder as arrays (index = stakeholder number).
+
+    ``kind`` holds :data:`simulation.config.vocabulary.INVESTOR`, ``MEDIA`` or ``PARTNER``;
+    ``media_reach_ptr``/``media_reach`` lists, per medium (CSR), the customers it reaches;
+    ``revenue_history`` is the revenue of every step so far (investors' memory).
+    """
+
+    kind: np.ndarray
+    stance: np.ndarray
+    investor_horizon: np.ndarray
+    media_reach_ptr: np.ndarray
+    media_reach: np.ndarray
+    revenue_history: list[float]
+
+
+def build_stakeholders(config, customers: int, rng: np.random.Generator) -> StakeholderGroup:
+    """The stakeholders of ``config``; media reach a share of the ``customers``."""
+    s = config.stakeholders
+    kinds = [INVESTOR] * s.investors + [MEDIA] * s.media + [PARTNER] * s.partners
+    shortest, longest = INVESTOR_HORIZON
+    horizon = rng.integers(shortest, longest + 1, size=len(kinds))
+    reach = max(1, int(round(s.media_reach * config.customers.count)))
+    media_lists = [np.sort(rng.choice(customers, size=min(reach, customers), replace=False))
+                   for _ in range(s.media)]
+    return StakeholderGroup(
+        kind=np.array(kinds, dtype=np.int8), stance=np.zeros(len(kinds)),
+        investor_horizon=horizon,
+        media_reach_ptr=np.concatenate(
+            [[0], np.cumsum([m.shape[0] for m in media_lists])]).astype(np.int64),
+        media_reach=(np.concatenate(media_lists) if media_lists
+                     else np.empty(0, np.int64)).astype(np.int64),
+        revenue_history=[],
+    )
+
+
+def update_stances(model) -> None:
+    """Every stakeholder moves its stance toward its target (after the customers' step)."""
+    s, p = model.stakeholders, model.population
+    rate = model.config.stakeholders.stance_rate
+    revenue = float(p.buyers.sum()) * model.config.market.price
+    history = s.revenue_history
+    history.append(revenue)
+    for i in np.flatnonzero(s.kind == INVESTOR):
+        horizon = int(s.investor_horizon[i])
+        past = history[-horizon - 1] if len(history) > horizon else history[0]
+        growth = revenue / past - 1.0 if past > 0 else 0.0
+        target = math.tanh(model.config.stakeholders.investor_sensitivity * growth)
+        s.stance[i] = (1 - rate) * s.stance[i] + rate * target
+    media = np.flatnonzero(s.kind == MEDIA)
+    if media.size:
+        # What the audience says: mean voice sign over the audience, divided by the share of
+        # the audience that voiced (= (positive - negative) / (positive + negative) voices).
+        net, voiced = np.empty(media.size), np.empty(media.size)
+        sign = np.sign(p.voice).astype(np.float64)
+        customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, sign, p.active, net)
+        customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, np.abs(sign), p.active,
+                                      voiced)
+        said = np.divide(net, voiced, out=np.zeros_like(net), where=voiced > 0)
+        target = np.tanh(MEDIA_SHARPENING * said)
+        s.stance[media] = (1 - rate) * s.stance[media] + rate * target
+    partners = np.flatnonzero(s.kind == PARTNER)
+    if partners.size:
+        shares = model.records["market_share"]
+        share_growth = model.market_share - (shares[-1] if shares else model.market_share)
+        target = math.tanh(PARTNER_SENSITIVITY * share_growth)
+        s.stance[partners] = (1 - rate) * s.stance[partners] + rate * target
+    np.clip(s.stance, -1.0, 1.0, out=s.stance)
+    apply_pressure(model)
+
+
+def apply_pressure(model) -> None:
+    """Investors' pressure cuts the employees' capacity for the next step (see
+    :data:`MIN_CAPACITY`); no investors or ``investor_pressure = 0``: full capacity."""
+    s = model.stakeholders
+    investors = s.stance[s.kind == INVESTOR]
+    pressure = max(0.0, -float(investors.mean())) if investors.size else 0.0
+    cut = model.config.stakeholders.investor_pressure * pressure
+    # Stochastic rounding per employee (one uniform each, drawn whatever the pressure):
+    # the expected capacity is exactly capacity * (1 - cut), so a small pressure cuts a few
+    # employees' slack by one task instead of vanishing in the rounding.
+    draw = model.streams["stakeholders"].random(model.capacity.shape[0])
+    wanted = model.config.firm.capacity * (1.0 - cut)
+    model.capacity[:] = np.maximum(MIN_CAPACITY, np.floor(wanted + draw)).astype(np.int64)
+    model.investor_pressure_now = pressure

@@ -1,0 +1,126 @@
+"""What a run will cost, checked before anything is written.
+
+:func:`run_memory` and :func:`run_seconds` estimate the peak memory and the compute time of
+one run of a configuration from its sizes (customers and their network, employees and
+theirs, steps, stakeholders). The coefficients were measured on this code (``ru_maxrss`` of
+runs of 20 000 to 1 000 000 customers and 200 to 50 000 employees) and rounded up; they are
+a guard against configurations the machine cannot hold, not a prediction.
+
+:func:`check_budget` (sweeps) and :func:`check_run_budget` (``firmsim run``) refuse, with one
+line naming the field, the value and the limit, a configuration whose concurrent runs need
+more memory than the machine has available, or whose runs would take longer than
+:data:`MAX_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+
+from simulation.config.schema import ModelConfig
+from simulation.errors import UserError
+
+#: Bytes every run process holds besides its model (interpreter, NumPy, compiled kernels).
+BASE_BYTES = 300 * 2**20
+#: Safety factor on the measured coefficients.
+MARGIN = 1.5
+#: Longest a command may plan to compute (seconds, on the workers it has): 30 days.
+MAX_SECONDS = 30 * 86400
+
+
+def run_memory(config: ModelConfig) -> dict[str, float]:
+    """Estimated bytes of one run, by the field that drives them."""
+    customers = config.customers
+    firm = config.firm
+    stakeholders = config.stakeholders
+    new_customers = sum(s.count for s in config.shocks if s.kind == "new_segment")
+    shares = sum(s.strength for s in config.shocks if s.kind == "new_segment" and not s.count)
+    arriving = new_customers + shares * customers.count
+    return {
+        "customers.count": (customers.count + arriving) * (200 + 24 * customers.degree)
+        * MARGIN,
+        "firm.employees": firm.employees * (2000 + 16 * (firm.network_degree + firm.span))
+        * MARGIN,
+        # Proposal queues: seven arrays of (employees, queue_limit), 49 bytes a slot.
+        "firm.queue_limit": firm.employees * firm.queue_limit * 49 * MARGIN,
+        "steps": config.steps * 4096 * MARGIN,
+        "stakeholders": (stakeholders.investors + stakeholders.media + stakeholders.partners)
+        * 4096 * MARGIN,
+        # Feedback draws: two float arrays of (sensing employees, sample_size) per step.
+        "firm.sample_size": firm.sample_size * 16 * max(1.0, firm.employees * firm.sense_rate)
+        * MARGIN,
+    }
+
+
+def run_seconds(config: ModelConfig) -> float:
+    """Estimated compute seconds of one run."""
+    customers = config.customers.count
+    employees = config.firm.employees
+    return 0.05 + config.steps * (customers * 3.5e-7 + employees * 4e-7)
+
+
+def available_memory() -> float:
+    """Bytes this process may still use: the smaller of the available RAM and the address
+    space limit (``ulimit -v``)."""
+    available = float("inf")
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            pass
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit != resource.RLIM_INFINITY:
+        available = min(available, float(limit))
+    return available
+
+
+def _size(bytes_: float) -> str:
+    return f"{bytes_ / 2**30:.1f} GB" if bytes_ >= 2**30 else f"{bytes_ / 2**20:.0f} MB"
+
+
+def _value(config: ModelConfig, field: str):
+    if field == "stakeholders":
+        s = config.stakeholders
+        return f"{s.investors}+{s.media}+{s.partners}"
+    section, _, name = field.partition(".")
+    return getattr(config, section) if not name else getattr(getattr(config, section), name)
+
+
+def check_configs(configs: list[ModelConfig], runs: int, workers: int,
+                  where: str = "") -> None:
+    """Refuse configurations whose ``workers`` concurrent runs need more memory than is
+    available, or whose ``runs`` runs would take more than :data:`MAX_SECONDS`."""
+    if not configs:
+        return
+    concurrent = max(1, min(workers, runs))
+    budget = available_memory()
+    largest = max(configs, key=lambda c: sum(run_memory(c).values()))
+    parts = run_memory(largest)
+    need = BASE_BYTES + sum(parts.values())
+    if need * concurrent > budget:
+        field = max(parts, key=parts.get)
+        per = f" x {concurrent} concurrent runs" if concurrent > 1 else ""
+        raise UserError(
+            f"{where}{field}={_value(largest, field)}: a run needs about {_size(need)} of "
+            f"memory{per}, more than the {_size(budget)} available; lower it"
+            f"{' or --workers' if concurrent > 1 else ''}")
+    seconds = sum(run_seconds(c) for c in configs) * runs / len(configs) / concurrent
+    if seconds > MAX_SECONDS:
+        slowest = max(configs, key=run_seconds)
+        raise UserError(
+            f"{where}steps={slowest.steps}, customers.count={slowest.customers.count}: "
+            f"{runs} runs would take about {seconds / 86400:.0f} days on {concurrent} "
+            f"worker(s), more than the limit of {MAX_SECONDS / 86400:.0f} days; make it "
+            "smaller")
+
+
+def check_run_budget(config: ModelConfig, runs: int, workers: int) -> None:
+    """:func:`check_configs` for ``firmsim run`` (one configuration)."""
+    check_configs([config], runs, workers)
+
+
