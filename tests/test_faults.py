@@ -3,7 +3,8 @@
 Every fault must end in one of two ways: the work survives (a re-run or resume gives exactly
 the results of an uninterrupted run, with no finished run lost), or the command refuses in
 one line with exit status 2 and writes nothing. Processes are killed with SIGKILL at named
-moments (``FIRMSIM_FAULT``, :func:`simulation.execution.processes.fault_point`) and at random moments.
+moments (``FIRMSIM_FAULT``, :func:`simulation.execution.processes.fault_point`) and at random
+moments.
 The figures (kills survived, bytes lost, faults refused cleanly) are printed at the end of
 the module and written to ``$FIRMSIM_FAULT_REPORT`` if set.
 """

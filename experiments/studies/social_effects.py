@@ -1,6 +1,7 @@
 """Effects of the social mechanics on a reputation crisis (issue 11), as paired differences.
 
-    PYTHONPATH=. .venv/bin/python experiments/studies/social_effects.py [--replicates 20] [--workers 2]
+    PYTHONPATH=. .venv/bin/python experiments/studies/social_effects.py [--replicates 20]
+    [--workers 2]
 
 Setting: ``scenarios/reputation-crisis.toml``'s shock (media turn to -0.4, 30% of customers
 lose 0.4 of belief) at step 80 of 200, 3,000 customers, 120 employees, default parameters

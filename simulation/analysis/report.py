@@ -113,7 +113,8 @@ def format_differences(summary: pd.DataFrame,
 
 
 def format_levels(levels: pd.DataFrame) -> str:
-    """Final levels (:func:`simulation.execution.experiment.summarise_levels`): one row per structure."""
+    """Final levels (:func:`simulation.execution.experiment.summarise_levels`): one row per
+    structure."""
     if levels.empty:
         return ""
     wide = {}

@@ -8,7 +8,8 @@ synchronously, an agent whose best neighbour scores higher copies that neighbour
 solution (imitation); otherwise it changes one random attribute and keeps the change only if it
 scores higher (local exploration). The score is the fitness divided by the landscape's global
 maximum, raised to the eighth power, so that most solutions look mediocre (as in the paper).
-The landscape is the project's single NK implementation, :class:`simulation.core.landscapes.NKLandscape`.
+The landscape is the project's single NK implementation,
+:class:`simulation.core.landscapes.NKLandscape`.
 
 Examples
 --------

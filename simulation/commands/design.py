@@ -26,7 +26,7 @@ HELP = "search organisation designs (Optuna) for the most resilient firm"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim design``."""
-    from simulation.design.runs import OBJECTIVES
+    from simulation.design.objectives import OBJECTIVES
 
     parser.add_argument("scenario", metavar="SCENARIO",
                         help="shipped scenario name or a .toml file")
@@ -71,7 +71,7 @@ def design_space(firm_fields, chosen: list[str] | None, structures: list[str]) -
     """The search space: DESIGN_SPACE (restricted to ``chosen``), the decision order when the
     configuration has such a field, the structure when several are searched."""
     from simulation.config.vocabulary import DECISION_ORDERS
-    from simulation.design.runs import STRUCTURE_PARAMETER
+    from simulation.design.objectives import STRUCTURE_PARAMETER
     from simulation.design.search import DESIGN_SPACE
 
     space = dict(DESIGN_SPACE)
@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     from simulation.config.schema import Firm
     from simulation.config.seeds import run_seed
     from simulation.config.vocabulary import STRUCTURES
-    from simulation.design.runs import COSTS, OBJECTIVES, STRUCTURE_PARAMETER, DesignEvaluator
+    from simulation.design.objectives import COSTS, OBJECTIVES, STRUCTURE_PARAMETER
+    from simulation.design.runs import DesignEvaluator
     from simulation.design.search import pareto_front, search_designs, storage_url
     from simulation.store.locks import folder_lock
     from simulation.store.sources import resolve

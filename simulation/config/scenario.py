@@ -35,8 +35,8 @@ from simulation.config.schema import (
     Shock,
     Stakeholders,
 )
-from simulation.data import shipped_folder
 from simulation.config.vocabulary import STRUCTURES, StructureName
+from simulation.data import shipped_folder
 from simulation.errors import ConfigError
 
 SCENARIO_DIR = shipped_folder("scenarios")
@@ -148,7 +148,8 @@ def parse_value(text: str) -> Any:
 def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
     """Apply ``key=value`` assignments (dotted paths) to resolved scenario data, in order.
 
-    Only keys that exist in the resolved scenario can be set (:func:`simulation.config.paths.set_path`);
+    Only keys that exist in the resolved scenario can be set
+    (:func:`simulation.config.paths.set_path`);
     a misspelt key is refused with the closest valid one. Validation is left to the caller
     (it runs on the result).
     """

@@ -2,7 +2,8 @@
 
 The model holds the state and the schedule; each submodel of ``docs/ODD.md`` section 7 lives
 in a module named after it (:mod:`simulation.core.shocks`, :mod:`simulation.core.customers`,
-:mod:`simulation.core.organization`, :mod:`simulation.core.stakeholders`, :mod:`simulation.core.metrics`).
+:mod:`simulation.core.organization`, :mod:`simulation.core.stakeholders`,
+:mod:`simulation.core.metrics`).
 State lives in arrays (struct-of-arrays); the Mesa agents (:mod:`simulation.core.agents`) are thin
 views onto them, so Mesa's tooling (``model.agents``, ``agents_by_type``, ``DataCollector``,
 ``SolaraViz``, ``batch_run``) works while the kernels stay fast.

@@ -4,7 +4,8 @@
 on one replicate seed and returns the figures a search can optimise; :class:`DesignEvaluator`
 averages them over the replicates of a trial, running the replicates in local worker
 processes or on a Dask cluster. Every trial gets the same replicate seeds
-(:func:`simulation.config.seeds.run_seed` of the scenario's root seed): common random numbers, so two
+(:func:`simulation.config.seeds.run_seed` of the scenario's root seed): common random numbers, so
+two
 designs are compared on the same markets, customers and shocks.
 """
 
@@ -17,25 +18,9 @@ from typing import Any
 import numpy as np
 
 from simulation.config.seeds import run_seed
+from simulation.design.objectives import STRUCTURE_PARAMETER
 from simulation.execution.runs import run_model
 from simulation.sweep.spec import point_config
-
-#: Objectives of ``firmsim design`` -> (metric name, direction, meaning).
-OBJECTIVES: dict[str, tuple[str, str]] = {
-    "area_lost": ("minimize", "area of the resilience triangle of the resilience metric, "
-                              "summed over the scenario's shocks"),
-    "depth": ("minimize", "depth of the fall after each shock, summed over shocks"),
-    "post_level": ("maximize", "level after each shock over the old baseline, mean over "
-                               "shocks"),
-    "mean_fitness": ("maximize", "product fitness, mean over all steps"),
-    "mean_market_share": ("maximize", "market share, mean over all steps"),
-}
-
-#: Coordination costs reported for every trial (and the second and third objectives of the
-#: Pareto front): messages sent and capacity used per employee, means over all steps.
-COSTS = ("messages_sent", "workload")
-
-STRUCTURE_PARAMETER = "structure"
 
 
 def design_metrics(base: dict, paths: Sequence[str], values: Sequence[Any], structure: str,

@@ -43,7 +43,8 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSeque
 
 
 def run_one(spec: RunSpec, resilience_metric: str = "market_share") -> RunTables:
-    """Run one model to the end (:func:`simulation.execution.runs.run_model`), rows labelled with the
+    """Run one model to the end (:func:`simulation.execution.runs.run_model`), rows labelled with
+    the
     structure and the replicate."""
     from simulation.execution.processes import fault_point
 
@@ -176,7 +177,8 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
         Recovery against the old baseline (``recovery_*``) and against the run's own
         post-shock plateau (``plateau_recovery_*``) are summarised with the Kaplan-Meier
         estimator
-        (:func:`simulation.analysis.statistics.recovery_summary`): median with its interval (``inf``:
+        (:func:`simulation.analysis.statistics.recovery_summary`): median with its interval
+        (``inf``:
         not reached within the window), runs censored, and the share recovered within a
         quarter, half and all of the window (``*_by_0.25`` ...). No mean of censored times.
     """

@@ -163,7 +163,8 @@ def read_run_manifest(path: str | Path) -> dict[str, Any]:
 
 def check_manifest_seeds(manifest: dict) -> None:
     """Refuse a run manifest whose recorded replicate seeds its root seed does not give
-    (under :data:`~simulation.config.seeds.SEED_RULE`), or whose ``seeds`` is not what firmsim wrote."""
+    (under :data:`~simulation.config.seeds.SEED_RULE`), or whose ``seeds`` is not what firmsim
+    wrote."""
     seeds = manifest.get("seeds")
     if seeds is None:
         return
