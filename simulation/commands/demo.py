@@ -37,13 +37,13 @@ POLICY_WORDS = {"standard": "one standard product for all segments",
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim demo``."""
-    from simulation.config.vocabulary import VARIANTS
+    from simulation import registry
 
     parser.add_argument("--replicates", type=int, default=DEMO_REPLICATES,
                         help=f"replicates per structure and market (default {DEMO_REPLICATES})")
     parser.add_argument("--customers", type=int, default=DEMO_CUSTOMERS,
                         help=f"customers per run (default {DEMO_CUSTOMERS:,})")
-    parser.add_argument("--variants", choices=VARIANTS, default=None,
+    parser.add_argument("--variants", choices=registry.names("product_policy"), default=None,
                         help="product policy in both markets (default: the scenario's)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes (default: one per core)")

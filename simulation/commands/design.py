@@ -90,11 +90,11 @@ def design_space(firm_fields, chosen: list[str] | None, structures: list[str]) -
 
 def run(args: argparse.Namespace) -> int:
     """Search, write the tables and the Pareto plot, print the best designs."""
+    from simulation import registry
     from simulation.analysis.report import write_csv
     from simulation.config.scenario import command_assignments, scenario_data
     from simulation.config.schema import Firm
     from simulation.config.seeds import run_seed
-    from simulation.config.vocabulary import STRUCTURES
     from simulation.design.objectives import COSTS, OBJECTIVES, STRUCTURE_PARAMETER
     from simulation.design.runs import DesignEvaluator
     from simulation.design.search import pareto_front, search_designs, storage_url
@@ -109,8 +109,9 @@ def run(args: argparse.Namespace) -> int:
     scenario, source, _ = resolve(args.scenario, assignments)
     structures = args.structure or list(scenario.structures)
     for name in structures:
-        if name not in STRUCTURES:
-            raise UserError(f"--structure={name!r}: allowed values are {', '.join(STRUCTURES)}")
+        if name not in registry.names("structure"):
+            raise UserError(f"--structure={name!r}: allowed values are "
+                            f"{', '.join(registry.names('structure'))}")
     direction, meaning = OBJECTIVES[args.objective]
     if args.objective in ("area_lost", "depth", "post_level") and not scenario.shocks:
         raise UserError(f"--objective={args.objective}: the scenario has no shocks; use "

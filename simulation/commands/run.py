@@ -95,7 +95,7 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
         write_parquet,
     )
     from simulation.config.scenario import scenario_data
-    from simulation.config.vocabulary import LEVEL_METRICS
+    from simulation.config.vocabulary import level_metric_names
     from simulation.execution.experiment import run_comparison, summarise, summarise_levels
     from simulation.execution.processes import fault_point
     from simulation.store.manifest import read_manifest, run_manifest, write_manifest
@@ -138,7 +138,7 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
     summary = summarise(resilience, scenario.structures)
     levels = summarise_levels(timeseries, scenario.structures,
                               metrics=tuple(dict.fromkeys((scenario.resilience_metric,
-                                                           *LEVEL_METRICS))))
+                                                           *level_metric_names()))))
     fault_point("run:computed")
     write_parquet(timeseries, out / "timeseries.parquet")
     fault_point("run:timeseries-written")
@@ -217,13 +217,13 @@ def run_until_precise(scenario, args, workers: int):
     import pandas as pd
 
     from simulation.analysis.statistics import replicate_until_precise
-    from simulation.config.vocabulary import RESILIENCE_FIGURES, STEP_METRICS
+    from simulation.config.vocabulary import RESILIENCE_FIGURES, step_metric_names
     from simulation.execution.experiment import run_comparison
 
     metric = args.precision_metric or ("area_lost" if scenario.shocks
                                        else scenario.resilience_metric)
     allowed = [f for f in RESILIENCE_FIGURES if f != "recovered"
-               and not f.endswith("recovered")] + list(STEP_METRICS)
+               and not f.endswith("recovered")] + list(step_metric_names())
     if metric not in allowed:
         raise UserError(f"--precision-metric={metric!r}: allowed values are "
                         f"{', '.join(allowed)}")

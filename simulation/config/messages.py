@@ -83,9 +83,17 @@ def describe_problem(problem: dict[str, Any], model: type[BaseModel]) -> str:
     if message.startswith("Value error, "):
         # Raised by our own validators: already names the field and the allowed values.
         message = message.removeprefix("Value error, ")
-        if location and not message.startswith(str(location[0])):
+        first = str(location[0]) if location else ""
+        placed = message.startswith(first) or f"'{first}[" in message or f"'{first}." in message
+        if location and not placed:
             named = re.match(r"^(\w+)=", message)
-            message = f"{where}.{message}" if named else f"{where}: {message}"
+            if named and named.group(1) == str(location[-1]) and len(location) > 1:
+                # A field validator named its own field: place it under its section.
+                message = f"{bracketed(location[:-1])}.{message}"
+            elif named:
+                message = f"{where}.{message}"
+            else:
+                message = f"{where}: {message}"
         return message
     field = field_at(model, location)
     context = problem.get("ctx") or {}

@@ -19,8 +19,9 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from simulation import registry
 from simulation.config.messages import (
     allowed_range,
     format_validation_error,
@@ -32,16 +33,13 @@ from simulation.config.schema import (
     Firm,
     Market,
     ModelConfig,
-    Shock,
     Stakeholders,
+    check_registered,
 )
-from simulation.config.vocabulary import STRUCTURES, StructureName
 from simulation.data import shipped_folder
 from simulation.errors import ConfigError
 
 SCENARIO_DIR = shipped_folder("scenarios")
-#: Step metrics a scenario's resilience figures can be computed on.
-ResilienceMetric = Literal["market_share", "revenue", "fitness", "satisfaction", "sentiment"]
 #: Top-level keys of a scenario file, in the order ``firmsim show`` prints them.
 TOP_LEVEL = ("name", "description", "structures", "steps", "replicates", "seed",
              "resilience_metric")
@@ -56,14 +54,27 @@ class Scenario(ModelConfig):
                       description="short name (letters, digits, '-', '_', '.'); names the "
                       "results folder results/<name>/")
     description: str = Field("", description="one line: what the scenario shows")
-    structures: list[StructureName] = Field(
-        default_factory=lambda: list(STRUCTURES), min_length=1,
+    structures: list[str] = Field(
+        default_factory=lambda: list(registry.default_structures()), min_length=1,
         description="structures to compare; the first is the reference of the paired "
         "differences")
     replicates: int = Field(5, ge=1, le=100_000, description="replicates per structure")
     seed: int = Field(1, ge=0, le=2**64 - 1, description="root seed of the replicate seeds")
-    resilience_metric: ResilienceMetric = Field(
-        "market_share", description="step metric the resilience figures are computed on")
+    resilience_metric: str = Field(
+        "market_share", description="step metric the resilience figures are computed on "
+        "(any registered step metric)")
+
+    @field_validator("structures")
+    @classmethod
+    def _registered_structures(cls, value: list[str]) -> list[str]:
+        for number, name in enumerate(value):
+            check_registered("structure", name, f"structures[{number}]")
+        return value
+
+    @field_validator("resilience_metric")
+    @classmethod
+    def _registered_metric(cls, value: str) -> str:
+        return check_registered("metric", value, "resilience_metric")
 
     @model_validator(mode="after")
     def _check_structures(self) -> Scenario:
@@ -214,7 +225,8 @@ def to_toml(scenario: Scenario, comments: bool = True) -> str:
         lines += ["", f"[{section}]", *_lines(data[section], models[section],
                                               list(data[section]), comments)]
     for shock in data["shocks"]:
-        lines += ["", "[[shocks]]", *_lines(shock, Shock, list(shock), comments)]
+        model = registry.get("shock", shock["kind"]).parameters
+        lines += ["", "[[shocks]]", *_lines(shock, model, list(shock), comments)]
     return "\n".join(lines) + "\n"
 
 
@@ -257,5 +269,9 @@ def reference_markdown() -> str:
         parts += ["", f"### `[{name}]`", "", (model.__doc__ or "").strip().splitlines()[0], "",
                   *table(model, list(model.model_fields), f"{name}.")]
     parts += ["", "### `[[shocks]]` (zero or more)", "",
-              *table(Shock, list(Shock.model_fields))]
+              "Every shock has a `kind` and a `step`; each kind has fields of its own."]
+    for shock in registry.entries("shock"):
+        fields = [key for key in shock.parameters.model_fields if key != "kind"]
+        parts += ["", f"#### `kind = \"{shock.name}\"`: {shock.description}", "",
+                  *table(shock.parameters, fields)]
     return "\n".join(parts) + "\n"

@@ -13,35 +13,40 @@ the value and what is allowed.
 from __future__ import annotations
 
 import math
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializeAsAny,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
-from simulation.config.messages import allowed_range, format_validation_error
+from simulation import registry
+from simulation.config.messages import allowed_range, describe_problem, format_validation_error
 from simulation.config.paths import did_you_mean
-
-# SHOCK_KINDS and STRUCTURES are re-exported: the UI, the scenario reader and the tests
-# import them from here.
-from simulation.config.vocabulary import SHOCK_KINDS as SHOCK_KINDS
-from simulation.config.vocabulary import STRUCTURES as STRUCTURES
 from simulation.config.vocabulary import (
     DecisionInformation,
     DecisionOrderSetting,
     NetworkKind,
-    ShockKind,
-    StructureName,
     TalentLossTarget,
-    VariantPolicy,
 )
 from simulation.errors import ConfigError
+
+
+def check_registered(kind: str, value: str, field: str) -> str:
+    """``value`` if it is a registered ``kind``; else a one-line ValueError naming ``field``."""
+    allowed = registry.names(kind)
+    if value not in allowed:
+        raise ValueError(f"{field}={value!r}: allowed values are {', '.join(allowed)}"
+                         f"{did_you_mean(str(value), allowed)}")
+    return value
 
 #: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
 MAX_ATTRIBUTES = 24
@@ -195,9 +200,22 @@ class Firm(_Section):
         description="queue length past which messages are dropped")
     pod_size: int = Field(6, ge=2, le=1_000_000, description="members per pod (podular, open)")
     hub_span: int = Field(8, ge=1, le=1_000_000, description="pods aligned by one hub")
-    variants: VariantPolicy = Field(
-        "standard", description="one product for all segments, or one variant per segment"
+    variants: str = Field(
+        "standard", description="product policy: one product for all segments ('standard'), "
+        "one variant per segment ('per_segment'), or a registered policy"
     )
+    org_chart: str = Field(
+        "", max_length=4096, description="structure 'org_chart': the chart file (CSV or "
+        "GraphML; a path relative to the scenario file)"
+    )
+    org_chart_partners: bool = Field(
+        False, description="structure 'org_chart': partners propose changes too (as in 'open')"
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _registered_policy(cls, value: str) -> str:
+        return check_registered("product_policy", value, "variants")
     change_budget: int = Field(2, ge=1, le=1_000_000,
         description="changes the firm can approve per step")
     lateral_links: float = Field(
@@ -271,61 +289,151 @@ class Stakeholders(_Section):
     )
 
 
-class Shock(_Section):
-    """One scheduled shock. Fields beyond ``kind``, ``step``, ``strength`` depend on the kind.
+class ShockBase(_Section):
+    """What every scheduled shock has: its kind and its step. Each kind adds its own fields
+    (one model per kind, registered with the kind in :mod:`simulation.registry`), so a
+    field that means nothing for a kind is refused as an unknown key."""
 
-    - ``need_shift``: customers' needs move: a share ``strength`` of the landscape of
-      ``segments`` (all live ones if empty) is redrawn, the segments moving together so their
-      correlation stays where the scenario set it; with ``diverge`` the market fragments
-      instead (each segment redrawn on its own, so segments drift apart).
-    - ``turbulence``: from ``step`` for ``duration`` steps (to the end if 0), the market is
-      restless: ``strength`` is the expected share of each landscape redrawn per step.
-    - ``competitor_entry``: the outside option rises by ``strength``.
-    - ``reputation_crisis``: media stances fall to ``-strength``; a share ``share`` of
-      customers have their belief lowered by ``strength``.
-    - ``talent_loss``: a share ``strength`` of employees leaves; ``target`` is ``random`` or
-      ``managers`` (managers and hubs first).
-    - ``new_segment``: ``count`` new customers (default: a share ``strength`` of the initial
-      count) arrive with a landscape of their own.
-    """
-
-    kind: ShockKind
+    kind: str = Field(description="kind of shock (see the registry of shock kinds)")
     step: int = Field(ge=0, le=MAX_STEPS, description="step at which the shock happens")
-    strength: float = Field(0.5, ge=0, le=MAX_REAL,
-        description="size of the shock (meaning by kind)")
-    segments: list[int] = Field(default_factory=list, description="need_shift: segments hit")
-    duration: int = Field(0, ge=0, le=MAX_STEPS,
-        description="turbulence: steps it lasts (0: to the end)")
-    diverge: bool = Field(
-        False, description="need_shift: segments drift apart (the market fragments)"
-    )
-    share: float = Field(0.1, ge=0, le=1, description="reputation_crisis: customers seeded")
-    target: TalentLossTarget = Field("random", description="talent_loss target")
-    count: int = Field(0, ge=0, le=MAX_COUNT,
-        description="new_segment: customers arriving (0: by strength)")
 
-    @model_validator(mode="after")
-    def _check_strength(self) -> Shock:
-        if self.kind in ("need_shift", "turbulence", "talent_loss", "reputation_crisis"):
-            if self.strength > 1:
-                raise ValueError(
-                    f"strength={self.strength}: a {self.kind} strength is a share in [0, 1]"
-                )
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unset_foreign_fields(cls, data: Any) -> Any:
+        # Results written before shocks had one model per kind (manifests, app links) carry
+        # every kind's fields at their defaults. A field of another kind at exactly its old
+        # default says nothing and is dropped; set to anything else it is refused.
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items()
+                    if key in cls.model_fields or _LEGACY_SHOCK_DEFAULTS.get(key, ...) != value}
+        return data
+
+
+#: The defaults of the single shock model of earlier versions (see ShockBase).
+_LEGACY_SHOCK_DEFAULTS = {"strength": 0.5, "segments": [], "duration": 0, "diverge": False,
+                          "share": 0.1, "target": "random", "count": 0}
+
+
+def _share(description: str):
+    return Field(0.5, ge=0, le=1, description=description)
+
+
+class NeedShiftShock(ShockBase):
+    """``need_shift``: a share ``strength`` of the landscape of ``segments`` (all live ones if
+    empty) is redrawn, the segments moving together so their correlation stays where the
+    scenario set it; with ``diverge`` the market fragments instead (each segment redrawn on
+    its own, so segments drift apart)."""
+
+    kind: Literal["need_shift"] = "need_shift"
+    strength: float = _share("share of each hit landscape redrawn")
+    segments: list[int] = Field(default_factory=list,
+                                description="segments hit (empty: every live segment)")
+    diverge: bool = Field(False, description="segments drift apart (the market fragments)")
+
+
+class TurbulenceShock(ShockBase):
+    """``turbulence``: from ``step`` for ``duration`` steps (to the end if 0), the market is
+    restless: ``strength`` is the expected share of each landscape redrawn per step."""
+
+    kind: Literal["turbulence"] = "turbulence"
+    strength: float = _share("expected share of each landscape redrawn per step")
+    duration: int = Field(0, ge=0, le=MAX_STEPS, description="steps it lasts (0: to the end)")
+
+
+class CompetitorEntryShock(ShockBase):
+    """``competitor_entry``: the outside option rises by ``strength``."""
+
+    kind: Literal["competitor_entry"] = "competitor_entry"
+    strength: float = Field(0.5, ge=0, le=MAX_REAL,
+                            description="rise of the outside option, in value units")
+
+
+class ReputationCrisisShock(ShockBase):
+    """``reputation_crisis``: media stances fall to ``-strength``; a share ``share`` of
+    customers have their belief lowered by ``strength``."""
+
+    kind: Literal["reputation_crisis"] = "reputation_crisis"
+    strength: float = _share("media stance falls to -strength; seeded beliefs fall by it")
+    share: float = Field(0.1, ge=0, le=1, description="share of customers seeded")
+
+
+class TalentLossShock(ShockBase):
+    """``talent_loss``: a share ``strength`` of employees leaves; ``target`` is ``random`` or
+    ``managers`` (managers and hubs first)."""
+
+    kind: Literal["talent_loss"] = "talent_loss"
+    strength: float = _share("share of employees who leave")
+    target: TalentLossTarget = Field("random", description="who leaves first")
+
+
+class NewSegmentShock(ShockBase):
+    """``new_segment``: ``count`` new customers (default: a share ``strength`` of the initial
+    count) arrive with a landscape of their own."""
+
+    kind: Literal["new_segment"] = "new_segment"
+    strength: float = Field(0.5, ge=0, le=MAX_REAL,
+                            description="arrivals as a share of the initial customers")
+    count: int = Field(0, ge=0, le=MAX_COUNT, description="customers arriving (0: by strength)")
+
+
+@cache
+def _located(model: type[BaseModel]) -> type[BaseModel]:
+    # A model whose field ``shocks`` holds ``model``: validation errors of one shock are
+    # described at their place in the scenario (``shocks[2].strength``).
+    return create_model(f"_Shocks_{model.__name__}", shocks=(list[model], ...))
+
+
+def validate_shock(item: Any, number: int) -> ShockBase:
+    """One ``[[shocks]]`` entry validated by its kind's model (raises a one-line ValueError)."""
+    if isinstance(item, ShockBase):
+        return item
+    if isinstance(item, BaseModel):
+        item = item.model_dump()
+    if not isinstance(item, dict):
+        raise ValueError(f"shocks[{number}]={item!r}: a shock is a table with kind and step")
+    kinds = registry.names("shock")
+    kind = item.get("kind")
+    if kind is None:
+        raise ValueError(f"shocks[{number}].kind: required field is missing (allowed: "
+                         f"{', '.join(kinds)})")
+    if kind not in kinds:
+        raise ValueError(f"shocks[{number}].kind={kind!r}: allowed values are "
+                         f"{', '.join(kinds)}{did_you_mean(str(kind), kinds)}")
+    model = registry.get("shock", kind).parameters
+    try:
+        return model.model_validate(item)
+    except ValidationError as error:
+        problem = dict(error.errors()[0])
+        problem["loc"] = ("shocks", number, *problem.get("loc", ()))
+        raise ValueError(describe_problem(problem, _located(model))) from None
 
 
 class ModelConfig(_Section):
     """Everything one model run needs besides its seed and structure."""
 
-    structure: StructureName = Field(
-        "hierarchy", description="organizational structure (the main treatment)"
+    structure: str = Field(
+        "hierarchy", description="organizational structure (the main treatment; see the "
+        "registry of structures)"
     )
     steps: int = Field(500, ge=1, le=MAX_STEPS, description="planned number of steps")
     market: Market = Field(default_factory=Market)
     customers: Customers = Field(default_factory=Customers)
     firm: Firm = Field(default_factory=Firm)
     stakeholders: Stakeholders = Field(default_factory=Stakeholders)
-    shocks: list[Shock] = Field(default_factory=list)
+    # SerializeAsAny: a shock dumps the fields of its own kind, not only those of ShockBase.
+    shocks: list[SerializeAsAny[ShockBase]] = Field(default_factory=list)
+
+    @field_validator("structure")
+    @classmethod
+    def _registered_structure(cls, value: str) -> str:
+        return check_registered("structure", value, "structure")
+
+    @field_validator("shocks", mode="before")
+    @classmethod
+    def _shock_kinds(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [validate_shock(item, number) for number, item in enumerate(value)]
 
     @model_validator(mode="after")
     def _check_schedule(self) -> ModelConfig:
@@ -335,7 +443,7 @@ class ModelConfig(_Section):
                     f"shocks[{number}].step={shock.step}: must be before the last step "
                     f"(0 to {self.steps - 1})"
                 )
-            for segment in shock.segments:
+            for segment in getattr(shock, "segments", ()):
                 if not 0 <= segment < self.market.segments:
                     raise ValueError(
                         f"shocks[{number}].segments contains {segment}: segments are numbered "

@@ -1,4 +1,8 @@
-"""Every enumeration of the model, declared once.
+"""Every fixed enumeration of the model, declared once.
+
+What a researcher can add to (structures, shock kinds, step metrics, product policies) is
+not here but in the registry (:mod:`simulation.registry`; the built-ins are declared in
+:mod:`simulation.config.builtins`).
 
 Each name set is a ``Literal`` type (used by the pydantic configuration, so validation and
 error messages follow it) and a tuple derived from it with :func:`typing.get_args` (used for
@@ -8,10 +12,6 @@ loops, menus and messages). Nothing else in the package spells these names out a
 from __future__ import annotations
 
 from typing import Literal, get_args
-
-#: The organizational structures (the main treatment); see :mod:`simulation.core.structures`.
-StructureName = Literal["hierarchy", "siloed_social", "network", "podular", "open"]
-STRUCTURES: tuple[str, ...] = get_args(StructureName)
 
 #: How a deciding top (the CEO, a hub) orders the proposals that reached it; a property of
 #: each preset (:class:`simulation.core.structures.StructureSpec`).
@@ -36,13 +36,6 @@ DECISION_INFORMATION: tuple[str, ...] = get_args(DecisionInformation)
 ConversationMode = Literal["everyone", "marketing", "official"]
 CONVERSATION_MODES: tuple[str, ...] = get_args(ConversationMode)
 
-#: Kinds of scheduled shock; see :mod:`simulation.core.shocks`.
-ShockKind = Literal[
-    "need_shift", "turbulence", "competitor_entry", "reputation_crisis", "talent_loss",
-    "new_segment",
-]
-SHOCK_KINDS: tuple[str, ...] = get_args(ShockKind)
-
 #: Whom a ``talent_loss`` shock hits first: anyone, or managers and hubs.
 TalentLossTarget = Literal["random", "managers"]
 TALENT_LOSS_TARGETS: tuple[str, ...] = get_args(TalentLossTarget)
@@ -50,10 +43,6 @@ TALENT_LOSS_TARGETS: tuple[str, ...] = get_args(TalentLossTarget)
 #: Kinds of customer social network; see :mod:`simulation.core.networks`.
 NetworkKind = Literal["small_world", "scale_free", "random"]
 NETWORK_KINDS: tuple[str, ...] = get_args(NetworkKind)
-
-#: Product policy: one standard product for all segments, or one variant per segment.
-VariantPolicy = Literal["standard", "per_segment"]
-VARIANTS: tuple[str, ...] = get_args(VariantPolicy)
 
 #: Employee roles; an employee's ``role`` code is its index in :data:`ROLES`.
 Role = Literal["frontline", "manager", "marketing", "pod member", "hub"]
@@ -65,7 +54,8 @@ StakeholderKind = Literal["investor", "media", "partner"]
 STAKEHOLDER_KINDS: tuple[str, ...] = get_args(StakeholderKind)
 INVESTOR, MEDIA, PARTNER = range(len(STAKEHOLDER_KINDS))
 
-#: Per-step metrics, in column order (``fitness_s<i>`` per segment follows them).
+#: The step metrics the model records itself, in column order (``fitness_s<i>`` per segment
+#: follows them, then any registered metrics); described in :mod:`simulation.config.builtins`.
 StepMetric = Literal[
     "market_share", "revenue", "fitness", "satisfaction", "sentiment", "outside_option",
     "stance_investors", "stance_media", "stance_partners", "change_budget",
@@ -89,3 +79,20 @@ RESILIENCE_FIGURES: tuple[str, ...] = (
     "area_lost", "post_level", "plateau", "plateau_recovery_time", "plateau_recovered",
     "window",
 )
+
+
+def step_metric_names() -> tuple[str, ...]:
+    """Every step metric: the built-in ones in record order, then registered ones."""
+    from simulation import registry
+
+    return registry.names("metric")
+
+
+def level_metric_names() -> tuple[str, ...]:
+    """The step metrics summarised per run: :data:`LEVEL_METRICS`, then registered metrics
+    declared with ``level=True``."""
+    from simulation import registry
+
+    extra = tuple(m.name for m in registry.entries("metric")
+                  if m.level and m.name not in LEVEL_METRICS)
+    return (*LEVEL_METRICS, *extra)

@@ -52,6 +52,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from simulation import registry
 from simulation.config.vocabulary import (
     INVESTOR,
     MEDIA,
@@ -75,9 +76,14 @@ STANCE_COLUMNS = {INVESTOR: "stance_investors", MEDIA: "stance_media",
                   PARTNER: "stance_partners"}
 
 
+def computed_metrics() -> tuple:
+    """The registered metrics the model does not record itself (plugins' ``compute``)."""
+    return tuple(m for m in registry.entries("metric") if m.compute is not None)
+
+
 def empty_records() -> dict[str, list]:
-    """One empty list per step metric."""
-    return {name: [] for name in STEP_METRICS}
+    """One empty list per step metric: the built-in ones, then the registered ones."""
+    return {name: [] for name in (*STEP_METRICS, *(m.name for m in computed_metrics()))}
 
 
 def latest(model, name: str) -> float:
@@ -114,6 +120,8 @@ def record_step(model) -> None:
     r["customers_buying"].append(buyers)
     r["employees_active"].append(int(alive.sum()))
     model.segment_records.append(np.where(p.segment_active, model.segment_fitness, np.nan))
+    for metric in model.computed_metrics:
+        r[metric.name].append(float(registry.resolve(metric.compute)(model)))
 
 
 def step_frame(records: dict[str, list], segment_records: list[np.ndarray]) -> pd.DataFrame:

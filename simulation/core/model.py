@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from simulation import registry
 from simulation.config.schema import (
     FLAT_FIELDS,
     ModelConfig,
@@ -28,7 +29,7 @@ from simulation.config.schema import (
 from simulation.core import conversation, customers, metrics, organization, shocks, stakeholders
 from simulation.core.agents import Customer, Employee, Stakeholder
 from simulation.core.market import Market
-from simulation.core.structures import STRUCTURE_SPECS, build_organization
+from simulation.core.structures import build_organization
 from simulation.errors import ConfigError
 
 _DEFAULTS = flat_defaults()
@@ -117,16 +118,16 @@ class FirmModel(mesa.Model):
     def _build(self) -> None:
         cfg, streams = self.config, self.streams
         self.structure = cfg.structure
-        self.spec = STRUCTURE_SPECS[cfg.structure]
+        self.spec = registry.get("structure", cfg.structure)
         arrivals, sizes = shocks.segment_arrivals(cfg)
         self.total_segments = cfg.market.segments + len(arrivals)
         self.market = Market(cfg.market, self.total_segments, streams["market"])
         # The product: one variant, or one per segment, all starting from the same design.
         initial = streams["market"].integers(0, 2, size=cfg.market.attributes).astype(np.uint8)
-        variants = 1 if cfg.firm.variants == "standard" else self.total_segments
-        self.products = np.tile(initial, (variants, 1))
-        self.variant_of_segment = (np.arange(self.total_segments, dtype=np.int64)
-                                   % variants)
+        policy = registry.get("product_policy", cfg.firm.variants)
+        self.variant_of_segment = np.asarray(policy.variants(self.total_segments),
+                                             dtype=np.int64)
+        self.products = np.tile(initial, (int(self.variant_of_segment.max()) + 1, 1))
         self.segment_fitness = np.zeros(self.total_segments)
         initial_value = np.empty(self.total_segments)
         self.market.normalised_fitness(self.products, self.variant_of_segment, initial_value)
@@ -150,6 +151,7 @@ class FirmModel(mesa.Model):
         self.fired_shocks: list[tuple[int, int]] = []  # (shock number, step)
         self.turbulence_windows = ([(0, cfg.steps, cfg.market.turbulence)]
                                    if cfg.market.turbulence > 0 else [])
+        self.computed_metrics = metrics.computed_metrics()
         self.records = metrics.empty_records()
         self.segment_records: list[np.ndarray] = []
         self.customer_agents = [Customer(self, i) for i in range(self.n_customers)]

@@ -2,8 +2,9 @@
 
 The rules are in ``docs/ODD.md`` section 7, "Shocks".
 
-:data:`SHOCK_HANDLERS` maps every shock kind to the function that applies it; a handler takes
-``(model, shock, t, rng)`` and changes the model in place. :func:`apply_shocks` runs the
+Every shock kind is declared in the registry (:mod:`simulation.config.builtins` names these
+functions as the rules of the built-in kinds); a rule takes ``(model, shock, t, rng)`` and
+changes the model in place. :func:`apply_shocks` runs the
 handlers of the shocks scheduled for step ``t`` in schedule order, then the turbulence
 windows. A ``new_segment`` shock also sizes its segment when the model is built
 (:func:`segment_arrivals`), since its customers exist, inactive, from the start.
@@ -11,10 +12,9 @@ windows. A ``new_segment`` shock also sizes its segment when the model is built
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
+from simulation import registry
 from simulation.config.vocabulary import HUB, MANAGER, MEDIA
 from simulation.core.organization import rescope_for
 from simulation.core.structures import repair_after_loss
@@ -100,24 +100,13 @@ def new_segment(model, shock, t: int, rng: np.random.Generator) -> None:
         rescope_for(model, segment)
 
 
-#: Every shock kind and the function that applies it.
-SHOCK_HANDLERS: dict[str, Callable[..., None]] = {
-    "need_shift": need_shift,
-    "turbulence": turbulence,
-    "competitor_entry": competitor_entry,
-    "reputation_crisis": reputation_crisis,
-    "talent_loss": talent_loss,
-    "new_segment": new_segment,
-}
-
-
 def apply_shocks(model, t: int) -> None:
     """Apply the shocks scheduled for ``t``, then this step's turbulence redraws."""
     rng = model.streams["market_dynamics"]
     for number, shock in enumerate(model.config.shocks):
         if shock.step == t:
             model.fired_shocks.append((number, t))
-            SHOCK_HANDLERS[shock.kind](model, shock, t, rng)
+            registry.get("shock", shock.kind).apply(model, shock, t, rng)
     live = np.flatnonzero(model.population.segment_active)
     for start, end, rate in model.turbulence_windows:
         if start <= t < end:

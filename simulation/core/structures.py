@@ -1,8 +1,9 @@
 """Organizational structures as arrays: who reports to whom, who senses, who decides.
 
 A structure is an :class:`Organization`: per-employee arrays (struct-of-arrays) plus a
-peer graph in CSR form. Each preset is defined once, as a :class:`StructureSpec` in
-:data:`STRUCTURE_SPECS`; the organization submodel (:mod:`simulation.core.organization`) reads
+peer graph in CSR form. Each preset is declared once, as a
+:class:`simulation.registry.Structure` (in :mod:`simulation.config.builtins`) whose builder
+is here; the organization submodel (:mod:`simulation.core.organization`) reads
 its properties and never tests a structure's name: ``hierarchy`` and ``siloed_social`` are
 trees whose top decides best-first, ``network`` a small world of local deciders, ``podular``
 and ``open`` pods whose hubs check decisions in arrival order (``open`` adds partners'
@@ -17,21 +18,17 @@ tree is a pure hierarchy; near 1 almost every proposal is decided locally.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
+from simulation import registry
 from simulation.config.vocabulary import (
     FRONTLINE,
     HUB,
     MANAGER,
     MARKETING,
     POD_MEMBER,
-    ConversationMode,
-    DecisionOrder,
-    StructureName,
 )
 from simulation.core.networks import build_network, csr_from_edges
 
@@ -306,82 +303,19 @@ def build_pods(config, rng: np.random.Generator) -> Organization:
     )
 
 
-@dataclass(frozen=True)
-class StructureSpec:
-    """One preset structure: how it is built and how its step runs.
-
-    Attributes
-    ----------
-    name : str
-        The preset's name (a :data:`simulation.config.vocabulary.STRUCTURES` entry).
-    builder : callable
-        ``builder(config, rng) -> Organization``.
-    senses, decides : str
-        Who tests changes and who decides them (documentation; the arrays of the built
-        :class:`Organization` carry the rule).
-    tops_decide : bool
-        Escalated proposals climb to tops (parent -1) that decide them against the projected
-        product; False where nobody escalates (``network``).
-    decision_order : {"best_first", "arrival"} or None
-        How a top judges what reached it: ``best_first`` ranks the proposals by their
-        projected gain and approves from the best (a CEO comparing options, March & Simon
-        1958); ``arrival`` judges them one by one as they come (a hub clearing a queue).
-        None where there are no tops.
-    hub_review : bool
-        Proposals a pod approved still go to its hub, which may veto them; with no hub left
-        the pod's decision stands. False: only non-local deciders escalate.
-    partners_propose : bool
-        Partner customers and partner stakeholders bring proposals too (``open``).
-    rescope_pods : bool
-        When a segment arrives, whole pods turn to it (True) rather than single sensors.
-    employees_converse : {"everyone", "marketing", "official"}
-        Who takes part in the customer conversation (:mod:`simulation.core.conversation`):
-        every sensing employee, only the marketing branch, or only the marketing function's
-        official voice.
-    """
-
-    name: StructureName
-    builder: Callable[..., Organization]
-    senses: str
-    decides: str
-    tops_decide: bool
-    decision_order: DecisionOrder | None
-    hub_review: bool = False
-    partners_propose: bool = False
-    rescope_pods: bool = False
-    employees_converse: ConversationMode = "official"
-
-    @property
-    def best_first(self) -> bool:
-        """Whether tops rank what reached them before deciding."""
-        return self.decision_order == "best_first"
+def build_hierarchy(config, rng: np.random.Generator) -> Organization:
+    """``hierarchy``: a tree whose leaves sense and whose top decides (see :func:`build_tree`)."""
+    return build_tree(config, rng, siloed=False)
 
 
-_PODS = dict(builder=build_pods, senses="pod members", tops_decide=True,
-             decision_order="arrival", hub_review=True, rescope_pods=True,
-             employees_converse="everyone")
-
-#: Every preset, keyed by name: the one place a structure is defined.
-STRUCTURE_SPECS: dict[str, StructureSpec] = {spec.name: spec for spec in (
-    StructureSpec("hierarchy", partial(build_tree, siloed=False), senses="frontline leaves",
-                  decides="the top, best-first", tops_decide=True,
-                  decision_order="best_first"),
-    StructureSpec("siloed_social", partial(build_tree, siloed=True),
-                  senses="marketing branch each step; other branches on survey steps",
-                  decides="the top, best-first", tops_decide=True,
-                  decision_order="best_first", employees_converse="marketing"),
-    StructureSpec("network", build_flat_network, senses="everyone",
-                  decides="each proposer after peer review", tops_decide=False,
-                  decision_order=None, employees_converse="everyone"),
-    StructureSpec("podular", decides="the pod after peer review; its hub may veto", **_PODS),
-    StructureSpec("open", decides="as podular; partners' proposals go to the owning pod",
-                  partners_propose=True, **_PODS),
-)}
+def build_siloed_social(config, rng: np.random.Generator) -> Organization:
+    """``siloed_social``: the tree with a marketing branch (see :func:`build_tree`)."""
+    return build_tree(config, rng, siloed=True)
 
 
 def build_organization(config, rng: np.random.Generator) -> Organization:
     """The organization of ``config.structure``, with every sensor's scope for step 0."""
-    org = STRUCTURE_SPECS[config.structure].builder(config, rng)
+    org = registry.get("structure", config.structure).build(config, rng)
     current_scopes(org, 0, config.market.modules)
     return org
 

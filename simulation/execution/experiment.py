@@ -23,7 +23,7 @@ from simulation.analysis.statistics import (
 )
 from simulation.config.schema import ModelConfig
 from simulation.config.seeds import run_seed
-from simulation.config.vocabulary import LEVEL_METRICS
+from simulation.config.vocabulary import level_metric_names
 from simulation.execution.runs import RunTables, run_model
 
 
@@ -226,14 +226,16 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
 
 
 def summarise_levels(timeseries: pd.DataFrame, structures: list[str],
-                     metrics=LEVEL_METRICS, window: int | None = None) -> pd.DataFrame:
+                     metrics=None, window: int | None = None) -> pd.DataFrame:
     """Per structure and metric: the level over the last ``window`` steps of the run.
 
     Each replicate's level is the mean of the metric over its last ``window`` steps (default:
     the last fifth, at most 50 steps); the table holds the mean and 95% t-interval over
     replicates and the paired difference against the first structure. This is the answer
     for a scenario without shocks (or a check that structures end where they should).
+    ``metrics`` defaults to every level metric (:func:`level_metric_names`).
     """
+    metrics = level_metric_names() if metrics is None else metrics
     steps = int(timeseries["step"].max()) + 1 if len(timeseries) else 0
     window = window or max(1, min(50, steps // 5))
     tail = timeseries[timeseries["step"] >= steps - window]

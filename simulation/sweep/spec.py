@@ -39,12 +39,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simulation.config.messages import format_validation_error
 from simulation.config.paths import did_you_mean, get_path, set_path, valid_paths
 from simulation.config.scenario import (
-    ResilienceMetric,
     Scenario,
     apply_overrides,
     load_scenario,
@@ -53,8 +59,7 @@ from simulation.config.scenario import (
     resolve_path,
     scenario_data,
 )
-from simulation.config.schema import ModelConfig, validate_model_config
-from simulation.config.vocabulary import StructureName
+from simulation.config.schema import ModelConfig, check_registered, validate_model_config
 from simulation.data import shipped_folder
 from simulation.errors import ConfigError
 
@@ -145,14 +150,27 @@ class Experiment(_Strict):
     scenario: str = Field(min_length=1, description="base scenario: shipped name or a path")
     set: list[str] = Field(default_factory=list,
                            description="overrides of the base scenario, key=value (TOML)")
-    structures: list[StructureName] | None = Field(
+    structures: list[str] | None = Field(
         None, min_length=1, description="structures run at every point (default: the "
         "scenario's); the first is the reference of the advantage")
     replicates: int = Field(1, ge=1, le=100_000, description="replicates per point and "
                             "structure")
     seed: int | None = Field(None, ge=0, description="root seed (default: the scenario's)")
-    resilience_metric: ResilienceMetric | None = Field(
+    resilience_metric: str | None = Field(
         None, description="metric of the resilience figures (default: the scenario's)")
+
+    @field_validator("structures")
+    @classmethod
+    def _registered_structures(cls, value: list[str] | None) -> list[str] | None:
+        for number, name in enumerate(value or ()):
+            check_registered("structure", name, f"structures[{number}]")
+        return value
+
+    @field_validator("resilience_metric")
+    @classmethod
+    def _registered_metric(cls, value: str | None) -> str | None:
+        return value if value is None else check_registered("metric", value,
+                                                            "resilience_metric")
     design: Literal["grid", "lhs", "sobol", "morris"] = Field("grid", description="design")
     samples: int | None = Field(None, ge=1, le=10_000_000, description="lhs: points; sobol: "
                                 "base sample N (a power of two; N*(D+2) points); morris: "

@@ -9,7 +9,7 @@ number ``s`` with ``run = (point * replicates + replicate) * len(structures) + s
 is ``run_seed(root, replicate, point)`` (:data:`simulation.config.seeds.SEED_RULE`): the same for
 every structure at a point and replicate (common random numbers) and independent of
 batching, workers and order. Each run keeps ``final_<m>`` and ``mean_<m>`` of every
-:data:`~simulation.config.vocabulary.LEVEL_METRICS` (last step; mean over the last
+:func:`~simulation.config.vocabulary.level_metric_names` (last step; mean over the last
 ``level_window`` share of the steps, NaN-aware) and ``s<i>_<figure>`` of every
 :data:`~simulation.config.vocabulary.RESILIENCE_FIGURES` per shock.
 """
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config.seeds import describe_seed, run_seed
-from simulation.config.vocabulary import LEVEL_METRICS, RESILIENCE_FIGURES
+from simulation.config.vocabulary import RESILIENCE_FIGURES, level_metric_names
 from simulation.execution.processes import fault_point
 from simulation.execution.runs import RunTables, run_model
 from simulation.sweep.spec import point_config
@@ -81,7 +81,7 @@ def _outputs(tables: RunTables, job: dict[str, Any]) -> dict[str, Any]:
         steps = len(frame)
         window = max(1, int(round(steps * job["level_window"])))
         tail = frame.iloc[steps - window:]
-        for metric in LEVEL_METRICS:
+        for metric in level_metric_names():
             column = frame[metric].to_numpy(dtype=float)
             out[f"final_{metric}"] = float(column[-1]) if steps else float("nan")
             values = tail[metric].to_numpy(dtype=float)

@@ -10,18 +10,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-# Okabe-Ito colours (distinguishable with colour-blindness) and a line pattern per structure,
-# so no pair of structures is told apart by red vs green alone.
-COLORS = {
-    "hierarchy": "#D55E00", "siloed_social": "#E69F00", "network": "#0072B2",
-    "podular": "#009E73", "open": "#CC79A7",
-}
-DASHES = {
-    "hierarchy": "solid", "siloed_social": [8, 4], "network": [2, 3],
-    "podular": [10, 3, 2, 3], "open": [4, 2],
-}
-MPL_DASHES = {"hierarchy": "-", "siloed_social": "--", "network": ":", "podular": "-.",
-              "open": (0, (4, 2))}
+from simulation import registry
+
+
+def colour(structure: str) -> str:
+    """The structure's line colour (declared with it in the registry: Okabe-Ito colours)."""
+    return registry.colour(structure)
+
+
+def dash(structure: str):
+    """The structure's ECharts line type: "solid" or its dash pattern."""
+    pattern = registry.get("structure", structure).dash
+    return list(pattern) if pattern else "solid"
+
+
+def mpl_dash(structure: str):
+    """The structure's matplotlib line style."""
+    pattern = registry.get("structure", structure).dash
+    return (0, pattern) if pattern else "-"
+
 
 #: (metric column, chart title, y-axis name) of the compare page's live charts.
 CHARTS = (
@@ -70,11 +77,11 @@ def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks
         steps_list = group["step"].astype(np.int64).tolist()
         mean, low, high = (group[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
         values.append(np.concatenate((mean, low, high)))
-        color = COLORS.get(structure)
+        color = colour(structure)
         entry = {
             "name": structure, "type": "line", "showSymbol": False,
             "data": _points(steps_list, mean),
-            "lineStyle": {"width": 2, "type": DASHES.get(structure, "solid")},
+            "lineStyle": {"width": 2, "type": dash(structure)},
             "color": color, "animation": False, "connectNulls": False, "z": 3,
         }
         if number == 0 and shocks:
@@ -108,8 +115,8 @@ def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps:
             data = []
         entry = {
             "name": structure, "type": "line", "showSymbol": False, "data": data,
-            "lineStyle": {"width": 2, "type": DASHES.get(structure, "solid")},
-            "color": COLORS.get(structure), "animation": False, "connectNulls": False,
+            "lineStyle": {"width": 2, "type": dash(structure)},
+            "color": colour(structure), "animation": False, "connectNulls": False,
         }
         if number == 0 and shocks:
             entry["markLine"] = _shock_marks(shocks)
@@ -226,8 +233,8 @@ def charts_png(frames: dict[str, pd.DataFrame], shocks: list[dict]) -> bytes:
         for structure, frame in frames.items():
             if metric in frame.columns:
                 ax.plot(frame["step"], frame[metric], label=structure,
-                        color=COLORS.get(structure), lw=1.5,
-                        ls=MPL_DASHES.get(structure, "-"))
+                        color=colour(structure), lw=1.5,
+                        ls=mpl_dash(structure))
         for shock in shocks:
             ax.axvline(shock["step"], color="#555", ls="--", lw=1)
         ax.set_title(title, fontsize=11)

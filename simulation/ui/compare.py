@@ -12,9 +12,9 @@ import tomllib
 import pandas as pd
 import solara
 
+from simulation import registry
 from simulation.analysis.statistics import band
 from simulation.config import scenario as scenario_module
-from simulation.config.vocabulary import SHOCK_KINDS, STRUCTURES
 from simulation.errors import ConfigError
 from simulation.ui import link, state
 from simulation.ui.charts import CHARTS, band_option, charts_png
@@ -201,7 +201,8 @@ def ShockEditor(form, errors):
                         classes=["firmsim-shock"]):
             def set_kind(kind, index=index):
                 set_form(state.form.value.with_shock_kind(index, kind))
-            Choice(f"shock {index + 1} kind", list(SHOCK_KINDS), shock.get("kind"), set_kind)
+            Choice(f"shock {index + 1} kind", list(registry.names("shock")), shock.get("kind"),
+                   set_kind)
             for spec in shock_fields(str(shock.get("kind"))):
                 label = f"shock {index + 1} {spec.label}"
                 key = f"shocks.{index}.{spec.key}"
@@ -261,7 +262,7 @@ def ScenarioEditor():
 
         solara.Text("Structures (2 to 5)", style={"font-weight": "bold"})
         with solara.Row(style={"flex-wrap": "wrap", "gap": "0 12px"}):
-            for structure in STRUCTURES:
+            for structure in registry.menu_structures():
                 def toggle(on, structure=structure):
                     chosen = set(state.form.value.structures)
                     chosen = chosen | {structure} if on else chosen - {structure}

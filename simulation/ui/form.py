@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulation import registry
 from simulation.config import scenario as scenario_module
 from simulation.config.messages import allowed_range, describe_problem, literal_choices
 from simulation.config.paths import get_path, set_path
-from simulation.config.schema import ModelConfig, Shock
-from simulation.config.vocabulary import SHOCK_KINDS, STRUCTURES
+from simulation.config.schema import ModelConfig
 from simulation.errors import ConfigError
 
 #: The app runs this many paired replicates per structure unless told otherwise (chosen so the
@@ -104,19 +104,15 @@ def all_fields() -> list[FieldSpec]:
     return basic_fields() + [spec for section in SECTIONS for spec in section_fields(section)]
 
 
+def shock_model(kind: str):
+    """The validated model of a registered shock kind (its own fields only)."""
+    return registry.get("shock", kind).parameters
+
+
 def shock_fields(kind: str) -> list[FieldSpec]:
-    """The fields of one shock kind: the common ones (step, strength) and its own (a field
-    belongs to a kind when its description starts with the kind's name)."""
-    specs = []
-    for name, info in Shock.model_fields.items():
-        if name == "kind":
-            continue
-        description = info.description or ""
-        owner = next((k for k in SHOCK_KINDS if description.startswith(k)), None)
-        if owner is not None and owner != kind:
-            continue
-        specs.append(_spec(name, name.replace("_", " "), info))
-    return specs
+    """The fields of one shock kind, as its registered model declares them."""
+    return [_spec(name, name.replace("_", " "), info)
+            for name, info in shock_model(kind).model_fields.items() if name != "kind"]
 
 
 SHOCK_FIELDS: tuple[tuple[str, str, type], ...] = (
@@ -141,7 +137,7 @@ class FormState:
         return replace(self, values={**self.values, key: text})
 
     def with_structures(self, structures) -> FormState:
-        ordered = tuple(s for s in STRUCTURES if s in set(structures))
+        ordered = tuple(s for s in registry.menu_structures() if s in set(structures))
         return replace(self, structures=ordered)
 
     def with_path(self, key: str, text: str) -> FormState:
@@ -211,7 +207,8 @@ def shock_texts(shock: dict) -> dict:
             value = shock[name]
             entry[name] = value if isinstance(value, str) else _text(value)
         else:
-            default = Shock.model_fields[name].get_default(call_default_factory=True)
+            default = shock_model(kind).model_fields[name].get_default(
+                call_default_factory=True)
             entry[name] = _text(default)
     return entry
 
@@ -333,9 +330,10 @@ def validate_form(state: FormState) -> Validation:
     for i, shock in enumerate(state.shocks):
         kind = shock.get("kind")
         entry = {"kind": kind}
-        if kind not in SHOCK_KINDS:
+        if kind not in registry.names("shock"):
             result.errors[f"shocks.{i}.kind"] = (
-                f"shock {i + 1} kind={kind!r}: allowed values are {', '.join(SHOCK_KINDS)}")
+                f"shock {i + 1} kind={kind!r}: allowed values are "
+                f"{', '.join(registry.names('shock'))}")
             shocks.append(entry)
             continue
         for spec in shock_fields(kind):
@@ -350,7 +348,7 @@ def validate_form(state: FormState) -> Validation:
     if not MIN_STRUCTURES <= count <= MAX_STRUCTURES:
         result.errors["structures"] = (
             f"structures: pick {MIN_STRUCTURES} to {MAX_STRUCTURES} (now {count})")
-    data["structures"] = list(state.structures) or [STRUCTURES[0]]
+    data["structures"] = list(state.structures) or [registry.menu_structures()[0]]
     if result.errors:  # do not validate what could not be parsed
         return result
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import solara
 
+from simulation import registry
 from simulation.ui.widgets import Prose
 
 IDEAS = (
@@ -28,21 +29,6 @@ IDEAS = (
      "No agent uses information that did not reach it through a modelled channel: whoever "
      "decides judges a change by what it was told (distorted at each hop) and what it "
      "gathered itself at a cost in time."),
-)
-
-STRUCTURES_TEXT = (
-    ("hierarchy", "A tree of managers. Frontline employees test changes on customers and "
-     "send proposals up; each manager passes the best on; the top decides, a few per step. "
-     "Careful, but every decision waits in the managers' queues."),
-    ("siloed_social", "A hierarchy with a marketing branch that listens to customers on "
-     "social channels; the other branches learn only from periodic surveys."),
-    ("network", "Flat: employees linked in a small-world graph. Each decides its own "
-     "proposal after its neighbours review it, at once, but sees only part (w) of a change's "
-     "effect on other modules."),
-    ("podular", "Pods that own a module and a segment decide locally; hubs align the pods "
-     "and may veto changes that harm other modules."),
-    ("open", "Podular, plus customers and partner stakeholders who propose changes "
-     "themselves."),
 )
 
 METRICS_TEXT = (
@@ -73,8 +59,9 @@ def InfoPage():
     for title, text in IDEAS:
         Prose(text, heading=title)
     solara.HTML(tag="h3", unsafe_innerHTML="The structures")
-    for name, text in STRUCTURES_TEXT:
-        Prose(f"**{name}**: {text}")
+    for structure in registry.entries("structure"):
+        Prose(f"**{structure.name}**: {structure.description} *Who senses:* "
+              f"{structure.senses}. *Who decides:* {structure.decides}.")
     solara.HTML(tag="h3", unsafe_innerHTML="The figures")
     for name, text in METRICS_TEXT:
         Prose(f"**{name}**: {text}")

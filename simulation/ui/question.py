@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import solara
 
+from simulation import registry
 from simulation.config import scenario as scenario_module
-from simulation.config.vocabulary import STRUCTURES
 from simulation.ui import state
 from simulation.ui.compare import scenario_key, show_run, watch_tab
 from simulation.ui.form import form_from_scenario
@@ -107,8 +107,9 @@ def QuestionPage():
                 "both on the same paired markets and says what the runs show, how sure that "
                 "is, and why.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "baseline"}):
-        Choice("the firm you have", list(STRUCTURES), have, set_have)
-        Choice("the firm you consider", list(STRUCTURES), consider, set_consider)
+        Choice("the firm you have", list(registry.menu_structures()), have, set_have)
+        Choice("the firm you consider", list(registry.menu_structures()), consider,
+               set_consider)
     Choice("what happens", names, situation, set_situation)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "baseline"}):
         solara.SliderInt("paired runs per firm", value=replicates, min=2, max=20,

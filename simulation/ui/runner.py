@@ -27,9 +27,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from simulation import registry
 from simulation.config.schema import config_from_flat
 from simulation.config.seeds import run_seed
-from simulation.config.vocabulary import STRUCTURES
 from simulation.core.metrics import resilience_table
 from simulation.execution.runs import build_model, run_model
 
@@ -892,7 +892,7 @@ def warm_up() -> None:
     """Import the model and load its compiled kernels (so a first run starts quickly)."""
     try:
         tiny = config_from_flat(customers=200, employees=20, steps=3)
-        for structure in STRUCTURES:
+        for structure in registry.menu_structures():
             run_model(tiny, structure, run_seed(0, 0))
     except Exception:  # noqa: BLE001 - a warm-up must never break the app
         pass

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from simulation.config.vocabulary import STRUCTURES
+from simulation import registry
 from simulation.core.model import FirmModel
 
 #: Controls SolaraViz builds from FirmModel's flat keywords (each one a real parameter).
 MODEL_PARAMS = {
-    "structure": {"type": "Select", "value": "hierarchy", "values": list(STRUCTURES),
+    "structure": {"type": "Select", "value": "hierarchy",
+                  "values": list(registry.menu_structures()),
                   "label": "structure"},
     "variants": {"type": "Select", "value": "standard", "values": ["standard", "per_segment"],
                  "label": "product variants"},
