@@ -116,6 +116,9 @@ class Structure:
     requires : str
         A setting the structure cannot run without (``firm.org_chart``); "" if none. The
         app's menus offer only structures that need nothing more.
+    rules_for : callable, str or None
+        ``rules_for(org, config) -> Structure``: the rules of a structure that depend on
+        the organization built (an org chart's tops, hubs and roles); None if fixed.
     """
 
     name: str
@@ -134,6 +137,7 @@ class Structure:
     parameters: type | None = None
     compared_by_default: bool = False
     requires: str = ""
+    rules_for: Callable | str | None = None
 
     @property
     def best_first(self) -> bool:
@@ -143,6 +147,10 @@ class Structure:
     def build(self, config, rng):
         """The organization of this structure for ``config`` (see ``builder``)."""
         return resolve(self.builder)(config, rng)
+
+    def rules(self, org, config) -> Structure:
+        """The rules this structure runs by, given the organization it built."""
+        return self if self.rules_for is None else resolve(self.rules_for)(org, config)
 
 
 @dataclass(frozen=True)

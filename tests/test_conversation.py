@@ -3,19 +3,18 @@
 import numpy as np
 import pytest
 
-from simulation import FirmModel
+from simulation import FirmModel, registry
 from simulation.config.vocabulary import CONVERSATION_MODES, INVESTOR, MARKETING
 from simulation.core import conversation, organization
 from simulation.core.conversation import conversation_mode
 from simulation.core.stakeholders import apply_pressure
-from simulation.core.structures import STRUCTURE_SPECS
 
 SMALL = dict(customers=600, employees=40, customer_degree=6, steps=30)
 
 
 def test_every_preset_says_who_converses():
     """Each structure preset names its conversation mode; the settings switch it."""
-    for spec in STRUCTURE_SPECS.values():
+    for spec in registry.entries("structure"):
         assert spec.employees_converse in CONVERSATION_MODES
     model = FirmModel(structure="siloed_social", rng=1, **SMALL)
     assert conversation_mode(model.config, model.spec) == "marketing"

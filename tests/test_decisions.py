@@ -4,11 +4,13 @@ turbulence on a readable scale, a silo that costs, scopes for firms of any size.
 import numpy as np
 import pytest
 
-from simulation import FirmModel
+from simulation import FirmModel, registry
 from simulation.config.schema import ModelConfig
-from simulation.config.vocabulary import MARKETING, STRUCTURES
+from simulation.config.vocabulary import MARKETING
 from simulation.core.market import Market
 from simulation.core.organization import decides_best_first, run_surveys
+
+STRUCTURES = registry.default_structures()
 
 
 def _correlation_change(diverge: bool, seeds=range(10), share=0.5) -> tuple[float, float]:

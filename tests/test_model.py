@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import FirmModel
-from simulation.config.schema import STRUCTURES
+from simulation import FirmModel, registry
 from simulation.core.agents import Customer, Employee, Stakeholder
 from simulation.errors import ConfigError
+
+STRUCTURES = registry.default_structures()
 
 SMALL = dict(customers=800, employees=40, customer_degree=6, steps=60)
 
@@ -210,14 +211,17 @@ def test_flat_signature_and_docstring_follow_the_config_fields():
 
 
 def test_every_structure_and_shock_kind_has_exactly_one_definition():
-    """Each structure name has one StructureSpec, each shock kind one handler; a spec's
-    decision order is given exactly when its tops decide."""
-    from simulation.config.vocabulary import DECISION_ORDERS, SHOCK_KINDS
-    from simulation.core.shocks import SHOCK_HANDLERS
-    from simulation.core.structures import STRUCTURE_SPECS
+    """The five presets are the structures compared by default, each shock kind's rule and
+    parameter model resolve, and a structure's decision order is given exactly when its
+    tops decide."""
+    from simulation.config.vocabulary import DECISION_ORDERS
 
-    assert tuple(STRUCTURE_SPECS) == STRUCTURES
-    assert set(SHOCK_HANDLERS) == set(SHOCK_KINDS)
-    for name, spec in STRUCTURE_SPECS.items():
-        assert spec.name == name
+    assert STRUCTURES == ("hierarchy", "siloed_social", "network", "podular", "open")
+    for shock in registry.entries("shock"):
+        assert callable(registry.resolve(shock.rule))
+        assert shock.parameters.model_fields["kind"].default == shock.name
+    for spec in registry.entries("structure"):
+        if spec.requires:  # org_chart: its decision order comes from the chart
+            continue
+        assert callable(registry.resolve(spec.builder))
         assert (spec.decision_order in DECISION_ORDERS) == spec.tops_decide

@@ -9,12 +9,14 @@ import time
 import pandas as pd
 import pytest
 
+from simulation import registry
 from simulation.config.scenario import load_scenario
 from simulation.config.schema import config_from_flat
-from simulation.config.vocabulary import STRUCTURES
 from simulation.ui import charts, explore, teach
 from simulation.ui.form import GENERAL, form_from_scenario, validate_form
 from simulation.ui.runner import ComparisonRun, ThreadedRun, customer_sample, tree_layout
+
+STRUCTURES = registry.default_structures()
 
 
 @pytest.fixture

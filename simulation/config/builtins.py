@@ -68,6 +68,15 @@ register_structure(
     "changes themselves.",
     decides="as podular; partners' proposals go to the owning pod", partners_propose=True,
     colour="#CC79A7", dash=(4, 2), **_PODS)
+register_structure(
+    "org_chart", "simulation.core.org_chart:build_from_chart",
+    description="Your own firm: the org chart in firm.org_chart (a CSV or GraphML file; "
+    "`firmsim chart STRUCTURE --out chart.csv` writes a preset's). Who senses, who decides "
+    "and who may veto follow from the chart's roles and reporting lines.",
+    senses="frontline, marketing and pod members of the chart",
+    decides="the chart's tops and hubs; pod members and linked peers locally",
+    tops_decide=True, decision_order="best_first", requires="firm.org_chart",
+    rules_for="simulation.core.org_chart:chart_structure", colour="#56B4E9", dash=(1, 1))
 
 # ------------------------------------------------------------------------- shocks
 _SHOCKS = "simulation.core.shocks"

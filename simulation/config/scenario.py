@@ -140,9 +140,18 @@ def read_toml_file(path: Path) -> dict:
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Read and validate a scenario file (or a shipped scenario by name)."""
+    """Read and validate a scenario file (or a shipped scenario by name).
+
+    A relative ``firm.org_chart`` is relative to the scenario file, and is stored resolved.
+    """
     path = resolve_path(name_or_path)
-    return parse_scenario(read_toml_file(path), str(path))
+    data = read_toml_file(path)
+    firm = data.get("firm")
+    if isinstance(firm, dict) and isinstance(firm.get("org_chart"), str) and firm["org_chart"]:
+        chart = Path(firm["org_chart"]).expanduser()
+        firm["org_chart"] = str(chart if chart.is_absolute() else
+                                (path.parent / chart).resolve())
+    return parse_scenario(data, str(path))
 
 
 

@@ -137,6 +137,7 @@ class FirmModel(mesa.Model):
         self.stakeholders = stakeholders.build_stakeholders(cfg, self.n_customers,
                                                             streams["stakeholders"])
         self.org = build_organization(cfg, streams["organization"])
+        self.spec = self.spec.rules(self.org, cfg)
         self.capacity = np.full(self.org.size, cfg.firm.capacity, dtype=np.int64)
         self.capacity_left = self.capacity.copy()
         self.workload = np.zeros(self.org.size)
