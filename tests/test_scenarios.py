@@ -73,7 +73,7 @@ def test_three_line_file_is_a_valid_scenario(tmp_path):
     ("steps = 100\n[[shocks]]\nkind = \"need_shift\"\nstep = 150\n",
      ["shocks[0].step=150", "0 to 99"]),
     ("[[shocks]]\nkind = \"talent_loss\"\nstep = 10\nstrength = 2\n",
-     ["shocks[0].strength=2", "[0, 1]"]),
+     ["shocks[0].strength=2", "allowed: 0 to 1"]),
     ("[[shocks]]\nkind = \"need_shift\"\nstep = 10\nstregth = 0.2\n",
      ["shocks[0].stregth", "did you mean 'strength'"]),
     ('name = "two words"\n', ["name='two words'", "letters, digits"]),

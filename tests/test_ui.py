@@ -65,7 +65,7 @@ def test_cross_field_errors_land_on_a_field(demo_form):
 
 def test_shock_strength_and_structures_are_checked(demo_form):
     checked = validate_form(demo_form.with_shock(0, "strength", "3"))
-    assert "share in [0, 1]" in checked.errors["shocks.0.strength"]
+    assert "allowed: 0 to 1" in checked.errors["shocks.0.strength"]
     assert validate_form(demo_form.with_shock(0, "kind", "competitor_entry")
                          .with_shock(0, "strength", "3")).ok
     assert "pick 2 to 5" in validate_form(demo_form.with_structures(["network"])).errors[

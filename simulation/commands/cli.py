@@ -47,7 +47,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``firmsim`` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    parser, modules = build_parser()
+    try:
+        parser, modules = build_parser()
+    except (UserError, ConfigError) as error:
+        print(f"firmsim: error: {error}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
         return int(modules[args.command].run(args) or 0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulation.errors import UserError
+from simulation.errors import ConfigError, UserError
 
 HELP = "every structure in two contrasting markets, with a plain-language reading"
 
@@ -31,19 +31,15 @@ MARKETS: dict[str, tuple[str, list[str]]] = {
 DEMO_CUSTOMERS = 5_000
 DEMO_REPLICATES = 6
 
-POLICY_WORDS = {"standard": "one standard product for all segments",
-                "per_segment": "one product variant per customer segment"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim demo``."""
-    from simulation import registry
-
     parser.add_argument("--replicates", type=int, default=DEMO_REPLICATES,
                         help=f"replicates per structure and market (default {DEMO_REPLICATES})")
     parser.add_argument("--customers", type=int, default=DEMO_CUSTOMERS,
                         help=f"customers per run (default {DEMO_CUSTOMERS:,})")
-    parser.add_argument("--variants", choices=registry.names("product_policy"), default=None,
+    parser.add_argument("--variants", default=None, metavar="POLICY",
                         help="product policy in both markets (default: the scenario's)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes (default: one per core)")
@@ -55,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     """Run both markets, write tables and plots, print the tables and the reading."""
     import pandas as pd
 
+    from simulation import registry
     from simulation.analysis.demo_reading import demo_reading
     from simulation.analysis.report import (
         format_differences,
@@ -74,10 +71,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--customers={args.customers}: must be at least 10")
     base = load_scenario("demo")
     policy = args.variants or base.firm.variants
+    try:
+        described = registry.get("product_policy", policy).description
+    except ConfigError as error:
+        raise UserError(f"--variants: {error}") from None
     structures = base.structures
     print(f"firmsim demo: {len(structures)} structures x {args.replicates} replicates x "
           f"{len(MARKETS)} markets, {base.steps} steps, {args.customers:,} customers, "
-          f"{base.firm.employees} employees; product policy: {POLICY_WORDS[policy]} "
+          f"{base.firm.employees} employees; product policy: {described} "
           f"(firm.variants = {policy}); shock: "
           + ", ".join(f"{s.kind} of strength {s.strength:g} at step {s.step}"
                       for s in base.shocks))

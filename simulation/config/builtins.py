@@ -141,4 +141,4 @@ def product_per_segment(segments: int) -> np.ndarray:
 register_product_policy("standard", standard_product,
                         "one standard product for all segments")
 register_product_policy("per_segment", product_per_segment,
-                        "one product variant per segment")
+                        "one product variant per customer segment")

@@ -206,10 +206,11 @@ class Firm(_Section):
     )
     org_chart: str = Field(
         "", max_length=4096, description="structure 'org_chart': the chart file (CSV or "
-        "GraphML; a path relative to the scenario file)"
+        "GraphML; a path relative to the scenario file)", json_schema_extra={"app": False},
     )
     org_chart_partners: bool = Field(
-        False, description="structure 'org_chart': partners propose changes too (as in 'open')"
+        False, description="structure 'org_chart': partners propose changes too (as in "
+        "'open')", json_schema_extra={"app": False},
     )
 
     @field_validator("variants")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import math
 from functools import partial
 
 import mesa
@@ -232,7 +233,8 @@ class FirmModel(mesa.Model):
     def shock_schedule(self) -> pd.DataFrame:
         """The configured shocks with their number, kind, step and strength."""
         return pd.DataFrame(
-            [{"shock": i, "kind": s.kind, "step": s.step, "strength": s.strength}
+            [{"shock": i, "kind": s.kind, "step": s.step,
+              "strength": getattr(s, "strength", math.nan)}
              for i, s in enumerate(self.config.shocks)],
             columns=["shock", "kind", "step", "strength"],
         )

@@ -84,8 +84,8 @@ def section_fields(section: str) -> list[FieldSpec]:
     specs = []
     for name, info in model.model_fields.items():
         key = f"{section}.{name}"
-        if key in basic:
-            continue
+        if key in basic or (info.json_schema_extra or {}).get("app") is False:
+            continue  # settings the app's menus do not offer (an org chart file)
         specs.append(_spec(key, f"{section} {name.replace('_', ' ')}", info))
     return specs
 

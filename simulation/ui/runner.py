@@ -542,7 +542,7 @@ class ThreadedRun:
                 schedules[structure] = published[structure].schedule
             end = self._finished_at if self.finished and self._finished_at else None
             elapsed = (end or time.perf_counter()) - (self._started or time.perf_counter())
-            shocks = [{"kind": s.kind, "step": s.step, "strength": s.strength}
+            shocks = [{"kind": s.kind, "step": s.step, "strength": getattr(s, "strength", None)}
                       for s in self.config.shocks]
             done = {s: min(len(f) for f in every[s]) for s in frames}
             self._cache = Snapshot(self._state(), "; ".join(self._errors) or None, self.steps,
