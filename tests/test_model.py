@@ -225,3 +225,26 @@ def test_every_structure_and_shock_kind_has_exactly_one_definition():
             continue
         assert callable(registry.resolve(spec.builder))
         assert (spec.decision_order in DECISION_ORDERS) == spec.tops_decide
+
+
+def test_every_attribute_exists_after_construction():
+    """Submodels own their state: stepping adds no attribute to the model."""
+    for structure in ("hierarchy", "open"):
+        model = FirmModel(structure=structure, rng=3, **{**SMALL, "steps": 10})
+        before = set(vars(model))
+        model.run(3)
+        assert set(vars(model)) == before, set(vars(model)) ^ before
+
+
+@pytest.mark.parametrize("restless", [
+    {"turbulence": 0.05},
+    {"shocks": [{"kind": "turbulence", "step": 2, "strength": 0.05}]},
+])
+def test_turbulence_goes_on_when_a_run_continues_past_its_planned_steps(restless):
+    """A model planned for 20 steps and run 10 more is the model planned for 30 (the
+    market's turbulence and a turbulence shock 'to the end' have no end)."""
+    size = {**SMALL, "steps": 20}
+    continued = FirmModel(structure="network", rng=5, **size, **restless).run()
+    continued.run(10)
+    planned = FirmModel(structure="network", rng=5, **{**size, "steps": 30}, **restless).run()
+    assert continued.metrics().equals(planned.metrics())

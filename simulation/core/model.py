@@ -151,8 +151,11 @@ class FirmModel(mesa.Model):
         self.pending: list[tuple[int, int, int, int, int]] = []
         self._reset_counters()
         self.fired_shocks: list[tuple[int, int]] = []  # (shock number, step)
-        self.turbulence_windows = ([(0, cfg.steps, cfg.market.turbulence)]
-                                   if cfg.market.turbulence > 0 else [])
+        self.turbulence_windows = shocks.background_turbulence(cfg)
+        # Set each step by the organization and stakeholder submodels; the values of step 0
+        # until then (every attribute exists from construction).
+        self.budget_now = cfg.firm.change_budget
+        self.investor_pressure_now = 0.0
         self.computed_metrics = metrics.computed_metrics()
         self.records = metrics.empty_records()
         self.segment_records: list[np.ndarray] = []

@@ -12,6 +12,8 @@ windows. A ``new_segment`` shock also sizes its segment when the model is built
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simulation import registry
@@ -42,13 +44,26 @@ def need_shift(model, shock, t: int, rng: np.random.Generator) -> None:
 
 
 def turbulence(model, shock, t: int, rng: np.random.Generator) -> None:
-    """A restless market from ``t`` for ``duration`` steps (0: to the end) at rate ``strength``.
+    """A restless market from ``t`` for ``duration`` steps (0: with no end) at rate ``strength``.
 
     ``strength`` is the expected share of each segment's landscape redrawn per step
     (:meth:`simulation.core.market.Market.turbulence_step`).
     """
-    end = model.config.steps if shock.duration == 0 else t + shock.duration
+    end = math.inf if shock.duration == 0 else t + shock.duration
     model.turbulence_windows.append((t, end, shock.strength))
+
+
+def background_turbulence(config) -> list[tuple[float, float, float]]:
+    """The market's own restlessness (``market.turbulence``) as a window with no end.
+
+    All of the turbulence rule is here and in
+    :meth:`simulation.core.market.Market.turbulence_step` (the redraw itself): a window
+    ``(start, end, rate)`` redraws an expected share ``rate`` of each live segment's
+    landscape at every step ``start <= t < end``. Windows "to the end" have no end, so a run
+    continued past its planned steps (``FirmModel.run(steps)``) stays as restless.
+    """
+    rate = config.market.turbulence
+    return [(0, math.inf, rate)] if rate > 0 else []
 
 
 def competitor_entry(model, shock, t: int, rng: np.random.Generator) -> None:
