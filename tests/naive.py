@@ -436,7 +436,7 @@ def decide(projected, attribute, value, variant, noise, budget, best_first, serv
 # ============================================================================ graphs
 # Set-based twins of simulation/kernels/graphs.py, written apart from the hash-table kernels
 # (present edges in a Python set, picked targets in a list); moved here from
-# simulation/networks.py because only the tests use them.
+# simulation/core/networks.py because only the tests use them.
 def _draw_index(r: float, count: int) -> int:
     """``int(r * count)`` clamped to ``count - 1``."""
     return min(int(r * count), count - 1)
