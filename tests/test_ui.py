@@ -40,7 +40,7 @@ def test_shipped_scenario_fills_a_valid_form(demo_form):
     ("customers.count", "0", "allowed: 1 to 50000000"),
     # Fields named as the form shows them (labels, not dotted paths).
     ("market.k", "25", "interdependence K = 25: must be smaller than market attributes = 20"),
-    ("firm.variants", "one", "allowed values are 'standard' or 'per_segment'"),
+    ("firm.variants", "one", "allowed values are standard, per_segment"),
     ("firm.side_effect_awareness", "2", "allowed: 0 to 1"),
     ("firm.employees", "1.5", "expected a whole number"),
 ])
@@ -301,7 +301,9 @@ def test_every_config_field_and_shock_field_is_in_the_editor():
     keys = {spec.key for spec in all_fields()}
     for section in ("market", "customers", "firm", "stakeholders"):
         model = ModelConfig.model_fields[section].annotation
-        assert {f"{section}.{name}" for name in model.model_fields} <= keys
+        offered = {f"{section}.{name}" for name, info in model.model_fields.items()
+                   if (info.json_schema_extra or {}).get("app") is not False}
+        assert offered <= keys
     assert {"target"} <= {s.key for s in shock_fields("talent_loss")}
     assert "share" not in {s.key for s in shock_fields("talent_loss")}
     assert {"segments"} <= {s.key for s in shock_fields("need_shift")}

@@ -10,6 +10,7 @@ import re
 import typing
 from typing import TYPE_CHECKING, Any, Literal
 
+from simulation import registry
 from simulation.config.paths import bracketed, did_you_mean, field_at, keys_at
 
 if TYPE_CHECKING:
@@ -46,9 +47,15 @@ def allowed_range(field) -> str:
 
 
 def literal_choices(field) -> tuple:
-    """The allowed values of a ``Literal`` field (or a list of one); () for other fields."""
+    """The allowed values of a ``Literal`` field (or a list of one), or of a field whose
+    values are the names of a registry kind (``json_schema_extra={"registry": kind}``); ()
+    for other fields."""
     if field is None:
         return ()
+    kind = (field.json_schema_extra or {}).get("registry") if isinstance(
+        field.json_schema_extra, dict) else None
+    if kind:
+        return registry.names(kind)
     annotation = field.annotation
     if typing.get_origin(annotation) is Literal:
         return typing.get_args(annotation)

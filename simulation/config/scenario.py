@@ -56,13 +56,14 @@ class Scenario(ModelConfig):
     description: str = Field("", description="one line: what the scenario shows")
     structures: list[str] = Field(
         default_factory=lambda: list(registry.default_structures()), min_length=1,
+        json_schema_extra={"registry": "structure"},
         description="structures to compare; the first is the reference of the paired "
         "differences")
     replicates: int = Field(5, ge=1, le=100_000, description="replicates per structure")
     seed: int = Field(1, ge=0, le=2**64 - 1, description="root seed of the replicate seeds")
     resilience_metric: str = Field(
         "market_share", description="step metric the resilience figures are computed on "
-        "(any registered step metric)")
+        "(any registered step metric)", json_schema_extra={"registry": "metric"})
 
     @field_validator("structures")
     @classmethod

@@ -202,7 +202,8 @@ class Firm(_Section):
     hub_span: int = Field(8, ge=1, le=1_000_000, description="pods aligned by one hub")
     variants: str = Field(
         "standard", description="product policy: one product for all segments ('standard'), "
-        "one variant per segment ('per_segment'), or a registered policy"
+        "one variant per segment ('per_segment'), or a registered policy",
+        json_schema_extra={"registry": "product_policy"},
     )
     org_chart: str = Field(
         "", max_length=4096, description="structure 'org_chart': the chart file (CSV or "
@@ -414,7 +415,7 @@ class ModelConfig(_Section):
 
     structure: str = Field(
         "hierarchy", description="organizational structure (the main treatment; see the "
-        "registry of structures)"
+        "registry of structures)", json_schema_extra={"registry": "structure"},
     )
     steps: int = Field(500, ge=1, le=MAX_STEPS, description="planned number of steps")
     market: Market = Field(default_factory=Market)
