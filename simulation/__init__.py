@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, Any
 #: Public name -> the module that defines it.
 _PUBLIC = {
     "FirmModel": "simulation.core.model",
+    "load_scenario": "simulation.api",
+    "compare": "simulation.api",
+    "Comparison": "simulation.api",
+    "run_structure": "simulation.api",
+    "org_chart": "simulation.api",
+    "query": "simulation.api",
+    "read_results": "simulation.api",
     "register_structure": "simulation.registry",
     "register_shock": "simulation.registry",
     "register_metric": "simulation.registry",

@@ -24,7 +24,8 @@ LEVELS = {
     "execution": 4,
     "sweep": 5,
     "design": 6, "ui": 6,
-    "commands": 7,
+    "api": 7,
+    "commands": 8,
 }
 
 

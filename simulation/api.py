@@ -1,0 +1,266 @@
+"""The Python API: a scenario in, tidy pandas tables and figures out.
+
+Everything here is re-exported from :mod:`simulation` (loaded on first use, so
+``import simulation`` stays fast)::
+
+    import simulation as fs
+
+    scenario = fs.load_scenario("need-shift", set=["customers.count=2000"])
+    result = fs.compare(scenario, replicates=4)
+    result.timeseries          # one row per structure x replicate x step
+    result.differences()       # paired differences against the first structure
+    result.plot("market_share")
+
+The functions are the ones the command line runs: :func:`compare` is ``firmsim run``
+without the files, :func:`org_chart` is ``firmsim chart``, :func:`query` is ``firmsim
+query``. Every table has the same columns as the Parquet files the commands write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simulation.config.scenario import Scenario
+    from simulation.core.model import FirmModel
+
+
+def load_scenario(source: str | Path = "demo", set: list[str] | None = None) -> Scenario:
+    """A validated scenario from a shipped name, a TOML file, a manifest or a results folder.
+
+    Parameters
+    ----------
+    source : str or Path
+        ``"demo"``, ``"need-shift"``... (``firmsim scenarios`` lists them), a ``.toml``
+        file, a run's ``manifest.json`` or its results folder.
+    set : list of str, optional
+        Overrides as ``"dotted.path=value"`` (TOML values), as ``firmsim run --set``.
+
+    Returns
+    -------
+    simulation.config.scenario.Scenario
+        Every field filled in; ``scenario.model_dump()`` gives the plain data.
+
+    Examples
+    --------
+    >>> import simulation as fs
+    >>> scenario = fs.load_scenario("demo", set=["customers.count=500", "steps=40",
+    ...                                          "shocks.0.step=20"])
+    >>> scenario.customers.count, scenario.shocks[0].kind
+    (500, 'need_shift')
+    """
+    from simulation.store.sources import resolve
+
+    scenario, _, _ = resolve(source, list(set or []))
+    return scenario
+
+
+@dataclass
+class Comparison:
+    """The tables of a comparison of structures on common random numbers.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        What ran (with the replicates and structures actually used).
+    timeseries : pandas.DataFrame
+        One row per structure x replicate x step: every step metric.
+    resilience : pandas.DataFrame
+        One row per structure x replicate x shock: baseline, depth, recovery, area lost...
+    """
+
+    scenario: Any
+    timeseries: pd.DataFrame
+    resilience: pd.DataFrame
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def structures(self) -> list[str]:
+        return list(self.scenario.structures)
+
+    def summary(self) -> pd.DataFrame:
+        """Resilience figures per structure and shock: mean and 95% interval over replicates,
+        and the paired difference against the first structure (``firmsim run``'s table)."""
+        from simulation.execution.experiment import summarise
+
+        if "summary" not in self._cache:
+            self._cache["summary"] = summarise(self.resilience, self.structures)
+        return self._cache["summary"]
+
+    def levels(self, metrics: list[str] | None = None) -> pd.DataFrame:
+        """Level reached per structure and metric over the last steps (mean, 95% interval,
+        paired difference against the first structure)."""
+        from simulation.execution.experiment import summarise_levels
+
+        return summarise_levels(self.timeseries, self.structures, metrics=metrics)
+
+    def differences(self, metric: str = "market_share") -> pd.DataFrame:
+        """Paired differences of ``metric``'s level against the first structure: one row per
+        other structure with the mean difference (``diff``) and its 95% t-interval
+        (``diff_low``, ``diff_high``) over the paired replicates (``runs``)."""
+        levels = self.levels([metric])
+        others = levels[levels["structure"] != self.structures[0]]
+        return others[["metric", "structure", "runs", "diff", "diff_low", "diff_high"]
+                      ].reset_index(drop=True)
+
+    def plot(self, metric: str = "market_share", path: str | Path | None = None):
+        """The mean of ``metric`` per structure over time with its 95% band (the figure
+        ``firmsim run`` saves as ``comparison.png``); saved to ``path`` if given.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from matplotlib.figure import Figure
+
+        from simulation.analysis.report import _lines_with_bands
+
+        figure = Figure(figsize=(9, 4.5), layout="constrained")
+        axis = figure.subplots()
+        _lines_with_bands(axis, self.timeseries, metric)
+        for shock in self.scenario.shocks:
+            axis.axvline(shock.step, color="0.3", linestyle="--", linewidth=1)
+        axis.set_xlabel("step")
+        axis.set_ylabel(metric.replace("_", " "))
+        axis.legend(fontsize=8)
+        if path is not None:
+            figure.savefig(path, dpi=120)
+        return figure
+
+
+def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None = None,
+            replicates: int | None = None, seed: int | None = None,
+            workers: int | None = 1) -> Comparison:
+    """Run every structure of ``scenario`` on the same seeds (common random numbers).
+
+    Replicate ``r`` of every structure has the same seed (:mod:`simulation.config.seeds`),
+    so a difference between two structures is taken replicate by replicate: the numbers
+    are the same whatever ``workers`` is.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A scenario (:func:`load_scenario`) or what :func:`load_scenario` accepts.
+    structures : list of str, optional
+        Structures to compare (default: the scenario's); the first is the reference.
+    replicates, seed : int, optional
+        Override the scenario's.
+    workers : int or None
+        Worker processes (None: one per core).
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> import simulation as fs
+    >>> small = fs.load_scenario("demo", set=["customers.count=300", "customers.degree=4",
+    ...                                       "firm.employees=20", "steps=30",
+    ...                                       "shocks.0.step=15"])
+    >>> result = fs.compare(small, structures=["hierarchy", "network"], replicates=2)
+    >>> sorted(result.timeseries.structure.unique()), len(result.timeseries)
+    (['hierarchy', 'network'], 120)
+    >>> list(result.differences().structure)
+    ['network']
+    """
+    from simulation.execution.experiment import run_comparison
+
+    if not hasattr(scenario, "model_config_only"):
+        scenario = load_scenario(scenario)
+    update = {key: value for key, value in (("structures", structures),
+                                            ("replicates", replicates), ("seed", seed))
+              if value is not None}
+    if update:
+        from simulation.config.scenario import parse_scenario, scenario_data
+
+        scenario = parse_scenario({**scenario_data(scenario), **update}, "compare()")
+    timeseries, resilience = run_comparison(
+        scenario.model_config_only(), scenario.structures, scenario.replicates,
+        scenario.seed, scenario.resilience_metric, workers=workers, progress=False)
+    return Comparison(scenario, timeseries, resilience)
+
+
+def run_structure(structure: str, scenario: Scenario | str | None = None, *, seed: int = 1,
+                  replicate: int = 0) -> FirmModel:
+    """One model of ``structure`` on ``scenario``, run to its planned steps.
+
+    The model is the one replicate ``replicate`` of a comparison with root seed ``seed``
+    runs, so its numbers are that comparison's rows. Its ``metrics()`` is the time series,
+    ``resilience()`` the figures per shock, ``org`` the organization's arrays.
+
+    Examples
+    --------
+    >>> import simulation as fs
+    >>> model = fs.run_structure("podular", fs.load_scenario("calm", set=[
+    ...     "customers.count=300", "customers.degree=4", "firm.employees=20", "steps=10"]))
+    >>> len(model.metrics())
+    10
+    """
+    from simulation.config.seeds import run_seed
+    from simulation.execution.runs import build_model
+
+    if scenario is None:
+        from simulation.config.schema import ModelConfig
+
+        config = ModelConfig()
+    else:
+        if not hasattr(scenario, "model_config_only"):
+            scenario = load_scenario(scenario)
+        config = scenario.model_config_only()
+    return build_model(config, structure, run_seed(seed, replicate)).run()
+
+
+def org_chart(structure: str, scenario: Scenario | str | None = None, *, seed: int = 1,
+              replicate: int = 0) -> pd.DataFrame:
+    """The org chart of ``structure`` (``employee``, ``reports_to``, ``role``, ``team``,
+    ``peers``), as ``firmsim chart`` writes it; edit it and run it as structure
+    ``org_chart`` (``firm.org_chart``).
+
+    Examples
+    --------
+    >>> import simulation as fs
+    >>> chart = fs.org_chart("hierarchy", fs.load_scenario("calm", set=[
+    ...     "firm.employees=31", "customers.count=300", "customers.degree=4"]))
+    >>> list(chart.columns), int((chart.reports_to == "").sum())
+    (['employee', 'reports_to', 'role', 'team', 'peers'], 1)
+    """
+    from simulation.config.schema import ModelConfig, config_from_flat
+    from simulation.config.seeds import run_seed
+    from simulation.core.model import FirmModel
+    from simulation.core.org_chart import chart_of
+
+    if scenario is not None and not hasattr(scenario, "model_config_only"):
+        scenario = load_scenario(scenario)
+    config = scenario.model_config_only() if scenario is not None else ModelConfig()
+    model = FirmModel(config=config_from_flat(config, structure=structure),
+                      rng=run_seed(seed, replicate))
+    return chart_of(model.org)
+
+
+def query(folder: str | Path, sql: str) -> pd.DataFrame:
+    """Read-only DuckDB SQL over a results folder (views ``timeseries``, ``resilience``,
+    and ``summary``/``levels`` when present), as ``firmsim query``."""
+    from simulation.store.results import query as run_query
+
+    return run_query(Path(folder), sql)
+
+
+def read_results(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """Every table of a results folder written by ``firmsim run`` as pandas DataFrames
+    (``timeseries``, ``resilience``, and ``summary``/``levels`` when present), after
+    checking the files against the folder's manifest."""
+    return {name: query(folder, f"SELECT * FROM {name}")
+            for name in _tables(Path(folder))}
+
+
+def _tables(folder: Path) -> list[str]:
+    from simulation.store.results import TABLES
+
+    found = [name for name, file in TABLES.items() if (folder / file).exists()]
+    found += [name for name in ("summary", "levels") if (folder / f"{name}.csv").exists()]
+    return found

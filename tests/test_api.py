@@ -1,0 +1,39 @@
+"""The Python API: its examples run (doctests), and it gives the command line's numbers."""
+
+import doctest
+
+import pytest
+
+import simulation
+from simulation import api, registry
+
+
+@pytest.mark.parametrize("module", [api, registry])
+def test_the_documented_examples_run(module):
+    failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0 and failed == 0
+
+
+def test_every_public_name_loads_and_is_documented_with_an_example():
+    for name in simulation.__all__:
+        value = getattr(simulation, name)
+        assert value.__doc__, name
+        if callable(value) and not isinstance(value, type) and name.startswith(
+                ("load_", "compare", "run_", "org_")):
+            assert "Examples" in value.__doc__, name
+
+
+def test_compare_is_the_run_commands_comparison():
+    """A comparison through the API has the rows `run_comparison` gives on the same seeds."""
+    from simulation.execution.experiment import run_comparison
+
+    small = simulation.load_scenario("demo", set=[
+        "customers.count=300", "customers.degree=4", "firm.employees=20", "steps=30",
+        "shocks.0.step=15", "replicates=2", 'structures=["hierarchy", "podular"]'])
+    result = simulation.compare(small)
+    timeseries, _ = run_comparison(small.model_config_only(), small.structures, 2,
+                                   small.seed, small.resilience_metric, workers=1)
+    assert result.timeseries.equals(timeseries)
+    model = simulation.run_structure("podular", small, seed=small.seed, replicate=1)
+    rows = timeseries[(timeseries.structure == "podular") & (timeseries.replicate == 1)]
+    assert (rows.market_share.to_numpy() == model.metrics().market_share.to_numpy()).all()
