@@ -37,3 +37,15 @@ def test_compare_is_the_run_commands_comparison():
     model = simulation.run_structure("podular", small, seed=small.seed, replicate=1)
     rows = timeseries[(timeseries.structure == "podular") & (timeseries.replicate == 1)]
     assert (rows.market_share.to_numpy() == model.metrics().market_share.to_numpy()).all()
+
+
+def test_version_and_citation():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "simulation.commands.cli", "--version"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("firmsim ")
+    citation = (Path(__file__).resolve().parent.parent / "CITATION.cff").read_text()
+    assert "cff-version" in citation and "title:" in citation

@@ -29,11 +29,21 @@ def _available() -> dict[str, str]:
             if importlib.util.find_spec(module) is not None}
 
 
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("firmsim")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that is not installed
+        return "(not installed)"
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser = argparse.ArgumentParser(
         prog="firmsim",
         description="Networked vs hierarchical firms under market shocks.",
     )
+    parser.add_argument("--version", action="version", version=f"firmsim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     modules = {}
