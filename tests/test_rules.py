@@ -1,0 +1,327 @@
+"""Rule-level tests: each rule of the organization, the market and the statistics helpers
+checked on a case small enough to draw by hand (issue 27).
+
+Every test here is named after the rule it guards; ``experiments/mutation/plant.py`` plants
+one plausible bug per rule and checks that the test named after it fails.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from simulation import FirmModel
+from simulation.analysis.statistics import band
+from simulation.config.schema import ModelConfig
+from simulation.config.vocabulary import FRONTLINE, HUB, INVESTOR, MANAGER, MARKETING, MEDIA
+from simulation.core import organization
+from simulation.core.market import Market
+from simulation.core.structures import build_organization, repair_after_loss
+
+
+def org_of(structure, **firm):
+    config = ModelConfig(structure=structure, firm=firm)
+    return build_organization(config, np.random.default_rng(0))
+
+
+def peers_of(org, i):
+    return set(org.peers[org.peer_ptr[i]:org.peer_ptr[i + 1]].tolist())
+
+
+# ------------------------------------------------------------------ tree and pod builders
+def test_tree_chart_of_seven_with_span_two_is_the_hand_drawn_one():
+    """Breadth-first tree, span 2, 7 employees, drawn by hand:
+
+            0
+          1   2
+         3 4 5 6
+
+    0 decides (parent -1); 1 and 2 manage; the four leaves sense and escalate; depths 0/1/2.
+    """
+    org = org_of("hierarchy", employees=7, span=2)
+    assert org.parent.tolist() == [-1, 0, 0, 1, 1, 2, 2]
+    assert org.depth.tolist() == [0, 1, 1, 2, 2, 2, 2]
+    assert org.role.tolist() == [MANAGER] * 3 + [FRONTLINE] * 4
+    assert org.senses.tolist() == [False] * 3 + [True] * 4
+    assert not org.decides_locally.any()  # no lateral links: everyone escalates
+    assert sorted(map(tuple, org.edges.tolist())) == [(1, 0), (2, 0), (3, 1), (4, 1),
+                                                      (5, 2), (6, 2)]
+
+
+def test_tree_chart_of_thirteen_with_span_three_is_the_hand_drawn_one():
+    """Span 3: 0 manages 1-3, 1 manages 4-6, 2 manages 7-9, 3 manages 10-12."""
+    org = org_of("hierarchy", employees=13, span=3)
+    assert org.parent.tolist() == [-1, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert org.depth.tolist() == [0, 1, 1, 1] + [2] * 9
+    reports = np.bincount(org.parent[org.parent >= 0], minlength=13)
+    assert reports.tolist() == [3, 3, 3, 3] + [0] * 9  # every manager has exactly the span
+
+
+def test_siloed_tree_marketing_is_the_last_division_and_the_others_wait_for_surveys():
+    """siloed_social, 7 employees, span 2: division 2 (leaves 5, 6) is marketing and senses
+    every step; leaves 3, 4 of division 1 sense only on survey steps."""
+    org = org_of("siloed_social", employees=7, span=2)
+    assert org.parent.tolist() == [-1, 0, 0, 1, 1, 2, 2]
+    assert org.role.tolist() == [MANAGER] * 3 + [FRONTLINE] * 2 + [MARKETING] * 2
+    assert org.survey_only.tolist() == [False] * 3 + [True, True, False, False]
+    assert org.senses.tolist() == [False] * 3 + [True] * 4
+
+
+def test_lateral_links_make_linked_frontline_employees_decide_locally():
+    """With the dial at 1, frontline employees with a lateral link decide locally; managers
+    never do; every lateral peer is a frontline employee."""
+    org = org_of("hierarchy", employees=31, span=2, lateral_links=1.0, network_degree=4)
+    frontline = org.role == FRONTLINE
+    linked = np.diff(org.peer_ptr) > 0
+    assert np.array_equal(org.decides_locally, frontline & linked)
+    assert org.decides_locally.sum() > 10
+    assert np.all(frontline[org.peers])
+
+
+def test_pod_chart_is_the_hand_drawn_one():
+    """20 employees, pods of 3, hub span 2: round(20 / 7) = 3 hubs (0-2), 17 members in
+    17 // 3 = 5 pods, member 3 + j in pod j mod 5; pod p reports to hub p mod 3. Members of a
+    pod review each other (a clique) and nobody else; hubs neither sense nor review."""
+    org = org_of("podular", employees=20, pod_size=3, hub_span=2)
+    assert org.role[:3].tolist() == [HUB] * 3
+    expected_pod = [-1, -1, -1] + [j % 5 for j in range(17)]
+    assert org.pod.tolist() == expected_pod
+    expected_parent = [-1, -1, -1] + [(j % 5) % 3 for j in range(17)]
+    assert org.parent.tolist() == expected_parent
+    assert org.depth.tolist() == [0] * 3 + [1] * 17
+    assert org.senses.tolist() == [False] * 3 + [True] * 17
+    assert np.array_equal(org.decides_locally, org.senses)
+    for i in range(3, 20):
+        team = {m for m in range(3, 20) if expected_pod[m] == expected_pod[i]} - {i}
+        assert peers_of(org, i) == team
+    for hub in range(3):
+        assert peers_of(org, hub) == set()
+
+
+def test_network_everyone_senses_and_decides_after_peer_review():
+    """network: no one reports to anyone (parent -2); everyone senses and decides locally;
+    the peer graph is symmetric with no self-loops."""
+    org = org_of("network", employees=30, network_degree=4)
+    assert (org.parent == -2).all() and (org.depth == 0).all()
+    assert org.senses.all() and org.decides_locally.all()
+    for i in range(30):
+        peers = peers_of(org, i)
+        assert i not in peers and peers
+        assert all(i in peers_of(org, j) for j in peers)
+
+
+# ------------------------------------------------------------------ repair after a loss
+def test_repair_rule_a_departed_manager_s_reports_go_to_the_manager_above():
+    """Manager 1 leaves the 7/2 tree: 3 and 4 now report to 0 at depth 1 and still sense."""
+    org = org_of("hierarchy", employees=7, span=2)
+    repair_after_loss(org, np.array([1]))
+    assert org.parent.tolist()[2:] == [0, 0, 0, 2, 2]
+    assert org.depth[[3, 4, 5, 6]].tolist() == [1, 1, 2, 2]
+    assert org.senses.tolist() == [False, False, False, True, True, True, True]
+
+
+def test_repair_rule_the_top_is_replaced_by_its_lowest_numbered_report():
+    """The top leaves: 1 is promoted (parent -1) and 2 reports to it; depths follow."""
+    org = org_of("hierarchy", employees=7, span=2)
+    repair_after_loss(org, np.array([0]))
+    assert org.parent[1:].tolist() == [-1, 1, 1, 1, 2, 2]
+    assert org.depth[1:].tolist() == [0, 1, 1, 1, 2, 2]
+    assert org.senses[3:].all() and not org.senses[:3].any()
+
+
+def test_repair_rule_a_promoted_frontline_employee_stops_sensing():
+    """Tree 0 -> {1, 2}: the top leaves, frontline 1 is promoted over 2: it now manages, so
+    it stops sensing; 2 still senses. With the whole management gone (0, 1, 2 of the 7/2
+    tree) the lowest-numbered survivor, 3, takes over 4, 5, 6 and stops sensing."""
+    org = org_of("hierarchy", employees=3, span=2)
+    repair_after_loss(org, np.array([0]))
+    assert org.parent[1:].tolist() == [-1, 1]
+    assert org.senses.tolist() == [False, False, True]
+    org = org_of("hierarchy", employees=7, span=2)
+    repair_after_loss(org, np.array([0, 1, 2]))
+    assert org.parent[3:].tolist() == [-1, 3, 3, 3]
+    assert org.depth[3:].tolist() == [0, 1, 1, 1]
+    assert org.senses.tolist() == [False] * 4 + [True] * 3
+
+
+def test_repair_rule_pods_of_a_departed_hub_move_to_the_lowest_remaining_hub():
+    """Hub 0 leaves: its pods (0 and 3) report to hub 1; with every hub gone, pods decide
+    alone (parent -2). A departed member stops sensing; its pod keeps working."""
+    org = org_of("podular", employees=20, pod_size=3, hub_span=2)
+    before = org.parent.copy()
+    repair_after_loss(org, np.array([0, 3]))
+    members = np.arange(4, 20)
+    expected = np.where(before[members] == 0, 1, before[members])
+    assert org.parent[members].tolist() == expected.tolist()
+    assert not org.senses[3] and org.senses[members].all()
+    repair_after_loss(org, np.array([1, 2]))
+    assert (org.parent[members] == -2).all()
+
+
+def test_repair_rule_departed_network_employees_stop_sensing():
+    org = org_of("network", employees=30, network_degree=4)
+    repair_after_loss(org, np.array([5, 6]))
+    assert not org.senses[[5, 6]].any() and org.senses.sum() == 28
+    assert org.alive[[5, 6]].tolist() == [0, 0]
+
+
+# ------------------------------------------------------------------ turbulence
+def test_turbulence_reach_moves_every_entry_of_the_segments_hit_and_no_other():
+    """At rate 1 every attribute table of the segments hit is redrawn: their shared base and
+    their own entries, so every contribution entry changes (base-linked or not) and each
+    optimum is re-found; the other segments are untouched."""
+    market = Market(ModelConfig().market, 4, np.random.default_rng(5))
+    contributions, own = market.contributions.copy(), market.own.copy()
+    base, optimum = market.segment_base.copy(), market.max_fitness.copy()
+    moved = market.turbulence_step([0, 2], 1.0, np.random.default_rng(6))
+    assert moved == market.attributes
+    for segment in (0, 2):
+        assert (market.own[segment] != own[segment]).all()
+        assert (market.segment_base[segment] != base[segment]).all()
+        assert (market.contributions[segment] != contributions[segment]).all()
+        assert market.max_fitness[segment] != optimum[segment]
+    # The segments hit move together: their base entries are the same fresh draw.
+    assert np.array_equal(market.segment_base[0], market.segment_base[2])
+    for segment in (1, 3):
+        assert np.array_equal(market.contributions[segment], contributions[segment])
+        assert np.array_equal(market.own[segment], own[segment])
+        assert market.max_fitness[segment] == optimum[segment]
+
+
+def test_turbulence_reach_a_moving_attribute_changes_its_whole_table_and_only_it():
+    """At a low rate, the tables that move are redrawn in full (own and base entries) in
+    every segment hit; the other attributes' tables stay as they were."""
+    market = Market(ModelConfig().market, 3, np.random.default_rng(7))
+    contributions = market.contributions.copy()
+    market.turbulence_step([0, 1, 2], 0.2, np.random.default_rng(8))
+    changed = (market.contributions != contributions).all(axis=2)  # (S, N)
+    unchanged = (market.contributions == contributions).all(axis=2)
+    assert np.all(changed | unchanged)
+    assert np.all(changed == changed[0]) and 0 < changed[0].sum() < market.attributes
+
+
+# ------------------------------------------------------------------ change budget
+def budget_model(budget, stances, kinds=None):
+    stances = np.asarray(stances, dtype=float)
+    kinds = np.full(stances.shape[0], INVESTOR) if kinds is None else np.asarray(kinds)
+    return SimpleNamespace(stance=stances, stakeholder_kind=kinds,
+                           config=SimpleNamespace(firm=SimpleNamespace(change_budget=budget)))
+
+
+@pytest.mark.parametrize("budget, stances, expected", [
+    (4, [-1.0, -1.0], 2),        # hostile investors halve the budget
+    (4, [-1.0, 0.0], 3),         # a mean stance of -0.5 takes a quarter: 4 * 0.75 = 3
+    (4, [1.0, 1.0], 4),          # a friendly stance does not enlarge it
+    (4, [], 4),                  # no investors: the configured budget
+    (1, [-1.0], 1),              # never below one change
+    (10, [-0.6, -0.2], 8),       # 10 * (1 - 0.5 * 0.4) = 8
+])
+def test_change_budget_shrinks_with_hostile_investors_only(budget, stances, expected):
+    """Budget rule: round(B * (1 + 0.5 * min(0, mean investor stance))), at least 1."""
+    assert organization.effective_budget(budget_model(budget, stances)) == expected
+
+
+def test_change_budget_reads_investors_only():
+    """A hostile medium does not shrink the budget; only investors' stances count."""
+    model = budget_model(4, [-1.0, 1.0], kinds=[MEDIA, INVESTOR])
+    assert organization.effective_budget(model) == 4
+
+
+def test_change_budget_caps_approvals_per_step():
+    """No step approves more changes than the step's (effective) budget."""
+    model = FirmModel(structure="network", rng=3, customers=800, employees=40, steps=30,
+                      change_budget=1, sense_rate=1.0)
+    approvals = []
+    for _ in range(30):
+        model.step()
+        approvals.append(model.counters["approved"])
+        assert approvals[-1] <= model.budget_now
+    assert max(approvals) == 1  # the cap binds at least once
+
+
+# ------------------------------------------------------------------ approval lag
+def approval_lags(structure, steps=40, **overrides):
+    """Lag (landing step minus approval step) of every change approved in a run."""
+    model = FirmModel(structure=structure, rng=1, customers=800, steps=steps,
+                      sense_rate=1.0, change_budget=4, **overrides)
+    lags = []
+    for t in range(steps):
+        model.step()
+        approved = model.counters["approved"]
+        lags += [land - t for land, *_ in model.pending[len(model.pending) - approved:]]
+    return lags
+
+
+def test_approval_lag_is_the_proposer_s_depth():
+    """An approved change travels back down to its proposer before it lands: in a full
+    binary tree of 31 every proposer is a leaf at depth 4, so a change the top approves at
+    step t lands at t + 4; in pods (members at depth 1, under their hub) at t + 1."""
+    tree = approval_lags("hierarchy", employees=31, span=2)
+    assert len(tree) >= 3, "too few approvals to test the lag"
+    assert set(tree) == {4}
+    pods = approval_lags("podular", employees=30)
+    assert len(pods) >= 3 and set(pods) == {1}
+
+
+# ------------------------------------------------------------------ peer review
+def test_peer_review_averages_the_proposer_s_noise_with_its_reviewers():
+    """A local decider's judged noise is (own noise + reviewers' noises) / (1 + reviewers).
+
+    Peer review is stubbed to report one reviewer with zero noise for every proposal, so a
+    proposal counts as made when ``local + noise / 2 > 0``. The tests each step are
+    recorded where the organization reads them (after the conversation hook), and the made
+    count is recomputed from them by hand.
+    """
+    model = FirmModel(structure="network", rng=4, customers=800, employees=40, steps=20,
+                      sense_rate=1.0, feedback_noise=0.3)
+    seen = []
+    real_hear = organization.conversation.hear
+
+    def record(model_, sensors, tests):
+        out = real_hear(model_, sensors, tests)
+        seen.append(out)
+        return out
+
+    def one_silent_reviewer(proposer, peer_ptr, peers, alive, capacity_left, draw,
+                            noise_sum, reviewers):
+        noise_sum[:] = 0.0
+        reviewers[:] = 1
+
+    averaged = unaveraged = 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(organization.conversation, "hear", record)
+        patch.setattr(organization.org_kernels, "peer_review", one_silent_reviewer)
+        for _ in range(20):
+            seen.clear()
+            model.step()
+            tests = seen[0]
+            valid = tests.responders > 0
+            local, noise = tests.local[valid], tests.noise[valid]
+            made = int((local + noise / 2.0 > 0.0).sum())
+            assert model.counters["made"] == made
+            averaged += made
+            unaveraged += int((local + noise > 0.0).sum())
+    assert averaged != unaveraged  # the case can tell averaging from summing
+
+
+# ------------------------------------------------------------------ band with missing values
+def test_band_with_missing_values_counts_and_averages_only_the_present_ones():
+    """band: n, mean and the t half width use the non-NaN replicates only; a point with one
+    replicate left has no band (NaN half width)."""
+    frame = pd.DataFrame({
+        "structure": ["a"] * 5 + ["b"] * 2,
+        "step": [0, 0, 0, 1, 1, 0, 0],
+        "value": [1.0, 2.0, np.nan, 5.0, np.nan, 4.0, 6.0],
+    })
+    table = band(frame, "value").set_index(["structure", "step"])
+    a0 = table.loc[("a", 0)]
+    assert a0["n"] == 2 and a0["mean"] == pytest.approx(1.5)
+    half = stats.t.ppf(0.975, 1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2)
+    assert a0["half_width"] == pytest.approx(half)
+    assert a0["low"] == pytest.approx(1.5 - half) and a0["high"] == pytest.approx(1.5 + half)
+    a1 = table.loc[("a", 1)]
+    assert a1["n"] == 1 and a1["mean"] == 5.0 and np.isnan(a1["half_width"])
+    b0 = table.loc[("b", 0)]
+    assert b0["n"] == 2 and b0["mean"] == pytest.approx(5.0)
