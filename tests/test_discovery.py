@@ -1,4 +1,5 @@
-"""Tests of simulation.analysis.discovery: PRIM boxes on data with a known box, and the outcome helper."""
+"""Tests of simulation.analysis.discovery: PRIM boxes on data with a known box, and the outcome
+helper."""
 
 import logging
 import math

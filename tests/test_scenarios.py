@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from simulation import FirmModel
-
 from simulation.commands.cli import main
 from simulation.config.scenario import (
     SCENARIO_DIR,

@@ -1,4 +1,5 @@
-"""Tests of simulation.analysis.statistics: t-intervals, bands, paired differences, recovery, precision."""
+"""Tests of simulation.analysis.statistics: t-intervals, bands, paired differences, recovery,
+precision."""
 
 import math
 
