@@ -100,9 +100,9 @@ WEAK = [
         "simulation/sweep/analysis.py", "return means.reindex(range(points))",
         "return means.reindex(range(points)).iloc[::-1].set_axis(range(points))",
         ("tests/test_sweep.py::test_analyze_sobol_and_morris",), r"sobol_and_morris"),
-    Bug("replicate_seed_shifted", "replicate r runs on the seed of replicate r + 1",
-        "simulation/config/seeds.py", "key = (replicate,) if point is None",
-        "key = (replicate + 1,) if point is None",
+    Bug("replicate_seed_shifted", "replicates run on another root seed than the manifest's",
+        "simulation/config/seeds.py", "return np.random.SeedSequence(root, spawn_key=key)",
+        "return np.random.SeedSequence(root + 1, spawn_key=key)",
         ("tests/test_scenarios.py::test_short_version_of_each_shipped_scenario_runs",),
         r"short_version"),
     Bug("march_no_turnover", "turnover never replaces anyone (March 1991)",
@@ -126,7 +126,7 @@ def plant(bug: Bug, scratch: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for part in ("simulation", "tests"):
         shutil.copytree(ROOT / part, scratch / part, ignore=ignore)
-    for extra in ("pyproject.toml", "docs", "scenarios"):
+    for extra in ("pyproject.toml", "docs", "scenarios", "experiments"):
         source = ROOT / extra
         if source.is_dir():
             shutil.copytree(source, scratch / extra, ignore=ignore)
