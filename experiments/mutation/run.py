@@ -41,17 +41,14 @@ PYTHON = sys.executable
 
 #: Rule module -> (path, tests that guard it, whether it is a Numba kernel module).
 MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "structures": ("simulation/core/structures.py",
-                   ("tests/test_rules.py", "tests/test_decisions.py"), False),
+    "structures": ("simulation/core/structures.py", ("tests/test_rules.py",), False),
     "market": ("simulation/core/market.py",
-               ("tests/test_rules.py", "tests/test_decisions.py"), False),
-    "organization": ("simulation/core/organization.py",
-                     ("tests/test_rules.py", "tests/test_decisions.py",
-                      "tests/test_conversation.py"), False),
-    "metrics": ("simulation/core/metrics.py", ("tests/test_model.py", "tests/test_rules.py"),
-                False),
-    "statistics": ("simulation/analysis/statistics.py",
-                   ("tests/test_statistics.py", "tests/test_rules.py"), False),
+               ("tests/test_rules.py", "tests/test_decisions.py", "-k",
+                "turbulence or need_shift"), False),
+    "organization": ("simulation/core/organization.py", ("tests/test_rules.py",), False),
+    "metrics": ("simulation/core/metrics.py", ("tests/test_model.py",), False),
+    "statistics": ("simulation/analysis/statistics.py", ("tests/test_statistics.py",
+                                                         "tests/test_rules.py"), False),
     "shocks": ("simulation/core/shocks.py", ("tests/test_model.py", "tests/test_rules.py"),
                False),
     "stakeholders": ("simulation/core/stakeholders.py",
@@ -83,14 +80,15 @@ def copy_tree(work: Path) -> Path:
 
 def write_config(tree: Path, name: str, timeout: float) -> Path:
     path, tests, _ = MODULES[name]
-    command = f"{PYTHON} -m pytest -x -q -p no:cacheprovider -o addopts= {' '.join(tests)}"
+    arguments = " ".join(f"'{t}'" if " " in t else t for t in tests)
+    command = f"{PYTHON} -m pytest -x -q -p no:cacheprovider -o addopts= {arguments}"
     config = tree / f"cosmic-ray-{name}.toml"
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{path}"\n'
         f"timeout = {timeout}\n"
         "excluded-modules = []\n"
-        f'test-command = "{command}"\n\n'
+        f"test-command = {json.dumps(command)}\n\n"
         "[cosmic-ray.distributor]\n"
         'name = "local"\n')
     return config
