@@ -48,6 +48,23 @@ def test_tree_chart_of_seven_with_span_two_is_the_hand_drawn_one():
     assert not org.decides_locally.any()  # no lateral links: everyone escalates
     assert sorted(map(tuple, org.edges.tolist())) == [(1, 0), (2, 0), (3, 1), (4, 1),
                                                       (5, 2), (6, 2)]
+    # Managers have no scope (module -2, segment -1); the 4 leaves share the 16 pairs.
+    assert org.module[:3].tolist() == [-2] * 3 and org.segment[:3].tolist() == [-1] * 3
+    assert org.scope_length.tolist() == [0] * 3 + [4] * 4
+
+
+def test_scope_rotation_a_sensor_takes_its_pairs_in_turn_one_per_step():
+    """4 leaves, 4 modules x 4 segments: leaf k (employee 3 + k) owns pairs k, k + 4, k + 8,
+    k + 12 (pair = module + 4 segment) and senses pair k + 4 (t mod 4) at step t."""
+    from simulation.core.structures import current_scopes
+
+    org = org_of("hierarchy", employees=7, span=2)
+    for t in (0, 1, 2, 3, 5, 10):
+        current_scopes(org, t, 4)
+        pairs = [k + 4 * (t % 4) for k in range(4)]
+        assert org.module[3:].tolist() == [p % 4 for p in pairs], t
+        assert org.segment[3:].tolist() == [p // 4 for p in pairs], t
+        assert org.module[:3].tolist() == [-2] * 3 and org.segment[:3].tolist() == [-1] * 3
 
 
 def test_tree_chart_of_thirteen_with_span_three_is_the_hand_drawn_one():
@@ -67,6 +84,11 @@ def test_siloed_tree_marketing_is_the_last_division_and_the_others_wait_for_surv
     assert org.role.tolist() == [MANAGER] * 3 + [FRONTLINE] * 2 + [MARKETING] * 2
     assert org.survey_only.tolist() == [False] * 3 + [True, True, False, False]
     assert org.senses.tolist() == [False] * 3 + [True] * 4
+    # Each group shares out all 16 pairs: marketing 5, 6 take 8 each, and so do 3, 4.
+    assert org.scope_length.tolist() == [0] * 3 + [8] * 4
+    for group in ([3, 4], [5, 6]):
+        owned = org.scope_cycle[group]
+        assert sorted(owned[owned >= 0].tolist()) == list(range(16))
 
 
 def test_lateral_links_make_linked_frontline_employees_decide_locally():
@@ -78,6 +100,13 @@ def test_lateral_links_make_linked_frontline_employees_decide_locally():
     assert np.array_equal(org.decides_locally, frontline & linked)
     assert org.decides_locally.sum() > 10
     assert np.all(frontline[org.peers])
+    # The links drawn are the reporting lines, then each lateral link once, no self-loops.
+    lateral = org.edges[30:]
+    assert np.array_equal(org.edges[:30], np.column_stack([np.arange(1, 31), org.parent[1:]]))
+    assert (lateral[:, 0] != lateral[:, 1]).all()
+    drawn = {frozenset(pair) for pair in lateral.tolist()}
+    linked = {frozenset((i, int(j))) for i in range(31) for j in peers_of(org, i)}
+    assert drawn == linked
 
 
 def test_pod_chart_is_the_hand_drawn_one():

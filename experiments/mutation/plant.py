@@ -118,6 +118,24 @@ WEAK = [
 ]
 
 
+#: Mutants that survived the first Cosmic Ray sample (docs/testing.md), each with the test
+#: written to kill it.
+SURVIVORS = [
+    Bug("scope_unscoped", "current_scopes rewrites the scope of employees without one",
+        "simulation/core/structures.py", "scoped = org.scope_length > 0",
+        "scoped = org.scope_length > -1", ("tests/test_rules.py",), r"test_tree_chart"),
+    Bug("scope_rotation", "a rotating sensor's pair is t >> length, not t mod length",
+        "simulation/core/structures.py", "t % np.maximum(org.scope_length, 1)",
+        "t >> np.maximum(org.scope_length, 1)", ("tests/test_rules.py",), r"scope_rotation"),
+    Bug("silo_marketing_group", "the marketing group's scopes go to its managers too",
+        "simulation/core/structures.py", "np.flatnonzero(in_marketing & senses)",
+        "np.flatnonzero(in_marketing ** senses)", ("tests/test_rules.py",), r"siloed_tree"),
+    Bug("lateral_edges_drawn", "lateral links drawn one way only, self-loops kept",
+        "simulation/core/structures.py", "keep = a != b", "keep = a <= b",
+        ("tests/test_rules.py",), r"lateral_links"),
+]
+
+
 def plant(bug: Bug, scratch: Path) -> None:
     """Copy the package and tests into ``scratch`` and plant ``bug`` there."""
     if scratch.exists():
@@ -156,9 +174,11 @@ def run_tests(bug: Bug, scratch: Path) -> tuple[list[str], float]:
 
 
 def main(argv: list[str]) -> int:
-    every = BUGS + WEAK
+    every = BUGS + WEAK + SURVIVORS
     if argv == ["--weak"]:
         chosen = WEAK
+    elif argv == ["--survivors"]:
+        chosen = SURVIVORS
     else:
         chosen = [b for b in BUGS if not argv] + [b for b in every if b.name in argv]
     missed = 0

@@ -124,8 +124,8 @@ def collect(session: Path, name: str) -> list[dict]:
             rows.append({
                 "module": name, "operator": mutation.operator_name,
                 "occurrence": mutation.occurrence, "line": mutation.start_pos[0],
-                "outcome": str(result.test_outcome) if result.test_outcome else
-                str(result.worker_outcome),
+                "outcome": str(result.test_outcome or result.worker_outcome
+                               ).split(".")[-1].lower(),
                 "diff": result.diff,
             })
     rows.sort(key=lambda r: (r["line"], r["operator"], r["occurrence"]))
@@ -133,7 +133,11 @@ def collect(session: Path, name: str) -> list[dict]:
 
 
 def key(row: dict) -> str:
-    return f"{row['module']}:{row['operator']}:{row['occurrence']}"
+    """A mutant's name that survives edits elsewhere in the module: module, operator and the
+    changed source lines (without line numbers)."""
+    changed = [line[1:].strip() for line in (row.get("diff") or "").splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return f"{row['module']}:{row['operator']}:" + " => ".join(changed)
 
 
 def run_module(name: str, tree: Path, work: Path, sample: int | None, seed: int,
@@ -146,23 +150,32 @@ def run_module(name: str, tree: Path, work: Path, sample: int | None, seed: int,
         env["NUMBA_DISABLE_JIT"] = "1"  # kernels run as Python, so their mutants count
     subprocess.run([PYTHON, "-m", "cosmic_ray.cli", "init", str(config), str(session)],
                    cwd=tree, env=env, check=True)
-    count = sample_items(session, sample, seed)
+    sample_items(session, sample, seed)
     started = time.perf_counter()
     subprocess.run([PYTHON, "-m", "cosmic_ray.cli", "exec", str(config), str(session)],
                    cwd=tree, env=env, check=True)
     rows = collect(session, name)
     (work / f"{name}.json").write_text(json.dumps(rows, indent=1))
-    seconds = time.perf_counter() - started
+    summarize(name, rows, time.perf_counter() - started)
+    return rows
+
+
+def summarize(name: str, rows: list[dict], seconds: float | None = None) -> None:
     killed = sum(r["outcome"] == "killed" for r in rows)
     survived = [r for r in rows if r["outcome"] == "survived"]
     other = len(rows) - killed - len(survived)
     rate = killed / max(1, killed + len(survived))
-    print(f"{name:22s} {count:5d} run {killed:5d} killed {len(survived):4d} survived "
-          f"{other:3d} other  kill rate {rate:6.1%}  {seconds:6.0f} s", flush=True)
+    took = f"  {seconds:6.0f} s" if seconds is not None else ""
+    print(f"{name:22s} {len(rows):5d} run {killed:5d} killed {len(survived):4d} survived "
+          f"{other:3d} other  kill rate {rate:6.1%}{took}", flush=True)
     for row in survived:
-        print(f"    survived line {row['line']}: {row['operator']} #{row['occurrence']}",
-              flush=True)
-    return rows
+        print(f"    survived line {row['line']}: {key(row)}", flush=True)
+
+
+def record(args, rows: list[dict]) -> None:
+    killed = sorted(key(r) for r in rows if r["outcome"] == "killed")
+    args.record.write_text(json.dumps({"sample": args.sample, "seed": args.seed,
+                                       "killed": killed}, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the scratch copy and the results (default: temp)")
     parser.add_argument("--check", type=Path, default=None,
                         help="baseline JSON: exit 1 if a mutant it records killed survives")
+    parser.add_argument("--summarize", action="store_true",
+                        help="only print the table of the results already in --work")
     parser.add_argument("--count", action="store_true",
                         help="only count each module's mutants")
     parser.add_argument("--record", type=Path, default=None,
@@ -185,6 +200,19 @@ def main(argv: list[str] | None = None) -> int:
     names = args.modules or list(MODULES)
     work = args.work or Path(tempfile.mkdtemp(prefix="mutation-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.summarize:
+        rows = []
+        for name in names:
+            path = work / f"{name}.json"
+            if path.exists():
+                found = json.loads(path.read_text())
+                for row in found:
+                    row["outcome"] = row["outcome"].split(".")[-1].lower()
+                summarize(name, found)
+                rows += found
+        if args.record:
+            record(args, rows)
+        return 0
     tree = copy_tree(work)
     print(f"scratch copy and results in {work}", flush=True)
     if args.count:
@@ -199,10 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in names:
         rows += run_module(name, tree, work, args.sample, args.seed, args.timeout)
-    killed = sorted(key(r) for r in rows if r["outcome"] == "killed")
     if args.record:
-        args.record.write_text(json.dumps({"sample": args.sample, "seed": args.seed,
-                                           "killed": killed}, indent=1) + "\n")
+        record(args, rows)
     if args.check:
         baseline = json.loads(args.check.read_text())
         survived = {key(r) for r in rows if r["outcome"] == "survived"}
