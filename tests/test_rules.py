@@ -354,3 +354,72 @@ def test_band_with_missing_values_counts_and_averages_only_the_present_ones():
     assert a1["n"] == 1 and a1["mean"] == 5.0 and np.isnan(a1["half_width"])
     b0 = table.loc[("b", 0)]
     assert b0["n"] == 2 and b0["mean"] == pytest.approx(5.0)
+
+
+# ------------------------------------------------------------------ latency, staff, partners
+def test_decision_latency_is_landing_step_minus_proposal_step():
+    """A change that lands records its latency: the step it lands minus the step its
+    proposal was made (a tree of 31 with span 2: at least 2 x 4 hops)."""
+    model = FirmModel(structure="hierarchy", rng=1, customers=800, employees=31, span=2,
+                      steps=40, sense_rate=1.0, change_budget=4)
+    landed = 0
+    for t in range(40):
+        due = sorted(land - created for land, _, _, _, created in model.pending if land <= t)
+        model.step()
+        assert sorted(model.latencies) == due
+        landed += len(due)
+    assert landed >= 3 and min(model.latencies or [8]) >= 8
+
+
+def test_staff_judge_weighs_unsurveyed_reports_by_the_segment_share():
+    """Without staff, a top believes a proposal worth its report times its segment's share
+    of the variant's customers; with staff capacity c and T tops, the best-reported
+    min(count, c T) proposals are surveyed instead."""
+    model = FirmModel(structure="hierarchy", rng=2, customers=800, employees=20, steps=5,
+                      staff_capacity=0)
+    projected = organization.projected_products(model)
+    weight = np.array([[0.1, 0.2, 0.3, 0.4]])
+    attribute = np.arange(6, dtype=np.int64)
+    value = np.ones(6, dtype=np.uint8)
+    variant = np.zeros(6, dtype=np.int64)
+    report = np.array([0.5, -0.2, 0.3, 0.1, 0.4, 0.05])
+    segment = np.array([0, 1, 2, 3, 3, 1], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    judged = organization.judge(model, projected, weight, attribute, value, variant, report,
+                                segment, 1, True, rng)
+    assert np.allclose(judged, weight[0, segment] * report)
+    assert model.counters["staff"] == 0
+    model = FirmModel(structure="hierarchy", rng=2, customers=800, employees=20, steps=5,
+                      staff_capacity=1)
+    judged = organization.judge(model, projected, weight, attribute, value, variant, report,
+                                segment, 2, True, rng)
+    reported = weight[0, segment] * report
+    surveyed = np.argsort(-reported, kind="stable")[:2]  # 1 per top, 2 tops
+    assert model.counters["staff"] == 2
+    others = np.setdiff1d(np.arange(6), surveyed)
+    assert np.allclose(judged[others], reported[others])
+    assert not np.allclose(judged[surveyed], reported[surveyed])
+
+
+def test_partner_proposals_go_to_an_owning_pod_member_with_capacity():
+    """In ``open``, each partner proposal is handed to a working pod member whose scope
+    covers the attribute's module and costs it one unit of capacity; members with no
+    capacity left get none."""
+    config = ModelConfig(structure="open", customers={"count": 800, "partner_share": 0.3,
+                                                      "partner_rate": 1.0},
+                         firm={"employees": 40}, steps=10)
+    model = FirmModel(config=config, rng=3)
+    model.run(3)
+    org = model.org
+    model.capacity_left[:] = np.where(org.alive == 1, model.capacity, 0)
+    busy = np.flatnonzero(org.pod >= 0)[::2]
+    model.capacity_left[busy] = 0
+    before = model.capacity_left.copy()
+    model.counters["messages"] = model.counters["dropped"] = 0
+    proposals = organization.partner_proposals(model)
+    assert proposals is not None and proposals.proposer.size >= 5
+    assert np.all(org.module[proposals.proposer] == model.market.module_of[proposals.attribute])
+    assert not np.isin(proposals.proposer, busy).any()
+    spent = np.bincount(proposals.proposer, minlength=org.size)
+    assert np.array_equal(before - model.capacity_left, spent)
+    assert model.counters["messages"] == proposals.proposer.size + model.counters["dropped"]
