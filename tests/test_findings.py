@@ -66,7 +66,7 @@ def test_modular_products_with_frequent_need_shifts_favour_the_network():
 
 
 SETTLE = dict(customers=1_500, employees=60, steps=300)
-SETTLE_SEEDS = range(12)
+SETTLE_SEEDS = range(20)
 
 
 def late_trends(seeds, **overrides):
@@ -90,7 +90,7 @@ def market_settles(seeds, **overrides) -> bool:
 
 
 def test_without_shocks_the_market_settles():
-    """With no shock, market share stops trending and fluctuates little, over 12 seeds (a
+    """With no shock, market share stops trending and fluctuates little, over 20 seeds (a
     need shift late in the run, the claim's control, breaks it: docs/testing.md)."""
     slopes, spreads = late_trends(SETTLE_SEEDS)
     assert market_settles(SETTLE_SEEDS), (slopes, spreads)
@@ -148,6 +148,9 @@ def crisis_depth(seed, **overrides):
 
 
 LOUDER_SEEDS = range(16)
+#: The negativity bias has the smaller effect: 16 pairs held in 17 of 20 seed blocks, 32 do
+#: better (docs/testing.md).
+NEGATIVITY_SEEDS = range(32)
 
 
 def louder_is_deeper(seeds, field, loud, quiet) -> tuple[bool, str]:
@@ -158,13 +161,16 @@ def louder_is_deeper(seeds, field, loud, quiet) -> tuple[bool, str]:
     return bool(low > 0), f"{field} {loud} minus {quiet}: depth {mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
-@pytest.mark.parametrize("field, loud, quiet", [("amplification", 8.0, 0.0),
-                                                ("negativity", 3.0, 1.0)])
-def test_louder_negative_voices_make_a_reputation_crisis_deeper(field, loud, quiet):
+@pytest.mark.parametrize("field, loud, quiet, seeds", [
+    ("amplification", 8.0, 0.0, LOUDER_SEEDS),
+    pytest.param("negativity", 3.0, 1.0, NEGATIVITY_SEEDS, marks=pytest.mark.slow),
+])
+def test_louder_negative_voices_make_a_reputation_crisis_deeper(field, loud, quiet, seeds):
     """Amplification (extreme voices talk more and cross weak ties) and the negativity bias
     (bad experiences voiced more often) deepen the fall in market share after a crisis, over
-    16 paired replicates (with the rule removed, loud = quiet, it fails: docs/testing.md)."""
-    holds, text = louder_is_deeper(LOUDER_SEEDS, field, loud, quiet)
+    16 and 32 paired replicates (with the rule removed, loud = quiet, it fails:
+    docs/testing.md)."""
+    holds, text = louder_is_deeper(seeds, field, loud, quiet)
     assert holds, text
 
 

@@ -423,3 +423,88 @@ def test_partner_proposals_go_to_an_owning_pod_member_with_capacity():
     spent = np.bincount(proposals.proposer, minlength=org.size)
     assert np.array_equal(before - model.capacity_left, spent)
     assert model.counters["messages"] == proposals.proposer.size + model.counters["dropped"]
+
+
+# ------------------------------------------------------------------ market, metrics, statistics
+def test_normalised_fitness_is_fitness_over_the_segment_optimum():
+    """A segment's normalised fitness is its variant's NK fitness divided by the segment's
+    optimum: 1 at the optimum's state, fitness / optimum elsewhere (naive twin)."""
+    import naive
+
+    from simulation.kernels.optimum import global_maximum_bb
+
+    market = Market(ModelConfig(market={"attributes": 8, "k": 2, "modules": 2}).market, 3,
+                    np.random.default_rng(9))
+    value, number = global_maximum_bb(market.dependencies, market.contributions[1],
+                                      market.dependents_ptr, market.dependents)
+    products = np.zeros((3, 8), dtype=np.uint8)
+    products[1] = naive.state_of_number(int(number), 8)
+    products[2] = np.random.default_rng(1).integers(0, 2, 8)
+    out = market.normalised_fitness(products, np.arange(3), np.empty(3))
+    assert out[1] == pytest.approx(1.0)
+    for segment in (0, 2):
+        raw = naive.fitness(products[segment], market.dependencies,
+                            market.contributions[segment])
+        assert out[segment] == pytest.approx(raw / market.max_fitness[segment])
+        assert 0.0 < out[segment] < 1.0
+
+
+def test_segment_correlation_of_one_segment_is_one():
+    market = Market(ModelConfig().market, 3, np.random.default_rng(2))
+    assert market.segment_correlation([1]) == 1.0
+    assert -1.0 < market.segment_correlation([0, 1, 2]) < 1.0
+
+
+def test_recorded_fitness_is_the_customer_weighted_mean_of_segment_fitness():
+    """Step fitness: each segment's normalised fitness weighted by its active customers."""
+    model = FirmModel(structure="network", rng=5, customers=600, employees=20, steps=3,
+                      shocks=[{"kind": "new_segment", "step": 1}])
+    for _ in range(3):
+        model.step()
+        counts = model.population.active_count.astype(float)
+        expected = (model.segment_fitness * counts).sum() / counts.sum()
+        assert model.records["fitness"][-1] == pytest.approx(expected)
+        assert len(set(model.segment_fitness.round(6))) > 1  # the weights matter
+
+
+def test_metrics_of_a_model_that_has_not_stepped_are_an_empty_table():
+    frame = FirmModel(structure="hierarchy", rng=1, customers=300, employees=10).metrics()
+    assert len(frame) == 0 and {"market_share", "fitness"} <= set(frame.columns)
+
+
+def test_interval_of_two_values_is_the_t_interval_with_one_degree_of_freedom():
+    from simulation.analysis.statistics import t_interval
+
+    mean, low, high = t_interval([1.0, 3.0])
+    half = stats.t.ppf(0.975, 1) * np.std([1.0, 3.0], ddof=1) / np.sqrt(2)
+    assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+
+
+def test_paired_differences_default_reference_is_the_first_structure_listed():
+    from simulation.analysis.statistics import paired_differences
+
+    table = pd.DataFrame({"structure": ["b", "b", "a", "a"], "replicate": [0, 1, 0, 1],
+                          "depth": [1.0, 2.0, 1.5, 3.0]})
+    out = paired_differences(table, "depth")
+    assert set(out["reference"]) == {"b"}
+    assert out.set_index("structure").loc["a", "mean_difference"] == pytest.approx(0.75)
+
+
+def test_replication_stops_exactly_at_the_maximum():
+    """Batches of 5 up to a maximum of 24: the last batch is 4 pairs, not 5."""
+    from simulation.analysis.statistics import replicate_until_precise
+
+    rng = np.random.default_rng(3)
+    state = {"next": 0}
+
+    def batch(count):
+        ids = np.arange(state["next"], state["next"] + count)
+        state["next"] += count
+        return pd.DataFrame({"structure": ["a"] * count + ["b"] * count,
+                             "replicate": np.concatenate([ids, ids]),
+                             "depth": rng.normal(0.0, 1.0, 2 * count)})
+
+    result = replicate_until_precise(batch, 0.001, "depth", reference="a", min_replicates=5,
+                                     max_replicates=24, step=5)
+    assert result.reason == "maximum" and result.replicates == 24
+    assert result.table["replicate"].nunique() == 24

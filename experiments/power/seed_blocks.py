@@ -50,10 +50,10 @@ def modular(seeds, rule):
     return bool(findings.mean_interval(gain)[1] > 0)
 
 
-def louder(field, loud, quiet):
+def louder(field, loud, quiet, size):
     def claim(seeds, rule):
         return findings.louder_is_deeper(seeds, field, loud, quiet if rule else loud)[0]
-    return claim, len(findings.LOUDER_SEEDS), f"{field} {loud} vs {quiet} -> {loud} vs {loud}"
+    return claim, size, f"{field} {loud} vs {quiet} -> {loud} vs {loud}"
 
 
 def lesson(name):
@@ -66,8 +66,8 @@ CLAIMS = {
     "need_shift_hierarchy": need_shift("hierarchy"),
     "need_shift_podular": need_shift("podular"),
     "settles": (settles, len(findings.SETTLE_SEEDS), "a need shift at step 230"),
-    "louder_amplification": louder("amplification", 8.0, 0.0),
-    "louder_negativity": louder("negativity", 3.0, 1.0),
+    "louder_amplification": louder("amplification", 8.0, 0.0, len(findings.LOUDER_SEEDS)),
+    "louder_negativity": louder("negativity", 3.0, 1.0, len(findings.NEGATIVITY_SEEDS)),
     "modular": (modular, len(findings.MODULAR_SEEDS), "no need shifts"),
     **{f"lesson_{name}": lesson(name) for name in lessons.CHECKED},
 }
