@@ -54,15 +54,17 @@ def differences(claim, scenario, runs, controls=None):
 
 
 def failed_claims(name: str, seeds=range(REPLICATES), control: bool = True,
-                  shocks: bool = True) -> list[str]:
+                  shocks: bool = True, shock_claims_only: bool = False) -> list[str]:
     """The claims of card ``name`` that the replicates ``seeds`` do not support.
 
     A claim holds when the 95% t-interval of its paired differences lies on the claimed side
     of 0. ``shocks=False`` (the rule removed, for experiments/power/seed_blocks.py): the
     claims about a shock's effect are checked on runs without the shock.
+    ``shock_claims_only``: only those claims (after minus before, against the control).
     """
     lesson = LESSONS[name]
-    claims = lesson.claims if shocks else [c for c in lesson.claims if c.other is None]
+    only = shock_claims_only or not shocks
+    claims = [c for c in lesson.claims if c.other is None] if only else lesson.claims
     names = {c.structure for c in claims} | {c.other for c in claims if c.other}
     scenario, runs = scenario_runs(name, names, seeds, shocks)
     shock_claims = {c.structure for c in claims if c.other is None}
