@@ -1,8 +1,10 @@
 """Lazer and Friedman (2007): networks, kernel/py_func equality and the published result."""
 
+import naive
 import numpy as np
 import pytest
 
+from simulation.classics import _kernels_search as ks
 from simulation.classics import lazer_friedman2007 as lf
 from simulation.core.landscapes import NKLandscape
 from simulation.kernels import nk
@@ -28,9 +30,10 @@ def test_networks_connected_and_symmetric(name):
         assert (degrees == 29).all()
 
 
-def test_kernel_equals_py_func():
-    """The compiled search kernel and its own Python function (use_kernel=False) give identical
-    score paths through simulate (the reference test is in test_classics_kernels.py)."""
+def test_run_through_the_kernel_equals_the_run_through_the_reference(monkeypatch):
+    """Whole simulations through the compiled search kernel equal the same simulations with
+    the kernel replaced by the independent reference (naive.network_search)."""
+    monkeypatch.setattr(ks, "network_search_py", naive.network_search)
     for network in ("linear", "random"):
         a = lf.simulate((network,), steps=15, landscapes=2, seed=3, n=8, k=3, agents=12)
         b = lf.simulate((network,), steps=15, landscapes=2, seed=3, n=8, k=3, agents=12,

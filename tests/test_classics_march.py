@@ -1,19 +1,24 @@
-"""March (1991) model: kernel/py_func equality, invariants and the paper's qualitative results."""
+"""March (1991) model: runs equal the independent reference, invariants and the paper's
+qualitative results."""
 
+import naive
 import numpy as np
 import pytest
 
+from simulation.classics import _kernels_march as km
 from simulation.classics import march1991
 
 
 @pytest.mark.parametrize("variant", ["original", "paper"])
 @pytest.mark.parametrize("p3,p4,periods", [(0.0, 0.0, None), (0.1, 0.05, 30)])
-def test_kernel_equals_py_func(variant, p3, p4, periods):
-    """The compiled kernel and its own Python function (use_kernel=False) give identical
-    histories through run_once (the reference test is in test_classics_kernels.py)."""
+def test_run_through_the_kernel_equals_the_run_through_the_reference(variant, p3, p4, periods,
+                                                                      monkeypatch):
+    """A whole run_once through the compiled kernel equals the same run with the kernel
+    replaced by the independent reference written from the paper (naive.march_periods)."""
     params = dict(m=12, n=8, p1=np.linspace(0.1, 0.9, 8), p2=0.5, p3=p3, p4=p4,
                   periods=periods, variant=variant)
     fast = march1991.run_once(np.random.default_rng(5), **params)
+    monkeypatch.setattr(km, "march_periods_py", naive.march_periods)
     slow = march1991.run_once(np.random.default_rng(5), use_kernel=False, **params)
     assert fast["periods"] == slow["periods"] and fast["equilibrium"] == slow["equilibrium"]
     assert np.array_equal(fast["code_knowledge"], slow["code_knowledge"])

@@ -2,6 +2,7 @@
 
 import argparse
 
+import pandas as pd
 import pytest
 
 from simulation.classics import replication
@@ -58,9 +59,17 @@ def test_command_writes_png_csv_and_table(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert (tmp_path / "march1991_fig4.png").stat().st_size > 0
     assert (tmp_path / "march1991_fig4.csv").read_text().startswith("p3,period,knowledge")
-    assert (tmp_path / "checks.csv").exists()
-    assert "PASS" in printed or "FAIL" in printed
-    assert status in (0, 1)
+    # March (1991, p. 79, Fig. 4): without turnover code knowledge decays under turbulence,
+    # with turnover it is sustained. Both orderings hold by a wide margin (differences of
+    # about 0.6 against margins of 0.05 and 0) at 10 replicates, so both checks pass and the
+    # command exits 0; each printed row carries the result written to checks.csv.
+    checks = pd.read_csv(tmp_path / "checks.csv")
+    assert len(checks) == 2 and (checks["result"] == "PASS").all()
+    assert (checks["reproduced"] - checks["reference"] > checks["margin"]).all()
+    for check in checks["check"]:
+        row = next(line for line in printed.splitlines() if line.startswith(check))
+        assert " PASS " in row and "FAIL" not in row
+    assert status == 0
 
 
 def test_command_rejects_bad_replicates():

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from simulation.errors import UserError
-from simulation.store.locks import folder_lock
+from simulation.store.locks import LOCK_NAME, folder_lock
 
 
 def _hold(folder, ready, release):
@@ -48,7 +48,12 @@ def test_lock_of_a_killed_writer_does_not_block(tmp_path):
 
 
 def test_lock_is_reentrant_across_sequential_writers(tmp_path):
-    """Two writers one after the other both succeed."""
-    for _ in range(2):
-        with folder_lock(tmp_path / "out", "run"):
-            pass
+    """Two writers one after the other both get the folder; while one writes, the folder
+    names it as the holder; when it is done, no lock file is left behind."""
+    out = tmp_path / "out"
+    for command in ("run", "sweep"):
+        with folder_lock(out, command) as folder:
+            assert folder == out
+            assert (out / LOCK_NAME).exists()
+            assert (out / (LOCK_NAME + ".owner")).read_text() == f"{os.getpid()} {command}\n"
+        assert sorted(p.name for p in out.iterdir()) == []

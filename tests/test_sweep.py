@@ -7,8 +7,6 @@ The Dask cluster test is in ``test_sweep_dask.py``, the kill-and-resume test in
 from __future__ import annotations
 
 import json
-import math
-import os
 import time
 from pathlib import Path
 
@@ -280,6 +278,47 @@ def test_analyze_sobol_and_morris(tmp_path, design, samples, columns):
     assert set(depth["target"]) == {"hierarchy", "network", "network-hierarchy"}
     assert set(depth["parameter"]) == {"turbulence", "capacity", "shock_strength"}
     assert (tmp_path / "out" / "analysis" / "sensitivity_s0_depth.png").exists()
+    # The indices are SALib's on the runs of each target, point by point in design order:
+    # recomputed here from the stored runs and design (the network-hierarchy target is the
+    # paired difference of the two structures' runs).
+    expected = salib_indices(tmp_path / "out", design, "s0_depth")
+    for target, values in expected.items():
+        rows = depth[depth["target"] == target].set_index("parameter")
+        for column, numbers in values.items():
+            got = rows.loc[list(numbers), column].to_numpy(dtype=float)
+            assert np.isfinite(got).any(), (target, column)
+            assert np.allclose(got, list(numbers.values()), equal_nan=True), (target, column)
+
+
+def salib_indices(folder: Path, design: str, output: str) -> dict[str, dict]:
+    """SALib's indices of ``output`` per target, from the runs and design a sweep stored."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    problem = dict(manifest["design"]["problem"])
+    seed = int(manifest["seeds"]["root"])
+    experiment = manifest["resolved"]["experiment"]
+    points = pd.read_parquet(folder / "design.parquet").sort_values("point")
+    raw = points[[f"raw_{name}" for name in problem["names"]]].to_numpy(dtype=float)
+    runs = read_table(folder, "runs")
+    per_point = runs.pivot_table(index="point", columns="structure", values=output,
+                                 aggfunc="mean").reindex(points["point"])
+    per_point["network-hierarchy"] = per_point["network"] - per_point["hierarchy"]
+    result = {}
+    for target in ("hierarchy", "network", "network-hierarchy"):
+        y = per_point[target].to_numpy(dtype=float)
+        if design == "sobol":
+            from SALib.analyze import sobol
+
+            out = sobol.analyze(problem, y, calc_second_order=experiment["second_order"],
+                                conf_level=0.95, seed=seed)
+            columns = ("S1", "ST")
+        else:
+            from SALib.analyze import morris
+
+            out = morris.analyze(problem, raw, y, conf_level=0.95,
+                                 num_levels=experiment["morris_levels"], seed=seed)
+            columns = ("mu", "mu_star", "sigma")
+        result[target] = {c: dict(zip(problem["names"], out[c], strict=True)) for c in columns}
+    return result
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -346,6 +385,11 @@ def test_bad_options_and_analyze_input(tmp_path, capsys):
     assert main(["analyze", str(tmp_path)]) == 2
     assert "not a sweep results folder" in capsys.readouterr().err
     assert sweep(path, tmp_path / "out", "--workers", "1") == 0
+    manifest = (tmp_path / "out" / "manifest.json").read_bytes()
+    capsys.readouterr()
     assert main(["analyze", str(tmp_path / "out"), "--outputs", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
     assert main(["analyze", str(tmp_path / "out"), "--x", "nope"]) == 2
-    assert math.isfinite(os.path.getsize(tmp_path / "out" / "manifest.json"))
+    assert "nope" in capsys.readouterr().err
+    # A refused analysis leaves the results folder as the sweep wrote it.
+    assert (tmp_path / "out" / "manifest.json").read_bytes() == manifest
