@@ -99,13 +99,16 @@ def _child(argv: list[str], env: dict[str, str], log: str) -> None:
 
 
 def spawn(argv: list[str], log: Path | None = None, **extra: str):
-    """``firmsim ARGV`` in a forked process (a real process to kill, without the seconds an
-    interpreter takes to import everything again); its output goes to ``log``; ``extra``:
-    environment variables."""
+    """``firmsim ARGV`` in a new process (a real process to kill), forked from a fork server
+    that imported the command line once (so without the seconds an interpreter takes to
+    import everything again, and without forking this multi-threaded test process); its
+    output goes to ``log``; ``extra``: environment variables."""
     import multiprocessing
 
     env = environment(**extra)
-    process = multiprocessing.get_context("fork").Process(
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["simulation.commands.cli", "pandas", "test_faults"])
+    process = context.Process(
         target=_child, args=([str(a) for a in argv], env, str(log or os.devnull)))
     process.start()
     return process
@@ -137,6 +140,13 @@ def gone_within(pids: list[int], seconds: float) -> list[int]:
     while children_alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     return children_alive(pids)
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def descendants(pid: int) -> list[int]:
@@ -254,7 +264,9 @@ def kill_parent_after_workers_start(process, delay: float) -> None:
     follow within 30 s."""
     deadline = time.monotonic() + 60
     workers: list[int] = []
-    while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
+    # The workers are the fork server's children: grandchildren of the process.
+    while time.monotonic() < deadline and process.is_alive() and len(
+            [p for p in workers if parent_of(p) != process.pid]) < 2:
         workers = descendants(process.pid)
         time.sleep(0.02)
     time.sleep(delay)

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from simulation import registry
+from simulation.config.limits import MAX_SHOCKS, check_length
 from simulation.config.messages import allowed_range, describe_problem, format_validation_error
 from simulation.config.paths import did_you_mean
 from simulation.config.vocabulary import (
@@ -436,6 +437,11 @@ class ModelConfig(_Section):
         if not isinstance(value, list):
             return value
         return [validate_shock(item, number) for number, item in enumerate(value)]
+
+    @field_validator("shocks", mode="before")
+    @classmethod
+    def _bound_shocks(cls, value):
+        return check_length("shocks", value, MAX_SHOCKS, "shocks")
 
     @model_validator(mode="after")
     def _check_schedule(self) -> ModelConfig:

@@ -28,6 +28,7 @@ Read the tables with :func:`read_table` or DuckDB:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -38,7 +39,12 @@ import pandas as pd
 
 from simulation.errors import ConfigError, UserError
 from simulation.execution.processes import fault_point
-from simulation.store.atomic import atomic_write
+from simulation.store.atomic import (
+    StorageError,
+    atomic_write,
+    is_storage_error,
+    storage_message,
+)
 from simulation.store.manifest import read_manifest, write_manifest
 from simulation.store.results import sha256
 
@@ -88,6 +94,16 @@ def damaged_message(path: Path, problem: str, folder: Path) -> str:
 def write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
     """Write ``frame`` as ``directory/part-<batch>-<sha>.parquet``, atomically, never over
     an existing file; returns its path."""
+    try:
+        return _write_part(directory, batch, frame)
+    except OSError as error:
+        if is_storage_error(error):
+            raise StorageError(storage_message(directory / f"part-{batch}.parquet", error)
+                               ) from None
+        raise
+
+
+def _write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".part-", suffix=".parquet.tmp",
                                          dir=directory)
@@ -109,7 +125,8 @@ def write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
             os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
-            os.remove(temporary)
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
     return target
 
 
