@@ -644,7 +644,7 @@ class ComparisonRun(ThreadedRun):
         self._pids: dict[int, int] = {}
         self._parts: dict[str, dict[int, Published]] = {}
         self._child_states: list[str] = ["queued"] * len(self._shares)
-        self._ended = 0
+        self._ended_shares: set[int] = set()
         self._ended_lock = threading.Lock()
         self._done = threading.Event()
         self.token = os.urandom(8).hex()
@@ -710,8 +710,10 @@ class ComparisonRun(ThreadedRun):
         if cancelled:
             self._child_states[index] = "stopped"
         with self._ended_lock:
-            self._ended += 1
-            last = self._ended == len(self._shares)
+            if index in self._ended_shares:
+                return  # already let go (stopped while its worker was warming up)
+            self._ended_shares.add(index)
+            last = len(self._ended_shares) == len(self._shares)
         if self._errors and not last and not self._stopped:
             self._send(("stop",))  # one failed share: the comparison cannot complete
             if self._pool is not None:
@@ -776,8 +778,19 @@ class ComparisonRun(ThreadedRun):
         self._pool.cancel(self)
         self._send(("stop",))
         self._done.wait(wait)
-        if not self._done.is_set():
-            self._pool.kill(self)
+        if self._done.is_set():
+            return
+        # A worker still warming up or building the models stops as soon as it reads the
+        # stop (the pool counts it busy until then): the run lets its share go now. A worker
+        # that computes and does not answer is replaced.
+        computing = []
+        for index, state in enumerate(list(self._child_states)):
+            if state == "starting":
+                self.ended(index, cancelled=True)
+            elif state not in _ENDED:
+                computing.append(index)
+        if computing:
+            self._pool.kill(self, computing)
             self._done.wait(2)
 
     @property
@@ -892,10 +905,12 @@ class WorkerPool:
         for index in removed:
             run.ended(index, cancelled=True)
 
-    def kill(self, run: ComparisonRun) -> None:
-        """Terminate the workers computing ``run`` (they did not stop when asked)."""
+    def kill(self, run: ComparisonRun, shares: list[int] | None = None) -> None:
+        """Terminate the workers computing ``run`` (or its ``shares``): they did not stop
+        when asked."""
         with self._lock:
-            slots = [slot for slot in self._slots if slot.run is run]
+            slots = [slot for slot in self._slots if slot.run is run
+                     and (shares is None or slot.index in shares)]
         for slot in slots:
             slot.worker.terminate()
 
