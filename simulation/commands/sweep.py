@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     size = check_design_size(points, runs, run_seconds(base) * runs / workers, workers,
                              yes=getattr(args, "yes", False),
                              what=f"{resolved.experiment.design} design")
-    print(f"firmsim sweep: {size}", file=sys.stderr)
+    print(f"firmsim sweep: {size}", flush=True)
     design = build_design(resolved)
     check_budget(resolved, design, workers)
     out = args.out or Path("results") / "sweeps" / resolved.experiment.name

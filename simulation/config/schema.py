@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from simulation import registry
-from simulation.config.limits import MAX_SHOCKS, check_length
+from simulation.config.limits import MAX_SHOCKS, check_length, shown
 from simulation.config.messages import allowed_range, describe_problem, format_validation_error
 from simulation.config.paths import did_you_mean
 from simulation.config.vocabulary import (
@@ -45,8 +45,8 @@ def check_registered(kind: str, value: str, field: str) -> str:
     """``value`` if it is a registered ``kind``; else a one-line ValueError naming ``field``."""
     allowed = registry.names(kind)
     if value not in allowed:
-        raise ValueError(f"{field}={value!r}: allowed values are {', '.join(allowed)}"
-                         f"{did_you_mean(str(value), allowed)}")
+        raise ValueError(f"{field}={shown(value)}: allowed values are {', '.join(allowed)}"
+                         f"{did_you_mean(str(value)[:100], allowed)}")
     return value
 
 #: Largest attribute count: the global optimum is found by enumerating 2**attributes states.

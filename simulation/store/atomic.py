@@ -36,8 +36,10 @@ class StorageError(UserError):
 
 
 def size_text(bytes_: float) -> str:
-    """Bytes as MB or GB (one decimal for GB)."""
-    return f"{bytes_ / 2**30:.1f} GB" if bytes_ >= 2**30 else f"{bytes_ / 2**20:.0f} MB"
+    """Bytes as KB, MB or GB (one decimal for GB)."""
+    if bytes_ >= 2**30:
+        return f"{bytes_ / 2**30:.1f} GB"
+    return f"{bytes_ / 2**20:.0f} MB" if bytes_ >= 2**20 else f"{bytes_ / 2**10:.0f} KB"
 
 
 def free_bytes(folder: Path) -> int | None:
