@@ -29,6 +29,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -39,8 +40,14 @@ from typing import Any, Protocol
 from simulation.errors import UserError
 from simulation.execution.processes import die_with_parent
 
-#: Modules the fork server imports once, so every worker starts with them loaded.
-PRELOAD = ("simulation.execution.runs",)
+#: Modules the fork server imports once, so every worker starts with them loaded (and the
+#: model's kernels compiled: :mod:`simulation.execution.preload`).
+PRELOAD = ("simulation.execution.preload",)
+#: Environment of the fork server: one BLAS thread and no background thread of Arrow's
+#: allocator, so the server stays single-threaded and its forks copy no thread's lock.
+SERVER_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                      "MKL_NUM_THREADS": "1",
+                      "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 #: Environment variable choosing the start method (``forkserver`` or ``spawn``; benchmarks).
 START_VARIABLE = "FIRMSIM_START_METHOD"
 #: Times a local pool is rebuilt for a task whose worker died before it is given up.
@@ -64,13 +71,39 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+_server_lock = threading.Lock()
+
+
 def context() -> multiprocessing.context.BaseContext:
-    """The multiprocessing context of every firmsim worker (:func:`start_method`)."""
+    """The multiprocessing context of every firmsim worker (:func:`start_method`); with
+    ``forkserver``, the server is started here (once per process), single-threaded."""
     method = start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(list(PRELOAD))  # effective until the server starts
+        _start_server(ctx)
     return ctx
+
+
+def _start_server(ctx) -> None:
+    """Start the fork server with :data:`PRELOAD` and :data:`SERVER_ENVIRONMENT` (the
+    server takes this process's environment when it starts; it is restored at once)."""
+    from multiprocessing import forkserver
+
+    with _server_lock:
+        server = forkserver._forkserver
+        if getattr(server, "_forkserver_pid", None) is not None:
+            return
+        ctx.set_forkserver_preload(list(PRELOAD))
+        saved = {key: os.environ.get(key) for key in SERVER_ENVIRONMENT}
+        os.environ.update(SERVER_ENVIRONMENT)
+        try:
+            forkserver.ensure_running()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def firmsim_environment() -> dict[str, str]:
@@ -85,20 +118,63 @@ def initialize_worker(parent: int, environment: dict[str, str] | None = None) ->
     group), takes the parent's ``FIRMSIM_*`` settings (fault points of the tests, the app's
     worker count) and imports the model.
     """
-    # A fork server's child has the server as parent; the server exits when ``parent`` dies
-    # (its pipe closes), and its children die with it. Exit now if ``parent`` is gone.
+    # A fork server's child has the server as parent, and the server lives while any
+    # process holds its "alive" pipe, which each child receives a copy of: close it, so the
+    # server exits when ``parent`` dies (and this worker with it), and watch ``parent``
+    # itself as well.
     die_with_parent()
+    _close_server_pipe()
+    _watch(parent)
+    for key in [k for k in os.environ if k.startswith("FIRMSIM_")]:
+        if environment is None or key not in environment:
+            del os.environ[key]
+    os.environ.update(environment or {})
+    import simulation.execution.runs  # noqa: F401 - loaded already when forked from the server
+
+
+def _close_server_pipe() -> None:
+    """Close this worker's copy of the fork server's "alive" pipe (``multiprocessing``
+    hands one to every child so it could use the server too; firmsim workers never do)."""
+    with contextlib.suppress(Exception):
+        from multiprocessing import forkserver
+
+        server = forkserver._forkserver
+        fd = getattr(server, "_forkserver_alive_fd", None)
+        if fd is not None:
+            os.close(fd)
+            server._forkserver_alive_fd = None
+            server._forkserver_address = None
+            server._forkserver_pid = None
+
+
+def _watch(parent: int) -> None:
+    """Exit this worker as soon as process ``parent`` ends (a daemon thread waiting on a
+    pidfd; polling once a second where there is none)."""
     try:
         os.kill(parent, 0)
     except ProcessLookupError:
         os._exit(1)
     except PermissionError:
-        pass
-    for key in [k for k in os.environ if k.startswith("FIRMSIM_")]:
-        if environment is None or key not in environment:
-            del os.environ[key]
-    os.environ.update(environment or {})
-    import simulation.execution.runs  # noqa: F401 - a no-op when the fork server preloaded it
+        return
+
+    def wait() -> None:
+        import select
+
+        try:
+            handle = os.pidfd_open(parent)
+        except (AttributeError, OSError):
+            handle = None
+        if handle is not None:
+            select.select([handle], [], [])
+            os._exit(1)
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=wait, name="firmsim-watch-parent", daemon=True).start()
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
