@@ -18,10 +18,11 @@ from simulation.execution.runs import run_model
 def _warm() -> None:
     from simulation import registry
 
-    tiny = config_from_flat(customers=200, employees=20, steps=3)
-    for structure in registry.names("structure"):
-        with contextlib.suppress(Exception):  # a warm-up must never stop the server
-            run_model(tiny, structure, run_seed(0, 0))
+    with contextlib.suppress(Exception):  # a warm-up must never stop the server
+        tiny = config_from_flat(customers=200, employees=20, steps=3)
+        for structure in registry.names("structure"):
+            with contextlib.suppress(Exception):
+                run_model(tiny, structure, run_seed(0, 0))
 
 
 _warm()
