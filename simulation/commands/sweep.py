@@ -98,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
     manifest = build_manifest(resolved, design, resolved.source,
                               list(getattr(args, "argv", None) or sys.argv))
     # Disk space for the runs not on disk yet (read without the lock: an estimate).
-    done = len(SweepStore(out).done_runs()) if (out / "runs").is_dir() else 0
+    try:
+        done = len(SweepStore(out).done_runs()) if (out / "runs").is_dir() else 0
+    except UserError:
+        done = 0  # a damaged part: the checks below name it (or --repair drops it)
     pending = max(0, manifest["design"]["runs"] - done)
     needed = _output_bytes(resolved, args, pending)
     check_disk(out, needed, f"the sweep ({pending} runs to go)")
