@@ -12,6 +12,7 @@ the module and written to ``$FIRMSIM_FAULT_REPORT`` if set.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
@@ -99,13 +100,16 @@ def _child(argv: list[str], env: dict[str, str], log: str) -> None:
 
 
 def spawn(argv: list[str], log: Path | None = None, **extra: str):
-    """``firmsim ARGV`` in a forked process (a real process to kill, without the seconds an
-    interpreter takes to import everything again); its output goes to ``log``; ``extra``:
-    environment variables."""
+    """``firmsim ARGV`` in a new process (a real process to kill), forked from a fork server
+    that imported the command line once (so without the seconds an interpreter takes to
+    import everything again, and without forking this multi-threaded test process); its
+    output goes to ``log``; ``extra``: environment variables."""
     import multiprocessing
 
     env = environment(**extra)
-    process = multiprocessing.get_context("fork").Process(
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["simulation.commands.cli", "pandas", "test_faults"])
+    process = context.Process(
         target=_child, args=([str(a) for a in argv], env, str(log or os.devnull)))
     process.start()
     return process
@@ -137,6 +141,13 @@ def gone_within(pids: list[int], seconds: float) -> list[int]:
     while children_alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     return children_alive(pids)
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def descendants(pid: int) -> list[int]:
@@ -254,7 +265,9 @@ def kill_parent_after_workers_start(process, delay: float) -> None:
     follow within 30 s."""
     deadline = time.monotonic() + 60
     workers: list[int] = []
-    while time.monotonic() < deadline and process.is_alive() and len(workers) < 2:
+    # The workers are the fork server's children: grandchildren of the process.
+    while time.monotonic() < deadline and process.is_alive() and len(
+            [p for p in workers if parent_of(p) != process.pid]) < 2:
         workers = descendants(process.pid)
         time.sleep(0.02)
     time.sleep(delay)
@@ -670,3 +683,206 @@ def test_killed_ui_takes_its_server_with_it(tmp_path):
         process.wait(30)
     assert not gone_within(server, 30)
     FIGURES["kills_survived"] += 1
+
+
+# ---------------------------------------------------------------------------- full disks
+# No small tmpfs can be mounted here: a full disk is simulated by patching one writer
+# (matplotlib's savefig, pandas' to_parquet, Path.write_text) to raise the OSError the
+# kernel gives (ENOSPC, EDQUOT, EROFS) on its first or n-th call.
+def patch_writer(monkeypatch, owner, name: str, errno_: int, after: int = 0) -> dict:
+    original = getattr(owner, name)
+    calls = {"n": 0}
+
+    def write(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise OSError(errno_, os.strerror(errno_))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, write)
+    return calls
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary files anywhere under ``folder``."""
+    return sorted(p.name for p in Path(folder).rglob(".*") if p.is_file())
+
+
+@pytest.mark.parametrize("writer, errno_, after", [
+    ("savefig", errno.ENOSPC, 0),        # the first figure
+    ("to_parquet", errno.ENOSPC, 1),     # the resilience table, after the timeseries
+    ("write_text", errno.EDQUOT, 1),     # the final manifest
+    ("savefig", errno.EROFS, 1),         # the second figure: read-only
+])
+def test_run_out_of_space_is_one_line_and_resumable(writer, errno_, after, reference_run,
+                                                    tmp_path, monkeypatch):
+    """A write the disk refuses: one line naming the folder and the free space, nothing
+    half-written left, the folder not taken for complete, and the same command afterwards
+    gives exactly the uninterrupted results."""
+    import matplotlib.figure
+
+    owner = {"savefig": matplotlib.figure.Figure, "to_parquet": pd.DataFrame,
+             "write_text": Path}[writer]
+    out = tmp_path / "need-shift"
+    with monkeypatch.context() as patch:
+        calls = patch_writer(patch, owner, writer, errno_, after)
+        status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
+    assert calls["n"] > after
+    refused(status, err, str(out), "free there", os.strerror(errno_))
+    if errno_ != errno.EROFS:
+        assert "the command writes about" in err
+    assert leftovers(out) == []
+    if (out / "manifest.json").exists():
+        assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    status, _, err = cli("query", out, "SELECT count(*) FROM timeseries")
+    assert status == 2
+    status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
+    assert status == 0, err
+    assert same_run(reference_run, out) == 0
+
+
+def test_sweep_out_of_space_is_one_line_and_resumes(reference_sweep, tmp_path, monkeypatch):
+    """The disk fills while the third batch's part is written: one line, no temporary part,
+    and the resumed sweep is the uninterrupted dataset."""
+    path, reference = reference_sweep
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch_writer(patch, pd.DataFrame, "to_parquet", errno.ENOSPC, after=5)
+        status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--batch-size",
+                             "2", "--no-progress")
+    refused(status, err, "free there", "No space left on device", str(out / "runs")
+            if "runs" in err else str(out))
+    assert leftovers(out) == []
+    status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress")
+    assert status == 0, err
+    assert_same_dataset(reference, out)
+
+
+def test_output_larger_than_the_free_space_is_refused_before_work(tmp_path, monkeypatch):
+    from simulation.store import atomic
+
+    monkeypatch.setattr(atomic, "free_bytes", lambda folder: 100 * 2**10)
+    out = tmp_path / "out"
+    status, _, err = cli("run", "need-shift", "--out", out, *SMALL)
+    refused(status, err, f"--out {out}", "writes about", "more than the 100 KB free there")
+    assert not out.exists()
+    status, _, err = cli("sweep", write(tmp_path, SWEEP), "--out", out, "--no-progress")
+    refused(status, err, f"--out {out}", "runs to go")
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------- links
+def test_a_linked_table_of_a_run_is_refused(reference_run, tmp_path):
+    """timeseries.parquet replaced by a link to an identical copy outside the folder:
+    query, and the app's explorer, refuse to read it."""
+    import shutil
+
+    from simulation.ui import explore
+
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    outside = tmp_path / "elsewhere.parquet"
+    shutil.copy(out / "timeseries.parquet", outside)
+    (out / "timeseries.parquet").unlink()
+    (out / "timeseries.parquet").symlink_to(outside)
+    status, _, err = cli("query", out, "SELECT count(*) FROM timeseries")
+    refused(status, err, "timeseries.parquet", "symbolic link", str(outside))
+    shown = explore.load_results(out, root=tmp_path)
+    assert "timeseries.parquet" not in shown.tables
+    assert any("symbolic link" in m for m in shown.messages)
+
+
+def test_a_linked_part_of_a_sweep_is_refused(reference_sweep, tmp_path):
+    """A runs part replaced by a link to an identical copy outside: analyze, query-like
+    reads and a resumed sweep refuse it, naming it."""
+    import shutil
+
+    path, reference = reference_sweep
+    out = tmp_path / "sweep"
+    shutil.copytree(reference, out)
+    part = sorted((out / "runs").glob("part-*.parquet"))[0]
+    outside = tmp_path / part.name
+    shutil.copy(part, outside)
+    part.unlink()
+    part.symlink_to(outside)
+    status, _, err = cli("analyze", out)
+    refused(status, err, part.name, "symbolic link")
+    status, _, err = cli("sweep", path, "--out", out, "--workers", "1", "--no-progress")
+    refused(status, err, part.name, "symbolic link")
+    # A linked table folder is refused too.
+    (out / "runs").rename(tmp_path / "runs-elsewhere")
+    (out / "runs").symlink_to(tmp_path / "runs-elsewhere")
+    status, _, err = cli("analyze", out)
+    refused(status, err, "runs", "symbolic link")
+
+
+# ---------------------------------------------------------------------------- huge input
+def scenario_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "big.toml"
+    path.write_text('name = "big"\nsteps = 50\n' + text)
+    return path
+
+
+def test_a_scenario_with_a_hundred_thousand_shocks_is_refused(tmp_path):
+    shocks = "".join('[[shocks]]\nkind = "need_shift"\nstep = 10\nstrength = 0.5\n'
+                     for _ in range(100_000))
+    path = scenario_file(tmp_path, shocks)
+    status, _, err = cli("run", path, "--out", tmp_path / "out", "--no-progress")
+    refused(status, err, str(path), "MB")  # the file alone is over the limit
+    from simulation.config.scenario import parse_scenario
+
+    with pytest.raises(Exception) as raised:
+        parse_scenario({"name": "big", "steps": 50,
+                        "shocks": [{"kind": "need_shift", "step": 10}] * 100_000}, "big")
+    assert "shocks: 100000 shocks, more than the 1000 allowed" in str(raised.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_description_is_refused_and_never_echoed(tmp_path):
+    path = scenario_file(tmp_path, "")
+    path.write_text('name = "big"\ndescription = "' + "x" * 900_000 + '"\n')
+    status, _, err = cli("run", path, "--out", tmp_path / "out", "--no-progress")
+    refused(status, err, "description", "2000")
+    assert len(err) < 400
+    status, _, err = cli("run", "need-shift", "--set", "resilience_metric=\""
+                         + "y" * 100_000 + "\"", "--out", tmp_path / "out", "--no-progress")
+    refused(status, err, "resilience_metric")
+    assert len(err) < 1000
+
+
+def test_a_huge_grid_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    """Five parameters at 40 levels (about 10^8 points): refused in one line with its size
+    before the design is built; with --yes still refused (above the hard limit)."""
+    from simulation.sweep import design
+
+    def no_build(resolved):
+        raise AssertionError("the design was built")
+
+    monkeypatch.setattr(design, "build_design", no_build)
+    parameters = "".join(
+        f'\n[[parameters]]\npath = "{p}"\nlow = 0.0\nhigh = 0.5\ncount = 40\n'
+        for p in ("market.turbulence", "market.cross_module_share", "customers.rewiring",
+                  "firm.lateral_links", "customers.talk_rate"))
+    text = GRID.split("[[parameters]]")[0] + parameters
+    status, _, err = cli("sweep", write(tmp_path, text), "--out", tmp_path / "out",
+                         "--no-progress")
+    refused(status, err, "102,400,000 points", "10,000,000")
+    status, _, err = cli("sweep", write(tmp_path, text), "--out", tmp_path / "out",
+                         "--no-progress", "--yes")
+    refused(status, err, "102,400,000 points")
+    smaller = GRID.split("[[parameters]]")[0] + parameters.replace("count = 40",
+                                                                   "count = 12")
+    status, _, err = cli("sweep", write(tmp_path, smaller), "--out", tmp_path / "out",
+                         "--no-progress")
+    refused(status, err, "248,832 points", "--yes")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sampled_design_shows_its_size_before_it_starts(tmp_path):
+    from test_sweep import sampled
+
+    status, out, err = cli("sweep", write(tmp_path, sampled("sobol", 4)), "--out",
+                           tmp_path / "out", "--workers", "1", "--no-progress")
+    assert status == 0, err
+    first = out.strip().splitlines()[0]
+    assert first.startswith("firmsim sweep: sobol design: 20 points, 40 runs, about")

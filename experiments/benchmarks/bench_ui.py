@@ -10,8 +10,9 @@ line drawn (the status leaves "starting"), from the click to the finished compar
 about 10 s), how often the status line refreshed while the runs computed (target: at least
 twice a second) and how often the charts did (by design at most once a second, and less
 often while a refresh takes more than a fifth of a second: ``CHART_SHARE``); then the
-same with ``--users`` pages pressing Run at the same moment (each user's runs get worker
-processes of their own, one per core; the users share the machine). The browser runs on
+same with ``--users`` pages pressing Run at the same moment (the users share the server's one
+worker pool, one process per core: a comparison waits its turn in the queue, and its status
+line says its place), with the first place in the queue each user was shown. The browser runs on
 the same cores as the server and the runs, so its drawing slows the runs here.
 """
 
@@ -91,13 +92,14 @@ def _measure(page, run, out: dict) -> None:
     clicked = page.evaluate("performance.now()")
     run.click()
     last = "(window.__firmsimUpdates.at(-1) || [0, 'starting'])[1]"
-    page.wait_for_function(f"() => !{last}.startsWith('starting')", polling=200,
-                           timeout=300_000)
+    page.wait_for_function(f"() => !/^(starting|queued)/.test({last})", polling=200,
+                           timeout=900_000)
     page.wait_for_function(f"() => /^(finished|error|stopped)/.test({last})", polling=200,
-                           timeout=600_000)
+                           timeout=900_000)
     page.locator("table.firmsim-resilience").wait_for(timeout=30_000)
     updates = page.evaluate("() => window.__firmsimUpdates")
-    moving = next(t for t, text in updates if not text.startswith("starting"))
+    moving = next(t for t, text in updates if not text.startswith(("starting", "queued")))
+    out["queued"] = next((text for _, text in updates if text.startswith("queued")), "")
     ended = next(t for t, text in updates if text.startswith(("finished", "error", "stopped")))
     out["first_chart"] = (moving - clicked) / 1000
     out["finished"] = (ended - clicked) / 1000
@@ -183,7 +185,13 @@ def main() -> int:
                     print(f"user {number} of {args.users}: first chart "
                           f"{result['first_chart']:6.2f} s, finished {result['finished']:6.2f} s, "
                           f"status {result['rate']:.1f} and charts {result['chart_rate']:.1f} "
-                          "refreshes per second")
+                          "refreshes per second"
+                          + (f"; first shown: {result['queued'].split(';')[0]}"
+                             if result.get("queued") else ""))
+                done = sorted(r["finished"] for r in results if "finished" in r)
+                if done:
+                    print(f"{len(done)} of {args.users} users finished; finished times: "
+                          f"median {done[len(done) // 2]:.1f} s, last {done[-1]:.1f} s")
             browser.close()
     finally:
         server.terminate()

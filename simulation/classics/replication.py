@@ -187,23 +187,28 @@ def write_outputs(spec: ReplicationSpec, result, outcomes: list[CheckOutcome], o
     import matplotlib.pyplot as plt
     import pandas as pd
 
+    from simulation.store.atomic import atomic_write
+
     out_dir.mkdir(parents=True, exist_ok=True)
     figure, ax = plt.subplots(figsize=(7, 4.5))
     result.plot(ax)
     ax.set_title(result.title, fontsize=9)
     figure.tight_layout()
     png = out_dir / f"{spec.name}.png"
-    figure.savefig(png, dpi=120)
-    plt.close(figure)
+    try:
+        atomic_write(png, lambda p: figure.savefig(p, dpi=120, format="png"))
+    finally:
+        plt.close(figure)
     csv = out_dir / f"{spec.name}.csv"
-    result.data.to_csv(csv, index=False)
+    atomic_write(csv, lambda p: result.data.to_csv(p, index=False))
     checks = out_dir / "checks.csv"
-    pd.DataFrame([{
+    table = pd.DataFrame([{
         "check": o.check.id, "kind": o.check.kind, "metric": o.check.metric,
         "published": o.check.published, "other": o.check.other, "reference": o.reference,
         "reproduced": o.reproduced, "tolerance": o.check.tolerance, "margin": o.check.margin,
         "result": "PASS" if o.passed else "FAIL", "reason": o.reason,
         "source": o.check.source, "read_off_figure": o.check.read_off_figure,
         "replicates": replicates,
-    } for o in outcomes]).to_csv(checks, index=False)
+    } for o in outcomes])
+    atomic_write(checks, lambda p: table.to_csv(p, index=False))
     return [png, csv, checks]

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 from simulation.errors import ConfigError, UserError
 
@@ -68,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(modules[args.command].run(args) or 0)
     except (UserError, ConfigError) as error:
         print(f"firmsim {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        from simulation.store.atomic import is_storage_error, storage_message
+
+        if not is_storage_error(error) or not error.filename:
+            raise
+        # A write outside the atomic writers (a folder, a lock file): the same one line.
+        print(f"firmsim {args.command}: error: "
+              f"{storage_message(Path(str(error.filename)), error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"firmsim {args.command}: interrupted", file=sys.stderr)

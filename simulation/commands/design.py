@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from simulation.design.objectives import COSTS, OBJECTIVES, STRUCTURE_PARAMETER
     from simulation.design.runs import DesignEvaluator
     from simulation.design.search import pareto_front, search_designs, storage_url
+    from simulation.store.atomic import atomic_write
     from simulation.store.locks import folder_lock
     from simulation.store.sources import resolve
 
@@ -159,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
                     "replicates": scenario.replicates, "sampler_seed": args.sampler_seed,
                     "trials": int(len(result.trials)), "argv": sys.argv,
                     "seconds_this_call": round(elapsed, 2), "storage": "design.db"}
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        text = json.dumps(manifest, indent=2) + "\n"
+        atomic_write(out / "manifest.json", lambda p: p.write_text(text))
     shown = [*space, args.objective, *COSTS]
     shown = [c for c in shown if c in trials.columns]
     print(f"\n{len(trials)} completed trial(s) in the study ({elapsed:.1f} s this call).")

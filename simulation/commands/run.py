@@ -63,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results folder, print the summary."""
     from simulation.config.scenario import command_assignments
-    from simulation.execution.budget import check_run_budget
+    from simulation.execution.budget import check_disk, check_run_budget, run_output_bytes
+    from simulation.store.atomic import expected_output
     from simulation.store.locks import folder_lock
     from simulation.store.manifest import check_manifest_seeds, manifest_differences
     from simulation.store.sources import resolve
@@ -80,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     runs = len(scenario.structures) * scenario.replicates
     workers = args.workers or min(runs, os.cpu_count() or 1)
     check_run_budget(scenario.model_config_only(), runs, workers)
-    with folder_lock(out, "firmsim run"):
+    needed = run_output_bytes(scenario.model_config_only(), runs)
+    check_disk(out, needed, f"the run ({runs} runs)")
+    with folder_lock(out, "firmsim run"), expected_output(needed):
         return _run(args, scenario, source, out, runs, workers)
 
 

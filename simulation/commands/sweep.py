@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-workers-timeout", type=float, default=None, metavar="SECONDS",
                         help="with --scheduler: stop (resumably) after this many seconds "
                              "with no Dask worker connected (default: 60)")
+    parser.add_argument("--yes", action="store_true",
+                        help="run a design above the size limit (100,000 points, 1,000,000 "
+                             "runs or 24 hours estimated); its size is shown first")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -66,23 +69,58 @@ def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dic
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the sweep; exit status 1 if some runs failed."""
+    from simulation.config.schema import ModelConfig
+    from simulation.execution.budget import check_design_size, check_disk, run_seconds
+    from simulation.store.atomic import expected_output
     from simulation.store.locks import folder_lock
-    from simulation.sweep.design import build_design
+    from simulation.sweep.design import build_design, point_count
     from simulation.sweep.runner import check_budget
     from simulation.sweep.spec import load_experiment
+    from simulation.sweep.storage import SweepStore
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers={args.workers}: must be at least 1")
     if args.batch_size is not None and args.batch_size < 1:
         raise UserError(f"--batch-size={args.batch_size}: must be at least 1")
     resolved = load_experiment(args.experiment)
+    workers = args.workers or os.cpu_count() or 1
+    # The design's size and time, from its definition, before it is built.
+    points = point_count(resolved)
+    runs = points * resolved.replicates * len(resolved.structures)
+    base = ModelConfig.model_validate(resolved.base)
+    size = check_design_size(points, runs, run_seconds(base) * runs / workers, workers,
+                             yes=getattr(args, "yes", False),
+                             what=f"{resolved.experiment.design} design")
+    print(f"firmsim sweep: {size}", flush=True)
     design = build_design(resolved)
-    check_budget(resolved, design, args.workers or os.cpu_count() or 1)
+    check_budget(resolved, design, workers)
     out = args.out or Path("results") / "sweeps" / resolved.experiment.name
     manifest = build_manifest(resolved, design, resolved.source,
                               list(getattr(args, "argv", None) or sys.argv))
-    with folder_lock(out, "firmsim sweep"):
+    # Disk space for the runs not on disk yet (read without the lock: an estimate).
+    try:
+        done = len(SweepStore(out).done_runs()) if (out / "runs").is_dir() else 0
+    except UserError:
+        done = 0  # a damaged part: the checks below name it (or --repair drops it)
+    pending = max(0, manifest["design"]["runs"] - done)
+    needed = _output_bytes(resolved, args, pending)
+    check_disk(out, needed, f"the sweep ({pending} runs to go)")
+    with folder_lock(out, "firmsim sweep"), expected_output(needed):
         return _sweep(args, resolved, design, out, manifest)
+
+
+def _output_bytes(resolved, args, pending: int) -> int:
+    """Estimated bytes the sweep's ``pending`` runs write
+    (:func:`simulation.execution.budget.sweep_output_bytes`)."""
+    from simulation.execution.budget import sweep_output_bytes
+    from simulation.sweep.runner import auto_batch_size
+
+    workers = args.workers or os.cpu_count() or 1
+    size = args.batch_size or resolved.experiment.batch_size or auto_batch_size(pending,
+                                                                                workers)
+    steps = int(resolved.base.get("steps", 500))
+    return sweep_output_bytes(pending, steps, -(-pending // size),
+                              "timeseries" in resolved.experiment.outputs)
 
 
 def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:

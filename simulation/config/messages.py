@@ -11,6 +11,7 @@ import typing
 from typing import TYPE_CHECKING, Any, Literal
 
 from simulation import registry
+from simulation.config.limits import shown
 from simulation.config.paths import bracketed, did_you_mean, field_at, keys_at
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def describe_problem(problem: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "missing":
         return f"{where}: required field is missing"
     if kind == "string_pattern_mismatch":
-        return (f"{'.'.join(str(p) for p in location)}={value!r}: use letters, digits, '-', "
+        return (f"{'.'.join(str(p) for p in location)}={shown(value)}: use letters, digits, '-', "
                 "'_' and '.', starting with a letter or digit")
     message = problem.get("msg", "invalid value")
     if message.startswith("Value error, "):
@@ -106,9 +107,9 @@ def describe_problem(problem: dict[str, Any], model: type[BaseModel]) -> str:
     context = problem.get("ctx") or {}
     if kind == "literal_error" and "expected" in context:
         choices = [str(c) for c in literal_choices(field)]
-        return (f"{where}={value!r}: allowed values are {context['expected']}"
-                f"{did_you_mean(str(value), choices)}")
-    message = f"{where}={value!r}: {message.lower()}"
+        return (f"{where}={shown(value)}: allowed values are {context['expected']}"
+                f"{did_you_mean(str(value)[:100], choices)}")
+    message = f"{where}={shown(value)}: {message.lower()}"
     allowed = allowed_range(field) if kind in _RANGE_ERRORS and field is not None else ""
     return f"{message} (allowed: {allowed})" if allowed else message
 

@@ -22,6 +22,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from simulation import registry
+from simulation.config.limits import (
+    MAX_DESCRIPTION,
+    MAX_FILE_BYTES,
+    MAX_STRUCTURES,
+    check_length,
+)
 from simulation.config.messages import (
     allowed_range,
     format_validation_error,
@@ -76,6 +82,16 @@ class Scenario(ModelConfig):
     @classmethod
     def _registered_metric(cls, value: str) -> str:
         return check_registered("metric", value, "resilience_metric")
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _bound_description(cls, value):
+        return check_length("description", value, MAX_DESCRIPTION)
+
+    @field_validator("structures", mode="before")
+    @classmethod
+    def _bound_structures(cls, value):
+        return check_length("structures", value, MAX_STRUCTURES, "structures")
 
     @model_validator(mode="after")
     def _check_structures(self) -> Scenario:
@@ -133,6 +149,14 @@ def resolve_path(name_or_path: str | Path) -> Path:
 def read_toml_file(path: Path) -> dict:
     """The data of a TOML file; an unreadable or malformed file is one ConfigError line."""
     try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: {size / 2**20:.1f} MB, more than the "
+                          f"{MAX_FILE_BYTES // 2**20} MB a scenario or experiment file may "
+                          "have")
+    try:
         return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
@@ -170,9 +194,8 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     """Apply ``key=value`` assignments (dotted paths) to resolved scenario data, in order.
 
     Only keys that exist in the resolved scenario can be set
-    (:func:`simulation.config.paths.set_path`);
-    a misspelt key is refused with the closest valid one. Validation is left to the caller
-    (it runs on the result).
+    (:func:`simulation.config.paths.set_path`); a misspelt key is refused with the closest
+    valid one. Validation is left to the caller (it runs on the result).
     """
     data = json.loads(json.dumps(data))  # deep copy of plain data
     for assignment in assignments:

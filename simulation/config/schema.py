@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from simulation import registry
+from simulation.config.limits import MAX_SHOCKS, check_length, shown
 from simulation.config.messages import allowed_range, describe_problem, format_validation_error
 from simulation.config.paths import did_you_mean
 from simulation.config.vocabulary import (
@@ -44,8 +45,8 @@ def check_registered(kind: str, value: str, field: str) -> str:
     """``value`` if it is a registered ``kind``; else a one-line ValueError naming ``field``."""
     allowed = registry.names(kind)
     if value not in allowed:
-        raise ValueError(f"{field}={value!r}: allowed values are {', '.join(allowed)}"
-                         f"{did_you_mean(str(value), allowed)}")
+        raise ValueError(f"{field}={shown(value)}: allowed values are {', '.join(allowed)}"
+                         f"{did_you_mean(str(value)[:100], allowed)}")
     return value
 
 #: Largest attribute count: the global optimum is found by enumerating 2**attributes states.
@@ -436,6 +437,11 @@ class ModelConfig(_Section):
         if not isinstance(value, list):
             return value
         return [validate_shock(item, number) for number, item in enumerate(value)]
+
+    @field_validator("shocks", mode="before")
+    @classmethod
+    def _bound_shocks(cls, value):
+        return check_length("shocks", value, MAX_SHOCKS, "shocks")
 
     @model_validator(mode="after")
     def _check_schedule(self) -> ModelConfig:

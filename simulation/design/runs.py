@@ -3,22 +3,22 @@
 :func:`design_metrics` runs one design (a scenario with some organisation parameters set)
 on one replicate seed and returns the figures a search can optimise; :class:`DesignEvaluator`
 averages them over the replicates of a trial, running the replicates in local worker
-processes or on a Dask cluster. Every trial gets the same replicate seeds
-(:func:`simulation.config.seeds.run_seed` of the scenario's root seed): common random numbers, so
-two
-designs are compared on the same markets, customers and shocks.
+processes or on a Dask cluster (:mod:`simulation.execution.executor`). Every trial gets the
+same replicate seeds (:func:`simulation.config.seeds.run_seed` of the scenario's root seed):
+common random numbers, so two designs are compared on the same markets, customers and shocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from simulation.config.seeds import run_seed
 from simulation.design.objectives import STRUCTURE_PARAMETER
+from simulation.errors import UserError
+from simulation.execution.executor import executor_for
 from simulation.execution.runs import run_model
 from simulation.sweep.spec import point_config
 
@@ -61,8 +61,8 @@ def design_metrics(base: dict, paths: Sequence[str], values: Sequence[Any], stru
     }
 
 
-def _call(arguments: tuple) -> dict[str, float]:
-    return design_metrics(*arguments)
+def _call_indexed(indexed: tuple[int, tuple]) -> dict[str, float]:
+    return design_metrics(*indexed[1])
 
 
 class DesignEvaluator:
@@ -92,8 +92,7 @@ class DesignEvaluator:
         self.base, self.structures, self.seed_of = base, list(structures), dict(seed_of)
         self.root, self.metric = root, metric
         self.workers, self.scheduler = workers, scheduler
-        self._pool: ProcessPoolExecutor | None = None
-        self._client = None
+        self._executor = None
 
     def __call__(self, params: dict[str, Any], seeds: list[int]) -> dict[str, float]:
         params = dict(params)
@@ -109,23 +108,24 @@ class DesignEvaluator:
                 np.isfinite(r[name]) for r in results) else float("nan") for name in names}
 
     def _map(self, jobs: list[tuple]) -> list[dict[str, float]]:
-        if self.scheduler:
-            if self._client is None:
-                from distributed import Client
-
-                self._client = Client(self.scheduler, timeout=10)
-            return self._client.gather(self._client.map(_call, jobs, pure=False))
-        if self.workers <= 1:
-            return [_call(job) for job in jobs]
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
-        return list(self._pool.map(_call, jobs))
+        """The trial's replicates on the executor (results in job order, whatever order
+        they finished in: the mean is then the same for any number of workers)."""
+        if self._executor is None:
+            self._executor = executor_for(self.workers, self.scheduler)
+        indexed = list(enumerate(jobs))
+        results: dict[int, dict[str, float]] = {}
+        for (index, _), result in self._executor.map(_call_indexed, indexed):
+            if isinstance(result, BaseException):
+                if type(result).__name__ == "BrokenProcessPool":
+                    raise UserError("a worker process of the design search died repeatedly "
+                                    "(killed, or out of memory?); run with fewer --workers "
+                                    "or a smaller configuration")
+                raise result
+            results[index] = result
+        return [results[index] for index in range(len(jobs))]
 
     def close(self) -> None:
         """Shut the worker processes or the Dask client down."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None

@@ -124,3 +124,81 @@ def check_run_budget(config: ModelConfig, runs: int, workers: int) -> None:
     check_configs([config], runs, workers)
 
 
+
+
+# ---------------------------------------------------------------------------- disk space
+#: Bytes of a results folder besides its tables: figures, CSV summaries, manifest
+#: (measured: 0.37 MB for a run folder; rounded up).
+FOLDER_BYTES = 2 * 2**20
+#: Bytes per row of a timeseries table on disk (measured: 79 for a 300-step run of 30
+#: metrics in Parquet; doubled for tables that compress less well).
+TIMESERIES_ROW_BYTES = 160
+#: Bytes per run of a sweep's ``runs`` and ``errors`` tables, and per part file (footer).
+SWEEP_RUN_BYTES = 2048
+PART_BYTES = 16 * 2**10
+
+
+def run_output_bytes(config: ModelConfig, runs: int) -> int:
+    """Estimated bytes ``firmsim run`` writes for ``runs`` runs of ``config``."""
+    return FOLDER_BYTES + runs * (config.steps + 1) * TIMESERIES_ROW_BYTES
+
+
+def sweep_output_bytes(runs: int, steps: int, batches: int, timeseries: bool) -> int:
+    """Estimated bytes a sweep writes for ``runs`` runs in ``batches`` batches."""
+    per_run = SWEEP_RUN_BYTES + ((steps + 1) * TIMESERIES_ROW_BYTES if timeseries else 0)
+    return FOLDER_BYTES + runs * per_run + batches * 3 * PART_BYTES
+
+
+def check_disk(folder, needed: int, what: str) -> None:
+    """Refuse (one line, with the estimate) when ``needed`` bytes exceed the free space of
+    the file system that will hold ``folder``."""
+    from simulation.store.atomic import free_bytes, size_text
+
+    free = free_bytes(folder)
+    if free is not None and needed > free:
+        raise UserError(f"--out {folder}: {what} writes about {size_text(needed)}, more "
+                        f"than the {size_text(free)} free there; make space or choose "
+                        "another --out")
+
+
+# ---------------------------------------------------------------------------- design size
+#: Design points above which a sweep needs ``--yes`` (the size is shown first).
+CONFIRM_POINTS = 100_000
+#: Runs above which a sweep needs ``--yes``.
+CONFIRM_RUNS = 1_000_000
+#: Hours of estimated compute above which a sweep needs ``--yes``.
+CONFIRM_HOURS = 24.0
+#: Design points no sweep may have (its design table alone would not fit in memory).
+MAX_POINTS = 10_000_000
+
+
+def check_design_size(points: int, runs: int, seconds: float, workers: int,
+                      yes: bool = False, what: str = "design") -> str:
+    """The one-line size of a design (points, runs, estimated time), checked before the
+    design is built.
+
+    Refuses above :data:`MAX_POINTS`, and above :data:`CONFIRM_POINTS`, :data:`CONFIRM_RUNS`
+    or :data:`CONFIRM_HOURS` unless ``yes``.
+    """
+    hours = seconds / 3600
+    size = (f"{what}: {points:,} points, {runs:,} runs, about "
+            f"{_duration(seconds)} on {workers} worker(s)")
+    if points > MAX_POINTS:
+        raise UserError(f"{size}: more than the {MAX_POINTS:,} points a sweep may have; "
+                        "use fewer levels or parameters, or a sampled design (lhs, sobol)")
+    if not yes and (points > CONFIRM_POINTS or runs > CONFIRM_RUNS
+                    or hours > CONFIRM_HOURS):
+        raise UserError(f"{size}: above the limit of {CONFIRM_POINTS:,} points, "
+                        f"{CONFIRM_RUNS:,} runs or {CONFIRM_HOURS:g} hours; pass --yes to "
+                        "run it anyway")
+    return size
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"

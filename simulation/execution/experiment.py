@@ -2,15 +2,17 @@
 
 Replicate ``r`` of every structure gets the same seed (:func:`simulation.config.seeds.run_seed`), so
 the market, the customers and their random draws are the same and differences between
-structures come from structure, not luck. Runs go to worker processes; each run's numbers
-depend only on its seed, never on the worker that ran it or the number of workers.
+structures come from structure, not luck. Runs go to worker processes
+(:mod:`simulation.execution.executor`); each run's numbers depend only on its seed, never on
+the worker that ran it or the number of workers.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,8 @@ from simulation.analysis.statistics import (
 from simulation.config.schema import ModelConfig
 from simulation.config.seeds import run_seed
 from simulation.config.vocabulary import level_metric_names
+from simulation.errors import UserError
+from simulation.execution.executor import POOL_RESTARTS, executor_for
 from simulation.execution.runs import RunTables, run_model
 
 
@@ -43,9 +47,8 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSeque
 
 
 def run_one(spec: RunSpec, resilience_metric: str = "market_share") -> RunTables:
-    """Run one model to the end (:func:`simulation.execution.runs.run_model`), rows labelled with
-    the
-    structure and the replicate."""
+    """Run one model to the end (:func:`simulation.execution.runs.run_model`), rows labelled
+    with the structure and the replicate."""
     from simulation.execution.processes import fault_point
 
     fault_point("run:worker")
@@ -79,42 +82,24 @@ def run_comparison(
         from tqdm import tqdm
 
         bar = tqdm(total=len(specs), unit="run", desc="runs")
-    if workers <= 1:
-        for spec in specs:
-            results[(spec.structure, spec.replicate)] = run_one(spec, resilience_metric)
+    # Workers die with this process; a pool broken by a dead worker is rebuilt and the runs
+    # that had not come back are run again (same seeds, same numbers).
+    executor = executor_for(max(1, min(workers, len(specs))))
+    try:
+        for spec, result in executor.map(partial(run_one, resilience_metric=resilience_metric),
+                                         specs):
+            if isinstance(result, BrokenProcessPool):
+                raise UserError(
+                    f"a worker process died {POOL_RESTARTS + 1} times running "
+                    f"{spec.structure} replicate {spec.replicate} (killed, or out of "
+                    "memory?); run with fewer --workers or a smaller configuration")
+            if isinstance(result, BaseException):
+                raise result
+            results[(spec.structure, spec.replicate)] = result
             if bar:
                 bar.update()
-    else:
-        from concurrent.futures.process import BrokenProcessPool
-
-        from simulation.execution.processes import worker_initializer
-
-        waiting, restarts = list(specs), 0
-        while waiting:
-            # Workers die with this process; a pool broken by a dead worker is rebuilt and
-            # the runs that had not come back are run again (same seeds, same numbers).
-            with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(run_one, spec, resilience_metric): spec
-                           for spec in waiting}
-                waiting = []
-                for future in as_completed(futures):
-                    spec = futures[future]
-                    try:
-                        results[(spec.structure, spec.replicate)] = future.result()
-                    except BrokenProcessPool:
-                        if restarts >= 3:
-                            from simulation.errors import UserError
-
-                            raise UserError(
-                                f"a worker process died {restarts + 1} times (killed, or out "
-                                "of memory?); run with fewer --workers or a smaller "
-                                "configuration") from None
-                        waiting.append(spec)
-                        continue
-                    if bar:
-                        bar.update()
-            restarts += 1 if waiting else 0
+    finally:
+        executor.close()
     if bar:
         bar.close()
     ordered = [results[(s.structure, s.replicate)] for s in specs]
@@ -176,11 +161,10 @@ def summarise(resilience: pd.DataFrame, structures: list[str],
         censoring time of a run that never recovered); the horizons are shares of it.
         Recovery against the old baseline (``recovery_*``) and against the run's own
         post-shock plateau (``plateau_recovery_*``) are summarised with the Kaplan-Meier
-        estimator
-        (:func:`simulation.analysis.statistics.recovery_summary`): median with its interval
-        (``inf``:
-        not reached within the window), runs censored, and the share recovered within a
-        quarter, half and all of the window (``*_by_0.25`` ...). No mean of censored times.
+        estimator (:func:`simulation.analysis.statistics.recovery_summary`): median with its
+        interval (``inf``: not reached within the window), runs censored, and the share
+        recovered within a quarter, half and all of the window (``*_by_0.25`` ...). No mean
+        of censored times.
     """
     reference = reference or structures[0]
     present = [figure for figure in figures if figure in resilience.columns]

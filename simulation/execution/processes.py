@@ -1,7 +1,8 @@
 """Worker processes that die with their parent, and named fault points for the crash tests.
 
 :func:`die_with_parent` asks Linux to SIGKILL the calling process when its parent dies
-(``prctl(PR_SET_PDEATHSIG)``); pool initializers and the app's server call it, so a parent
+(``prctl(PR_SET_PDEATHSIG)``); the one worker initializer
+(:func:`simulation.execution.executor.initialize_worker`) and the app's server call it, so a parent
 killed with SIGKILL leaves no worker behind (elsewhere it does nothing, and the workers exit
 when their pool's pipes close).
 
@@ -29,24 +30,21 @@ _hits: dict[str, int] = {}
 def die_with_parent(parent: int | None = None) -> None:
     """Make the kernel SIGKILL this process when its parent dies (Linux; no-op elsewhere).
 
-    ``parent`` is the pid the caller expects as its parent: if it has already died before
-    the request took effect (the process was re-parented), exit now.
+    ``parent`` is the pid the caller expects as its parent (default: the parent it has
+    now): if it has already died before the request took effect (the process was
+    re-parented), exit now.
     """
     if not sys.platform.startswith("linux"):
         return
+    if parent is None:
+        parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if parent is not None and os.getppid() != parent:
+    if os.getppid() != parent:
         os._exit(1)
-
-
-def worker_initializer(parent: int) -> None:
-    """Initializer of local pool workers: die with ``parent`` (Ctrl-C still reaches them
-    through the terminal's process group, so an interrupted pool stops at once)."""
-    die_with_parent(parent)
 
 
 def fault_point(name: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -48,6 +49,9 @@ def read_manifest(path: str | Path, missing_ok: bool = False,
     whose ``checksum`` does not match its content (damaged, or edited by hand).
     """
     path = manifest_path(path)
+    if path.is_symlink():
+        raise ConfigError(f"{path}: a symbolic link (to {os.readlink(path)}); firmsim reads "
+                          "only the manifest it wrote: remove it")
     try:
         manifest = json.loads(path.read_text())
     except FileNotFoundError:

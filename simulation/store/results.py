@@ -24,6 +24,7 @@ import shutil
 from pathlib import Path
 
 from simulation.errors import ConfigError, UserError
+from simulation.store.inside import check_inside
 from simulation.store.manifest import MANIFEST_NAME, read_manifest
 
 RESULT_FILES = ("timeseries.parquet", "resilience.parquet", "summary.csv", "levels.csv",
@@ -118,7 +119,7 @@ def verify_folder(folder: Path, names=None) -> dict:
     for name, expected in recorded.items():
         if names is not None and name not in names:
             continue
-        path = folder / name
+        path = check_inside(folder, folder / name)
         if not path.is_file():
             raise UserError(f"{path}: missing (the manifest lists it); {recover}")
         if sha256(path) != expected:
@@ -147,7 +148,11 @@ def connect(folder: Path, verify: bool = True):
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"results folder '{folder}' does not exist")
-    present = {name: folder / file for name, file in TABLES.items() if (folder / file).exists()}
+    present = {name: folder / file for name, file in TABLES.items()
+               if (folder / file).exists() or (folder / file).is_symlink()}
+    for path in [*present.values(), folder / "summary.csv", folder / "levels.csv"]:
+        if path.exists() or path.is_symlink():
+            check_inside(folder, path)
     if not present:
         raise UserError(f"{folder} holds no results ({', '.join(TABLES.values())} missing); "
                         "run `firmsim run SCENARIO --out DIR` first")

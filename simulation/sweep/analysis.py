@@ -77,10 +77,12 @@ def load_sweep(folder: Path) -> SweepData:
     if manifest is None or manifest.get("kind") != "sweep":
         raise UserError(f"{folder} is not a sweep results folder (no sweep manifest.json); "
                         "run `firmsim sweep EXPERIMENT --out DIR` first")
+    from simulation.store.inside import check_inside
     from simulation.store.results import sha256
     from simulation.sweep.storage import DESIGN, SweepStore, damaged_message
 
     SweepStore(folder).verify()  # every part matches the hash in its name
+    check_inside(folder, folder / DESIGN)
     recorded = (manifest.get("files") or {}).get(DESIGN)
     if recorded and (not (folder / DESIGN).is_file() or sha256(folder / DESIGN) != recorded):
         raise UserError(damaged_message(folder / DESIGN, "missing, or its SHA-256 does not "

@@ -28,6 +28,7 @@ Read the tables with :func:`read_table` or DuckDB:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -38,7 +39,13 @@ import pandas as pd
 
 from simulation.errors import ConfigError, UserError
 from simulation.execution.processes import fault_point
-from simulation.store.atomic import atomic_write
+from simulation.store.atomic import (
+    StorageError,
+    atomic_write,
+    is_storage_error,
+    storage_message,
+)
+from simulation.store.inside import check_inside
 from simulation.store.manifest import read_manifest, write_manifest
 from simulation.store.results import sha256
 
@@ -88,6 +95,16 @@ def damaged_message(path: Path, problem: str, folder: Path) -> str:
 def write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
     """Write ``frame`` as ``directory/part-<batch>-<sha>.parquet``, atomically, never over
     an existing file; returns its path."""
+    try:
+        return _write_part(directory, batch, frame)
+    except OSError as error:
+        if is_storage_error(error):
+            raise StorageError(storage_message(directory / f"part-{batch}.parquet", error)
+                               ) from None
+        raise
+
+
+def _write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".part-", suffix=".parquet.tmp",
                                          dir=directory)
@@ -109,7 +126,8 @@ def write_part(directory: Path, batch: str, frame: pd.DataFrame) -> Path:
             os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
-            os.remove(temporary)
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
     return target
 
 
@@ -186,6 +204,8 @@ class SweepStore:
         self._tidy()
         dropped = self.verify(repair=repair)
         design_path = self.folder / DESIGN
+        if design_path.exists() or design_path.is_symlink():
+            check_inside(self.folder, design_path)
         recorded = (manifest.get("files") or {}).get(DESIGN)
         if design_path.exists() and recorded is None and not _same_design(design_path, design):
             # No trusted hash (an older folder, or a repaired manifest): compare the content.
@@ -265,7 +285,7 @@ class SweepStore:
 
     # ------------------------------------------------------------------ reading
     def files(self, table: str) -> list[Path]:
-        return sorted((self.folder / table).glob("part-*.parquet"))
+        return part_files(self.folder, table)
 
     def done_runs(self) -> set[int]:
         """Run numbers with a committed row on disk."""
@@ -286,6 +306,15 @@ class SweepStore:
         errors = errors[~errors["run"].isin(done)]
         return errors.drop_duplicates("run", keep="last").sort_values("run").reset_index(
             drop=True)
+
+
+def part_files(folder: Path, table: str) -> list[Path]:
+    """The part files of ``table``; a link or a path leaving the folder is refused in one
+    line (:func:`simulation.store.inside.check_inside`)."""
+    folder = Path(folder)
+    check_inside(folder, folder / table)
+    return [check_inside(folder, path)
+            for path in sorted((folder / table).glob("part-*.parquet"))]
 
 
 def _same_design(path: Path, design: pd.DataFrame) -> bool:
@@ -319,7 +348,7 @@ def read_table(folder: Path, table: str, verify: bool = True) -> pd.DataFrame:
     written by two processes at once cannot be trusted.
     """
     folder = Path(folder)
-    paths = sorted((folder / table).glob("part-*.parquet"))
+    paths = part_files(folder, table)
     if verify:
         for path in paths:
             problem = part_problem(path)

@@ -364,6 +364,12 @@ def _status_text(snapshot) -> str:
     reached = min(snapshot.done.values(), default=0)
     replicates = (f"{snapshot.replicates} paired replicates per structure"
                   if snapshot.replicates > 1 else "1 run per structure")
+    if snapshot.state == "queued":
+        ahead = snapshot.queue or 0
+        place = ("next in the queue" if ahead == 0 else
+                 f"{ahead} comparison{'s' if ahead > 1 else ''} ahead in the queue")
+        return (f"queued: {place}; the server computes a few comparisons at a time "
+                f"({snapshot.elapsed:.1f} s)")
     words = {"running": "running", "paused": "paused (no run advances)",
              "starting": "starting", "finished": "finished", "stopped": "stopped",
              "error": "error"}

@@ -49,8 +49,9 @@ def results_root() -> Path:
     return Path(os.environ.get(ROOT_VARIABLE) or "results").expanduser().resolve()
 
 
-def damaged_files(path: Path, manifest: dict | None) -> dict[Path, str]:
-    """Files of a results folder whose bytes do not match their recorded SHA-256."""
+def damaged_files(path: Path, manifest: dict | None, skip=()) -> dict[Path, str]:
+    """Files of a results folder whose bytes do not match their recorded SHA-256 (``skip``:
+    files not to open)."""
     from simulation.store.results import sha256
     from simulation.sweep.storage import TABLES, part_problem
 
@@ -58,12 +59,16 @@ def damaged_files(path: Path, manifest: dict | None) -> dict[Path, str]:
     if manifest and manifest.get("kind") == "sweep":
         for table in TABLES:
             for part in sorted((path / table).glob("part-*.parquet")):
+                if part in skip or part.parent in skip:
+                    continue
                 problem = part_problem(part)
                 if problem:
                     bad[part] = problem
     elif manifest and isinstance(manifest.get("files"), dict):
         for name, expected in manifest["files"].items():
             file = path / str(name)
+            if file in skip:
+                continue
             try:
                 if file.is_file() and sha256(file) != expected:
                     bad[file] = "its SHA-256 does not match the manifest's (damaged file)"
@@ -146,10 +151,23 @@ def load_results(folder: str | Path, root: Path | None = None) -> ResultsFolder:
         manifest = read_manifest(path, missing_ok=True)
     except ConfigError:
         manifest = None
-    bad = damaged_files(path, manifest)
+    # Links and paths leaving the folder are never read (firmsim writes no links).
+    from simulation.store.inside import outside_problem
+
+    refused = {}
+    for candidate in [*files, *datasets, *(p for d in datasets for p in d.glob("*.parquet"))]:
+        problem = outside_problem(path, candidate)
+        if problem is not None:
+            refused[candidate] = problem
+            result.messages.append(f"{candidate.relative_to(path).as_posix()} is not read: "
+                                   f"{problem}, outside the results folder")
+    files = [f for f in files if f not in refused]
+    datasets = [d for d in datasets if d not in refused]
+    bad = damaged_files(path, manifest, skip=refused)
     for file, problem in bad.items():
         result.messages.append(f"{file.relative_to(path).as_posix()} is not shown: {problem}"
                                "; recompute it (firmsim run ... / firmsim sweep ... --repair)")
+    bad.update(refused)
     # Partitioned datasets read as one table each ("runs/"), then single table files.
     readable = [(f"{d.name}/", d, "Parquet dataset") for d in datasets] + [
         (f.relative_to(path).as_posix(), f, "table") for f in files

@@ -104,6 +104,8 @@ class Snapshot:
     replicates: int = 1
     #: Computes :attr:`resilience` when it is first read.
     score: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    #: Comparisons ahead of this one while it waits for a worker (state ``queued``).
+    queue: int | None = None
 
     @cached_property
     def resilience(self) -> pd.DataFrame:
@@ -622,90 +624,102 @@ def share_out(structures: list[str], replicates: int, workers: int) -> list[dict
 
 
 class ComparisonRun(ThreadedRun):
-    """A :class:`ThreadedRun` computed in worker processes (:func:`worker_count`, one per core
-    by default), so the page never competes with the models for the interpreter (the GIL)
-    and the runs use every core. The (structure, replicate) runs are shared out by
-    :func:`share_out`; same seeds, so the same numbers whatever the number of workers. Same
-    parameters and methods; the models themselves stay in the workers (:meth:`models` is
-    empty), the page reads the copies they publish.
+    """A :class:`ThreadedRun` computed in the app's shared worker processes
+    (:class:`WorkerPool`: one per core, shared by every session, queued first come first
+    served), so the page never competes with the models for the interpreter (the GIL) and
+    ten users never start twenty processes on two cores. The (structure, replicate) runs are
+    shared out by :func:`share_out` (``workers`` shares, default :func:`worker_count`); same
+    seeds, so the same numbers whatever the number of shares or processes. Same parameters
+    and methods; the models stay in the workers (:meth:`models` is empty), the page reads
+    the copies they publish. While its shares wait for a worker the state is ``queued`` and
+    :meth:`queue_position` says how many comparisons are ahead.
     """
 
-    def __init__(self, *args, workers: int | None = None, **kwargs):
+    def __init__(self, *args, workers: int | None = None, pool: WorkerPool | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self._shares = share_out(self.structures, self.replicates,
                                  worker_count() if workers is None else workers)
-        self._workers: list = []
+        self._pool = pool
+        self._pids: dict[int, int] = {}
         self._parts: dict[str, dict[int, Published]] = {}
-        self._child_states: list[str] = ["starting"] * len(self._shares)
-        self._ended = 0
+        self._child_states: list[str] = ["queued"] * len(self._shares)
+        self._ended_shares: set[int] = set()
         self._ended_lock = threading.Lock()
         self._done = threading.Event()
-        self._send_lock = threading.Lock()
-        self._playing_at_start = self._target >= self.steps
+        self.token = os.urandom(8).hex()
 
     def start(self) -> ComparisonRun:
         self._started = time.perf_counter()
         try:
-            self._workers = take_workers(len(self._shares))
-            for worker, share in zip(self._workers, self._shares, strict=True):
-                self._send_to(worker, ("job", self.config, list(share), self.seed,
-                                       self._playing_at_start, self._delay, self.replicates,
-                                       share))
+            self._pool = self._pool or shared_pool()
+            self._pool.submit(self, len(self._shares))
         except Exception as error:  # noqa: BLE001 - shown in the page
             self._errors.append(f"cannot start the worker processes: {error}")
             self._finish()
-            return self
-        for index, worker in enumerate(self._workers):
-            threading.Thread(target=self._receive, args=(index, worker[2]), daemon=True,
-                             name=f"firmsim-ui-receiver-{index}").start()
         return self
+
+    def job(self, index: int) -> tuple:
+        """The message that starts share ``index`` in a worker."""
+        share = self._shares[index]
+        return ("job", self.token, self.config, list(share), self.seed,
+                min(self._target, self.steps), self._delay, self.replicates, share)
 
     @property
     def worker_pids(self) -> list[int]:
-        """Process ids of the workers computing this run (empty before it starts)."""
-        return [worker[0].pid for worker in self._workers]
+        """Process ids of the workers that took this run's shares (one per share taken;
+        empty while it waits)."""
+        return [self._pids[index] for index in sorted(self._pids)]
 
-    def _send_to(self, worker, message) -> None:
-        with self._send_lock:
-            try:
-                worker[1].send(message)
-            except (OSError, EOFError, ValueError):
-                pass
+    def queue_position(self) -> int | None:
+        """Comparisons ahead of this one in the queue (0: next), None once every share has
+        a worker."""
+        return None if self._pool is None else self._pool.position(self)
 
     def _send(self, message) -> None:
-        if self._done.is_set():
+        if self._done.is_set() or self._pool is None:
             return
-        for worker in self._workers:
-            self._send_to(worker, message)
+        self._pool.send(self, message)
 
-    def _receive(self, index: int, connection) -> None:
+    # -------------------------------------------------------- called by the pool's readers
+    def started(self, index: int, pid: int) -> None:
+        self._pids[index] = pid
+        self._child_states[index] = "starting"
+
+    def receive(self, index: int, message) -> None:
+        """A message of the worker computing share ``index``."""
         try:
-            while True:
-                message = connection.recv()
-                kind = message[0]
-                if kind == "pub":
-                    _, structure, payload, child_state = message
-                    self._merge(index, structure, payload)
-                    self._child_states[index] = child_state
-                elif kind == "state":
-                    self._child_states[index] = message[1]
-                elif kind == "done":
-                    self._errors.extend(message[1])
-                    self._child_states[index] = "done"
-                    break
-        except (EOFError, OSError):
-            if not self._stopped:
-                self._errors.append("a worker process ended unexpectedly")
+            kind = message[0]
+            if kind == "pub":
+                _, structure, payload, child_state = message
+                self._merge(index, structure, payload)
+                self._child_states[index] = child_state
+            elif kind == "state":
+                self._child_states[index] = message[1]
+            elif kind == "done":
+                self._errors.extend(message[1])
+                self._child_states[index] = "done"
+                self.ended(index)
         except Exception as error:  # noqa: BLE001
             self._errors.append(f"{type(error).__name__}: {error}")
-        finally:
-            with self._ended_lock:
-                self._ended += 1
-                last = self._ended == len(self._workers)
-            if self._errors and not last:
-                self._send(("stop",))  # one failed share: the comparison cannot complete
-            if last:
-                self._finish()
+
+    def ended(self, index: int, lost: bool = False, cancelled: bool = False) -> None:
+        """Share ``index`` is over (finished, its worker died, or taken off the queue)."""
+        if lost and not self._stopped:
+            self._errors.append("a worker process ended unexpectedly")
+        if cancelled:
+            self._child_states[index] = "stopped"
+        with self._ended_lock:
+            if index in self._ended_shares:
+                return  # already let go (stopped while its worker was warming up)
+            self._ended_shares.add(index)
+            last = len(self._ended_shares) == len(self._shares)
+        if self._errors and not last and not self._stopped:
+            self._send(("stop",))  # one failed share: the comparison cannot complete
+            if self._pool is not None:
+                self._pool.cancel(self)
+        if last:
+            self._finish()
 
     def _merge(self, index: int, structure: str, part: Published) -> None:
         """Publish ``structure`` once every worker computing a share of it has published."""
@@ -723,19 +737,18 @@ class ComparisonRun(ThreadedRun):
                 tuple(r for p in ordered for r in p.replicate_ids))
 
     def _finish(self) -> None:
+        if self._done.is_set():
+            return
         self._finished_at = time.perf_counter()
         self._done.set()
-        for worker in self._workers:
-            process = worker[0]
-            process.join(2)
-            if process.is_alive():
-                process.terminate()
-        prepare_workers_later()
 
+    # -------------------------------------------------------- controls
     def play(self) -> None:
+        self._target = self.steps
         self._send(("play",))
 
     def pause(self) -> None:
+        self._target = 0
         self._send(("pause",))
 
     def step_once(self) -> None:
@@ -746,7 +759,8 @@ class ComparisonRun(ThreadedRun):
                        for index, part in parts.items()
                        if self._child_states[index] not in _ENDED for frame in part.frames]
         # Nothing published yet (Step pressed on a new run): to step 1.
-        self._send(("step_to", max(reached, default=0) + 1))
+        self._target = max(reached, default=0) + 1
+        self._send(("step_to", self._target))
 
     def set_speed(self, steps_per_second: float) -> None:
         delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
@@ -754,12 +768,30 @@ class ComparisonRun(ThreadedRun):
         self._send(("speed", steps_per_second))
 
     def stop(self, wait: float = 2.0) -> None:
+        """Stop the run: its queued shares leave the queue, its workers stop after the
+        current step and serve the next comparison (a worker that does not answer within
+        ``wait`` seconds is replaced)."""
         self._stopped = True
+        if self._pool is None:
+            self._finish()
+            return
+        self._pool.cancel(self)
         self._send(("stop",))
         self._done.wait(wait)
-        if not self._done.is_set():
-            for worker in self._workers:
-                worker[0].terminate()
+        if self._done.is_set():
+            return
+        # A worker still warming up or building the models stops as soon as it reads the
+        # stop (the pool counts it busy until then): the run lets its share go now. A worker
+        # that computes and does not answer is replaced.
+        computing = []
+        for index, state in enumerate(list(self._child_states)):
+            if state == "starting":
+                self.ended(index, cancelled=True)
+            elif state not in _ENDED:
+                computing.append(index)
+        if computing:
+            self._pool.kill(self, computing)
+            self._done.wait(2)
 
     @property
     def playing(self) -> bool:
@@ -771,6 +803,17 @@ class ComparisonRun(ThreadedRun):
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
+
+    def _state(self) -> str:
+        state = super()._state()
+        if state == "starting" and all(s == "queued" for s in self._child_states):
+            return "queued"
+        return state
+
+    def snapshot(self) -> Snapshot:
+        snapshot = super().snapshot()
+        snapshot.queue = self.queue_position() if snapshot.state == "queued" else None
+        return snapshot
 
     def _started_models(self) -> int:
         return len(self._published)  # no lock: callers may hold it; len() is atomic
@@ -788,16 +831,195 @@ class ComparisonRun(ThreadedRun):
                        default=0)
 
 
+# ------------------------------------------------------------------ the shared worker pool
+#: Most worker processes the pool keeps, as a multiple of its size: paused comparisons hold
+#: their models in a process but use no core, so others may start beside them.
+PROCESS_FACTOR = 3
+
+
+@dataclass
+class _Slot:
+    """One worker process of the pool and the share it computes (None: idle)."""
+
+    worker: object
+    run: ComparisonRun | None = None
+    index: int = -1
+    paused: bool = False
+
+
+class WorkerPool:
+    """The app's worker processes, shared by every session of the server.
+
+    At most ``size`` shares compute at once (one per core by default); the others wait in
+    one queue, first come first served, so every comparison gets its turn and is told its
+    place (:meth:`position`). A worker process serves one share at a time and then the next
+    (it keeps its compiled kernels warm). A paused share keeps its process (its models live
+    there) but not its core: up to ``PROCESS_FACTOR x size`` processes, so paused sessions
+    never block the class. Workers are started by
+    :class:`simulation.execution.executor.ServiceProcess` (the one executor's start method
+    and initializer: they die with the server).
+    """
+
+    def __init__(self, size: int | None = None):
+        self.size = max(1, size or worker_count())
+        self.limit = self.size * PROCESS_FACTOR
+        self._lock = threading.RLock()
+        self._slots: list[_Slot] = []
+        self._queue: deque[tuple[ComparisonRun, int]] = deque()
+
+    # ------------------------------------------------------------------ public
+    def prepare(self) -> None:
+        """Start the idle workers up to :attr:`size` (they warm up at once)."""
+        with self._lock:
+            while len(self._slots) < self.size:
+                self._slots.append(self._new_slot())
+
+    def submit(self, run: ComparisonRun, shares: int) -> None:
+        with self._lock:
+            self._queue.extend((run, index) for index in range(shares))
+            self._dispatch()
+
+    def position(self, run: ComparisonRun) -> int | None:
+        """Comparisons ahead of ``run`` in the queue (None if none of its shares waits)."""
+        with self._lock:
+            ahead: list[ComparisonRun] = []
+            for queued, _ in self._queue:
+                if queued is run:
+                    return len(ahead)
+                if queued not in ahead:
+                    ahead.append(queued)
+            return None
+
+    def send(self, run: ComparisonRun, message) -> None:
+        """Send a control message to the workers computing ``run``'s shares."""
+        with self._lock:
+            slots = [slot for slot in self._slots if slot.run is run]
+        for slot in slots:
+            slot.worker.send((message[0], run.token, *message[1:]))
+
+    def cancel(self, run: ComparisonRun) -> None:
+        """Take ``run``'s waiting shares off the queue."""
+        with self._lock:
+            removed = [index for queued, index in self._queue if queued is run]
+            self._queue = deque(item for item in self._queue if item[0] is not run)
+        for index in removed:
+            run.ended(index, cancelled=True)
+
+    def kill(self, run: ComparisonRun, shares: list[int] | None = None) -> None:
+        """Terminate the workers computing ``run`` (or its ``shares``): they did not stop
+        when asked."""
+        with self._lock:
+            slots = [slot for slot in self._slots if slot.run is run
+                     and (shares is None or slot.index in shares)]
+        for slot in slots:
+            slot.worker.terminate()
+
+    def processes(self) -> list[int]:
+        with self._lock:
+            return [slot.worker.pid for slot in self._slots]
+
+    def shutdown(self) -> None:
+        with self._lock:
+            slots, self._slots = self._slots, []
+            self._queue.clear()
+        for slot in slots:
+            slot.worker.terminate()
+
+    # ------------------------------------------------------------------ inside
+    def _new_slot(self) -> _Slot:
+        from simulation.execution.executor import ServiceProcess
+
+        slot = _Slot(ServiceProcess(_child_main, name="firmsim-ui-worker"))
+        threading.Thread(target=self._read, args=(slot,), daemon=True,
+                         name="firmsim-ui-reader").start()
+        return slot
+
+    def _computing(self) -> int:
+        return sum(1 for slot in self._slots if slot.run is not None and not slot.paused)
+
+    def _dispatch(self) -> None:
+        """Give waiting shares to workers while fewer than :attr:`size` compute."""
+        with self._lock:
+            while self._queue and self._computing() < self.size:
+                slot = next((s for s in self._slots if s.run is None and s.worker.alive()),
+                            None)
+                if slot is None:
+                    if len(self._slots) >= self.limit:
+                        return
+                    slot = self._new_slot()
+                    self._slots.append(slot)
+                run, index = self._queue.popleft()
+                # Counted as computing until it says it paused.
+                slot.run, slot.index, slot.paused = run, index, False
+                if not slot.worker.send(run.job(index)):
+                    self._queue.appendleft((run, index))
+                    slot.run = None
+                    slot.worker.terminate()
+                    return
+                run.started(index, slot.worker.pid)
+            # Idle workers beyond the size are let go (memory), once nobody waits.
+            if not self._queue:
+                idle = [s for s in self._slots if s.run is None]
+                for slot in idle[:max(0, len(self._slots) - self.size)]:
+                    self._slots.remove(slot)
+                    slot.worker.send(("exit",))
+
+    def _read(self, slot: _Slot) -> None:
+        """Forward one worker's messages to the run it computes; replace it if it dies."""
+        connection = slot.worker.results
+        while True:
+            try:
+                message = connection.recv()
+            except (EOFError, OSError):
+                break
+            except Exception:  # noqa: BLE001 - a message that cannot be read: drop the worker
+                break
+            with self._lock:
+                run, index = slot.run, slot.index
+            if run is None or message[1] != run.token:
+                continue  # a late message of a share that has already ended
+            payload = (message[0], *message[2:])
+            if message[0] == "state":
+                with self._lock:
+                    slot.paused = message[2] == "paused"
+            run.receive(index, payload)
+            if message[0] == "done":
+                with self._lock:
+                    slot.run, slot.index, slot.paused = None, -1, False
+                self._dispatch()
+        with self._lock:
+            run, index = slot.run, slot.index
+            slot.run = None
+            if slot in self._slots:
+                self._slots.remove(slot)
+        if run is not None:
+            run.ended(index, lost=True)
+        slot.worker.terminate()
+        with self._lock:
+            if self._slots or self._queue:
+                self._dispatch()
+
+
+_pool: WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def shared_pool() -> WorkerPool:
+    """The server's one :class:`WorkerPool` (created on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = WorkerPool()
+        return _pool
+
+
 def _child_main(commands, results) -> None:
-    """A worker process: warm up, wait for one job, run it, report, exit."""
+    """A worker process: warm up, then serve shares one after the other until told to exit.
+
+    Every message carries the token of the comparison it belongs to; commands of another
+    comparison (late ones, sent before the previous share ended) are ignored.
+    """
     warm_up()
-    try:
-        message = commands.recv()
-    except (EOFError, OSError):
-        return
-    if message[0] != "job":
-        return
-    _, config, structures, seed, playing, delay, replicates, replicate_ids = message
     send_lock = threading.Lock()
 
     def send(item) -> bool:
@@ -808,14 +1030,31 @@ def _child_main(commands, results) -> None:
             except (OSError, ValueError):
                 return False
 
+    while True:
+        try:
+            message = commands.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "exit":
+            return
+        if message[0] == "job":
+            _serve_share(message, commands, send)
+
+
+def _serve_share(message, commands, send) -> None:
+    """Compute one share of a comparison, following the page's commands, then report."""
+    _, token, config, structures, seed, target, delay, replicates, replicate_ids = message
     run = None
 
     def publish(structure, payload):
-        send(("pub", structure, payload, run._state() if run is not None else "running"))
+        send(("pub", token, structure, payload,
+              run._state() if run is not None else "running"))
 
-    run = ThreadedRun(config, structures, seed, playing=playing, on_publish=publish,
-                      steps_per_second=math.inf if not delay else 1.0 / delay,
+    run = ThreadedRun(config, structures, seed, playing=target >= config.steps,
+                      on_publish=publish, steps_per_second=math.inf if not delay else 1.0 / delay,
                       replicates=replicates, replicate_ids=replicate_ids)
+    if 0 < target < config.steps:
+        run.step_to(target)  # the page pressed Step while the share waited
     run.start()
     last_state = None
     while not run.finished:
@@ -825,67 +1064,31 @@ def _child_main(commands, results) -> None:
             except (EOFError, OSError):
                 run.stop()
                 break
+            if len(command) < 2 or command[1] != token:
+                continue
             if command[0] == "play":
                 run.play()
             elif command[0] == "pause":
                 run.pause()
             elif command[0] == "step_to":
-                run.step_to(command[1])
+                run.step_to(command[2])
             elif command[0] == "speed":
-                run.set_speed(command[1])
+                run.set_speed(command[2])
             elif command[0] == "stop":
                 run.stop()
                 break
         state = run._state()
         if state != last_state:
             last_state = state
-            send(("state", state))
+            send(("state", token, state))
     run.wait(5)
-    send(("done", list(run._errors)))
-
-
-_standby: list = []
-_standby_lock = threading.Lock()
-
-
-def _spawn():
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    command_child, command_parent = context.Pipe(duplex=False)
-    result_parent, result_child = context.Pipe(duplex=False)
-    process = context.Process(target=_child_main, args=(command_child, result_child),
-                              name="firmsim-ui-worker", daemon=True)
-    process.start()
-    command_child.close()
-    result_child.close()
-    return process, command_parent, result_parent
+    send(("done", token, list(run._errors)))
 
 
 def prepare_worker() -> None:
-    """Start warmed-up worker processes in advance, one per core (the next run starts at
+    """Start the shared pool's workers in advance, one per core (a first run starts at
     once)."""
-    with _standby_lock:
-        _standby[:] = [w for w in _standby if w[0].is_alive()]
-        while len(_standby) < worker_count():
-            _standby.append(_spawn())
-
-
-def take_workers(count: int) -> list:
-    """``count`` worker processes for a new run: the warm standby ones first (new standbys
-    are started when the run ends, so they do not compete with it for the CPU)."""
-    with _standby_lock:
-        alive = [w for w in _standby if w[0].is_alive()]
-        taken, _standby[:] = alive[:count], alive[count:]
-    return taken + [_spawn() for _ in range(count - len(taken))]
-
-
-def prepare_workers_later() -> None:
-    """Replace the standby workers in the background (after a run: not while it computes)."""
-    try:
-        threading.Thread(target=prepare_worker, name="firmsim-ui-standby", daemon=True).start()
-    except RuntimeError:  # the interpreter is shutting down: no run will need them
-        pass
+    shared_pool().prepare()
 
 
 def warm_up() -> None:
