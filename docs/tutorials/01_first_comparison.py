@@ -15,8 +15,9 @@
 # Time: about a minute at full size (seconds with `FIRMSIM_TUTORIAL_SMALL=1`).
 
 # %%
-import simulation as fs
 from _size import SMALL, sizes
+
+import simulation as fs
 
 scenario = fs.load_scenario("need-shift", set=sizes(**{"customers.count": 3000}))
 scenario.structures, scenario.shocks
@@ -31,10 +32,14 @@ scenario.structures, scenario.shocks
 # than comparing two independent averages.
 
 # %%
-result = fs.compare(scenario, replicates=3 if SMALL else 8, workers=None)
+result = fs.compare(scenario, replicates=3 if SMALL else 8)
 result.timeseries.head()
 
 # %% [markdown]
+# `compare` runs in this process by default; `workers=None` uses one worker process per core
+# (in a script, put the call under `if __name__ == "__main__":`, as for any Python
+# multiprocessing). The numbers are the same whatever the number of workers.
+#
 # `result.timeseries` is tidy: one row per structure x replicate x step, a column per
 # metric. Anything pandas does works on it:
 

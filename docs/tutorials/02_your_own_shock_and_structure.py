@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
+from _size import sizes
 from pydantic import Field
 
 import simulation as fs
-from _size import sizes
 from simulation.config.schema import ShockBase
 
 # %% [markdown]
