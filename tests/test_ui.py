@@ -177,13 +177,82 @@ def test_line_option_marks_shocks_and_hides_nan():
     assert option["tooltip"]["trigger"] == "axis"
 
 
-def test_png_and_table_export():
-    frame = pd.DataFrame({"step": range(5), **{m: range(5) for m, _, _ in charts.CHARTS}})
-    png = charts.charts_png({"hierarchy": frame, "network": frame},
-                            [{"kind": "x", "step": 2, "strength": 1}])
-    assert png.startswith(b"\x89PNG")
+def _long_table() -> pd.DataFrame:
+    """Three replicates of two structures over 4 steps, with a share near 1 (its t-interval
+    reaches above 1) and a latency near 0 with a gap (NaN in every replicate at step 2)."""
+    rows = []
+    for structure, offset in (("network", 0.0), ("hierarchy", 0.1)):
+        for replicate, noise in enumerate((-0.05, 0.0, 0.08)):
+            for step in range(4):
+                rows.append({
+                    "structure": structure, "replicate": replicate, "step": step,
+                    "market_share": min(0.9 + offset + noise, 1.0),
+                    "decision_latency": (float("nan") if step == 2
+                                         else 0.1 + 3 * (noise + 0.05) + offset),
+                    **{m: 0.5 + noise for m, _, _ in charts.CHARTS
+                       if m not in ("market_share", "decision_latency")}})
+    return pd.DataFrame(rows)
+
+
+def test_band_series_hold_the_clipped_interval_of_the_data():
+    """The band a chart draws is [mean - t s / sqrt(n), mean + t s / sqrt(n)] of the
+    replicates (t from scipy), clipped to what the metric can take, with a gap where no
+    replicate has a value; every series has its own id (live updates merge by id)."""
+    import numpy as np
+    from scipy import stats
+
+    long = _long_table()
+    for metric, bounds in (("market_share", (0, 1)), ("decision_latency", (0, None))):
+        bands = charts.chart_bands(long, metric)
+        option = charts.band_option(metric, "t", bands, 4, [])
+        ids = [series["id"] for series in option["series"]]
+        assert len(ids) == len(set(ids)) == 4
+        assert [s["name"] for s in option["series"]] == ["network"] * 2 + ["hierarchy"] * 2
+        assert "95% t-interval" in option["title"]["subtext"]
+        assert "clipped to [0, " in option["title"]["subtext"]
+        assert "only 3 runs" in option["title"]["subtext"]
+        for series in option["series"]:
+            if series["type"] != "custom":
+                continue
+            rows = long[long["structure"] == series["name"]]
+            for step, low, high in series["data"]:
+                values = rows[rows["step"] == step][metric].dropna().to_numpy()
+                if not values.size:
+                    assert low is None and high is None
+                    continue
+                half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+                want = np.clip([values.mean() - half, values.mean() + half], *bounds)
+                assert low == pytest.approx(want[0], abs=1e-5)
+                assert high == pytest.approx(want[1], abs=1e-5)
+    share = charts.chart_bands(long, "market_share")
+    assert share["high"].max() == 1.0 and share["clipped"].any()
+
+
+def test_png_export_is_the_screen_charts():
+    """The PNG holds per chart the mean lines and the same clipped bands as the screen."""
+    import numpy as np
+
+    long = _long_table()
+    figure = charts.charts_figure(long, [{"kind": "x", "step": 2, "strength": 1}], 4)
+    assert charts.charts_png(long, [], 4).startswith(b"\x89PNG")
+    for ax, (metric, _, _) in zip(figure.axes, charts.CHARTS, strict=True):
+        bands = charts.chart_bands(long, metric)
+        assert "95% t-interval" in ax.get_title()
+        for line, (structure, group) in zip(
+                [line for line in ax.lines if line.get_label() in ("network", "hierarchy")],
+                bands.groupby("structure", sort=False), strict=True):
+            assert line.get_label() == structure
+            np.testing.assert_allclose(line.get_ydata(), group["mean"])
+        fills = ax.collections
+        assert len(fills) == 2
+        for fill, (_, group) in zip(fills, bands.groupby("structure", sort=False),
+                                    strict=True):
+            vertices = np.vstack([path.vertices for path in fill.get_paths()])
+            assert vertices[:, 1].min() == pytest.approx(group["low"].min())
+            assert vertices[:, 1].max() == pytest.approx(group["high"].max())
+    frame = long[long["structure"] == "network"].drop(columns="structure")
     combined = charts.combined_frame({"hierarchy": frame, "network": frame})
-    assert list(combined.columns[:2]) == ["structure", "step"] and len(combined) == 10
+    assert combined.columns[0] == "structure" and len(combined) == 24
 
 
 # ----------------------------------------------------------------------------- results folders

@@ -511,3 +511,101 @@ def test_single_firm_page_runs_under_mesa_solaraviz(browser, tmp_path):
         context.close()
         assert not outside, f"the page asked the internet for {outside}"
         assert running["process"].poll() is None, "the server died"
+
+
+#: What each charted metric can take, written out here from the ODD (shares, normalised
+#: fitness and satisfaction in [0, 1], sentiment in [-1, 1], latency and queues >= 0).
+BOUNDS = {"market_share": (0, 1), "fitness": (0, 1), "satisfaction": (0, 1),
+          "sentiment": (-1, 1), "decision_latency": (0, None), "largest_queue": (0, None)}
+
+#: Reads what a chart draws: each filled area (a band) read back from its rendered polygon,
+#: the upper edge left to right and the lower edge back, converted from screen pixels to data
+#: values by the chart itself: rows [step, low, high].
+DRAWN_BANDS = """(metric) => {
+  const element = document.querySelector('.firmsim-chart-' + metric);
+  const chart = element.__vue__.chart;
+  const title = chart.getOption().title[0];
+  const out = {title: title.text, subtitle: title.subtext || '', bands: {}};
+  const toData = (point) => chart.convertFromPixel({gridIndex: 0}, point);
+  chart.getModel().eachSeries((model) => {
+    const polygons = [];
+    chart.getViewOfSeriesModel(model).group.traverse((item) => {
+      if (item.type !== 'polygon' || !item.shape.points) return;
+      const points = item.shape.points.map((p) => [p[0], p[1]]);
+      const half = points.length / 2;
+      const rows = [];
+      for (let i = 0; i < half; i++) {
+        const top = toData(points[i]), bottom = toData(points[points.length - 1 - i]);
+        rows.push([top[0], bottom[1], top[1]]);
+      }
+      polygons.push(rows);
+    });
+    if (polygons.length) out.bands[model.name] = polygons;
+  });
+  const extent = chart.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
+  out.span = extent[1] - extent[0];
+  return out;
+}"""
+
+
+def expected_bands(table, metric: str):
+    """Mean and 95% t-interval per structure and step, computed here from the downloaded
+    time series (scipy's t quantile), clipped to the metric's range."""
+    import numpy as np
+    from scipy import stats
+
+    grouped = table.groupby(["structure", "step"])[metric]
+    frame = grouped.agg(["count", "mean", "std"]).reset_index()
+    half = stats.t.ppf(0.975, frame["count"] - 1) * frame["std"] / np.sqrt(frame["count"])
+    low, high = BOUNDS[metric]
+    frame["low"] = (frame["mean"] - half).clip(low, high)
+    frame["high"] = (frame["mean"] + half).clip(low, high)
+    return frame
+
+
+def test_bands_cover_the_interval_in_the_downloaded_data(page, tmp_path):
+    """Every chart's drawn band, read back from its rendered polygon at every step, spans
+    exactly the 95% t-interval of the downloaded time series (clipped to what the metric can
+    take), after live updates; the subtitle names the interval and the number of runs."""
+    import pandas as pd
+
+    small_scenario(page, replicates="3")
+    run_button(page).click()
+    finished(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="time series (CSV)").click()
+    path = tmp_path / "series.csv"
+    info.value.save_as(path)
+    table = pd.read_csv(path)
+    assert set(table["replicate"]) == {0, 1, 2}
+    checked = 0
+    for metric in BOUNDS:
+        page.wait_for_function(
+            """(m) => { const e = document.querySelector('.firmsim-chart-' + m);
+                        const c = e && e.__vue__ && e.__vue__.chart;
+                        return c && !c.getOption().title[0].text.includes('provisional'); }""",
+            arg=metric, timeout=30_000)
+        drawn = page.evaluate(DRAWN_BANDS, metric)
+        expected = expected_bands(table, metric)
+        tolerance = 0.004 * drawn["span"]  # about a pixel of the 300 px chart
+        assert set(drawn["bands"]) == {"hierarchy", "network"}, drawn["bands"].keys()
+        for structure, polygons in drawn["bands"].items():
+            rows = expected[expected["structure"] == structure].set_index("step")
+            finite = rows["low"].notna() & rows["high"].notna()
+            # One polygon per stretch of steps with an interval (latency has none where no
+            # decision was made in a step: a gap, not a band of zero width).
+            stretches = int((finite & ~finite.shift(1, fill_value=False)).sum())
+            assert len(polygons) == stretches, f"{metric} {structure}: {len(polygons)} areas"
+            drawn_steps = []
+            for step, low, high in (row for polygon in polygons for row in polygon):
+                step = round(step)
+                drawn_steps.append(step)
+                want = rows.loc[step]
+                assert abs(low - want["low"]) <= tolerance and abs(high - want["high"]) <= (
+                    tolerance), (f"{metric} {structure} step {step}: drawn [{low:.4f}, "
+                                 f"{high:.4f}], data [{want['low']:.4f}, {want['high']:.4f}]")
+                checked += 1
+            assert sorted(drawn_steps) == list(rows.index[finite]), f"{metric} {structure}"
+        assert "95% t-interval" in drawn["subtitle"] and "3 runs" in drawn["subtitle"], drawn
+    assert checked > 6 * 2 * 40, checked
+    page.screenshot(path=str(SCREENSHOTS / "bands.png"), full_page=True)

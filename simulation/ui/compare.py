@@ -9,15 +9,13 @@ import math
 import threading
 import tomllib
 
-import pandas as pd
 import solara
 
-from simulation.analysis.statistics import band
 from simulation.config import scenario as scenario_module
 from simulation.config.vocabulary import SHOCK_KINDS, STRUCTURES
 from simulation.errors import ConfigError
 from simulation.ui import link, state
-from simulation.ui.charts import CHARTS, band_option, charts_png
+from simulation.ui.charts import CHARTS, band_option, chart_bands, charts_png
 from simulation.ui.form import (
     GENERAL,
     SECTIONS,
@@ -417,9 +415,7 @@ def Results(run):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"},
                         classes=["firmsim-charts"]):
             for metric, title, y_name in CHARTS:
-                bands = (band(long, metric) if metric in long.columns and len(long)
-                         else pd.DataFrame(columns=["structure", "step", "mean", "low",
-                                                    "high", "half_width"]))
+                bands = chart_bands(long, metric)
                 option = band_option(metric, title, bands, snapshot.steps, snapshot.shocks,
                                      y_name, provisional)
                 with solara.Column(classes=["firmsim-chart-cell"]):
@@ -474,7 +470,7 @@ def Export(run):
 
     def as_png():
         snapshot = run.snapshot()
-        return charts_png(snapshot.frames, snapshot.shocks)
+        return charts_png(snapshot.long_table(), snapshot.shocks, snapshot.steps)
 
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.FileDownload(as_csv, filename="firmsim-timeseries.csv",
@@ -482,7 +478,7 @@ def Export(run):
         solara.FileDownload(as_parquet, filename="firmsim-timeseries.parquet",
                             label="time series (Parquet)")
         solara.FileDownload(as_png, filename="firmsim-charts.png",
-                            label="charts of replicate 0 (PNG)", mime_type="image/png")
+                            label="charts as shown (PNG)", mime_type="image/png")
         solara.FileDownload(lambda: run.snapshot().resilience.to_csv(index=False),
                             filename="firmsim-resilience.csv", label="resilience (CSV)",
                             mime_type="text/csv")

@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulation.config import scenario as scenario_module
 from simulation.config.messages import allowed_range, describe_problem, literal_choices
 from simulation.config.paths import get_path, set_path
 from simulation.config.schema import ModelConfig, Shock
-from simulation.config import scenario as scenario_module
 from simulation.config.vocabulary import SHOCK_KINDS, STRUCTURES
 from simulation.errors import ConfigError
 

@@ -34,7 +34,8 @@ def _difference(data: dict, defaults: dict) -> dict:
 
 
 def encode(data: dict[str, Any]) -> str:
-    """The address code of resolved scenario data (:func:`simulation.config.scenario.scenario_data`)."""
+    """The address code of resolved scenario data
+    (:func:`simulation.config.scenario.scenario_data`)."""
     defaults = scenario_module.scenario_data(scenario_module.Scenario())
     text = json.dumps(_difference(data, defaults), separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
