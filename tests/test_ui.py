@@ -398,37 +398,82 @@ def test_scenario_link_round_trip_and_damaged_link():
         link.decode(code[:-5] + "!!!!!")
 
 
-def _resilience_rows(areas: dict[str, list[float]], recovered=True) -> pd.DataFrame:
+def _resilience_rows(areas: dict[str, list[float]], recovered=True,
+                     levels: dict[str, list[float]] | None = None) -> pd.DataFrame:
     rows = []
     for structure, values in areas.items():
         for replicate, area in enumerate(values):
+            level = levels[structure][replicate] if levels else 0.45
             rows.append({"structure": structure, "replicate": replicate, "shock": 0,
                          "kind": "need_shift", "step": 30, "baseline": 0.5, "trough": 0.4,
                          "depth": 0.1, "recovery_time": 12 if recovered else 30,
-                         "recovered": recovered, "area_lost": area, "post_level": 1.0})
+                         "recovered": recovered, "area_lost": area, "post_level": 1.0,
+                         "plateau": level})
     return pd.DataFrame(rows)
 
 
 def test_sentence_and_table_come_from_the_paired_numbers():
     from simulation.ui.summary import comparison_sentence, resilience_summary
 
-    table = _resilience_rows({"hierarchy": [1.0, 1.2, 0.9], "podular": [0.5, 0.8, 0.6]})
+    table = _resilience_rows({"hierarchy": [1.0, 1.2, 0.9], "podular": [0.5, 0.8, 0.6]},
+                             levels={"hierarchy": [0.40, 0.42, 0.41],
+                                     "podular": [0.60, 0.61, 0.65]})
     sentence = comparison_sentence(table, "hierarchy", "market_share")
-    assert sentence.startswith("podular lost less market share than hierarchy after the "
-                               "need shift in 3 of 3 runs; mean difference in area lost -0.400")
-    assert "clearly less lost" in sentence
+    assert sentence.startswith("After the need shift podular holds 0.620 [")
+    assert "podular minus hierarchy 0.210 [" in sentence and "clearly higher" in sentence
+    assert ("Podular lost less market share than hierarchy from its own level (area lost, "
+            "paired difference -0.400 [") in sentence
+    assert "does not make it better" not in sentence
     reverse = comparison_sentence(table, "podular", "market_share")
-    assert "in 0 of 3 runs" in reverse and "clearly more lost" in reverse
+    assert "clearly lower, higher in 0 of 3" in reverse and "lost more" in reverse
     summary = resilience_summary(table, "hierarchy", "market_share", 60)
     assert list(summary["structure"]) == ["hierarchy", "podular"]
     assert summary.iloc[0, -1] == "reference"
     assert "less lost in 3 of 3" in summary.iloc[1, -1]
+    assert "higher in 3 of 3" in summary.iloc[1]["level after minus hierarchy's (paired)"]
+    assert summary.iloc[1]["level after (share of active customers)"].startswith("0.620 [")
+    assert summary.iloc[1]["level before (share of active customers)"] == "0.500 [0.500, 0.500]"
     assert any("share of active customers" in column for column in summary.columns)
     censored = resilience_summary(_resilience_rows({"hierarchy": [1, 2], "network": [1, 1]},
                                                    recovered=False), "hierarchy",
                                   "market_share", 60)
-    assert censored.iloc[0]["recovery (steps to 95% of baseline)"].startswith(
+    assert censored.iloc[0]["recovery (steps to 95% of own baseline)"].startswith(
         "not recovered within 30 steps (0 of 2")
+
+
+def test_losing_less_from_a_lower_level_is_never_called_better():
+    """The issue's case: the network holds ~0.44 of the market and the hierarchy ~0.90; the
+    network loses less (from its own, lower level) in 2 of 3 runs. The sentence leads with
+    the levels and says losing less does not make it better; the question page says No."""
+    from simulation.ui.summary import comparison_sentence, verdict
+
+    table = _resilience_rows({"hierarchy": [3.0, 5.0, 4.0], "network": [1.0, 6.0, 2.0]},
+                             levels={"hierarchy": [0.90, 0.91, 0.89],
+                                     "network": [0.44, 0.40, 0.47]})
+    sentence = comparison_sentence(table, "hierarchy", "market_share")
+    assert sentence.startswith("After the need shift network holds 0.437 [")
+    assert "clearly lower, higher in 0 of 3" in sentence
+    assert "but from a lower level: losing less does not make it better here" in sentence
+    assert "better" not in sentence.replace("does not make it better", "")
+    long = pd.DataFrame({"structure": ["hierarchy", "network"] * 3, "replicate": [0, 0, 1, 1,
+                         2, 2], "step": [40] * 6, "decision_latency": [5.0, 1, 6, 1, 5, 2]})
+    answer = verdict(long, table, "hierarchy", "network", "a need shift", "market_share",
+                     30, 60)
+    assert answer.headline.startswith("No: the network firm would have ended a need shift "
+                                      "with less market share"), answer.headline
+    assert "lost less, but from a lower level" in answer.detail
+
+
+def test_intervals_of_quantities_that_cannot_be_negative_are_clipped_and_marked():
+    from simulation.ui.summary import interval_text, resilience_summary
+
+    assert interval_text(3.78, -4.432, 11.992, floor=0) == "3.780 [0 (clipped), 11.992]"
+    assert interval_text(3.78, 1.0, 11.992, floor=0) == "3.780 [1.000, 11.992]"
+    assert interval_text(-0.2, -0.5, 0.1) == "-0.200 [-0.500, 0.100]"  # a difference: not
+    table = _resilience_rows({"hierarchy": [0.0, 0.0, 3.0], "network": [0.1, 0.0, 0.2]})
+    summary = resilience_summary(table, "hierarchy", "market_share", 60)
+    assert "[0 (clipped), " in summary.iloc[0]["area lost (share of active customers x steps)"]
+    assert "(clipped)" not in summary.iloc[1]["area lost minus hierarchy's (paired)"]
 
 
 def test_estimate_grows_with_the_work():

@@ -172,8 +172,12 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     status = page.locator(".firmsim-status").inner_text()
     assert "step 60 of 60" in status and "3 paired replicates" in status, status
     sentence = page.locator(".firmsim-sentence").inner_text()
-    assert re.search(r"^network lost less market share than hierarchy after the need shift "
-                     r"in \d of 3 runs; mean difference in area lost", sentence), sentence
+    # Levels first (what a strategist asks), then the loss from each firm's own level.
+    assert re.search(r"^After the need shift network holds -?\d\.\d{3} \[.*\] of market share"
+                     r".* and hierarchy \d\.\d{3}", sentence), sentence
+    assert re.search(r"lost (less|more) market share than hierarchy from its own level",
+                     sentence), sentence
+    assert "level after" in text and "level before" in text
     # Bands: each chart's text alternative gives the mean and its half width per structure.
     label = page.locator(".firmsim-chart-market_share").get_attribute("aria-label")
     assert re.search(r"hierarchy -?\d\.\d+ \+/- \d", label), label
@@ -187,7 +191,7 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     # The reference can be changed: the sentence then compares with network.
     page.get_by_role("radiogroup", name="reference structure").get_by_role(
         "radio", name="network").check(force=True)
-    page.get_by_text(re.compile("^hierarchy lost less market share than network")).wait_for()
+    page.get_by_text(re.compile("^After the need shift hierarchy holds")).wait_for()
 
     assert elapsed < 60
 

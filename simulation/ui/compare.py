@@ -449,10 +449,15 @@ def Resilience(run, snapshot, provisional: bool):
     summary = resilience_summary(table, reference, metric, snapshot.steps)
     html = summary.to_html(index=False, classes="firmsim-resilience", border=0)
     solara.HTML(tag="div", unsafe_innerHTML=html, style={"overflow-x": "auto"})
-    solara.Text("Each cell: mean [95% t-interval over the replicates]. Depth: baseline minus "
-                "trough; recovery: steps until back at 95% of the baseline (Kaplan-Meier "
-                "median; runs not recovered by the next shock or the end are censored); area "
-                "lost: the shortfall summed over those steps. Paired: the same seeds for "
+    solara.Text("Each cell: mean [95% t-interval over the replicates]. Level before: mean "
+                "over the 20 steps before the shock (the baseline); level after: mean over "
+                "the last 20 steps of the shock's window (to the next shock or the end). "
+                "Depth: baseline minus trough; recovery: steps until back at 95% of the "
+                "structure's own baseline (Kaplan-Meier median; runs not recovered by the "
+                "next shock or the end are censored); area lost: the shortfall below the "
+                "own baseline summed over those steps, so a structure at a lower level can "
+                "lose less and still hold less. An interval of a quantity that cannot be "
+                "negative (area lost) is clipped at 0 and marked. Paired: the same seeds for "
                 "every structure, difference per replicate.", style={"font-size": "0.8em"})
 
 
