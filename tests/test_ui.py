@@ -479,9 +479,45 @@ def test_intervals_of_quantities_that_cannot_be_negative_are_clipped_and_marked(
 def test_estimate_grows_with_the_work():
     from simulation.ui.summary import estimate_seconds
 
-    small = estimate_seconds(2_000, 60, 2, 1, cores=2)
-    assert small < estimate_seconds(20_000, 300, 5, 3, cores=2) < estimate_seconds(
-        200_000, 300, 5, 3, cores=2)
+    def config(customers, steps):
+        return config_from_flat(customers=customers, steps=steps)
+
+    small = estimate_seconds(config(2_000, 60), 2, 1, cores=2)
+    assert small < estimate_seconds(config(20_000, 300), 5, 3, cores=2) < estimate_seconds(
+        config(200_000, 300), 5, 3, cores=2)
+
+
+def test_the_app_refuses_a_run_over_the_memory_budget_as_the_cli_does(demo_form,
+                                                                       monkeypatch):
+    """One function for every way in: the app's refusal is the CLI's check
+    (``check_run_budget``) with all the comparison's runs held at once; the Run button's
+    handler starts nothing (no "Run anyway")."""
+    from simulation.errors import UserError
+    from simulation.execution import budget
+    from simulation.ui import compare, state
+    from simulation.ui.summary import budget_problem
+
+    form = demo_form.with_value("customers.count", "50000000")
+    scenario = validate_form(form).scenario
+    config = scenario.model_config_only()
+    problem = budget_problem(config, len(form.structures), scenario.replicates)
+    runs = len(form.structures) * scenario.replicates
+    with pytest.raises(UserError) as cli:
+        budget.check_run_budget(config, runs, runs)
+    assert problem.startswith(str(cli.value).removesuffix(" or --workers"))
+    assert problem.startswith("customers.count=50000000: a run needs about")
+    demo = validate_form(demo_form).scenario.model_config_only()
+    assert budget_problem(demo, 5, 3) is None
+    # Pretend the machine has 4 GB: 15 demo runs (about 0.6 GB each) no longer fit.
+    monkeypatch.setattr(budget, "available_memory", lambda: 4 * 2**30)
+    assert "15 concurrent runs" in budget_problem(demo, 5, 3)
+    state.form.set(form)
+    state.run.set(None)
+    try:
+        compare.start_run(confirmed=True)
+        assert state.run.value is None and state.confirm.value is None
+    finally:
+        state.form.set(state.load_form("demo")[0])
 
 
 def test_replicates_are_paired_and_the_firm_view_is_the_repaired_one():

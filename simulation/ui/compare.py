@@ -31,6 +31,7 @@ from simulation.ui.runner import ComparisonRun, worker_count
 from simulation.ui.summary import (
     CONFIRM_ABOVE_SECONDS,
     UNITS,
+    budget_problem,
     chart_description,
     comparison_sentence,
     estimate_seconds,
@@ -82,7 +83,9 @@ def start_run(paused: bool = False, confirmed: bool = False) -> None:
         return
     scenario = checked.scenario
     structures = list(state.form.value.structures)
-    estimate = estimate_seconds(scenario.customers.count, scenario.steps, len(structures),
+    if budget_problem(scenario.model_config_only(), len(structures), scenario.replicates):
+        return  # refused: the editor shows why and Run is disabled
+    estimate = estimate_seconds(scenario.model_config_only(), len(structures),
                                 scenario.replicates, cores=worker_count())
     if estimate > CONFIRM_ABOVE_SECONDS and not confirmed:
         state.confirm.set(estimate)
@@ -288,14 +291,20 @@ def ScenarioEditor():
             solara.Error(errors[GENERAL])
         ScenarioFiles(checked)
 
+        too_big = (budget_problem(checked.scenario.model_config_only(), len(form.structures),
+                                  checked.scenario.replicates) if checked.ok else None)
         with solara.Row(style={"margin-top": "8px", "flex-wrap": "wrap",
                                "align-items": "center"}):
             solara.Button("Run", icon_name="mdi-play-box-multiple", color="primary",
-                          disabled=not checked.ok, on_click=start_run,
+                          disabled=not checked.ok or bool(too_big), on_click=start_run,
                           classes=["firmsim-run"])
-            if checked.ok:
+            if too_big:
+                solara.Text(f"refused: {too_big}", classes=["firmsim-error",
+                                                            "firmsim-budget"],
+                            style=ERROR_STYLE)
+            elif checked.ok:
                 scenario = checked.scenario
-                estimate = estimate_seconds(scenario.customers.count, scenario.steps,
+                estimate = estimate_seconds(scenario.model_config_only(),
                                             len(form.structures), scenario.replicates,
                                             cores=worker_count())
                 solara.Text(f"about {estimate:.0f} s ({len(form.structures)} structures x "

@@ -76,10 +76,34 @@ def interval_text(mean: float, low: float, high: float, digits: int = 3,
     return f"{fmt(mean, digits)} [{fmt(low, digits)}, {fmt(high, digits)}]"
 
 
-def estimate_seconds(customers: int, steps: int, structures: int, replicates: int,
+def budget_problem(config, structures: int, replicates: int) -> str | None:
+    """Why the machine cannot hold a comparison of ``config``, or None.
+
+    The same check as ``firmsim run`` (:func:`simulation.execution.budget.check_run_budget`,
+    one function for every way in), with the app's concurrency: the app keeps every run of a
+    comparison in memory at once (each worker process steps all its models in lockstep), so
+    all ``structures x replicates`` runs count as concurrent.
+    """
+    from simulation.errors import UserError
+    from simulation.execution.budget import check_run_budget
+
+    runs = structures * replicates
+    try:
+        check_run_budget(config, runs, workers=runs)
+    except UserError as error:
+        text = str(error).removesuffix(" or --workers")
+        if runs > 1:
+            text += (f" (the app holds all {structures} structures x {replicates} replicates "
+                     "in memory at once: fewer of them also help)")
+        return text
+    return None
+
+
+def estimate_seconds(config, structures: int, replicates: int,
                      cores: int | None = None) -> float:
-    """Rough wall time of a comparison: model work spread over ``cores`` worker processes
-    (default: the machine's cores), each taking whole runs."""
+    """Rough wall time of a comparison of ``config``: model work spread over ``cores`` worker
+    processes (default: the machine's cores), each taking whole runs."""
+    customers, steps = config.customers.count, config.steps
     runs = structures * replicates
     cores = max(1, min(cores or os.cpu_count() or 1, runs))
     work = runs * (customers * steps * SECONDS_PER_CUSTOMER_STEP
