@@ -662,3 +662,14 @@ def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):
     assert snapshot.state == "error"
     assert snapshot.error == "network: FloatingPointError: test failure at step 10"
     assert snapshot.done == {"hierarchy": 30, "network": 10, "podular": 30}
+
+
+def test_a_question_answer_is_stale_once_the_form_changes():
+    from simulation.ui.question import answer_is_stale
+
+    asked = ("hierarchy", "podular", "a crisis", 5, 2000)
+    assert not answer_is_stale(("hierarchy", "podular", "a crisis", 5, "2000"), asked)
+    assert answer_is_stale(("hierarchy", "podular", "another", 5, "2000"), asked)
+    assert answer_is_stale(("hierarchy", "podular", "a crisis", 6, "2000"), asked)
+    assert answer_is_stale(("hierarchy", "podular", "a crisis", 5, "20x"), asked)
+    assert not answer_is_stale(("hierarchy", "podular", "a crisis", 5, "2000"), None)

@@ -613,3 +613,34 @@ def test_bands_cover_the_interval_in_the_downloaded_data(page, tmp_path):
         assert "95% t-interval" in drawn["subtitle"] and "3 runs" in drawn["subtitle"], drawn
     assert checked > 6 * 2 * 40, checked
     page.screenshot(path=str(SCREENSHOTS / "bands.png"), full_page=True)
+
+
+def test_question_page_shows_its_values_keeps_them_and_marks_a_stale_answer(page):
+    """Every control shows its value (the slider its number); the form survives a tab change;
+    an answer that no longer matches the form is marked stale, as on Compare."""
+    page.get_by_role("tab", name="Question").click()
+    page.get_by_text("paired runs per firm: 5").wait_for()
+    situation = "a shift of customer needs (half of every segment's needs change)"
+    page.get_by_role("radio", name=situation).check(force=True)
+    fill(page, "customers in the market", "1000")
+    slider = page.get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowLeft")
+    slider.press("ArrowLeft")
+    page.get_by_text("paired runs per firm: 3").wait_for()
+    page.get_by_role("button", name="Answer").click()
+    page.locator(".firmsim-verdict-headline").wait_for(timeout=120_000)
+    assert page.locator(".firmsim-question-stale").count() == 0
+    page.get_by_role("tab", name="Compare").click()
+    run_button(page).wait_for()
+    page.get_by_role("tab", name="Question").click()
+    page.locator(".firmsim-verdict-headline").wait_for()
+    sync_api.expect(page.get_by_role("radio", name=situation)).to_be_checked()
+    sync_api.expect(page.get_by_label("customers in the market", exact=True)).to_have_value(
+        "1000")
+    page.get_by_text("paired runs per firm: 3").wait_for()
+    assert page.locator(".firmsim-question-stale").count() == 0
+    page.get_by_role("radio", name="a competitor raising the bar").check(force=True)
+    page.locator(".firmsim-question-stale").wait_for(timeout=10_000)
+    page.get_by_role("radio", name=situation).check(force=True)
+    page.locator(".firmsim-question-stale").wait_for(state="detached", timeout=10_000)

@@ -13,13 +13,16 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Claim:
-    """One checkable sentence of a teach card, tested over paired replicates
-    (tests/test_lessons.py).
+    """One checkable sentence of a teach card, tested on the runs the page makes for the
+    card's preset (tests/test_lessons.py: the page's form, seeds, sizes and replicates). The
+    card shows ``text`` verbatim.
 
-    With ``other`` set: the mean of ``metric`` from step ``start`` (default: the first
-    shock) to the end is higher (``higher``) for ``structure`` than for ``other``, pair by
-    pair. Without: for ``structure``, its mean over the ``window`` steps from the first shock
-    is higher (``higher``) than over the ``window`` steps before it.
+    With ``other`` set: the mean of ``metric`` over steps ``start`` (default: the step of
+    shock number ``shock``) to ``end`` (default: the last step) is higher (``higher``) for
+    ``structure`` than for ``other``, pair by pair. Without: for ``structure``, its mean over
+    the ``window`` steps from the step of shock number ``shock`` is higher (``higher``) than
+    over the ``window`` steps before it. It holds when the 95% t-interval of the paired
+    differences lies on the claimed side of 0.
     """
 
     text: str
@@ -28,7 +31,9 @@ class Claim:
     other: str | None = None
     higher: bool = True
     start: int | None = None
+    end: int | None = None
     window: int = 10
+    shock: int = 0
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,8 @@ class Lesson:
     title: str
     concept: str
     look_for: str
-    #: The card's claims, each checked by a test over paired replicates.
+    #: The card's claims, each shown verbatim in ``look_for`` and checked by a test on the
+    #: page's own runs.
     claims: tuple[Claim, ...] = field(default=())
 
     @property
@@ -65,25 +71,42 @@ LESSONS: dict[str, Lesson] = {
         ),
     ),
     "talent-loss": Lesson(
-        "The command-and-control bottleneck",
-        "In a hierarchy every proposal climbs the tree to the top, so the managers' queues are "
-        "where decisions wait. Losing managers removes the routes themselves: until the tree "
-        "is repaired, survivors inherit whole teams and their queues overflow. A network or a "
-        "pod structure loses capacity, not routes.",
-        "After the loss at step 150, compare **congestion (largest queue)** and **decision "
-        "latency**: both stay higher in the hierarchy than in the network. They do not jump: "
-        "fewer people also send fewer proposals. Open **Inside the firm** to see the "
-        "repaired tree: the teams of departed managers now report to the manager above. "
-        "Then look at **market share** after the need shift at step 200: in these runs the "
-        "hierarchy keeps more of it than the network, so losing managers slows the tree "
-        "without making it the loser here.",
+        "Losing the managers: a star and unchecked pods",
+        "A fifth of the 200 staff leave at step 150, managers and hubs first. The tree of 200 "
+        "has exactly 40 managers (a span of 5 over four levels), so every manager leaves, "
+        "the top too. The repair rule re-attaches each team to the nearest manager left "
+        "above it and, when the top leaves, promotes one employee; with no manager left, "
+        "that one employee becomes the top. Proposals no longer climb four levels: they "
+        "reach the top in one hop. The podular firm loses its hubs, the people who checked "
+        "each pod's changes against the other pods' modules; with no hub left, pods decide "
+        "unchecked. The network loses a fifth of its people at random and keeps its routes.",
+        "The largest change on this page is the **podular** firm's. With no hub left, "
+        "the podular firm implements more changes after losing its hubs; changes made for "
+        "one pod's module now also hit the others, so the podular firm's fitness falls "
+        "after the loss and the podular firm's market share falls after the loss. From the "
+        "loss to the need shift the podular firm holds less market share than the "
+        "hierarchy. The hierarchy barely moves: the hierarchy's decision latency falls "
+        "after the loss, because every proposal now reaches the single top directly; "
+        "decision latency stays longer in the hierarchy than in the network until the need "
+        "shift. Open **Inside the firm**: the repaired hierarchy is a star, one promoted "
+        "employee at the top and everyone else reports to them. After the need shift at "
+        "step 200 the hierarchy keeps more market share than the network.",
         claims=(
-            Claim("decision latency stays longer in the hierarchy than in the network after "
-                  "the loss", "decision_latency", "hierarchy", "network"),
-            Claim("congestion stays higher in the hierarchy than in the network after the "
-                  "loss", "largest_queue", "hierarchy", "network"),
-            Claim("the hierarchy keeps more market share than the network after the need "
-                  "shift", "market_share", "hierarchy", "network", start=200),
+            Claim("the podular firm implements more changes after losing its hubs",
+                  "proposals_implemented", "podular", window=20),
+            Claim("the podular firm's fitness falls after the loss", "fitness", "podular",
+                  higher=False, window=20),
+            Claim("the podular firm's market share falls after the loss", "market_share",
+                  "podular", higher=False, window=20),
+            Claim("From the loss to the need shift the podular firm holds less market share "
+                  "than the hierarchy", "market_share", "podular", "hierarchy", higher=False,
+                  end=200),
+            Claim("the hierarchy's decision latency falls after the loss",
+                  "decision_latency", "hierarchy", higher=False),
+            Claim("decision latency stays longer in the hierarchy than in the network until "
+                  "the need shift", "decision_latency", "hierarchy", "network", end=200),
+            Claim("After the need shift at step 200 the hierarchy keeps more market share "
+                  "than the network", "market_share", "hierarchy", "network", start=200),
         ),
     ),
     "new-competitor": Lesson(
@@ -101,14 +124,26 @@ LESSONS: dict[str, Lesson] = {
         "A podular firm is made of small autonomous teams; a hub links several pods so their "
         "changes to a shared product do not undo each other (a hub may veto a change that "
         "harms another pod's module). It keeps most of a network's speed while limiting the "
-        "damage of local decisions with side effects.",
-        "Compare **podular** with **network** and **hierarchy**: after the shift the pods' "
-        "fitness stays above the network's (the hubs stop changes that harm other modules); "
-        "decision latency is low for pods and high for the tree; and, in the resilience "
-        "table, the **area lost**. In **Inside the firm** the pods appear as tight clusters "
-        "around their hub.",
+        "damage of local decisions with side effects. The flat network has no such check: "
+        "each decider judges a change by its own segment, so with one standard product the "
+        "deciders keep pushing it back and forth between segments.",
+        "The largest difference on this page is the **network**'s level: the network holds "
+        "less market share than the hierarchy throughout, though the network implements "
+        "more changes per step than the hierarchy (changes that undo each other). At the "
+        "shift (step 150) the hierarchy's market share falls. After the shift the podular "
+        "firm's fitness is above the network's (the hubs stop changes that harm other "
+        "modules), and decision latency is longer in the hierarchy than in the podular "
+        "firm. In the resilience table read the **level after** beside the **area lost**: "
+        "a loss is measured from each firm's own level. In **Inside the firm** "
+        "the pods appear as tight clusters around their hub.",
         claims=(
-            Claim("after the shift the podular firm's fitness is above the network's",
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("At the shift (step 150) the hierarchy's market share falls",
+                  "market_share", "hierarchy", higher=False),
+            Claim("After the shift the podular firm's fitness is above the network's",
                   "fitness", "podular", "network"),
             Claim("decision latency is longer in the hierarchy than in the podular firm",
                   "decision_latency", "hierarchy", "podular", start=0),
