@@ -673,3 +673,39 @@ def test_a_question_answer_is_stale_once_the_form_changes():
     assert answer_is_stale(("hierarchy", "podular", "a crisis", 6, "2000"), asked)
     assert answer_is_stale(("hierarchy", "podular", "a crisis", 5, "20x"), asked)
     assert not answer_is_stale(("hierarchy", "podular", "a crisis", 5, "2000"), None)
+
+
+def _reached(run) -> list[int]:
+    """Steps reached by every replicate of every structure, as published to the page."""
+    return [len(frame) for frames in run.snapshot().replicate_frames.values()
+            for frame in frames]
+
+
+def test_pause_stops_every_worker_at_the_same_step_and_step_advances_each_by_one():
+    """At full speed on two worker processes, Pause leaves every structure and replicate at
+    one step (the slower worker catches up), and Step then advances each by exactly one."""
+    config = config_from_flat(customers=1_000, employees=40, steps=400)
+    run = ComparisonRun(config, ["hierarchy", "network", "podular"], seed=3, replicates=2,
+                        workers=2).start()
+    try:
+        deadline = time.time() + 120
+        while min(_reached(run), default=0) < 20 and time.time() < deadline:
+            time.sleep(0.05)
+        run.pause()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            time.sleep(0.3)
+            reached = _reached(run)
+            if run.snapshot().state == "paused" and len(set(reached)) == 1:
+                break
+        reached = _reached(run)
+        assert len(set(reached)) == 1, f"paused at different steps: {reached}"
+        assert reached[0] < 400
+        run.step_once()
+        deadline = time.time() + 30
+        while time.time() < deadline and _reached(run) != [reached[0] + 1] * len(reached):
+            time.sleep(0.1)
+        time.sleep(1.0)  # nothing moves further
+        assert _reached(run) == [reached[0] + 1] * len(reached), _reached(run)
+    finally:
+        run.stop()
