@@ -367,13 +367,17 @@ def Controls(run, valid: bool):
 
 
 def _status_text(snapshot) -> str:
-    reached = min(snapshot.done.values(), default=0)
+    """The status line; "step t" when every chart is at step t, "steps t1 to t2" while the
+    structures stand at different steps (each chart is drawn to its structure's step)."""
+    low, high = min(snapshot.done.values(), default=0), max(snapshot.done.values(), default=0)
+    reached = f"{low}" if low == high else f"{low} to {high}"
     replicates = (f"{snapshot.replicates} paired replicates per structure"
                   if snapshot.replicates > 1 else "1 run per structure")
     words = {"running": "running", "paused": "paused (no run advances)",
              "starting": "starting", "finished": "finished", "stopped": "stopped",
              "error": "error"}
-    return (f"{words.get(snapshot.state, snapshot.state)}: step {reached} of "
+    return (f"{words.get(snapshot.state, snapshot.state)}: step{'s' if low != high else ''} "
+            f"{reached} of "
             f"{snapshot.steps}, {len(snapshot.done)} structures, {replicates} "
             f"({snapshot.elapsed:.1f} s)")
 

@@ -56,17 +56,27 @@ LESSONS: dict[str, Lesson] = {
         "A hierarchy is built for a market that stands still: the frontline senses, the top "
         "decides, and a few good changes per step are pushed through a single funnel. A "
         "networked firm lets the people who hear the customer test and decide changes "
-        "locally, after review by their peers. When needs shift, the question is not who "
-        "climbs higher in calm times but who notices and follows the shift first.",
+        "locally, after review by their peers; each judges a change by its own segment. When "
+        "needs shift, the question is not only who climbs higher in calm times but who "
+        "notices and follows the shift first.",
         "Before step 150 the curves of **market share** and **fitness** show how high and how "
-        "fast each structure climbs. At the shift (the vertical marker) all of them fall. "
-        "Compare the **depth** of the fall and the **recovery time** in the resilience table, "
-        "and **decision latency**, which is longer in the hierarchy than in the network "
-        "throughout.",
+        "fast each structure climbs. The largest difference on this page is the network's "
+        "level: the network holds less market share than the hierarchy throughout. With one "
+        "standard product its deciders pull it toward their own segments, back and forth: "
+        "the network implements more changes per step than the hierarchy. At the shift (the "
+        "vertical marker) the hierarchy's fitness falls, and the podular firm's fitness "
+        "falls too. Decision latency is longer in the hierarchy than in the network. In the "
+        "resilience table read the **level after** beside the **area lost** and the "
+        "**recovery time**: a loss is measured from each structure's own level.",
         claims=(
-            Claim("market share falls at the shift", "market_share", "hierarchy",
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("the hierarchy's fitness falls", "fitness", "hierarchy", higher=False),
+            Claim("the podular firm's fitness falls too", "fitness", "podular",
                   higher=False),
-            Claim("decision latency is longer in the hierarchy than in the network",
+            Claim("Decision latency is longer in the hierarchy than in the network",
                   "decision_latency", "hierarchy", "network", start=0),
         ),
     ),
@@ -155,20 +165,28 @@ LESSONS: dict[str, Lesson] = {
         "hear it. Beliefs spread along the customer network: extreme opinions are voiced more "
         "often, so a rumour can travel further than the facts. Recovery comes from experience "
         "that contradicts the story.",
-        "Watch **sentiment** dip at step 150 and **market share** follow within the next ten "
-        "steps, then both recover within some twenty steps as the media's stance and the "
-        "customers' own experience contradict the story. In **Inside the firm**, the "
-        "customer network view shows orange patches (negative sentiment) spreading from "
-        "neighbour to neighbour and then fading. The flat network is the exception to watch: "
-        "with one standard product its own market share swings widely (its deciders pull "
-        "the product toward their own segments), and those swings can hide the crisis.",
+        "At step 150 the hierarchy's sentiment dips after the crisis, and the hierarchy's "
+        "market share falls after the crisis; the podular firm's market share falls after "
+        "the crisis as well. The resilience table gives each structure's recovery time. The "
+        "largest differences on this page are the network's: the network holds less market "
+        "share than the hierarchy throughout (with one standard product its deciders pull "
+        "it toward their own segments: the network implements more changes per step than "
+        "the hierarchy), and the network's market share falls at the crisis too. In "
+        "**Inside the firm** the customer network view colours each customer by sentiment "
+        "(orange negative, blue positive).",
         claims=(
-            Claim("sentiment dips after the crisis (hierarchy)", "sentiment", "hierarchy",
-                  higher=False),
-            Claim("market share follows (hierarchy)", "market_share", "hierarchy",
-                  higher=False),
-            Claim("market share follows (podular)", "market_share", "podular",
-                  higher=False),
+            Claim("the hierarchy's sentiment dips after the crisis", "sentiment",
+                  "hierarchy", higher=False),
+            Claim("the hierarchy's market share falls after the crisis", "market_share",
+                  "hierarchy", higher=False),
+            Claim("the podular firm's market share falls after the crisis", "market_share",
+                  "podular", higher=False),
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("the network's market share falls at the crisis", "market_share",
+                  "network", higher=False),
         ),
     ),
     "restless": Lesson(
