@@ -709,3 +709,28 @@ def test_pause_stops_every_worker_at_the_same_step_and_step_advances_each_by_one
         assert _reached(run) == [reached[0] + 1] * len(reached), _reached(run)
     finally:
         run.stop()
+
+
+def test_the_estimate_follows_the_speed_the_app_measured():
+    """After timed comparisons the estimate is the uncalibrated work times the median ratio
+    of measured to predicted work of the last five, plus the start-up seconds."""
+    from simulation.ui import summary
+
+    config = config_from_flat(customers=20_000, steps=300)
+    work = summary.work_seconds(config, 5, 5, cores=2)
+    assert work == pytest.approx(15 * (300 * (20_000 * 1.5e-7 + 200 * 4e-7) + 0.15))
+    calibration = summary.SpeedCalibration()
+    assert calibration.ratio == 1.0
+    for measured in (12.0, 32.0, 22.0):  # ratios (m - 2) / 10: 1, 3, 2
+        calibration.observe(10.0, measured)
+    assert calibration.ratio == pytest.approx(2.0)
+    for _ in range(5):
+        calibration.observe(10.0, 42.0)  # ratio 4: the older ones drop out
+    assert calibration.ratio == pytest.approx(4.0)
+    original = summary.SPEED
+    try:
+        summary.SPEED = calibration
+        assert summary.estimate_seconds(config, 5, 5, cores=2) == pytest.approx(
+            4.0 * work + summary.START_SECONDS)
+    finally:
+        summary.SPEED = original

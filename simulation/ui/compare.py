@@ -8,6 +8,7 @@ import io
 import math
 import threading
 import tomllib
+import weakref
 
 import solara
 
@@ -30,15 +31,21 @@ from simulation.ui.form import (
 from simulation.ui.runner import ComparisonRun, worker_count
 from simulation.ui.summary import (
     CONFIRM_ABOVE_SECONDS,
+    SPEED,
     UNITS,
     budget_problem,
     chart_description,
     comparison_sentence,
     estimate_seconds,
     resilience_summary,
+    work_seconds,
 )
 from simulation.ui.teach import lesson_for
 from simulation.ui.widgets import Choice, Collapsible, EChart, Progress, Prose, TextUpload
+
+#: Runs timed for the speed calibration: run -> uncalibrated work seconds (only runs played
+#: at full speed from start to end; Pause, Step or a slower speed drop a run from it).
+TIMED = weakref.WeakKeyDictionary()
 
 #: Seconds within which a closed tab's runs are stopped and their worker process freed.
 CLOSED_TAB_FREED_WITHIN = 5.0
@@ -97,6 +104,9 @@ def start_run(paused: bool = False, confirmed: bool = False) -> None:
                         steps_per_second=_speed_value(state.speed.value), playing=not paused,
                         replicates=scenario.replicates)
     run.start()
+    if not paused and state.speed.value == "max":
+        TIMED[run] = work_seconds(scenario.model_config_only(), len(structures),
+                                  scenario.replicates, cores=worker_count())
     watch_tab(run)
     show_run(run, scenario_key(scenario))
 
@@ -337,6 +347,7 @@ def Controls(run, valid: bool):
 
     def pause():
         if run is not None:
+            TIMED.pop(run, None)
             run.pause()
 
     def step():
@@ -346,11 +357,14 @@ def Controls(run, valid: bool):
             if new is not None:
                 new.step_once()
         else:
+            TIMED.pop(run, None)
             run.step_once()
 
     def set_speed(text):
         state.speed.set(text)
         if run is not None:
+            if text != "max":
+                TIMED.pop(run, None)
             run.set_speed(_speed_value(text))
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -401,6 +415,8 @@ def Results(run):
                     "with a 95% band and update live; shocks are dashed vertical lines.")
         return
     snapshot = run.snapshot()
+    if snapshot.state == "finished" and not snapshot.error and run in TIMED:
+        SPEED.observe(TIMED.pop(run), snapshot.elapsed)
     checked = validate_form(state.form.value)
     stale = is_stale(state.run_scenario.value, checked)
     Status(run)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,11 @@ UNITS = {
     "satisfaction": "mean satisfaction",
     "sentiment": "mean sentiment, -1 to 1",
 }
-#: Seconds one structure takes per customer-step on one core (demo: 20,000 customers x 300
-#: steps in about 0.9 s; measured in experiments/benchmarks/bench_ui.py).
+#: Seconds one run takes per customer-step and per employee-step on one core of an idle
+#: machine, and to build one model of 20,000 customers: the estimate's starting point, before
+#: the app has timed a run of its own (:class:`SpeedCalibration`).
 SECONDS_PER_CUSTOMER_STEP = 1.5e-7
-#: Seconds to build one model of 20,000 customers (network, landscapes).
+SECONDS_PER_EMPLOYEE_STEP = 4e-7
 SECONDS_PER_MODEL = 0.15
 #: A run estimated to take longer than this asks for confirmation first.
 CONFIRM_ABOVE_SECONDS = 60.0
@@ -99,16 +101,60 @@ def budget_problem(config, structures: int, replicates: int) -> str | None:
     return None
 
 
-def estimate_seconds(config, structures: int, replicates: int,
-                     cores: int | None = None) -> float:
-    """Rough wall time of a comparison of ``config``: model work spread over ``cores`` worker
-    processes (default: the machine's cores), each taking whole runs."""
-    customers, steps = config.customers.count, config.steps
+def work_seconds(config, structures: int, replicates: int, cores: int | None = None) -> float:
+    """Uncalibrated wall time of a comparison of ``config``: model work (building, then
+    customers and employees per step) spread over ``cores`` worker processes (default: the
+    machine's cores), each taking whole runs."""
     runs = structures * replicates
     cores = max(1, min(cores or os.cpu_count() or 1, runs))
-    work = runs * (customers * steps * SECONDS_PER_CUSTOMER_STEP
-                   + SECONDS_PER_MODEL * customers / 20_000)
-    return work / cores + 2.0
+    customers, employees, steps = config.customers.count, config.firm.employees, config.steps
+    per_run = (steps * (customers * SECONDS_PER_CUSTOMER_STEP
+                        + employees * SECONDS_PER_EMPLOYEE_STEP)
+               + SECONDS_PER_MODEL * customers / 20_000)
+    return math.ceil(runs / cores) * per_run
+
+
+class SpeedCalibration:
+    """This machine's measured speed: the ratio of measured to uncalibrated time
+    (:func:`work_seconds`) of the last comparisons the app ran at full speed from start to
+    end (the median of the last :attr:`KEEP`), shared by every page of the server. The
+    machine's load changes its speed, so the estimate follows what the app measures here
+    rather than a constant from another day; before the first timed run the ratio is 1.
+    """
+
+    KEEP = 5
+
+    def __init__(self):
+        self._ratios: list[float] = []
+        self._lock = threading.Lock()
+
+    def observe(self, predicted_work: float, measured_seconds: float) -> None:
+        """Record a comparison that took ``measured_seconds`` for ``predicted_work`` s of
+        uncalibrated work (the fixed start-up time :data:`START_SECONDS` subtracted)."""
+        if predicted_work <= 0 or measured_seconds <= 0:
+            return
+        with self._lock:
+            ratio = max(measured_seconds - START_SECONDS, 0.1 * measured_seconds)
+            self._ratios = [*self._ratios, ratio / predicted_work][-self.KEEP:]
+
+    @property
+    def ratio(self) -> float:
+        with self._lock:
+            return float(np.median(self._ratios)) if self._ratios else 1.0
+
+
+#: Seconds a comparison takes besides its model work (starting the workers, the last
+#: refresh); part of every estimate.
+START_SECONDS = 2.0
+SPEED = SpeedCalibration()
+
+
+def estimate_seconds(config, structures: int, replicates: int,
+                     cores: int | None = None) -> float:
+    """Wall time of a comparison of ``config``: :func:`work_seconds` times this machine's
+    measured speed ratio (:data:`SPEED`), plus :data:`START_SECONDS`.
+    experiments/benchmarks/bench_ui_estimate.py measures it against every preset."""
+    return work_seconds(config, structures, replicates, cores) * SPEED.ratio + START_SECONDS
 
 
 #: Column of the resilience rows that holds a structure's level after a shock: the mean of
