@@ -644,3 +644,36 @@ def test_question_page_shows_its_values_keeps_them_and_marks_a_stale_answer(page
     page.locator(".firmsim-question-stale").wait_for(timeout=10_000)
     page.get_by_role("radio", name=situation).check(force=True)
     page.locator(".firmsim-question-stale").wait_for(state="detached", timeout=10_000)
+
+
+def test_a_run_over_the_memory_budget_is_refused_as_the_cli_refuses_it(page):
+    """50,000,000 customers: the page names the field and the memory, as `firmsim run` does,
+    Run is disabled and no "Run anyway" is offered; back to 2,000 customers, Run is enabled."""
+    fill(page, "customers", "50000000")
+    refusal = page.locator(".firmsim-budget")
+    refusal.wait_for(timeout=10_000)
+    text = refusal.inner_text()
+    assert re.search(r"customers\.count=50000000: a run needs about [\d.]+ GB of memory x 25 "
+                     r"concurrent runs, more than the [\d.]+ GB available", text), text
+    sync_api.expect(run_button(page)).to_be_disabled()
+    assert page.get_by_role("button", name="Run anyway").count() == 0
+    fill(page, "customers", "2000")
+    refusal.wait_for(state="detached", timeout=10_000)
+    sync_api.expect(run_button(page)).to_be_enabled()
+
+
+def test_png_export_holds_the_six_charts_as_shown(page, tmp_path):
+    """The PNG button saves the six charts with means and bands (the figure the unit test
+    reads: tests/test_ui.py::test_png_export_is_the_screen_charts), not replicate 0."""
+    small_scenario(page, replicates="3")
+    run_button(page).click()
+    finished(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="charts as shown (PNG)").click()
+    path = tmp_path / "charts.png"
+    info.value.save_as(path)
+    from matplotlib import image
+
+    pixels = image.imread(path)
+    assert pixels.shape[:2] == (935, 1430)  # 13 x 8.5 inches at 110 dpi
+    assert page.get_by_role("button", name=re.compile("replicate 0")).count() == 0
