@@ -226,6 +226,11 @@ def test_band_series_hold_the_clipped_interval_of_the_data():
                 assert high == pytest.approx(want[1], abs=1e-5)
     share = charts.chart_bands(long, "market_share")
     assert share["high"].max() == 1.0 and share["clipped"].any()
+    from simulation.ui.summary import chart_description
+
+    text = chart_description("Market share", share, 4)
+    last = share[share["structure"] == "hierarchy"].iloc[-1]
+    assert f"hierarchy {last['mean']:.3f} [{last['low']:.3f}, 1.000]" in text, text
 
 
 def test_png_export_is_the_screen_charts():

@@ -178,9 +178,9 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     assert re.search(r"lost (less|more) market share than hierarchy from its own level",
                      sentence), sentence
     assert "level after" in text and "level before" in text
-    # Bands: each chart's text alternative gives the mean and its half width per structure.
+    # Bands: each chart's text alternative gives the mean and its band per structure.
     label = page.locator(".firmsim-chart-market_share").get_attribute("aria-label")
-    assert re.search(r"hierarchy -?\d\.\d+ \+/- \d", label), label
+    assert re.search(r"hierarchy \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", label), label
     # Hover values: the chart's tooltip names the structures at the hovered step.
     chart = page.locator(".firmsim-chart-market_share")
     chart.scroll_into_view_if_needed()

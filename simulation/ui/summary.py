@@ -395,14 +395,15 @@ def verdict(long: pd.DataFrame, resilience: pd.DataFrame, have: str, consider: s
 
 
 def chart_description(title: str, band: pd.DataFrame, steps: int) -> str:
-    """A text alternative of a chart: each line's mean at the last step reached."""
+    """A text alternative of a chart: each line's mean at the last step reached and the band
+    drawn there (``band`` from :func:`simulation.ui.charts.chart_bands`: clipped)."""
     if band is None or band.empty:
         return f"{title}: no data yet."
     parts = []
     for structure, group in band.groupby("structure", sort=False):
         last = group.iloc[-1]
-        value = fmt(float(last["mean"]))
-        spread = "" if np.isnan(last["half_width"]) else f" +/- {fmt(float(last['half_width']))}"
-        parts.append(f"{structure} {value}{spread}")
+        low, high = float(last["low"]), float(last["high"])
+        parts.append(f"{structure} {interval_text(float(last['mean']), low, high)}")
     step = int(band["step"].max())
-    return f"{title}, mean over replicates at step {step} of {steps}: {'; '.join(parts)}."
+    return (f"{title}, mean over replicates [95% band] at step {step} of {steps}: "
+            f"{'; '.join(parts)}.")
