@@ -266,10 +266,10 @@ def test_explore_results_messages_and_teach_page(page, tmp_path, request):
     page.screenshot(path=str(SCREENSHOTS / "explore.png"), full_page=True)
 
     page.get_by_role("tab", name="Teach").click()
-    page.get_by_text("The command-and-control bottleneck").wait_for()
+    page.get_by_text("Command-and-control after the managers leave").wait_for()
     page.get_by_role("button", name="open 'talent-loss' in Compare").click()
     run_button(page).wait_for()
-    page.get_by_text("The command-and-control bottleneck").wait_for()
+    page.get_by_text("Command-and-control after the managers leave").wait_for()
     page.screenshot(path=str(SCREENSHOTS / "teach.png"), full_page=True)
     page.get_by_role("tab", name="Info").click()
     page.get_by_text("Mass production vs. the networked firm").wait_for()
@@ -386,7 +386,7 @@ def test_scenario_download_upload_and_link(page, browser, tmp_path):
 
 def test_org_chart_shows_the_repaired_firm_after_talent_loss(page):
     page.get_by_role("radio", name="talent-loss").check(force=True)
-    page.get_by_text("The command-and-control bottleneck").wait_for()
+    page.get_by_text("Command-and-control after the managers leave").wait_for()
     fill(page, "customers", "2000")
     fill(page, "replicates (paired runs per structure)", "1")
     fill(page, "steps", "210")

@@ -81,7 +81,7 @@ LESSONS: dict[str, Lesson] = {
         ),
     ),
     "talent-loss": Lesson(
-        "Losing the managers: a star and unchecked pods",
+        "Command-and-control after the managers leave",
         "A fifth of the 200 staff leave at step 150, managers and hubs first. The tree of 200 "
         "has exactly 40 managers (a span of 5 over four levels), so every manager leaves, "
         "the top too. The repair rule re-attaches each team to the nearest manager left "
