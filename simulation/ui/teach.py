@@ -122,12 +122,32 @@ LESSONS: dict[str, Lesson] = {
     "new-competitor": Lesson(
         "Customers as partners",
         "In the *open* firm some customers and partners propose changes themselves: the firm "
-        "senses through people outside it. When a competitor raises the bar and a new segment "
-        "arrives with needs nobody in the firm has studied, proposals from the newcomers can "
-        "reach the product sooner than any internal survey.",
-        "Include **open** and **podular** in the comparison. After the new segment arrives "
-        "(step 200) compare **market share** (the newcomers count from then on) and "
-        "**satisfaction**: which firm wins the new customers, and how fast?",
+        "senses through people outside it. At step 150 a competitor raises the bar (the "
+        "customers' outside option improves); at step 200 a new segment arrives with needs "
+        "nobody in the firm has studied.",
+        "The largest difference on this page is the network's level: the network holds "
+        "less market share than the hierarchy throughout (with one standard product its "
+        "deciders pull it toward their own segments: the network implements more changes "
+        "per step than the hierarchy). With its customers and partners proposing, the open "
+        "firm makes more proposals than the hierarchy. When the competitor enters, the "
+        "hierarchy's satisfaction falls, the open firm's market share falls and the podular "
+        "firm's market share falls. After the new segment arrives (step 200; the newcomers "
+        "count from then on) compare **market share** and **satisfaction** of **open**, "
+        "**podular** and **hierarchy**: this card makes no claim on which wins the "
+        "newcomers.",
+        claims=(
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("the open firm makes more proposals than the hierarchy", "proposals_made",
+                  "open", "hierarchy", start=0),
+            Claim("the hierarchy's satisfaction falls", "satisfaction", "hierarchy",
+                  higher=False),
+            Claim("the open firm's market share falls", "market_share", "open", higher=False),
+            Claim("the podular firm's market share falls", "market_share", "podular",
+                  higher=False),
+        ),
     ),
     "need-shift": Lesson(
         "The hub that aligns pods",
