@@ -611,6 +611,7 @@ def test_bands_cover_the_interval_in_the_downloaded_data(page, tmp_path):
                 checked += 1
             assert sorted(drawn_steps) == list(rows.index[finite]), f"{metric} {structure}"
         assert "95% t-interval" in drawn["subtitle"] and "3 runs" in drawn["subtitle"], drawn
+    print(f"band rows checked against the CSV: {checked}")
     assert checked > 6 * 2 * 40, checked
     page.screenshot(path=str(SCREENSHOTS / "bands.png"), full_page=True)
 
