@@ -214,9 +214,32 @@ LESSONS: dict[str, Lesson] = {
         "In a turbulent market there is no single shock to recover from: needs keep drifting. "
         "What counts is how well the firm keeps up; a change decided after many steps of "
         "waiting answers a need that has already moved on.",
-        "After step 150 compare the **level** of fitness and market share, not a single dip, "
-        "and ask whether the structure with the shortest **decision latency** tracks best "
-        "(this card makes no claim: the answer depends on the settings).",
+        "From step 150 the market turns turbulent and the hierarchy's market share falls. "
+        "The largest difference on this page opens after that: the podular firm holds more "
+        "market share than the hierarchy, and the open firm holds more market share than "
+        "the hierarchy. Decisions wait in the tree: decision latency is longer in the "
+        "hierarchy than in the podular firm, and the podular firm implements more changes "
+        "than the hierarchy after step 150. Speed alone does not decide it: decision latency "
+        "is longer in the hierarchy than in the network too, yet the network holds less "
+        "market share than the hierarchy throughout (with one standard product its deciders "
+        "pull it toward their own segments). Compare the **level** of fitness and market "
+        "share after step 150, not a single dip.",
+        claims=(
+            Claim("the hierarchy's market share falls", "market_share", "hierarchy",
+                  higher=False),
+            Claim("the podular firm holds more market share than the hierarchy",
+                  "market_share", "podular", "hierarchy"),
+            Claim("the open firm holds more market share than the hierarchy",
+                  "market_share", "open", "hierarchy"),
+            Claim("decision latency is longer in the hierarchy than in the podular firm",
+                  "decision_latency", "hierarchy", "podular", start=0),
+            Claim("the podular firm implements more changes than the hierarchy after step 150",
+                  "proposals_implemented", "podular", "hierarchy"),
+            Claim("decision latency is longer in the hierarchy than in the network",
+                  "decision_latency", "hierarchy", "network", start=0),
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+        ),
     ),
     "calm": Lesson(
         "Efficiency in a still market",
