@@ -47,16 +47,18 @@ def page_runs(name: str, structures: set[str]):
 def differences(claim, scenario, long):
     """Per replicate: ``structure`` minus ``other`` over the claim's steps, or after minus
     before the claim's shock."""
-    shock = scenario.shocks[claim.shock].step
+    def shock():
+        return scenario.shocks[claim.shock].step
 
     def series(structure):
         part = long[long["structure"] == structure]
         return [frame.set_index("step")[claim.metric] for _, frame in part.groupby("replicate")]
 
     if claim.other is None:
-        return [s.loc[shock:shock + claim.window - 1].mean()
-                - s.loc[shock - claim.window:shock - 1].mean() for s in series(claim.structure)]
-    start = shock if claim.start is None else claim.start
+        step = shock()
+        return [s.loc[step:step + claim.window - 1].mean()
+                - s.loc[step - claim.window:step - 1].mean() for s in series(claim.structure)]
+    start = shock() if claim.start is None else claim.start
     end = scenario.steps if claim.end is None else claim.end
     return [mine.loc[start:end - 1].mean() - theirs.loc[start:end - 1].mean()
             for mine, theirs in zip(series(claim.structure), series(claim.other),

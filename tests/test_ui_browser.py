@@ -669,7 +669,8 @@ def test_png_export_holds_the_six_charts_as_shown(page, tmp_path):
     small_scenario(page, replicates="3")
     run_button(page).click()
     finished(page)
-    with page.expect_download() as info:
+    # The figure is drawn when the button is pressed (matplotlib in the server: seconds).
+    with page.expect_download(timeout=120_000) as info:
         page.get_by_role("button", name="charts as shown (PNG)").click()
     path = tmp_path / "charts.png"
     info.value.save_as(path)

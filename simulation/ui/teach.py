@@ -243,11 +243,33 @@ LESSONS: dict[str, Lesson] = {
     ),
     "calm": Lesson(
         "Efficiency in a still market",
-        "With nothing moving, a hierarchy's careful best-first choices at the top can do well: "
-        "this is the baseline the shock scenarios are read against. A structure that wins here "
-        "but loses under a shock trades efficiency for adaptability.",
-        "Compare how high each structure climbs in **fitness** and how fast. There are no "
-        "shocks, so the resilience table stays empty.",
+        "With nothing moving there is nothing to recover from: this is the baseline the shock "
+        "scenarios are read against. A hierarchy chooses carefully at the top, best first, "
+        "but few changes pass its single funnel; pods and the open firm decide near the "
+        "customer.",
+        "Compare how high each structure climbs in **fitness** and **market share**, and how "
+        "fast. Even with nothing moving, the podular firm holds more market share than the "
+        "hierarchy, the open firm holds more market share than the hierarchy, and the open "
+        "firm's fitness is above the hierarchy's. Decision latency is longer in the "
+        "hierarchy than in the podular firm. The largest difference is the network's: the "
+        "network holds less market share than the hierarchy throughout, although the "
+        "network implements more changes per step than the hierarchy (with one standard "
+        "product its deciders pull it toward their own segments). There are no shocks, so "
+        "the resilience table stays empty.",
+        claims=(
+            Claim("the podular firm holds more market share than the hierarchy",
+                  "market_share", "podular", "hierarchy", start=0),
+            Claim("the open firm holds more market share than the hierarchy",
+                  "market_share", "open", "hierarchy", start=0),
+            Claim("the open firm's fitness is above the hierarchy's", "fitness", "open",
+                  "hierarchy", start=0),
+            Claim("Decision latency is longer in the hierarchy than in the podular firm",
+                  "decision_latency", "hierarchy", "podular", start=0),
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+        ),
     ),
 }
 
