@@ -179,13 +179,87 @@ def test_line_option_marks_shocks_and_hides_nan():
     assert option["tooltip"]["trigger"] == "axis"
 
 
-def test_png_and_table_export():
-    frame = pd.DataFrame({"step": range(5), **{m: range(5) for m, _, _ in charts.CHARTS}})
-    png = charts.charts_png({"hierarchy": frame, "network": frame},
-                            [{"kind": "x", "step": 2, "strength": 1}])
-    assert png.startswith(b"\x89PNG")
+def _long_table() -> pd.DataFrame:
+    """Three replicates of two structures over 4 steps, with a share near 1 (its t-interval
+    reaches above 1) and a latency near 0 with a gap (NaN in every replicate at step 2)."""
+    rows = []
+    for structure, offset in (("network", 0.0), ("hierarchy", 0.1)):
+        for replicate, noise in enumerate((-0.05, 0.0, 0.08)):
+            for step in range(4):
+                rows.append({
+                    "structure": structure, "replicate": replicate, "step": step,
+                    "market_share": min(0.9 + offset + noise, 1.0),
+                    "decision_latency": (float("nan") if step == 2
+                                         else 0.1 + 3 * (noise + 0.05) + offset),
+                    **{m: 0.5 + noise for m, _, _ in charts.CHARTS
+                       if m not in ("market_share", "decision_latency")}})
+    return pd.DataFrame(rows)
+
+
+def test_band_series_hold_the_clipped_interval_of_the_data():
+    """The band a chart draws is [mean - t s / sqrt(n), mean + t s / sqrt(n)] of the
+    replicates (t from scipy), clipped to what the metric can take, with a gap where no
+    replicate has a value; every series has its own id (live updates merge by id)."""
+    import numpy as np
+    from scipy import stats
+
+    long = _long_table()
+    for metric, bounds in (("market_share", (0, 1)), ("decision_latency", (0, None))):
+        bands = charts.chart_bands(long, metric)
+        option = charts.band_option(metric, "t", bands, 4, [])
+        ids = [series["id"] for series in option["series"]]
+        assert len(ids) == len(set(ids)) == 4
+        assert [s["name"] for s in option["series"]] == ["network"] * 2 + ["hierarchy"] * 2
+        assert "95% t-interval" in option["title"]["subtext"]
+        assert "clipped to [0, " in option["title"]["subtext"]
+        assert "only 3 runs" in option["title"]["subtext"]
+        for series in option["series"]:
+            if series["type"] != "custom":
+                continue
+            rows = long[long["structure"] == series["name"]]
+            for step, low, high in series["data"]:
+                values = rows[rows["step"] == step][metric].dropna().to_numpy()
+                if not values.size:
+                    assert low is None and high is None
+                    continue
+                half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+                want = np.clip([values.mean() - half, values.mean() + half], *bounds)
+                assert low == pytest.approx(want[0], abs=1e-5)
+                assert high == pytest.approx(want[1], abs=1e-5)
+    share = charts.chart_bands(long, "market_share")
+    assert share["high"].max() == 1.0 and share["clipped"].any()
+    from simulation.ui.summary import chart_description
+
+    text = chart_description("Market share", share, 4)
+    last = share[share["structure"] == "hierarchy"].iloc[-1]
+    assert f"hierarchy {last['mean']:.3f} [{last['low']:.3f}, 1.000]" in text, text
+
+
+def test_png_export_is_the_screen_charts():
+    """The PNG holds per chart the mean lines and the same clipped bands as the screen."""
+    import numpy as np
+
+    long = _long_table()
+    figure = charts.charts_figure(long, [{"kind": "x", "step": 2, "strength": 1}], 4)
+    assert charts.charts_png(long, [], 4).startswith(b"\x89PNG")
+    for ax, (metric, _, _) in zip(figure.axes, charts.CHARTS, strict=True):
+        bands = charts.chart_bands(long, metric)
+        assert "95% t-interval" in ax.get_title()
+        for line, (structure, group) in zip(
+                [line for line in ax.lines if line.get_label() in ("network", "hierarchy")],
+                bands.groupby("structure", sort=False), strict=True):
+            assert line.get_label() == structure
+            np.testing.assert_allclose(line.get_ydata(), group["mean"])
+        fills = ax.collections
+        assert len(fills) == 2
+        for fill, (_, group) in zip(fills, bands.groupby("structure", sort=False),
+                                    strict=True):
+            vertices = np.vstack([path.vertices for path in fill.get_paths()])
+            assert vertices[:, 1].min() == pytest.approx(group["low"].min())
+            assert vertices[:, 1].max() == pytest.approx(group["high"].max())
+    frame = long[long["structure"] == "network"].drop(columns="structure")
     combined = charts.combined_frame({"hierarchy": frame, "network": frame})
-    assert list(combined.columns[:2]) == ["structure", "step"] and len(combined) == 10
+    assert combined.columns[0] == "structure" and len(combined) == 24
 
 
 # ----------------------------------------------------------------------------- results folders
@@ -333,45 +407,126 @@ def test_scenario_link_round_trip_and_damaged_link():
         link.decode(code[:-5] + "!!!!!")
 
 
-def _resilience_rows(areas: dict[str, list[float]], recovered=True) -> pd.DataFrame:
+def _resilience_rows(areas: dict[str, list[float]], recovered=True,
+                     levels: dict[str, list[float]] | None = None) -> pd.DataFrame:
     rows = []
     for structure, values in areas.items():
         for replicate, area in enumerate(values):
+            level = levels[structure][replicate] if levels else 0.45
             rows.append({"structure": structure, "replicate": replicate, "shock": 0,
                          "kind": "need_shift", "step": 30, "baseline": 0.5, "trough": 0.4,
                          "depth": 0.1, "recovery_time": 12 if recovered else 30,
-                         "recovered": recovered, "area_lost": area, "post_level": 1.0})
+                         "recovered": recovered, "area_lost": area, "post_level": 1.0,
+                         "plateau": level})
     return pd.DataFrame(rows)
 
 
 def test_sentence_and_table_come_from_the_paired_numbers():
     from simulation.ui.summary import comparison_sentence, resilience_summary
 
-    table = _resilience_rows({"hierarchy": [1.0, 1.2, 0.9], "podular": [0.5, 0.8, 0.6]})
+    table = _resilience_rows({"hierarchy": [1.0, 1.2, 0.9], "podular": [0.5, 0.8, 0.6]},
+                             levels={"hierarchy": [0.40, 0.42, 0.41],
+                                     "podular": [0.60, 0.61, 0.65]})
     sentence = comparison_sentence(table, "hierarchy", "market_share")
-    assert sentence.startswith("podular lost less market share than hierarchy after the "
-                               "need shift in 3 of 3 runs; mean difference in area lost -0.400")
-    assert "clearly less lost" in sentence
+    assert sentence.startswith("After the need shift podular holds 0.620 [")
+    assert "podular minus hierarchy 0.210 [" in sentence and "clearly higher" in sentence
+    assert ("Podular lost less market share than hierarchy from its own level (area lost, "
+            "paired difference -0.400 [") in sentence
+    assert "does not make it better" not in sentence
     reverse = comparison_sentence(table, "podular", "market_share")
-    assert "in 0 of 3 runs" in reverse and "clearly more lost" in reverse
+    assert "clearly lower, higher in 0 of 3" in reverse and "lost more" in reverse
     summary = resilience_summary(table, "hierarchy", "market_share", 60)
     assert list(summary["structure"]) == ["hierarchy", "podular"]
     assert summary.iloc[0, -1] == "reference"
     assert "less lost in 3 of 3" in summary.iloc[1, -1]
+    assert "higher in 3 of 3" in summary.iloc[1]["level after minus hierarchy's (paired)"]
+    assert summary.iloc[1]["level after (share of active customers)"].startswith("0.620 [")
+    assert summary.iloc[1]["level before (share of active customers)"] == "0.500 [0.500, 0.500]"
     assert any("share of active customers" in column for column in summary.columns)
     censored = resilience_summary(_resilience_rows({"hierarchy": [1, 2], "network": [1, 1]},
                                                    recovered=False), "hierarchy",
                                   "market_share", 60)
-    assert censored.iloc[0]["recovery (steps to 95% of baseline)"].startswith(
+    assert censored.iloc[0]["recovery (steps to 95% of own baseline)"].startswith(
         "not recovered within 30 steps (0 of 2")
+
+
+def test_losing_less_from_a_lower_level_is_never_called_better():
+    """The issue's case: the network holds ~0.44 of the market and the hierarchy ~0.90; the
+    network loses less (from its own, lower level) in 2 of 3 runs. The sentence leads with
+    the levels and says losing less does not make it better; the question page says No."""
+    from simulation.ui.summary import comparison_sentence, verdict
+
+    table = _resilience_rows({"hierarchy": [3.0, 5.0, 4.0], "network": [1.0, 6.0, 2.0]},
+                             levels={"hierarchy": [0.90, 0.91, 0.89],
+                                     "network": [0.44, 0.40, 0.47]})
+    sentence = comparison_sentence(table, "hierarchy", "market_share")
+    assert sentence.startswith("After the need shift network holds 0.437 [")
+    assert "clearly lower, higher in 0 of 3" in sentence
+    assert "but from a lower level: losing less does not make it better here" in sentence
+    assert "better" not in sentence.replace("does not make it better", "")
+    long = pd.DataFrame({"structure": ["hierarchy", "network"] * 3, "replicate": [0, 0, 1, 1,
+                         2, 2], "step": [40] * 6, "decision_latency": [5.0, 1, 6, 1, 5, 2]})
+    answer = verdict(long, table, "hierarchy", "network", "a need shift", "market_share",
+                     30, 60)
+    assert answer.headline.startswith("No: the network firm would have ended a need shift "
+                                      "with less market share"), answer.headline
+    assert "lost less, but from a lower level" in answer.detail
+
+
+def test_intervals_of_quantities_that_cannot_be_negative_are_clipped_and_marked():
+    from simulation.ui.summary import interval_text, resilience_summary
+
+    assert interval_text(3.78, -4.432, 11.992, floor=0) == "3.780 [0 (clipped), 11.992]"
+    assert interval_text(3.78, 1.0, 11.992, floor=0) == "3.780 [1.000, 11.992]"
+    assert interval_text(-0.2, -0.5, 0.1) == "-0.200 [-0.500, 0.100]"  # a difference: not
+    table = _resilience_rows({"hierarchy": [0.0, 0.0, 3.0], "network": [0.1, 0.0, 0.2]})
+    summary = resilience_summary(table, "hierarchy", "market_share", 60)
+    assert "[0 (clipped), " in summary.iloc[0]["area lost (share of active customers x steps)"]
+    assert "(clipped)" not in summary.iloc[1]["area lost minus hierarchy's (paired)"]
 
 
 def test_estimate_grows_with_the_work():
     from simulation.ui.summary import estimate_seconds
 
-    small = estimate_seconds(2_000, 60, 2, 1, cores=2)
-    assert small < estimate_seconds(20_000, 300, 5, 3, cores=2) < estimate_seconds(
-        200_000, 300, 5, 3, cores=2)
+    def config(customers, steps):
+        return config_from_flat(customers=customers, steps=steps)
+
+    small = estimate_seconds(config(2_000, 60), 2, 1, cores=2)
+    assert small < estimate_seconds(config(20_000, 300), 5, 3, cores=2) < estimate_seconds(
+        config(200_000, 300), 5, 3, cores=2)
+
+
+def test_the_app_refuses_a_run_over_the_memory_budget_as_the_cli_does(demo_form,
+                                                                       monkeypatch):
+    """One function for every way in: the app's refusal is the CLI's check
+    (``check_run_budget``) with all the comparison's runs held at once; the Run button's
+    handler starts nothing (no "Run anyway")."""
+    from simulation.errors import UserError
+    from simulation.execution import budget
+    from simulation.ui import compare, state
+    from simulation.ui.summary import budget_problem
+
+    form = demo_form.with_value("customers.count", "50000000")
+    scenario = validate_form(form).scenario
+    config = scenario.model_config_only()
+    problem = budget_problem(config, len(form.structures), scenario.replicates)
+    runs = len(form.structures) * scenario.replicates
+    with pytest.raises(UserError) as cli:
+        budget.check_run_budget(config, runs, runs)
+    assert problem.startswith(str(cli.value).removesuffix(" or --workers"))
+    assert problem.startswith("customers.count=50000000: a run needs about")
+    demo = validate_form(demo_form).scenario.model_config_only()
+    assert budget_problem(demo, 5, 3) is None
+    # Pretend the machine has 4 GB: 15 demo runs (about 0.6 GB each) no longer fit.
+    monkeypatch.setattr(budget, "available_memory", lambda: 4 * 2**30)
+    assert "15 concurrent runs" in budget_problem(demo, 5, 3)
+    state.form.set(form)
+    state.run.set(None)
+    try:
+        compare.start_run(confirmed=True)
+        assert state.run.value is None and state.confirm.value is None
+    finally:
+        state.form.set(state.load_form("demo")[0])
 
 
 def test_replicates_are_paired_and_the_firm_view_is_the_repaired_one():
@@ -516,3 +671,76 @@ def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):
     assert snapshot.state == "error"
     assert snapshot.error == "network: FloatingPointError: test failure at step 10"
     assert snapshot.done == {"hierarchy": 30, "network": 10, "podular": 30}
+
+
+def test_a_question_answer_is_stale_once_the_form_changes():
+    from simulation.ui.question import answer_is_stale
+
+    asked = ("hierarchy", "podular", "a crisis", 5, 2000)
+    assert not answer_is_stale(("hierarchy", "podular", "a crisis", 5, "2000"), asked)
+    assert answer_is_stale(("hierarchy", "podular", "another", 5, "2000"), asked)
+    assert answer_is_stale(("hierarchy", "podular", "a crisis", 6, "2000"), asked)
+    assert answer_is_stale(("hierarchy", "podular", "a crisis", 5, "20x"), asked)
+    assert not answer_is_stale(("hierarchy", "podular", "a crisis", 5, "2000"), None)
+
+
+def _reached(run) -> list[int]:
+    """Steps reached by every replicate of every structure, as published to the page."""
+    return [len(frame) for frames in run.snapshot().replicate_frames.values()
+            for frame in frames]
+
+
+def test_pause_stops_every_worker_at_the_same_step_and_step_advances_each_by_one():
+    """At full speed on two worker processes, Pause leaves every structure and replicate at
+    one step (the slower worker catches up), and Step then advances each by exactly one."""
+    config = config_from_flat(customers=1_000, employees=40, steps=400)
+    run = ComparisonRun(config, ["hierarchy", "network", "podular"], seed=3, replicates=2,
+                        workers=2).start()
+    try:
+        deadline = time.time() + 120
+        while min(_reached(run), default=0) < 20 and time.time() < deadline:
+            time.sleep(0.05)
+        run.pause()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            time.sleep(0.3)
+            reached = _reached(run)
+            if run.snapshot().state == "paused" and len(set(reached)) == 1:
+                break
+        reached = _reached(run)
+        assert len(set(reached)) == 1, f"paused at different steps: {reached}"
+        assert reached[0] < 400
+        run.step_once()
+        deadline = time.time() + 30
+        while time.time() < deadline and _reached(run) != [reached[0] + 1] * len(reached):
+            time.sleep(0.1)
+        time.sleep(1.0)  # nothing moves further
+        assert _reached(run) == [reached[0] + 1] * len(reached), _reached(run)
+    finally:
+        run.stop()
+
+
+def test_the_estimate_follows_the_speed_the_app_measured():
+    """After timed comparisons the estimate is the uncalibrated work times the median ratio
+    of measured to predicted work of the last five, plus the start-up seconds."""
+    from simulation.ui import summary
+
+    config = config_from_flat(customers=20_000, steps=300)
+    work = summary.work_seconds(config, 5, 5, cores=2)
+    # 25 runs on 2 workers: the busier one steps 13 whole runs.
+    assert work == pytest.approx(13 * (300 * (20_000 * 1.5e-7 + 200 * 4e-7) + 0.15))
+    calibration = summary.SpeedCalibration()
+    assert calibration.ratio == 1.0
+    for measured in (12.0, 32.0, 22.0):  # ratios (m - 2) / 10: 1, 3, 2
+        calibration.observe(10.0, measured)
+    assert calibration.ratio == pytest.approx(2.0)
+    for _ in range(5):
+        calibration.observe(10.0, 42.0)  # ratio 4: the older ones drop out
+    assert calibration.ratio == pytest.approx(4.0)
+    original = summary.SPEED
+    try:
+        summary.SPEED = calibration
+        assert summary.estimate_seconds(config, 5, 5, cores=2) == pytest.approx(
+            4.0 * work + summary.START_SECONDS)
+    finally:
+        summary.SPEED = original

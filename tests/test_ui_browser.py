@@ -172,11 +172,15 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     status = page.locator(".firmsim-status").inner_text()
     assert "step 60 of 60" in status and "3 paired replicates" in status, status
     sentence = page.locator(".firmsim-sentence").inner_text()
-    assert re.search(r"^network lost less market share than hierarchy after the need shift "
-                     r"in \d of 3 runs; mean difference in area lost", sentence), sentence
-    # Bands: each chart's text alternative gives the mean and its half width per structure.
+    # Levels first (what a strategist asks), then the loss from each firm's own level.
+    assert re.search(r"^After the need shift network holds -?\d\.\d{3} \[.*\] of market share"
+                     r".* and hierarchy \d\.\d{3}", sentence), sentence
+    assert re.search(r"lost (less|more) market share than hierarchy from its own level",
+                     sentence), sentence
+    assert "level after" in text and "level before" in text
+    # Bands: each chart's text alternative gives the mean and its band per structure.
     label = page.locator(".firmsim-chart-market_share").get_attribute("aria-label")
-    assert re.search(r"hierarchy -?\d\.\d+ \+/- \d", label), label
+    assert re.search(r"hierarchy \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", label), label
     # Hover values: the chart's tooltip names the structures at the hovered step.
     chart = page.locator(".firmsim-chart-market_share")
     chart.scroll_into_view_if_needed()
@@ -187,7 +191,7 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     # The reference can be changed: the sentence then compares with network.
     page.get_by_role("radiogroup", name="reference structure").get_by_role(
         "radio", name="network").check(force=True)
-    page.get_by_text(re.compile("^hierarchy lost less market share than network")).wait_for()
+    page.get_by_text(re.compile("^After the need shift hierarchy holds")).wait_for()
 
     assert elapsed < 60
 
@@ -262,10 +266,10 @@ def test_explore_results_messages_and_teach_page(page, tmp_path, request):
     page.screenshot(path=str(SCREENSHOTS / "explore.png"), full_page=True)
 
     page.get_by_role("tab", name="Teach").click()
-    page.get_by_text("The command-and-control bottleneck").wait_for()
+    page.get_by_text("Command-and-control after the managers leave").wait_for()
     page.get_by_role("button", name="open 'talent-loss' in Compare").click()
     run_button(page).wait_for()
-    page.get_by_text("The command-and-control bottleneck").wait_for()
+    page.get_by_text("Command-and-control after the managers leave").wait_for()
     page.screenshot(path=str(SCREENSHOTS / "teach.png"), full_page=True)
     page.get_by_role("tab", name="Info").click()
     page.get_by_text("Mass production vs. the networked firm").wait_for()
@@ -382,7 +386,7 @@ def test_scenario_download_upload_and_link(page, browser, tmp_path):
 
 def test_org_chart_shows_the_repaired_firm_after_talent_loss(page):
     page.get_by_role("radio", name="talent-loss").check(force=True)
-    page.get_by_text("The command-and-control bottleneck").wait_for()
+    page.get_by_text("Command-and-control after the managers leave").wait_for()
     fill(page, "customers", "2000")
     fill(page, "replicates (paired runs per structure)", "1")
     fill(page, "steps", "210")
@@ -511,3 +515,167 @@ def test_single_firm_page_runs_under_mesa_solaraviz(browser, tmp_path):
         context.close()
         assert not outside, f"the page asked the internet for {outside}"
         assert running["process"].poll() is None, "the server died"
+
+
+#: What each charted metric can take, written out here from the ODD (shares, normalised
+#: fitness and satisfaction in [0, 1], sentiment in [-1, 1], latency and queues >= 0).
+BOUNDS = {"market_share": (0, 1), "fitness": (0, 1), "satisfaction": (0, 1),
+          "sentiment": (-1, 1), "decision_latency": (0, None), "largest_queue": (0, None)}
+
+#: Reads what a chart draws: each filled area (a band) read back from its rendered polygon,
+#: the upper edge left to right and the lower edge back, converted from screen pixels to data
+#: values by the chart itself: rows [step, low, high].
+DRAWN_BANDS = """(metric) => {
+  const element = document.querySelector('.firmsim-chart-' + metric);
+  const chart = element.__vue__.chart;
+  const title = chart.getOption().title[0];
+  const out = {title: title.text, subtitle: title.subtext || '', bands: {}};
+  const toData = (point) => chart.convertFromPixel({gridIndex: 0}, point);
+  chart.getModel().eachSeries((model) => {
+    const polygons = [];
+    chart.getViewOfSeriesModel(model).group.traverse((item) => {
+      if (item.type !== 'polygon' || !item.shape.points) return;
+      const points = item.shape.points.map((p) => [p[0], p[1]]);
+      const half = points.length / 2;
+      const rows = [];
+      for (let i = 0; i < half; i++) {
+        const top = toData(points[i]), bottom = toData(points[points.length - 1 - i]);
+        rows.push([top[0], bottom[1], top[1]]);
+      }
+      polygons.push(rows);
+    });
+    if (polygons.length) out.bands[model.name] = polygons;
+  });
+  const extent = chart.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
+  out.span = extent[1] - extent[0];
+  return out;
+}"""
+
+
+def expected_bands(table, metric: str):
+    """Mean and 95% t-interval per structure and step, computed here from the downloaded
+    time series (scipy's t quantile), clipped to the metric's range."""
+    import numpy as np
+    from scipy import stats
+
+    grouped = table.groupby(["structure", "step"])[metric]
+    frame = grouped.agg(["count", "mean", "std"]).reset_index()
+    half = stats.t.ppf(0.975, frame["count"] - 1) * frame["std"] / np.sqrt(frame["count"])
+    low, high = BOUNDS[metric]
+    frame["low"] = (frame["mean"] - half).clip(low, high)
+    frame["high"] = (frame["mean"] + half).clip(low, high)
+    return frame
+
+
+def test_bands_cover_the_interval_in_the_downloaded_data(page, tmp_path):
+    """Every chart's drawn band, read back from its rendered polygon at every step, spans
+    exactly the 95% t-interval of the downloaded time series (clipped to what the metric can
+    take), after live updates; the subtitle names the interval and the number of runs."""
+    import pandas as pd
+
+    small_scenario(page, replicates="3")
+    run_button(page).click()
+    finished(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="time series (CSV)").click()
+    path = tmp_path / "series.csv"
+    info.value.save_as(path)
+    table = pd.read_csv(path)
+    assert set(table["replicate"]) == {0, 1, 2}
+    checked = 0
+    for metric in BOUNDS:
+        page.wait_for_function(
+            """(m) => { const e = document.querySelector('.firmsim-chart-' + m);
+                        const c = e && e.__vue__ && e.__vue__.chart;
+                        return c && !c.getOption().title[0].text.includes('provisional'); }""",
+            arg=metric, timeout=30_000)
+        drawn = page.evaluate(DRAWN_BANDS, metric)
+        expected = expected_bands(table, metric)
+        tolerance = 0.004 * drawn["span"]  # about a pixel of the 300 px chart
+        assert set(drawn["bands"]) == {"hierarchy", "network"}, drawn["bands"].keys()
+        for structure, polygons in drawn["bands"].items():
+            rows = expected[expected["structure"] == structure].set_index("step")
+            finite = rows["low"].notna() & rows["high"].notna()
+            # One polygon per stretch of steps with an interval (latency has none where no
+            # decision was made in a step: a gap, not a band of zero width).
+            stretches = int((finite & ~finite.shift(1, fill_value=False)).sum())
+            assert len(polygons) == stretches, f"{metric} {structure}: {len(polygons)} areas"
+            drawn_steps = []
+            for step, low, high in (row for polygon in polygons for row in polygon):
+                step = round(step)
+                drawn_steps.append(step)
+                want = rows.loc[step]
+                assert abs(low - want["low"]) <= tolerance and abs(high - want["high"]) <= (
+                    tolerance), (f"{metric} {structure} step {step}: drawn [{low:.4f}, "
+                                 f"{high:.4f}], data [{want['low']:.4f}, {want['high']:.4f}]")
+                checked += 1
+            assert sorted(drawn_steps) == list(rows.index[finite]), f"{metric} {structure}"
+        assert "95% t-interval" in drawn["subtitle"] and "3 runs" in drawn["subtitle"], drawn
+    print(f"band rows checked against the CSV: {checked}")
+    assert checked > 6 * 2 * 40, checked
+    page.screenshot(path=str(SCREENSHOTS / "bands.png"), full_page=True)
+
+
+def test_question_page_shows_its_values_keeps_them_and_marks_a_stale_answer(page):
+    """Every control shows its value (the slider its number); the form survives a tab change;
+    an answer that no longer matches the form is marked stale, as on Compare."""
+    page.get_by_role("tab", name="Question").click()
+    page.get_by_text("paired runs per firm: 5").wait_for()
+    situation = "a shift of customer needs (half of every segment's needs change)"
+    page.get_by_role("radio", name=situation).check(force=True)
+    fill(page, "customers in the market", "1000")
+    slider = page.get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowLeft")
+    slider.press("ArrowLeft")
+    page.get_by_text("paired runs per firm: 3").wait_for()
+    page.get_by_role("button", name="Answer").click()
+    page.locator(".firmsim-verdict-headline").wait_for(timeout=120_000)
+    assert page.locator(".firmsim-question-stale").count() == 0
+    page.get_by_role("tab", name="Compare").click()
+    run_button(page).wait_for()
+    page.get_by_role("tab", name="Question").click()
+    page.locator(".firmsim-verdict-headline").wait_for()
+    sync_api.expect(page.get_by_role("radio", name=situation)).to_be_checked()
+    sync_api.expect(page.get_by_label("customers in the market", exact=True)).to_have_value(
+        "1000")
+    page.get_by_text("paired runs per firm: 3").wait_for()
+    assert page.locator(".firmsim-question-stale").count() == 0
+    page.get_by_role("radio", name="a competitor raising the bar").check(force=True)
+    page.locator(".firmsim-question-stale").wait_for(timeout=10_000)
+    page.get_by_role("radio", name=situation).check(force=True)
+    page.locator(".firmsim-question-stale").wait_for(state="detached", timeout=10_000)
+
+
+def test_a_run_over_the_memory_budget_is_refused_as_the_cli_refuses_it(page):
+    """50,000,000 customers: the page names the field and the memory, as `firmsim run` does,
+    Run is disabled and no "Run anyway" is offered; back to 2,000 customers, Run is enabled."""
+    fill(page, "customers", "50000000")
+    refusal = page.locator(".firmsim-budget")
+    refusal.wait_for(timeout=10_000)
+    text = refusal.inner_text()
+    assert re.search(r"customers\.count=50000000: a run needs about [\d.]+ GB of memory x 25 "
+                     r"concurrent runs, more than the [\d.]+ GB available", text), text
+    sync_api.expect(run_button(page)).to_be_disabled()
+    assert page.get_by_role("button", name="Run anyway").count() == 0
+    fill(page, "customers", "2000")
+    refusal.wait_for(state="detached", timeout=10_000)
+    sync_api.expect(run_button(page)).to_be_enabled()
+
+
+def test_png_export_holds_the_six_charts_as_shown(page, tmp_path):
+    """The PNG button saves the six charts with means and bands (the figure the unit test
+    reads: tests/test_ui.py::test_png_export_is_the_screen_charts), not replicate 0."""
+    small_scenario(page, replicates="3")
+    run_button(page).click()
+    finished(page)
+    # The figure is drawn when the button is pressed (matplotlib in the server: seconds).
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="charts as shown (PNG)").click()
+    path = tmp_path / "charts.png"
+    info.value.save_as(path)
+    from matplotlib import image
+
+    pixels = image.imread(path)
+    assert pixels.shape[:2] == (935, 1430)  # 13 x 8.5 inches at 110 dpi
+    assert page.get_by_role("button", name=re.compile("replicate 0")).count() == 0

@@ -68,18 +68,73 @@ def _y_range(values) -> dict:
     return {"min": round(low - pad, 6), "max": round(high + pad, 6)}
 
 
+#: What each charted metric can take (low, high; None: unbounded). A band is clipped to it:
+#: a t-interval is symmetric around the mean, so near a bound it reaches values the metric
+#: cannot take (a share above 1, a queue below 0); the chart's subtitle says when it clipped.
+METRIC_BOUNDS = {
+    "market_share": (0.0, 1.0), "fitness": (0.0, 1.0), "satisfaction": (0.0, 1.0),
+    "sentiment": (-1.0, 1.0), "decision_latency": (0.0, None), "largest_queue": (0.0, None),
+    "revenue": (0.0, None), "proposals_made": (0.0, None), "proposals_implemented": (0.0, None),
+}
+#: Below this many replicates a chart says its bands are wide (t = 4.30 at 3 runs, 2.78 at
+#: 5, 2.26 at 10: the half width shrinks with t / sqrt(n)).
+FEW_REPLICATES = 5
+
+
+def clip_band(metric: str, low, high) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``low`` and ``high`` clipped to what ``metric`` can take (:data:`METRIC_BOUNDS`), and
+    whether any value was clipped."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    bottom, top = METRIC_BOUNDS.get(metric, (None, None))
+    clipped_low = np.clip(low, bottom, top) if (bottom, top) != (None, None) else low
+    clipped_high = np.clip(high, bottom, top) if (bottom, top) != (None, None) else high
+    with np.errstate(invalid="ignore"):
+        changed = bool(np.any(clipped_low != low) | np.any(clipped_high != high))
+    return clipped_low, clipped_high, changed
+
+
+def band_note(metric: str, replicates: int, clipped: bool) -> str:
+    """The chart's subtitle: what the band is, over how many runs, and whether it was
+    clipped to the metric's range."""
+    if replicates < 2:
+        return "one run per structure: no band"
+    text = f"mean of {replicates} runs; band: 95% t-interval of the mean"
+    if clipped:
+        bottom, top = METRIC_BOUNDS[metric]
+        text += f", clipped to [{bottom:g}, {'inf' if top is None else f'{top:g}'}]"
+    if replicates < FEW_REPLICATES:
+        text += f" (only {replicates} runs: wide bands)"
+    return text
+
+
 def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks: list[dict],
                 y_name: str = "", provisional: str = "") -> dict:
-    """Mean line per structure with its pointwise t-band (``bands`` from
-    :func:`simulation.analysis.statistics.band`), shocks as vertical markers."""
-    series, values = [], []
+    """Mean line per structure with its pointwise 95% t-band, clipped to the metric's range
+    (``bands`` from :func:`chart_bands`), shocks as vertical markers; the subtitle says what
+    the band is, over how many runs, and whether it was clipped (:func:`band_note`).
+
+    Every series has an ``id``: the page updates a chart with ECharts' ``replaceMerge``, which
+    matches new series to old ones by id, else by name (the mean and its band share the
+    structure's name, so one legend entry shows or hides both).
+
+    The band is one ``custom`` series whose data are ``[step, low, high]`` rows, drawn by the
+    page's chart widget (:data:`simulation.ui.widgets.ECHART_VUE`) as a filled polygon from
+    the low to the high bound, one polygon per stretch without gaps. It was drawn before as an
+    invisible low line with the width stacked on it; ECharts stacks ``[x, y]`` points on a
+    value axis wrongly (the width was drawn from 0, or over another point), so the shading
+    showed neither bound of the interval.
+    """
+    series, values, clipped_any = [], [], False
+    replicates = int(bands["n"].max()) if "n" in bands.columns and len(bands) else 0
     for number, (structure, group) in enumerate(bands.groupby("structure", sort=False)):
         steps_list = group["step"].astype(np.int64).tolist()
-        mean, low, high = (group[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
+        mean = group["mean"].to_numpy(dtype=float)
+        low, high = group["low"].to_numpy(dtype=float), group["high"].to_numpy(dtype=float)
+        clipped_any |= bool(group["clipped"].any()) if "clipped" in group else False
         values.append(np.concatenate((mean, low, high)))
         color = colour(structure)
         entry = {
-            "name": structure, "type": "line", "showSymbol": False,
+            "id": f"{structure}-mean", "name": structure, "type": "line", "showSymbol": False,
             "data": _points(steps_list, mean),
             "lineStyle": {"width": 2, "type": dash(structure)},
             "color": color, "animation": False, "connectNulls": False, "z": 3,
@@ -88,18 +143,24 @@ def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks
             entry["markLine"] = _shock_marks(shocks)
         series.append(entry)
         if np.isfinite(low).any():
-            # The band: an invisible line at the low end, and the width stacked on it.
-            width = np.round(np.round(high, 5) - np.round(low, 5), 6)
-            stack = f"band-{structure}"
-            common = {"type": "line", "stack": stack, "showSymbol": False, "silent": True,
-                      "animation": False, "tooltip": {"show": False},
-                      "lineStyle": {"opacity": 0}, "color": color}
-            series.append({**common, "name": structure, "data": _points(steps_list, low)})
-            series.append({**common, "name": structure, "areaStyle": {"opacity": 0.18},
-                           "data": _points(steps_list, width)})
+            rows = [[step, lo, hi] for step, lo, hi in
+                    zip(steps_list, _clean(low), _clean(high), strict=True)]
+            series.append({
+                "id": f"{structure}-band", "name": structure, "type": "custom",
+                "firmsimBand": True, "data": rows, "encode": {"x": 0, "y": [1, 2]},
+                "color": color, "silent": True, "tooltip": {"show": False},
+                "animation": False, "z": 2,
+            })
     values = np.concatenate(values) if values else np.array([])
-    return _step_chart(metric, f"{title} {provisional}".strip(), steps, y_name, values, series,
-                       {"trigger": "axis"})
+    option = _step_chart(metric, f"{title} {provisional}".strip(), steps, y_name, values,
+                         series, {"trigger": "axis"})
+    if replicates:
+        option["title"]["subtext"] = band_note(metric, replicates, clipped_any)
+        option["title"]["subtextStyle"] = {"fontSize": 10}
+        option["title"]["itemGap"] = 2
+        option["legend"]["top"] = 36
+        option["grid"]["top"] = 70
+    return option
 
 
 def line_option(metric: str, title: str, frames: dict[str, pd.DataFrame], steps: int,
@@ -218,32 +279,67 @@ def customer_option(view, title: str) -> dict:
     }
 
 
-def charts_png(frames: dict[str, pd.DataFrame], shocks: list[dict]) -> bytes:
-    """All the compare charts in one PNG (matplotlib), for the export button."""
+def chart_bands(long: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The band table a chart of ``metric`` is drawn from: mean and 95% t-interval per
+    structure and step over the replicates of ``long`` (the downloadable time series), the
+    interval clipped to what the metric can take (:func:`clip_band`; ``clipped`` marks the
+    rows where it was). Empty (with the columns) when ``long`` has no such column."""
+    from simulation.analysis.statistics import band
+
+    columns = ["structure", "step", "n", "mean", "half_width", "low", "high", "clipped"]
+    if metric not in long.columns or not len(long):
+        return pd.DataFrame(columns=columns)
+    table = band(long, metric)
+    # The page lists structures in the order they were chosen, not alphabetically.
+    order = {name: index for index, name in enumerate(pd.unique(long["structure"]))}
+    table = table.sort_values(["structure", "step"], key=lambda column: column.map(
+        order) if column.name == "structure" else column, kind="stable")
+    low, high, _ = clip_band(metric, table["low"], table["high"])
+    with np.errstate(invalid="ignore"):
+        clipped = (low != table["low"].to_numpy()) | (high != table["high"].to_numpy())
+    return table.assign(low=low, high=high, clipped=clipped & np.isfinite(low)).reset_index(
+        drop=True)[columns]
+
+
+def charts_png(long: pd.DataFrame, shocks: list[dict], steps: int) -> bytes:
+    """:func:`charts_figure` as PNG bytes (the export button)."""
     import io
 
+    buffer = io.BytesIO()
+    charts_figure(long, shocks, steps).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def charts_figure(long: pd.DataFrame, shocks: list[dict], steps: int):
+    """The six compare charts as the page shows them (a matplotlib Figure): per structure the
+    mean over the replicates, its 95% t-band clipped to the metric's range
+    (:func:`chart_bands`, the same table the screen's charts are drawn from), the shocks as
+    dashed lines, and each chart's subtitle saying what the band is."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(12, 7.5), dpi=110, layout="constrained")
+    figure = Figure(figsize=(13, 8.5), dpi=110, layout="constrained")
     axes = figure.subplots(2, 3).ravel()
     for ax, (metric, title, y_name) in zip(axes, CHARTS, strict=True):
-        for structure, frame in frames.items():
-            if metric in frame.columns:
-                ax.plot(frame["step"], frame[metric], label=structure,
-                        color=colour(structure), lw=1.5,
-                        ls=mpl_dash(structure))
+        bands = chart_bands(long, metric)
+        for structure, group in bands.groupby("structure", sort=False):
+            color = colour(structure)
+            ax.plot(group["step"], group["mean"], label=structure, color=color, lw=1.5,
+                    ls=mpl_dash(structure))
+            ax.fill_between(group["step"], group["low"], group["high"], color=color,
+                            alpha=0.18, lw=0)
         for shock in shocks:
             ax.axvline(shock["step"], color="#555", ls="--", lw=1)
-        ax.set_title(title, fontsize=11)
+        replicates = int(bands["n"].max()) if len(bands) else 0
+        note = band_note(metric, replicates, bool(bands["clipped"].any())) if replicates else ""
+        ax.set_title(f"{title}\n{note}", fontsize=10)
+        ax.set_xlim(0, max(int(steps) - 1, 1))
         ax.set_xlabel("step")
         ax.set_ylabel(y_name, fontsize=8)
     axes[0].legend(fontsize=8)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 def combined_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:

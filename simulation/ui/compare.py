@@ -8,16 +8,15 @@ import io
 import math
 import threading
 import tomllib
+import weakref
 
-import pandas as pd
 import solara
 
 from simulation import registry
-from simulation.analysis.statistics import band
 from simulation.config import scenario as scenario_module
 from simulation.errors import ConfigError
 from simulation.ui import link, state
-from simulation.ui.charts import CHARTS, band_option, charts_png
+from simulation.ui.charts import CHARTS, band_option, chart_bands, charts_png
 from simulation.ui.form import (
     GENERAL,
     SECTIONS,
@@ -32,14 +31,21 @@ from simulation.ui.form import (
 from simulation.ui.runner import ComparisonRun, worker_count
 from simulation.ui.summary import (
     CONFIRM_ABOVE_SECONDS,
+    SPEED,
     UNITS,
+    budget_problem,
     chart_description,
     comparison_sentence,
     estimate_seconds,
     resilience_summary,
+    work_seconds,
 )
 from simulation.ui.teach import lesson_for
 from simulation.ui.widgets import Choice, Collapsible, EChart, Progress, Prose, TextUpload
+
+#: Runs timed for the speed calibration: run -> uncalibrated work seconds (only runs played
+#: at full speed from start to end; Pause, Step or a slower speed drop a run from it).
+TIMED = weakref.WeakKeyDictionary()
 
 #: Seconds within which a closed tab's runs are stopped and their worker process freed.
 CLOSED_TAB_FREED_WITHIN = 5.0
@@ -84,7 +90,9 @@ def start_run(paused: bool = False, confirmed: bool = False) -> None:
         return
     scenario = checked.scenario
     structures = list(state.form.value.structures)
-    estimate = estimate_seconds(scenario.customers.count, scenario.steps, len(structures),
+    if budget_problem(scenario.model_config_only(), len(structures), scenario.replicates):
+        return  # refused: the editor shows why and Run is disabled
+    estimate = estimate_seconds(scenario.model_config_only(), len(structures),
                                 scenario.replicates, cores=worker_count())
     if estimate > CONFIRM_ABOVE_SECONDS and not confirmed:
         state.confirm.set(estimate)
@@ -96,6 +104,9 @@ def start_run(paused: bool = False, confirmed: bool = False) -> None:
                         steps_per_second=_speed_value(state.speed.value), playing=not paused,
                         replicates=scenario.replicates)
     run.start()
+    if not paused and state.speed.value == "max":
+        TIMED[run] = work_seconds(scenario.model_config_only(), len(structures),
+                                  scenario.replicates, cores=worker_count())
     watch_tab(run)
     show_run(run, scenario_key(scenario))
 
@@ -291,14 +302,20 @@ def ScenarioEditor():
             solara.Error(errors[GENERAL])
         ScenarioFiles(checked)
 
+        too_big = (budget_problem(checked.scenario.model_config_only(), len(form.structures),
+                                  checked.scenario.replicates) if checked.ok else None)
         with solara.Row(style={"margin-top": "8px", "flex-wrap": "wrap",
                                "align-items": "center"}):
             solara.Button("Run", icon_name="mdi-play-box-multiple", color="primary",
-                          disabled=not checked.ok, on_click=start_run,
+                          disabled=not checked.ok or bool(too_big), on_click=start_run,
                           classes=["firmsim-run"])
-            if checked.ok:
+            if too_big:
+                solara.Text(f"refused: {too_big}", classes=["firmsim-error",
+                                                            "firmsim-budget"],
+                            style=ERROR_STYLE)
+            elif checked.ok:
                 scenario = checked.scenario
-                estimate = estimate_seconds(scenario.customers.count, scenario.steps,
+                estimate = estimate_seconds(scenario.model_config_only(),
                                             len(form.structures), scenario.replicates,
                                             cores=worker_count())
                 solara.Text(f"about {estimate:.0f} s ({len(form.structures)} structures x "
@@ -331,6 +348,7 @@ def Controls(run, valid: bool):
 
     def pause():
         if run is not None:
+            TIMED.pop(run, None)
             run.pause()
 
     def step():
@@ -340,11 +358,14 @@ def Controls(run, valid: bool):
             if new is not None:
                 new.step_once()
         else:
+            TIMED.pop(run, None)
             run.step_once()
 
     def set_speed(text):
         state.speed.set(text)
         if run is not None:
+            if text != "max":
+                TIMED.pop(run, None)
             run.set_speed(_speed_value(text))
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -361,7 +382,10 @@ def Controls(run, valid: bool):
 
 
 def _status_text(snapshot) -> str:
-    reached = min(snapshot.done.values(), default=0)
+    """The status line; "step t" when every chart is at step t, "steps t1 to t2" while the
+    structures stand at different steps (each chart is drawn to its structure's step)."""
+    low, high = min(snapshot.done.values(), default=0), max(snapshot.done.values(), default=0)
+    reached = f"{low}" if low == high else f"{low} to {high}"
     replicates = (f"{snapshot.replicates} paired replicates per structure"
                   if snapshot.replicates > 1 else "1 run per structure")
     if snapshot.state == "queued":
@@ -373,7 +397,8 @@ def _status_text(snapshot) -> str:
     words = {"running": "running", "paused": "paused (no run advances)",
              "starting": "starting", "finished": "finished", "stopped": "stopped",
              "error": "error"}
-    return (f"{words.get(snapshot.state, snapshot.state)}: step {reached} of "
+    return (f"{words.get(snapshot.state, snapshot.state)}: step{'s' if low != high else ''} "
+            f"{reached} of "
             f"{snapshot.steps}, {len(snapshot.done)} structures, {replicates} "
             f"({snapshot.elapsed:.1f} s)")
 
@@ -397,6 +422,8 @@ def Results(run):
                     "with a 95% band and update live; shocks are dashed vertical lines.")
         return
     snapshot = run.snapshot()
+    if snapshot.state == "finished" and not snapshot.error and run in TIMED:
+        SPEED.observe(TIMED.pop(run), snapshot.elapsed)
     checked = validate_form(state.form.value)
     stale = is_stale(state.run_scenario.value, checked)
     Status(run)
@@ -424,9 +451,7 @@ def Results(run):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"},
                         classes=["firmsim-charts"]):
             for metric, title, y_name in CHARTS:
-                bands = (band(long, metric) if metric in long.columns and len(long)
-                         else pd.DataFrame(columns=["structure", "step", "mean", "low",
-                                                    "high", "half_width"]))
+                bands = chart_bands(long, metric)
                 option = band_option(metric, title, bands, snapshot.steps, snapshot.shocks,
                                      y_name, provisional)
                 with solara.Column(classes=["firmsim-chart-cell"]):
@@ -460,10 +485,15 @@ def Resilience(run, snapshot, provisional: bool):
     summary = resilience_summary(table, reference, metric, snapshot.steps)
     html = summary.to_html(index=False, classes="firmsim-resilience", border=0)
     solara.HTML(tag="div", unsafe_innerHTML=html, style={"overflow-x": "auto"})
-    solara.Text("Each cell: mean [95% t-interval over the replicates]. Depth: baseline minus "
-                "trough; recovery: steps until back at 95% of the baseline (Kaplan-Meier "
-                "median; runs not recovered by the next shock or the end are censored); area "
-                "lost: the shortfall summed over those steps. Paired: the same seeds for "
+    solara.Text("Each cell: mean [95% t-interval over the replicates]. Level before: mean "
+                "over the 20 steps before the shock (the baseline); level after: mean over "
+                "the last 20 steps of the shock's window (to the next shock or the end). "
+                "Depth: baseline minus trough; recovery: steps until back at 95% of the "
+                "structure's own baseline (Kaplan-Meier median; runs not recovered by the "
+                "next shock or the end are censored); area lost: the shortfall below the "
+                "own baseline summed over those steps, so a structure at a lower level can "
+                "lose less and still hold less. An interval of a quantity that cannot be "
+                "negative (area lost) is clipped at 0 and marked. Paired: the same seeds for "
                 "every structure, difference per replicate.", style={"font-size": "0.8em"})
 
 
@@ -481,7 +511,7 @@ def Export(run):
 
     def as_png():
         snapshot = run.snapshot()
-        return charts_png(snapshot.frames, snapshot.shocks)
+        return charts_png(snapshot.long_table(), snapshot.shocks, snapshot.steps)
 
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.FileDownload(as_csv, filename="firmsim-timeseries.csv",
@@ -489,7 +519,7 @@ def Export(run):
         solara.FileDownload(as_parquet, filename="firmsim-timeseries.parquet",
                             label="time series (Parquet)")
         solara.FileDownload(as_png, filename="firmsim-charts.png",
-                            label="charts of replicate 0 (PNG)", mime_type="image/png")
+                            label="charts as shown (PNG)", mime_type="image/png")
         solara.FileDownload(lambda: run.snapshot().resilience.to_csv(index=False),
                             filename="firmsim-resilience.csv", label="resilience (CSV)",
                             mime_type="text/csv")

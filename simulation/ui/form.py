@@ -23,10 +23,12 @@ from simulation.config.paths import get_path, set_path
 from simulation.config.schema import ModelConfig
 from simulation.errors import ConfigError
 
-#: The app runs this many paired replicates per structure unless told otherwise (chosen so the
-#: default comparison, demo at full size, finishes in about 10 s on two cores; see
-#: experiments/benchmarks/bench_ui.py). A preset asking for more is capped to it on loading.
-DEFAULT_REPLICATES = 3
+#: The app runs this many paired replicates per structure unless told otherwise: what every
+#: shipped preset asks for and the question page uses. With 3 the 95% t quantile is 4.30 and
+#: the page could almost never tell a difference it showed (at 5 it is 2.78, and the half
+#: width t s / sqrt(n) is 0.50 of 3 runs'); the teach cards' claims are checked on runs of
+#: this many (tests/test_lessons.py). A preset asking for more is capped to it on loading.
+DEFAULT_REPLICATES = 5
 
 #: The basic fields shown first: key (dotted path in the scenario), label, type.
 FIELDS: tuple[tuple[str, str, type], ...] = (

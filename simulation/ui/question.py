@@ -15,7 +15,7 @@ from simulation.ui import state
 from simulation.ui.compare import scenario_key, show_run, watch_tab
 from simulation.ui.form import form_from_scenario
 from simulation.ui.runner import ComparisonRun
-from simulation.ui.summary import verdict
+from simulation.ui.summary import budget_problem, verdict
 from simulation.ui.widgets import Choice, Progress
 
 #: Paired runs per structure behind an answer (both structures: 2 x 5 runs of the demo size,
@@ -92,30 +92,50 @@ def open_full_comparison() -> None:
     state.tab.set(0)
 
 
+def question_form() -> tuple:
+    """The question page's form as ``(have, consider, situation, replicates, customers)``,
+    the tuple :data:`simulation.ui.state.question` holds for the answer shown (customers as
+    text, as typed)."""
+    names = list(situations())
+    situation = state.question_situation.value
+    if situation not in names:
+        situation = names[0]
+    return (state.question_have.value, state.question_consider.value, situation,
+            state.question_replicates.value, state.question_customers.value)
+
+
+def answer_is_stale(form: tuple, question) -> bool:
+    """True when the answer shown was computed for another form than the one on the page."""
+    if question is None:
+        return False
+    have, consider, situation, replicates, customers = form
+    try:
+        count = int(customers)
+    except ValueError:
+        return True
+    return (have, consider, situation, replicates, count) != tuple(question)
+
+
 @solara.component
 def QuestionPage():
     state.tick.value  # noqa: B018 - re-render when the run advances
-    have, set_have = solara.use_state("hierarchy")
-    consider, set_consider = solara.use_state("podular")
     names = list(situations())
-    situation, set_situation = solara.use_state(names[0])
-    replicates, set_replicates = solara.use_state(QUESTION_REPLICATES)
-    customers, set_customers = solara.use_state(str(QUESTION_CUSTOMERS))
+    have, consider, situation, replicates, customers = question_form()
 
     solara.HTML(tag="h3", unsafe_innerHTML="Would another structure have done better?")
     solara.Text("Pick the firm you have, the firm you consider and what happens; the app runs "
                 "both on the same paired markets and says what the runs show, how sure that "
                 "is, and why.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "baseline"}):
-        Choice("the firm you have", list(registry.menu_structures()), have, set_have)
+        Choice("the firm you have", list(registry.menu_structures()), have, state.question_have.set)
         Choice("the firm you consider", list(registry.menu_structures()), consider,
-               set_consider)
-    Choice("what happens", names, situation, set_situation)
+               state.question_consider.set)
+    Choice("what happens", names, situation, state.question_situation.set)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "baseline"}):
-        solara.SliderInt("paired runs per firm", value=replicates, min=2, max=20,
-                         on_value=set_replicates)
+        solara.SliderInt(f"paired runs per firm: {replicates}", value=replicates, min=2,
+                         max=20, on_value=state.question_replicates.set, thumb_label="always")
         solara.InputText("customers in the market", value=customers,
-                         on_value=set_customers, continuous_update=True,
+                         on_value=state.question_customers.set, continuous_update=True,
                          style={"max-width": "200px"})
     same = have == consider
     try:
@@ -123,6 +143,9 @@ def QuestionPage():
         problem = "" if 100 <= count <= 1_000_000 else "customers: 100 to 1000000"
     except ValueError:
         count, problem = 0, f"customers in the market={customers!r}: expected a whole number"
+    if not problem and not same:
+        scenario = question_scenario(have, consider, situation, replicates, count)
+        problem = budget_problem(scenario.model_config_only(), 2, replicates) or ""
     solara.Button("Answer", color="primary", icon_name="mdi-scale-balance",
                   disabled=same or bool(problem), classes=["firmsim-ask"],
                   on_click=lambda: ask(have, consider, situation, replicates, count))
@@ -130,7 +153,12 @@ def QuestionPage():
         solara.Text("pick two different firms", style={"color": "#b00020"})
     if problem:
         solara.Text(problem, style={"color": "#b00020"})
-    Answer(state.question_run.value, state.question.value)
+    question = state.question.value
+    if answer_is_stale((have, consider, situation, replicates, customers), question):
+        solara.Warning("Stale: this answer was computed for another question (the choices "
+                       "above have changed since). Press Answer to compute the new one.",
+                       classes=["firmsim-stale", "firmsim-question-stale"])
+    Answer(state.question_run.value, question)
 
 
 @solara.component

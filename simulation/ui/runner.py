@@ -748,16 +748,48 @@ class ComparisonRun(ThreadedRun):
         self._send(("play",))
 
     def pause(self) -> None:
+        """Pause every worker, then bring those that stopped behind up to the furthest one,
+        so every structure and replicate stands at the same step (each worker pauses at its
+        own step: at full speed they were tens of steps apart)."""
         self._target = 0
         self._send(("pause",))
+        threading.Thread(target=self._align_after_pause, daemon=True,
+                         name="firmsim-ui-align").start()
+
+    def _reached_steps(self) -> list[int]:
+        """Steps published by every replicate of the workers still working."""
+        with self._published_lock:
+            return [len(frame) for parts in self._parts.values()
+                    for index, part in parts.items()
+                    if self._child_states[index] not in _ENDED for frame in part.frames]
+
+    def _align_after_pause(self, settle: float = 0.3, timeout: float = 30.0) -> None:
+        """Once every working worker reports paused and its published steps have not changed
+        for ``settle`` s (a worker publishes the step it paused at), send the laggards to the
+        furthest step."""
+        deadline = time.perf_counter() + timeout
+        last, since = None, time.perf_counter()
+        while time.perf_counter() < deadline and not self._done.is_set():
+            time.sleep(0.05)
+            reached = self._reached_steps()
+            if reached != last:
+                last, since = reached, time.perf_counter()
+                continue
+            paused = all(s == "paused" for s in self._child_states if s not in _ENDED)
+            if paused and time.perf_counter() - since >= settle:
+                if reached and len(set(reached)) > 1:
+                    self._target = max(reached)
+                    self._send(("step_to", max(reached)))
+                return
 
     def step_once(self) -> None:
-        """Pause, then advance every structure to one step past the furthest one that has
-        not finished."""
-        with self._published_lock:
-            reached = [len(frame) for parts in self._parts.values()
-                       for index, part in parts.items()
-                       if self._child_states[index] not in _ENDED for frame in part.frames]
+        """Advance every structure to one step past the furthest one that has not finished
+        (after a Pause they all stand at one step, so each advances by exactly one); while
+        the runs play, Step pauses them (all at one step) instead."""
+        if any(s == "running" for s in self._child_states):
+            self.pause()
+            return
+        reached = self._reached_steps()
         # Nothing published yet (Step pressed on a new run): to step 1.
         self._target = max(reached, default=0) + 1
         self._send(("step_to", self._target))

@@ -95,3 +95,10 @@ presenter = solara.reactive(False)    # large-font mode for a room
 question_run = solara.reactive(None)  # the question page's run
 question = solara.reactive(None)      # (have, consider, situation, replicates) of that run
 upload_message = solara.reactive(None)
+
+# The question page's form (reactive here, not component state: it survives a tab change).
+question_have = solara.reactive("hierarchy")
+question_consider = solara.reactive("podular")
+question_situation = solara.reactive(None)   # None: the first situation
+question_replicates = solara.reactive(5)
+question_customers = solara.reactive("20000")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,11 @@ UNITS = {
     "satisfaction": "mean satisfaction",
     "sentiment": "mean sentiment, -1 to 1",
 }
-#: Seconds one structure takes per customer-step on one core (demo: 20,000 customers x 300
-#: steps in about 0.9 s; measured in experiments/benchmarks/bench_ui.py).
+#: Seconds one run takes per customer-step and per employee-step on one core of an idle
+#: machine, and to build one model of 20,000 customers: the estimate's starting point, before
+#: the app has timed a run of its own (:class:`SpeedCalibration`).
 SECONDS_PER_CUSTOMER_STEP = 1.5e-7
-#: Seconds to build one model of 20,000 customers (network, landscapes).
+SECONDS_PER_EMPLOYEE_STEP = 4e-7
 SECONDS_PER_MODEL = 0.15
 #: A run estimated to take longer than this asks for confirmation first.
 CONFIRM_ABOVE_SECONDS = 60.0
@@ -61,28 +63,126 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}f}"
 
 
-def interval_text(mean: float, low: float, high: float, digits: int = 3) -> str:
-    """``0.031 [0.012, 0.050]``, or the mean alone when there is no interval (one run)."""
+def interval_text(mean: float, low: float, high: float, digits: int = 3,
+                  floor: float | None = None) -> str:
+    """``0.031 [0.012, 0.050]``, or the mean alone when there is no interval (one run).
+
+    ``floor``: the least value the quantity can take (0 for an area lost or a recovery
+    time). A t-interval is symmetric around the mean and can reach below it with few runs;
+    the low end is then shown as the floor, marked: ``3.780 [0 (clipped), 11.992]``.
+    """
     if math.isnan(low) or math.isnan(high):
         return fmt(mean, digits)
+    if floor is not None and low < floor:
+        return f"{fmt(mean, digits)} [{floor:g} (clipped), {fmt(high, digits)}]"
     return f"{fmt(mean, digits)} [{fmt(low, digits)}, {fmt(high, digits)}]"
 
 
-def estimate_seconds(customers: int, steps: int, structures: int, replicates: int,
-                     cores: int | None = None) -> float:
-    """Rough wall time of a comparison: model work spread over ``cores`` worker processes
-    (default: the machine's cores), each taking whole runs."""
+def budget_problem(config, structures: int, replicates: int) -> str | None:
+    """Why the machine cannot hold a comparison of ``config``, or None.
+
+    The same check as ``firmsim run`` (:func:`simulation.execution.budget.check_run_budget`,
+    one function for every way in), with the app's concurrency: the app keeps every run of a
+    comparison in memory at once (each worker process steps all its models in lockstep), so
+    all ``structures x replicates`` runs count as concurrent.
+    """
+    from simulation.errors import UserError
+    from simulation.execution.budget import check_run_budget
+
+    runs = structures * replicates
+    try:
+        check_run_budget(config, runs, workers=runs)
+    except UserError as error:
+        text = str(error).removesuffix(" or --workers")
+        if runs > 1:
+            text += (f" (the app holds all {structures} structures x {replicates} replicates "
+                     "in memory at once: fewer of them also help)")
+        return text
+    return None
+
+
+def work_seconds(config, structures: int, replicates: int, cores: int | None = None) -> float:
+    """Uncalibrated wall time of a comparison of ``config``: model work (building, then
+    customers and employees per step) spread over ``cores`` worker processes (default: the
+    machine's cores), each taking whole runs."""
     runs = structures * replicates
     cores = max(1, min(cores or os.cpu_count() or 1, runs))
-    work = runs * (customers * steps * SECONDS_PER_CUSTOMER_STEP
-                   + SECONDS_PER_MODEL * customers / 20_000)
-    return work / cores + 2.0
+    customers, employees, steps = config.customers.count, config.firm.employees, config.steps
+    per_run = (steps * (customers * SECONDS_PER_CUSTOMER_STEP
+                        + employees * SECONDS_PER_EMPLOYEE_STEP)
+               + SECONDS_PER_MODEL * customers / 20_000)
+    return math.ceil(runs / cores) * per_run
+
+
+class SpeedCalibration:
+    """This machine's measured speed: the ratio of measured to uncalibrated time
+    (:func:`work_seconds`) of the last comparisons the app ran at full speed from start to
+    end (the median of the last :attr:`KEEP`), shared by every page of the server. The
+    machine's load changes its speed, so the estimate follows what the app measures here
+    rather than a constant from another day; before the first timed run the ratio is 1.
+    """
+
+    KEEP = 5
+
+    def __init__(self):
+        self._ratios: list[float] = []
+        self._lock = threading.Lock()
+
+    def observe(self, predicted_work: float, measured_seconds: float) -> None:
+        """Record a comparison that took ``measured_seconds`` for ``predicted_work`` s of
+        uncalibrated work (the fixed start-up time :data:`START_SECONDS` subtracted)."""
+        if predicted_work <= 0 or measured_seconds <= 0:
+            return
+        with self._lock:
+            ratio = max(measured_seconds - START_SECONDS, 0.1 * measured_seconds)
+            self._ratios = [*self._ratios, ratio / predicted_work][-self.KEEP:]
+
+    @property
+    def ratio(self) -> float:
+        with self._lock:
+            return float(np.median(self._ratios)) if self._ratios else 1.0
+
+
+#: Seconds a comparison takes besides its model work (starting the workers, the last
+#: refresh); part of every estimate.
+START_SECONDS = 2.0
+SPEED = SpeedCalibration()
+
+
+def estimate_seconds(config, structures: int, replicates: int,
+                     cores: int | None = None) -> float:
+    """Wall time of a comparison of ``config``: :func:`work_seconds` times this machine's
+    measured speed ratio (:data:`SPEED`), plus :data:`START_SECONDS`.
+    experiments/benchmarks/bench_ui_estimate.py measures it against every preset."""
+    return work_seconds(config, structures, replicates, cores) * SPEED.ratio + START_SECONDS
+
+
+#: Column of the resilience rows that holds a structure's level after a shock: the mean of
+#: the metric over the last 20 steps of the shock's window (``plateau`` of
+#: :func:`simulation.core.metrics.shock_resilience`); ``baseline`` is the mean over the 20
+#: steps before it.
+LEVEL_AFTER = "plateau"
+
+
+def _clear(row) -> str:
+    """``higher``, ``lower`` or ``""`` (no clear difference) from a paired-differences row."""
+    if int(row.pairs) < 2 or math.isnan(row.low):
+        return ""
+    return "higher" if row.low > 0 else "lower" if row.high < 0 else ""
+
+
+def _difference_text(row) -> str:
+    return interval_text(row.mean_difference, row.low, row.high)
 
 
 def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
                        steps: int) -> pd.DataFrame:
-    """Per shock and structure: depth, area lost and recovery with intervals, and the paired
-    difference in area lost against ``reference``; headers in words with units.
+    """Per shock and structure: the level before and after the shock, depth, area lost and
+    recovery with intervals, and the paired differences against ``reference`` in the level
+    after and in the area lost; headers in words with units.
+
+    Levels come first: losses are measured from each structure's own level, so a firm that
+    holds less of the market can lose less of it and still end lower.
 
     ``table`` has one row per structure, replicate and shock (the runner's resilience rows).
     """
@@ -92,19 +192,20 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
     # Without the reference's rows (it has not passed a shock yet: structures run at their
     # own pace) there is nothing to pair with.
     has_reference = reference in set(table["structure"])
-    differences = {}
+    differences, levels = {}, {}
     if has_reference:
-        paired_rows = paired_differences(table, "area_lost", reference=reference,
-                                         groups=("shock",), better="lower")
-        differences = {(row.shock, row.structure): row
-                       for row in paired_rows.itertuples(index=False)}
+        for column, found in (("area_lost", differences), (LEVEL_AFTER, levels)):
+            paired_rows = paired_differences(table, column, reference=reference,
+                                             groups=("shock",),
+                                             better="lower" if column == "area_lost"
+                                             else "higher")
+            found.update({(row.shock, row.structure): row
+                          for row in paired_rows.itertuples(index=False)})
     rows = []
     for (shock, structure), group in table.groupby(["shock", "structure"], sort=False):
         kind, step = group["kind"].iloc[0], int(group["step"].iloc[0])
         window = int((group["recovery_time"].where(~group["recovered"])).max()
                      if (~group["recovered"]).any() else steps - step)
-        depth = t_interval(group["depth"])
-        area = t_interval(group["area_lost"])
         recovery = recovery_summary(group["recovery_time"], group["recovered"])
         recovered = int(group["recovered"].sum())
         if recovery.median_reached:
@@ -112,30 +213,41 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
         else:
             recovery_text = f"not recovered within {window} steps"
         recovery_text += f" ({recovered} of {len(group)} runs recovered)"
-        row = differences.get((shock, structure))
+        level_row, area_row = (found.get((shock, structure)) for found in (levels, differences))
         if structure == reference:
-            paired = "reference"
-        elif row is None:
-            paired = "n/a" if has_reference else f"waiting for {reference}"
+            level_paired = area_paired = "reference"
+        elif area_row is None:
+            level_paired = area_paired = "n/a" if has_reference else f"waiting for {reference}"
         else:
-            paired = (f"{interval_text(row.mean_difference, row.low, row.high)}; "
-                      f"less lost in {row.better} of {row.pairs}")
+            level_paired = (f"{_difference_text(level_row)}; higher in {level_row.better} "
+                            f"of {level_row.pairs}")
+            area_paired = (f"{_difference_text(area_row)}; less lost in {area_row.better} "
+                           f"of {area_row.pairs}")
         rows.append({
             "shock": f"{kind} at step {step}",
             "structure": structure,
             "runs": len(group),
-            f"depth ({unit})": interval_text(*depth),
-            f"area lost ({unit} x steps)": interval_text(*area),
-            "recovery (steps to 95% of baseline)": recovery_text,
-            f"area lost minus {reference}'s (paired)": paired,
+            f"level before ({unit})": interval_text(*t_interval(group["baseline"])),
+            f"level after ({unit})": interval_text(*t_interval(group[LEVEL_AFTER])),
+            f"level after minus {reference}'s (paired)": level_paired,
+            f"depth ({unit})": interval_text(*t_interval(group["depth"])),
+            f"area lost ({unit} x steps)": interval_text(*t_interval(group["area_lost"]),
+                                                         floor=0),
+            "recovery (steps to 95% of own baseline)": recovery_text,
+            f"area lost minus {reference}'s (paired)": area_paired,
         })
     return pd.DataFrame(rows)
 
 
 def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str:
-    """One plain sentence per structure on the first shock, computed from the paired runs:
-    ``podular lost less market share than hierarchy after the need_shift in 8 of 10 runs;
-    mean difference in area lost -0.3 [-0.5, -0.1] (95% t-interval): a clear difference.``"""
+    """Plain sentences per structure on the first shock, computed from the paired runs: first
+    the level each structure holds after the shock (what a strategist asks), then the loss,
+    which is measured from each structure's own level and so is never read as "better" on
+    its own. E.g. ``After the need shift network holds 0.44 [0.40, 0.48] of its market share
+    and hierarchy 0.90 [0.88, 0.92]; network minus hierarchy -0.46 [-0.50, -0.42] (95%
+    t-interval, 3 paired runs): clearly lower, lower in 3 of 3. network lost less market share
+    than hierarchy (area lost -0.3 [-0.9, 0.3], in 2 of 3 runs), but from a lower level:
+    losing less does not make it better here.``"""
     if table is None or table.empty:
         return ""
     first = table["shock"].min()
@@ -144,28 +256,43 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
     if reference not in set(rows["structure"]):
         return (f"Waiting for {reference} to pass the {label(kind)}: the paired differences "
                 "appear once it has.")
-    differences = paired_differences(rows, "area_lost", reference=reference, better="lower")
+    levels = paired_differences(rows, LEVEL_AFTER, reference=reference, better="higher")
+    areas = paired_differences(rows, "area_lost", reference=reference, better="lower")
+    reference_level = interval_text(*t_interval(
+        rows[rows["structure"] == reference][LEVEL_AFTER]))
     sentences = []
-    for _, row in differences.iterrows():
-        if row["structure"] == reference:
+    for level, area in zip(levels.itertuples(index=False), areas.itertuples(index=False),
+                           strict=True):
+        structure = level.structure
+        if structure == reference:
             continue
-        pairs = int(row["pairs"])
-        text = (f"{row['structure']} lost less {label(metric)} than {reference} after the "
-                f"{label(kind)} in {row['better']} of {pairs} run{'s' if pairs != 1 else ''}")
+        pairs = int(level.pairs)
+        own = interval_text(*t_interval(rows[rows["structure"] == structure][LEVEL_AFTER]))
+        text = (f"After the {label(kind)} {structure} holds {own} of {label(metric)} "
+                f"(mean of the last steps of the shock's window) and {reference} "
+                f"{reference_level}")
         if pairs < 2:
-            text += (f"; one pair gives no interval (difference in area lost "
-                     f"{fmt(row['mean_difference'])}): add replicates")
-        else:
-            text += (f"; mean difference in area lost "
-                     f"{interval_text(row['mean_difference'], row['low'], row['high'])} "
-                     "(95% t-interval)")
-            if row["high"] < 0:
-                text += ": clearly less lost"
-            elif row["low"] > 0:
-                text += ": clearly more lost"
-            else:
-                text += ": no clear difference at this number of runs"
-        sentences.append(text + ".")
+            text += (f"; one pair gives no interval ({structure} minus {reference} "
+                     f"{fmt(level.mean_difference)}): add replicates.")
+            sentences.append(text)
+            continue
+        direction = _clear(level)
+        text += (f"; {structure} minus {reference} "
+                 f"{interval_text(level.mean_difference, level.low, level.high)} (95% "
+                 f"t-interval, {pairs} paired runs): "
+                 + (f"clearly {direction}" if direction else "no clear difference")
+                 + f", higher in {level.better} of {pairs}.")
+        lost_less = area.mean_difference < 0
+        lower_level = level.mean_difference < 0
+        loss = (f"{structure} lost {'less' if lost_less else 'more'} {label(metric)} than "
+                f"{reference} from its own level (area lost, paired difference "
+                f"{interval_text(area.mean_difference, area.low, area.high)}, less in "
+                f"{area.better} of {pairs})")
+        if lost_less and lower_level:
+            loss += ", but from a lower level: losing less does not make it better here"
+        elif not lost_less and not lower_level:
+            loss += ", from a higher level"
+        sentences.append(f"{text} {loss[0].upper()}{loss[1:]}.")
     return " ".join(sentences)
 
 
@@ -189,35 +316,52 @@ class Verdict:
 
 def verdict(long: pd.DataFrame, resilience: pd.DataFrame, have: str, consider: str,
             situation: str, metric: str, shock_step: int, steps: int) -> Verdict:
-    """Would ``consider`` have weathered the situation better than ``have``?
+    """Would ``consider`` have done better than ``have`` in the situation?
 
-    The answer compares the area lost on ``metric`` after the first shock, paired replicate
-    by replicate; the mechanism compares process metrics averaged from the shock to the end.
+    The answer ranks on the level of ``metric`` each firm holds after the first shock (mean
+    of the last steps of the shock's window), paired replicate by replicate; the area lost
+    (measured from each firm's own level) is reported beside it, never instead of it. The
+    mechanism compares process metrics averaged from the shock to the end.
     """
     unit = UNITS.get(metric, label(metric))
     first = resilience[resilience["shock"] == resilience["shock"].min()]
     pair = first[first["structure"].isin([have, consider])]
+    levels = paired_differences(pair, LEVEL_AFTER, reference=have, better="higher")
+    level = next(levels[levels["structure"] == consider].itertuples(index=False))
     differences = paired_differences(pair, "area_lost", reference=have, better="lower")
     row = differences[differences["structure"] == consider].iloc[0]
-    pairs = int(row["pairs"])
-    area_have = t_interval(pair[pair["structure"] == have]["area_lost"])
-    area_consider = t_interval(pair[pair["structure"] == consider]["area_lost"])
-    clear = pairs >= 2 and (row["high"] < 0 or row["low"] > 0)
-    if clear and row["high"] < 0:
-        headline = f"Yes: the {consider} firm would have weathered {situation} better."
-    elif clear:
-        headline = f"No: the {consider} firm would have weathered {situation} worse."
+    pairs = int(level.pairs)
+    direction = _clear(level)
+    clear = bool(direction)
+    if direction == "higher":
+        headline = (f"Yes: the {consider} firm would have ended {situation} with more "
+                    f"{label(metric)} than your {have} firm.")
+    elif direction == "lower":
+        headline = (f"No: the {consider} firm would have ended {situation} with less "
+                    f"{label(metric)} than your {have} firm.")
     else:
         headline = (f"Not clear: the {pairs} paired runs do not separate the {consider} firm "
                     f"from your {have} firm under {situation}.")
-    detail = (f"The {consider} firm lost less {label(metric)} than the {have} firm in "
-              f"{row['better']} of {pairs} paired runs. "
-              f"Area lost after the shock ({unit} x steps): {have} "
-              f"{interval_text(*area_have)}, {consider} {interval_text(*area_consider)}; "
-              f"difference {consider} minus {have} "
-              f"{interval_text(row['mean_difference'], row['low'], row['high'])} "
-              "(95% t-interval over the paired runs; a difference whose interval excludes 0 "
-              "is clear).")
+    level_have = t_interval(pair[pair["structure"] == have][LEVEL_AFTER])
+    level_consider = t_interval(pair[pair["structure"] == consider][LEVEL_AFTER])
+    area_have = t_interval(pair[pair["structure"] == have]["area_lost"])
+    area_consider = t_interval(pair[pair["structure"] == consider]["area_lost"])
+    loss_note = ""
+    if row["mean_difference"] < 0 and level.mean_difference < 0:
+        loss_note = (f" The {consider} firm lost less, but from a lower level: losing less "
+                     "does not make it better here.")
+    detail = (f"Level of {label(metric)} after the shock ({unit}, mean of the last steps of "
+              f"the shock's window): {have} {interval_text(*level_have)}, {consider} "
+              f"{interval_text(*level_consider)}; difference {consider} minus {have} "
+              f"{interval_text(level.mean_difference, level.low, level.high)}, higher in "
+              f"{level.better} of {pairs} paired runs. "
+              f"Area lost after the shock, measured from each firm's own level ({unit} x "
+              f"steps): {have} {interval_text(*area_have, floor=0)}, {consider} "
+              f"{interval_text(*area_consider, floor=0)}; difference {consider} minus {have} "
+              f"{interval_text(row['mean_difference'], row['low'], row['high'])}, less lost "
+              f"in {row['better']} of {pairs}.{loss_note} "
+              "(95% t-intervals over the paired runs; a difference whose interval excludes 0 "
+              "is clear; an interval of a quantity that cannot be negative is clipped at 0.)")
     metrics = [m[0] for m in MECHANISMS]
     means = window_means(long[long["structure"].isin([have, consider])], shock_step, steps,
                          metrics)
@@ -251,14 +395,15 @@ def verdict(long: pd.DataFrame, resilience: pd.DataFrame, have: str, consider: s
 
 
 def chart_description(title: str, band: pd.DataFrame, steps: int) -> str:
-    """A text alternative of a chart: each line's mean at the last step reached."""
+    """A text alternative of a chart: each line's mean at the last step reached and the band
+    drawn there (``band`` from :func:`simulation.ui.charts.chart_bands`: clipped)."""
     if band is None or band.empty:
         return f"{title}: no data yet."
     parts = []
     for structure, group in band.groupby("structure", sort=False):
         last = group.iloc[-1]
-        value = fmt(float(last["mean"]))
-        spread = "" if np.isnan(last["half_width"]) else f" +/- {fmt(float(last['half_width']))}"
-        parts.append(f"{structure} {value}{spread}")
+        low, high = float(last["low"]), float(last["high"])
+        parts.append(f"{structure} {interval_text(float(last['mean']), low, high)}")
     step = int(band["step"].max())
-    return f"{title}, mean over replicates at step {step} of {steps}: {'; '.join(parts)}."
+    return (f"{title}, mean over replicates [95% band] at step {step} of {steps}: "
+            f"{'; '.join(parts)}.")

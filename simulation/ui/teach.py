@@ -13,13 +13,16 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Claim:
-    """One checkable sentence of a teach card, tested over paired replicates
-    (tests/test_lessons.py).
+    """One checkable sentence of a teach card, tested on the runs the page makes for the
+    card's preset (tests/test_lessons.py: the page's form, seeds, sizes and replicates). The
+    card shows ``text`` verbatim.
 
-    With ``other`` set: the mean of ``metric`` from step ``start`` (default: the first
-    shock) to the end is higher (``higher``) for ``structure`` than for ``other``, pair by
-    pair. Without: for ``structure``, its mean over the ``window`` steps from the first shock
-    is higher (``higher``) than over the ``window`` steps before it.
+    With ``other`` set: the mean of ``metric`` over steps ``start`` (default: the step of
+    shock number ``shock``) to ``end`` (default: the last step) is higher (``higher``) for
+    ``structure`` than for ``other``, pair by pair. Without: for ``structure``, its mean over
+    the ``window`` steps from the step of shock number ``shock`` is higher (``higher``) than
+    over the ``window`` steps before it. It holds when the 95% t-interval of the paired
+    differences lies on the claimed side of 0.
     """
 
     text: str
@@ -28,7 +31,9 @@ class Claim:
     other: str | None = None
     higher: bool = True
     start: int | None = None
+    end: int | None = None
     window: int = 10
+    shock: int = 0
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,8 @@ class Lesson:
     title: str
     concept: str
     look_for: str
-    #: The card's claims, each checked by a test over paired replicates.
+    #: The card's claims, each shown verbatim in ``look_for`` and checked by a test on the
+    #: page's own runs.
     claims: tuple[Claim, ...] = field(default=())
 
     @property
@@ -50,65 +56,124 @@ LESSONS: dict[str, Lesson] = {
         "A hierarchy is built for a market that stands still: the frontline senses, the top "
         "decides, and a few good changes per step are pushed through a single funnel. A "
         "networked firm lets the people who hear the customer test and decide changes "
-        "locally, after review by their peers. When needs shift, the question is not who "
-        "climbs higher in calm times but who notices and follows the shift first.",
+        "locally, after review by their peers; each judges a change by its own segment. When "
+        "needs shift, the question is not only who climbs higher in calm times but who "
+        "notices and follows the shift first.",
         "Before step 150 the curves of **market share** and **fitness** show how high and how "
-        "fast each structure climbs. At the shift (the vertical marker) all of them fall. "
-        "Compare the **depth** of the fall and the **recovery time** in the resilience table, "
-        "and **decision latency**, which is longer in the hierarchy than in the network "
-        "throughout.",
+        "fast each structure climbs. The largest difference on this page is the network's "
+        "level: the network holds less market share than the hierarchy throughout. With one "
+        "standard product its deciders pull it toward their own segments, back and forth: "
+        "the network implements more changes per step than the hierarchy. At the shift (the "
+        "vertical marker) the hierarchy's fitness falls, and the podular firm's fitness "
+        "falls too. Decision latency is longer in the hierarchy than in the network. In the "
+        "resilience table read the **level after** beside the **area lost** and the "
+        "**recovery time**: a loss is measured from each structure's own level.",
         claims=(
-            Claim("market share falls at the shift", "market_share", "hierarchy",
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("the hierarchy's fitness falls", "fitness", "hierarchy", higher=False),
+            Claim("the podular firm's fitness falls too", "fitness", "podular",
                   higher=False),
-            Claim("decision latency is longer in the hierarchy than in the network",
+            Claim("Decision latency is longer in the hierarchy than in the network",
                   "decision_latency", "hierarchy", "network", start=0),
         ),
     ),
     "talent-loss": Lesson(
-        "The command-and-control bottleneck",
-        "In a hierarchy every proposal climbs the tree to the top, so the managers' queues are "
-        "where decisions wait. Losing managers removes the routes themselves: until the tree "
-        "is repaired, survivors inherit whole teams and their queues overflow. A network or a "
-        "pod structure loses capacity, not routes.",
-        "After the loss at step 150, compare **congestion (largest queue)** and **decision "
-        "latency**: both stay higher in the hierarchy than in the network. They do not jump: "
-        "fewer people also send fewer proposals. Open **Inside the firm** to see the "
-        "repaired tree: the teams of departed managers now report to the manager above. "
-        "Then look at **market share** after the need shift at step 200: in these runs the "
-        "hierarchy keeps more of it than the network, so losing managers slows the tree "
-        "without making it the loser here.",
+        "Command-and-control after the managers leave",
+        "A fifth of the 200 staff leave at step 150, managers and hubs first. The tree of 200 "
+        "has exactly 40 managers (a span of 5 over four levels), so every manager leaves, "
+        "the top too. The repair rule re-attaches each team to the nearest manager left "
+        "above it and, when the top leaves, promotes one employee; with no manager left, "
+        "that one employee becomes the top. Proposals no longer climb four levels: they "
+        "reach the top in one hop. The podular firm loses its hubs, the people who checked "
+        "each pod's changes against the other pods' modules; with no hub left, pods decide "
+        "unchecked. The network loses a fifth of its people at random and keeps its routes.",
+        "The largest change on this page is the **podular** firm's. With no hub left, "
+        "the podular firm implements more changes after losing its hubs; changes made for "
+        "one pod's module now also hit the others, so the podular firm's fitness falls "
+        "after the loss and the podular firm's market share falls after the loss. From the "
+        "loss to the need shift the podular firm holds less market share than the "
+        "hierarchy. The hierarchy barely moves: the hierarchy's decision latency falls "
+        "after the loss, because every proposal now reaches the single top directly; "
+        "decision latency stays longer in the hierarchy than in the network until the need "
+        "shift. Open **Inside the firm**: the repaired hierarchy is a star, one promoted "
+        "employee at the top and everyone else reports to them. After the need shift at "
+        "step 200 the hierarchy keeps more market share than the network.",
         claims=(
-            Claim("decision latency stays longer in the hierarchy than in the network after "
-                  "the loss", "decision_latency", "hierarchy", "network"),
-            Claim("congestion stays higher in the hierarchy than in the network after the "
-                  "loss", "largest_queue", "hierarchy", "network"),
-            Claim("the hierarchy keeps more market share than the network after the need "
-                  "shift", "market_share", "hierarchy", "network", start=200),
+            Claim("the podular firm implements more changes after losing its hubs",
+                  "proposals_implemented", "podular", window=20),
+            Claim("the podular firm's fitness falls after the loss", "fitness", "podular",
+                  higher=False, window=20),
+            Claim("the podular firm's market share falls after the loss", "market_share",
+                  "podular", higher=False, window=20),
+            Claim("From the loss to the need shift the podular firm holds less market share "
+                  "than the hierarchy", "market_share", "podular", "hierarchy", higher=False,
+                  end=200),
+            Claim("the hierarchy's decision latency falls after the loss",
+                  "decision_latency", "hierarchy", higher=False),
+            Claim("decision latency stays longer in the hierarchy than in the network until "
+                  "the need shift", "decision_latency", "hierarchy", "network", end=200),
+            Claim("After the need shift at step 200 the hierarchy keeps more market share "
+                  "than the network", "market_share", "hierarchy", "network", start=200),
         ),
     ),
     "new-competitor": Lesson(
         "Customers as partners",
         "In the *open* firm some customers and partners propose changes themselves: the firm "
-        "senses through people outside it. When a competitor raises the bar and a new segment "
-        "arrives with needs nobody in the firm has studied, proposals from the newcomers can "
-        "reach the product sooner than any internal survey.",
-        "Include **open** and **podular** in the comparison. After the new segment arrives "
-        "(step 200) compare **market share** (the newcomers count from then on) and "
-        "**satisfaction**: which firm wins the new customers, and how fast?",
+        "senses through people outside it. At step 150 a competitor raises the bar (the "
+        "customers' outside option improves); at step 200 a new segment arrives with needs "
+        "nobody in the firm has studied.",
+        "The largest difference on this page is the network's level: the network holds "
+        "less market share than the hierarchy throughout (with one standard product its "
+        "deciders pull it toward their own segments: the network implements more changes "
+        "per step than the hierarchy). With its customers and partners proposing, the open "
+        "firm makes more proposals than the hierarchy. When the competitor enters, the "
+        "hierarchy's satisfaction falls, the open firm's market share falls and the podular "
+        "firm's market share falls. After the new segment arrives (step 200; the newcomers "
+        "count from then on) compare **market share** and **satisfaction** of **open**, "
+        "**podular** and **hierarchy**: this card makes no claim on which wins the "
+        "newcomers.",
+        claims=(
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("the open firm makes more proposals than the hierarchy", "proposals_made",
+                  "open", "hierarchy", start=0),
+            Claim("the hierarchy's satisfaction falls", "satisfaction", "hierarchy",
+                  higher=False),
+            Claim("the open firm's market share falls", "market_share", "open", higher=False),
+            Claim("the podular firm's market share falls", "market_share", "podular",
+                  higher=False),
+        ),
     ),
     "need-shift": Lesson(
         "The hub that aligns pods",
         "A podular firm is made of small autonomous teams; a hub links several pods so their "
         "changes to a shared product do not undo each other (a hub may veto a change that "
         "harms another pod's module). It keeps most of a network's speed while limiting the "
-        "damage of local decisions with side effects.",
-        "Compare **podular** with **network** and **hierarchy**: after the shift the pods' "
-        "fitness stays above the network's (the hubs stop changes that harm other modules); "
-        "decision latency is low for pods and high for the tree; and, in the resilience "
-        "table, the **area lost**. In **Inside the firm** the pods appear as tight clusters "
-        "around their hub.",
+        "damage of local decisions with side effects. The flat network has no such check: "
+        "each decider judges a change by its own segment, so with one standard product the "
+        "deciders keep pushing it back and forth between segments.",
+        "The largest difference on this page is the **network**'s level: the network holds "
+        "less market share than the hierarchy throughout, though the network implements "
+        "more changes per step than the hierarchy (changes that undo each other). At the "
+        "shift (step 150) the hierarchy's market share falls. After the shift the podular "
+        "firm's fitness is above the network's (the hubs stop changes that harm other "
+        "modules), and decision latency is longer in the hierarchy than in the podular "
+        "firm. In the resilience table read the **level after** beside the **area lost**: "
+        "a loss is measured from each firm's own level. In **Inside the firm** "
+        "the pods appear as tight clusters around their hub.",
         claims=(
-            Claim("after the shift the podular firm's fitness is above the network's",
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("At the shift (step 150) the hierarchy's market share falls",
+                  "market_share", "hierarchy", higher=False),
+            Claim("After the shift the podular firm's fitness is above the network's",
                   "fitness", "podular", "network"),
             Claim("decision latency is longer in the hierarchy than in the podular firm",
                   "decision_latency", "hierarchy", "podular", start=0),
@@ -120,20 +185,28 @@ LESSONS: dict[str, Lesson] = {
         "hear it. Beliefs spread along the customer network: extreme opinions are voiced more "
         "often, so a rumour can travel further than the facts. Recovery comes from experience "
         "that contradicts the story.",
-        "Watch **sentiment** dip at step 150 and **market share** follow within the next ten "
-        "steps, then both recover within some twenty steps as the media's stance and the "
-        "customers' own experience contradict the story. In **Inside the firm**, the "
-        "customer network view shows orange patches (negative sentiment) spreading from "
-        "neighbour to neighbour and then fading. The flat network is the exception to watch: "
-        "with one standard product its own market share swings widely (its deciders pull "
-        "the product toward their own segments), and those swings can hide the crisis.",
+        "At step 150 the hierarchy's sentiment dips after the crisis, and the hierarchy's "
+        "market share falls after the crisis; the podular firm's market share falls after "
+        "the crisis as well. The resilience table gives each structure's recovery time. The "
+        "largest differences on this page are the network's: the network holds less market "
+        "share than the hierarchy throughout (with one standard product its deciders pull "
+        "it toward their own segments: the network implements more changes per step than "
+        "the hierarchy), and the network's market share falls at the crisis too. In "
+        "**Inside the firm** the customer network view colours each customer by sentiment "
+        "(orange negative, blue positive).",
         claims=(
-            Claim("sentiment dips after the crisis (hierarchy)", "sentiment", "hierarchy",
-                  higher=False),
-            Claim("market share follows (hierarchy)", "market_share", "hierarchy",
-                  higher=False),
-            Claim("market share follows (podular)", "market_share", "podular",
-                  higher=False),
+            Claim("the hierarchy's sentiment dips after the crisis", "sentiment",
+                  "hierarchy", higher=False),
+            Claim("the hierarchy's market share falls after the crisis", "market_share",
+                  "hierarchy", higher=False),
+            Claim("the podular firm's market share falls after the crisis", "market_share",
+                  "podular", higher=False),
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+            Claim("the network's market share falls at the crisis", "market_share",
+                  "network", higher=False),
         ),
     ),
     "restless": Lesson(
@@ -141,17 +214,62 @@ LESSONS: dict[str, Lesson] = {
         "In a turbulent market there is no single shock to recover from: needs keep drifting. "
         "What counts is how well the firm keeps up; a change decided after many steps of "
         "waiting answers a need that has already moved on.",
-        "After step 150 compare the **level** of fitness and market share, not a single dip, "
-        "and ask whether the structure with the shortest **decision latency** tracks best "
-        "(this card makes no claim: the answer depends on the settings).",
+        "From step 150 the market turns turbulent and the hierarchy's market share falls. "
+        "The largest difference on this page opens after that: the podular firm holds more "
+        "market share than the hierarchy, and the open firm holds more market share than "
+        "the hierarchy. Decisions wait in the tree: decision latency is longer in the "
+        "hierarchy than in the podular firm, and the podular firm implements more changes "
+        "than the hierarchy after step 150. Speed alone does not decide it: decision latency "
+        "is longer in the hierarchy than in the network too, yet the network holds less "
+        "market share than the hierarchy throughout (with one standard product its deciders "
+        "pull it toward their own segments). Compare the **level** of fitness and market "
+        "share after step 150, not a single dip.",
+        claims=(
+            Claim("the hierarchy's market share falls", "market_share", "hierarchy",
+                  higher=False),
+            Claim("the podular firm holds more market share than the hierarchy",
+                  "market_share", "podular", "hierarchy"),
+            Claim("the open firm holds more market share than the hierarchy",
+                  "market_share", "open", "hierarchy"),
+            Claim("decision latency is longer in the hierarchy than in the podular firm",
+                  "decision_latency", "hierarchy", "podular", start=0),
+            Claim("the podular firm implements more changes than the hierarchy after step 150",
+                  "proposals_implemented", "podular", "hierarchy"),
+            Claim("decision latency is longer in the hierarchy than in the network",
+                  "decision_latency", "hierarchy", "network", start=0),
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+        ),
     ),
     "calm": Lesson(
         "Efficiency in a still market",
-        "With nothing moving, a hierarchy's careful best-first choices at the top can do well: "
-        "this is the baseline the shock scenarios are read against. A structure that wins here "
-        "but loses under a shock trades efficiency for adaptability.",
-        "Compare how high each structure climbs in **fitness** and how fast. There are no "
-        "shocks, so the resilience table stays empty.",
+        "With nothing moving there is nothing to recover from: this is the baseline the shock "
+        "scenarios are read against. A hierarchy chooses carefully at the top, best first, "
+        "but few changes pass its single funnel; pods and the open firm decide near the "
+        "customer.",
+        "Compare how high each structure climbs in **fitness** and **market share**, and how "
+        "fast. Even with nothing moving, the podular firm holds more market share than the "
+        "hierarchy, the open firm holds more market share than the hierarchy, and the open "
+        "firm's fitness is above the hierarchy's. Decision latency is longer in the "
+        "hierarchy than in the podular firm. The largest difference is the network's: the "
+        "network holds less market share than the hierarchy throughout, although the "
+        "network implements more changes per step than the hierarchy (with one standard "
+        "product its deciders pull it toward their own segments). There are no shocks, so "
+        "the resilience table stays empty.",
+        claims=(
+            Claim("the podular firm holds more market share than the hierarchy",
+                  "market_share", "podular", "hierarchy", start=0),
+            Claim("the open firm holds more market share than the hierarchy",
+                  "market_share", "open", "hierarchy", start=0),
+            Claim("the open firm's fitness is above the hierarchy's", "fitness", "open",
+                  "hierarchy", start=0),
+            Claim("Decision latency is longer in the hierarchy than in the podular firm",
+                  "decision_latency", "hierarchy", "podular", start=0),
+            Claim("the network holds less market share than the hierarchy throughout",
+                  "market_share", "network", "hierarchy", higher=False, start=0),
+            Claim("the network implements more changes per step than the hierarchy",
+                  "proposals_implemented", "network", "hierarchy", start=0),
+        ),
     ),
 }
 

@@ -65,9 +65,31 @@ module.exports = {
     update() {
       if (!this.chart || !this.option_json) return;
       const option = JSON.parse(this.option_json);
+      (option.series || []).forEach((series) => {
+        if (series.firmsimBand) series.renderItem = this.bandItem(series);
+      });
       // Keep the user's zoom/roam and legend choices while live data arrives.
       this.chart.setOption(option, {notMerge: false, lazyUpdate: true,
                                     replaceMerge: ["series"]});
+    },
+    bandItem(series) {
+      /* A band (rows [step, low, high]) as one filled polygon per stretch without gaps: the
+         high bound left to right, then the low bound back; drawn at the stretch's first row
+         (the other rows draw nothing). */
+      const rows = series.data;
+      const finite = (row) => row[1] !== null && row[2] !== null;
+      return (params, api) => {
+        const start = params.dataIndex;
+        if (!finite(rows[start]) || (start > 0 && finite(rows[start - 1]))) return null;
+        let end = start;
+        while (end + 1 < rows.length && finite(rows[end + 1])) end += 1;
+        const stretch = rows.slice(start, end + 1);
+        const points = stretch.map((row) => api.coord([row[0], row[2]])).concat(
+          stretch.slice().reverse().map((row) => api.coord([row[0], row[1]])));
+        return {type: "polygon", shape: {points: points},
+                style: {fill: series.color, opacity: 0.18},
+                clipPath: {type: "rect", shape: params.coordSys}};
+      };
     },
     import(deps) {
       return this.loadRequire().then(() => {
