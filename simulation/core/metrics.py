@@ -113,6 +113,8 @@ def record_step(model) -> None:
     r["customers_active"].append(active)
     r["customers_buying"].append(buyers)
     r["employees_active"].append(int(alive.sum()))
+    for name, value in model.economics.last.items():
+        r[name].append(value)
     model.segment_records.append(np.where(p.segment_active, model.segment_fitness, np.nan))
 
 

@@ -131,6 +131,7 @@ def land_changes(model, t: int) -> None:
         land, attribute, value, variant, created = change
         if land <= t:
             model.products[variant, attribute] = value
+            model.economics.change_landed(attribute, variant)
             model.counters["implemented"] += 1
             model.latencies.append(land - created)
         else:
