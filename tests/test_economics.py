@@ -239,3 +239,57 @@ def test_bad_economics_input_is_one_line_naming_field_and_range(field, value, al
 def test_every_default_is_a_documented_field():
     for name, field in Economics.model_fields.items():
         assert field.description, name
+
+
+# -- decisions weigh cost against gain ----------------------------------------------------
+
+def _stepped(structure="network", **overrides):
+    model = FirmModel(structure=structure, rng=14, **{**SMALL, **overrides})
+    return model.run(3)
+
+
+def test_value_is_worth_the_slope_of_the_logistic_choice():
+    model = _stepped(price=2.0, choice_sensitivity=8.0)
+    p = model.population
+    for s in range(model.total_segments):
+        n, buyers = p.active_count[s], p.buyers[s]
+        share = buyers / n
+        assert model.economics.value_worth(model)[s] == pytest.approx(
+            2.0 * 8.0 * n * share * (1 - share))
+
+
+def test_a_top_needs_the_whole_cost_paid_back_over_the_horizon():
+    model = _stepped("hierarchy", retooling_cost=0.03, payback_horizon=10, discount_rate=0.0)
+    attribute = np.arange(model.market.attributes)
+    variant = np.zeros_like(attribute)
+    worth = model.economics.value_worth(model).sum()
+    expected = [0.03 * 800 * _modules_touched(model, a) / (worth * 10) for a in attribute]
+    np.testing.assert_allclose(economics.hurdles(model, attribute, variant), expected)
+
+
+def test_a_local_decider_knows_other_modules_costs_only_through_its_awareness():
+    """Gain between the own-module cost and the whole cost: a decider blind to side effects
+    (w = 0) approves, a fully aware one (w = 1) does not."""
+    blind = _stepped(side_effect_awareness=0.0, retooling_cost=0.01, payback_horizon=5,
+                     discount_rate=0.0)
+    aware = _stepped(side_effect_awareness=1.0, retooling_cost=0.01, payback_horizon=5,
+                     discount_rate=0.0)
+    attribute = int(np.flatnonzero(blind.economics.touched_modules >= 2)[0])
+    segment = 0
+    worth = blind.economics.value_worth(blind)[segment]
+    own, whole = 0.01 * 800, 0.01 * 800 * _modules_touched(blind, attribute)
+    estimate = np.array([(own + whole) / 2 / (worth * 5)])
+    args = (np.array([attribute]), np.array([segment]), estimate)
+    assert economics.local_affordable(blind, *args)[0]
+    assert not economics.local_affordable(aware, *args)[0]
+
+
+@pytest.mark.parametrize("structure", ["hierarchy", "network", "podular"])
+def test_changes_that_never_pay_back_are_not_made(structure):
+    """Retooling worth many steps of the whole market's revenue: no change pays back within
+    a horizon of one step, whoever decides."""
+    model = FirmModel(structure=structure, rng=15, **SMALL, turbulence=0.05,
+                      retooling_cost=1000.0, payback_horizon=1).run(30)
+    frame = model.metrics()
+    assert frame["proposals_implemented"].sum() == 0
+    assert frame["proposals_made"].sum() > 0
