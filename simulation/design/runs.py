@@ -29,6 +29,8 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
                                "shocks"),
     "mean_fitness": ("maximize", "product fitness, mean over all steps"),
     "mean_market_share": ("maximize", "market share, mean over all steps"),
+    "cumulative_profit": ("maximize", "profit summed over the run (revenue less every cost "
+                                      "of the economics submodel)"),
 }
 
 #: Coordination costs reported for every trial (and the second and third objectives of the
@@ -71,6 +73,7 @@ def design_metrics(base: dict, paths: Sequence[str], values: Sequence[Any], stru
         "post_level": float(shocks["post_level"].mean()) if has_shocks else np.nan,
         "mean_fitness": float(series["fitness"].mean()),
         "mean_market_share": float(series["market_share"].mean()),
+        "cumulative_profit": float(series["cumulative_profit"].iloc[-1]),
         "messages_sent": float(series["messages_sent"].mean()),
         "workload": float(series["workload"].mean()),
     }
