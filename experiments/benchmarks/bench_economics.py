@@ -24,13 +24,13 @@ import json, time
 from simulation import FirmModel
 FirmModel(rng=0, steps=5, customers=2_000).run()
 out = {}
-for structure in %r:
+for structure in STRUCTURES_HERE:
     model = FirmModel(structure=structure, rng=1, steps=500)
     start = time.perf_counter()
     model.run()
     out[structure] = time.perf_counter() - start
 print(json.dumps(out))
-""" % (STRUCTURES,)
+""".replace("STRUCTURES_HERE", repr(STRUCTURES))
 
 
 def time_tree(tree: str) -> dict[str, float]:
