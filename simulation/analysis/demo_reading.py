@@ -129,7 +129,8 @@ def mechanics_sentence(timeseries: pd.DataFrame, first: str, second: str, label:
     """Why ``first`` stands where it does against ``second`` in one market, in numbers."""
     m = _mechanics(timeseries)
     a, b = m.loc[first], m.loc[second]
-    fit = "fit the product better" if a["fitness"] > b["fitness"] else "fit it less well"
+    fit = ("fit the product better" if a["fitness"] > b["fitness"]
+           else "fit the product less well")
     speed = ("changing it more often and sooner" if a["changes"] > b["changes"]
              and a["latency"] < b["latency"] else
              "changing it more often" if a["changes"] > b["changes"] else

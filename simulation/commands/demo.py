@@ -31,7 +31,7 @@ MARKETS: dict[str, tuple[str, list[str]]] = {
 #: Customers per run in the demo (the scenario's 20,000 would take several minutes).
 DEMO_CUSTOMERS = 5_000
 #: First batch of replicates; batches of 4 follow until the reading is settled.
-DEMO_REPLICATES = 6
+DEMO_REPLICATES = 4
 DEMO_MAX_REPLICATES = 20
 #: Time budget of the runs, seconds (the demo must stay under a minute on two cores).
 DEMO_SECONDS = 45.0
