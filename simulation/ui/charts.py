@@ -26,6 +26,7 @@ MPL_DASHES = {"hierarchy": "-", "siloed_social": "--", "network": ":", "podular"
 #: (metric column, chart title, y-axis name) of the compare page's live charts.
 CHARTS = (
     ("market_share", "Market share", "share of active customers buying"),
+    ("cumulative_profit", "Cumulative profit", "revenue less every cost, summed"),
     ("fitness", "Fitness (normalised)", "fitness"),
     ("satisfaction", "Satisfaction", "mean satisfaction of buyers"),
     ("sentiment", "Sentiment", "mean sentiment (-1 to 1)"),
@@ -220,9 +221,12 @@ def charts_png(frames: dict[str, pd.DataFrame], shocks: list[dict]) -> bytes:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(12, 7.5), dpi=110, layout="constrained")
-    axes = figure.subplots(2, 3).ravel()
-    for ax, (metric, title, y_name) in zip(axes, CHARTS, strict=True):
+    rows = -(-len(CHARTS) // 3)
+    figure = Figure(figsize=(12, 3.75 * rows), dpi=110, layout="constrained")
+    axes = figure.subplots(rows, 3).ravel()
+    for ax in axes[len(CHARTS):]:
+        ax.set_visible(False)
+    for ax, (metric, title, y_name) in zip(axes[:len(CHARTS)], CHARTS, strict=True):
         for structure, frame in frames.items():
             if metric in frame.columns:
                 ax.plot(frame["step"], frame[metric], label=structure,

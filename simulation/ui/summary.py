@@ -22,6 +22,7 @@ UNITS = {
     "fitness": "normalised fitness",
     "satisfaction": "mean satisfaction",
     "sentiment": "mean sentiment, -1 to 1",
+    "profit": "profit per step (revenue less costs)",
 }
 #: Seconds one structure takes per customer-step on one core (demo: 20,000 customers x 300
 #: steps in about 0.9 s; measured in experiments/benchmarks/bench_ui.py).
