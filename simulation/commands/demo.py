@@ -4,10 +4,15 @@ The demo scenario (``scenarios/demo.toml``: one shift of customer needs) is run 
 markets declared in :data:`MARKETS`: calm with coupled modules (no turbulence; most of each
 attribute's interdependence crosses module borders) and turbulent with modular products
 (small landscape redraws every few steps; interdependence stays inside modules). Both use the
-same product policy (the scenario's, or ``--variants``), which the output states. At
-:data:`DEMO_CUSTOMERS` customers and :data:`DEMO_REPLICATES` replicates it finishes in about
-a minute on two cores, compilation included. The reading printed at the end is generated
-from the tables (:mod:`simulation.analysis.demo_reading`).
+same product policy (the scenario's, or ``--variants``), which the output states.
+
+It reports, per market, the level each structure reached (market share over the last steps,
+cumulative profit over the run) with paired 95% intervals, and chooses its replicates by
+precision: a first batch of :data:`DEMO_REPLICATES`, then batches of 4 while some lead is
+neither clear nor a tie within the margin, up to :data:`DEMO_MAX_REPLICATES`, and never a
+batch the time so far says would end after :data:`DEMO_SECONDS`. Area lost after the shock
+is a secondary table. The reading printed at the end is generated from the tables
+(:mod:`simulation.analysis.demo_reading`).
 """
 
 from __future__ import annotations
