@@ -293,3 +293,19 @@ def test_changes_that_never_pay_back_are_not_made(structure):
     frame = model.metrics()
     assert frame["proposals_implemented"].sum() == 0
     assert frame["proposals_made"].sum() > 0
+
+
+def test_a_design_nobody_has_made_costs_the_first_units_price_not_infinity():
+    """A module whose whole experience is lost (one attribute per module, full depreciation)
+    and a late segment's variant: unit costs stay finite, at the first unit's cost."""
+    model = FirmModel(rng=16, **SMALL, modules=20, variants="per_segment", turbulence=0.05,
+                      shocks=[{"kind": "new_segment", "step": 10, "strength": 0.3}]).run(30)
+    frame = model.metrics()
+    assert np.isfinite(frame[["unit_cost", "production_cost", "profit"]].to_numpy()).all()
+    books = model.economics
+    products = model.products.copy()
+    books.experience[0, 0] = 0.0
+    b = -math.log2(books.config.progress_ratio)
+    first = 0.6 * (1 / 800 / books.config.prior_experience) ** -b
+    others = books.unit_costs(products)
+    assert np.isfinite(others).all() and others.max() <= first

@@ -47,6 +47,7 @@ class Economics:
     Attributes
     ----------
     potential : float               price x initial customers: the unit of the money shares
+    one_unit : float                one unit in experience units (the curve's floor)
     exponent : float                b = -log2(progress_ratio) of the experience curve
     experience : float64 (V, G)     own cumulative volume of each variant's module, in steps
                                     of the whole market's demand (pooled across variants of
@@ -67,6 +68,7 @@ class Economics:
         e = config.economics
         self.config = e
         self.potential = config.market.price * config.customers.count
+        self.one_unit = 1.0 / config.customers.count  # one unit, in steps of market demand
         self.exponent = -math.log2(e.progress_ratio)
         modules = market.modules
         self.module_size = np.diff(market.module_start).astype(np.int64)
@@ -113,7 +115,10 @@ class Economics:
         start = self.config.start_unit_cost
         if start == 0.0:
             return np.zeros(products.shape[0])
-        relative = self.pooled_experience(products) / self.config.prior_experience
+        # At least one unit made: a design nobody has made yet (a new segment's variant, a
+        # module changed whole) costs what Wright's curve gives the first unit, not infinity.
+        pooled = np.maximum(self.pooled_experience(products), self.one_unit)
+        relative = pooled / self.config.prior_experience
         return start * (relative ** -self.exponent) @ self.module_weight
 
     def change_landed(self, attribute: int, variant: int) -> None:
