@@ -187,8 +187,10 @@ def test_discover_table_finds_the_known_region():
 
 # ------------------------------------------------------------------ the demo's reading
 def reading_tables(shift=0.0):
+    """Two markets, two structures, six paired replicates: the hierarchy ahead in the calm
+    market by 0.04 of share and 400 of profit, the network ahead in the turbulent one."""
     rng = np.random.default_rng(3)
-    shocks, levels = [], []
+    shocks, levels, series = [], [], []
     for market in ("calm", "turbulent"):
         for replicate in range(6):
             common = rng.normal()
@@ -201,27 +203,70 @@ def reading_tables(shift=0.0):
                                "replicate": replicate, "shock": 0, "area_lost": area})
                 levels.append({"market": market, "structure": structure,
                                "replicate": replicate,
-                               "market_share": 0.6 - area / 100 + 0.001 * replicate})
-    return pd.DataFrame(shocks), pd.DataFrame(levels)
+                               "market_share": 0.6 - area / 100 + 0.001 * replicate,
+                               "cumulative_profit": 1000.0 - 100 * area})
+                for step in range(2):
+                    series.append({"market": market, "structure": structure,
+                                   "replicate": replicate, "step": step,
+                                   "fitness": 0.9 if better else 0.8,
+                                   "proposals_implemented": 1.0 if better else 0.5,
+                                   "decision_latency": 2.0 if better else 6.0,
+                                   "unit_cost": 0.5 if better else 0.6,
+                                   "coordination_cost": 10.0, "revenue": 100.0})
+    return pd.DataFrame(shocks), pd.DataFrame(levels), pd.DataFrame(series)
+
+
+def _reading(shift=0.0):
+    from simulation.analysis.demo_reading import demo_reading, standings
+
+    shocks, levels, series = reading_tables(shift)
+    structures = ["hierarchy", "network"]
+    statuses = standings(levels, structures, potential=100.0)
+    labels = {"calm": "calm", "turbulent": "turbulent"}
+    return demo_reading(levels, statuses, series, shocks, structures, labels)
 
 
 def test_demo_reading_is_computed_from_the_table():
     """The sentences carry the table's numbers; change a number and the reading changes."""
-    from simulation.analysis.demo_reading import demo_reading
-
-    labels = {"calm": "calm", "turbulent": "turbulent"}
-    shocks, levels = reading_tables()
-    reading = demo_reading(shocks, levels, ["hierarchy", "network"], labels)
-    text = " ".join(reading)
-    assert "In the calm market hierarchy lost the least" in text
-    assert "In the turbulent market network lost the least" in text
-    assert "4 [4, 4] less than network" in text  # the exact paired margin
-    assert "depends on the market" in text and "clear at 95%" in text
-    shifted, levels2 = reading_tables(shift=6.0)  # network now loses more in turbulent too
-    changed = " ".join(demo_reading(shifted, levels2, ["hierarchy", "network"], labels))
+    text = " ".join(_reading())
+    assert "In the calm market hierarchy reached the highest market share" in text
+    assert "In the turbulent market network reached the highest cumulative profit" in text
+    assert "400 [400, 400] above network" in text  # the exact paired margin (100 x 4)
+    assert "ahead of every other structure at 95% (6 paired runs)" in text
+    assert ("Why, in the calm market: hierarchy fit the product better than network "
+            "(fitness 0.900 vs 0.800)") in text
+    assert "secondary): hierarchy lost least" in text
+    changed = " ".join(_reading(shift=6.0))  # network now loses more in turbulent too
     assert changed != text
-    assert "In the turbulent market hierarchy lost the least" in changed
-    assert "hierarchy lost least in every market shown here" in changed
+    assert "In the turbulent market hierarchy reached the highest market share" in changed
+
+
+def test_lead_status_verdicts():
+    """clear / tie within the margin / ahead of the runner-up only / not settled, on
+    hand-made paired runs whose differences are known."""
+    from simulation.analysis.demo_reading import lead_status
+
+    def runs(**columns):
+        return pd.DataFrame([{"structure": s, "replicate": r, "x": v}
+                             for s, values in columns.items() for r, v in enumerate(values)])
+
+    base = np.array([0.50, 0.52, 0.48, 0.51, 0.49, 0.50])
+    wobble = np.array([0.002, -0.002, 0.001, -0.001, 0.002, -0.002])
+    clear = lead_status(runs(a=base + 0.05, b=base + wobble, c=base - 0.1), "x",
+                        ["a", "b", "c"], margin=0.01)
+    assert clear["verdict"] == "clear" and clear["best"] == "a"
+    assert clear["margin"] == pytest.approx(0.05)
+    tie = lead_status(runs(a=base + 0.001 + wobble, b=base, c=base - 0.1), "x",
+                      ["a", "b", "c"], margin=0.01)
+    assert tie["verdict"] == "tie" and {tie["best"], tie["runner_up"]} == {"a", "b"}
+    swing = np.array([0.3, -0.3, 0.3, -0.3, 0.3, -0.35])
+    ahead = lead_status(runs(a=base + 0.05, b=base + wobble, c=base - 0.02 + swing), "x",
+                        ["a", "b", "c"], margin=0.01)
+    assert ahead["verdict"] == "ahead" and ahead["unbeaten"] == ["c"]
+    both_ways = np.array([0.05, -0.04, 0.05, -0.04, 0.05, -0.04])
+    unsettled = lead_status(runs(a=base + both_ways, b=base, c=base - 0.1), "x",
+                            ["a", "b", "c"], margin=0.01)
+    assert unsettled["verdict"] == "open"
 
 
 # ------------------------------------------------------------------ commands end to end
@@ -366,20 +411,23 @@ def test_analyze_writes_the_winner_map_and_discovery(tmp_path):
 
 def test_demo_reading_file_is_the_reading_of_its_own_tables(tmp_path):
     """firmsim demo at tiny size: reading.txt is demo_reading of the tables it wrote."""
-    from simulation.analysis.demo_reading import demo_reading
+    from simulation.analysis.demo_reading import demo_reading, standings
     from simulation.commands.demo import MARKETS, _levels
 
     out = tmp_path / "demo"
     status, stdout, stderr = run_cli(["demo", "--out", str(out), "--replicates", "2",
-                                      "--customers", "200", "--workers", "1"])
+                                      "--max-replicates", "2", "--customers", "200",
+                                      "--workers", "1"])
     assert status == 0, stderr
     resilience = pd.read_parquet(out / "resilience.parquet")
     timeseries = pd.read_parquet(out / "timeseries.parquet")
     assert set(resilience["market"]) == set(MARKETS)
     labels = {market: label for market, (label, _) in MARKETS.items()}
     structures = list(pd.unique(resilience["structure"]))
-    expected = demo_reading(resilience, _levels(timeseries, "market_share"), structures,
-                            labels)
+    levels = _levels(timeseries)
+    steps = int(timeseries["step"].max()) + 1
+    statuses = standings(levels, structures, potential=1.0 * 200 * steps)
+    expected = demo_reading(levels, statuses, timeseries, resilience, structures, labels)
     assert (out / "reading.txt").read_text().splitlines() == expected
     assert "product policy: one standard product for all segments" in stdout
     for sentence in expected:

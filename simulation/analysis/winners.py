@@ -25,7 +25,7 @@ from simulation.errors import UserError
 
 #: Output-name fragments for which lower is better (losses, times, costs).
 LOWER_IS_BETTER = ("area_lost", "depth", "recovery_time", "latency", "queue", "messages",
-                   "workload", "dropped", "vetoed")
+                   "workload", "dropped", "vetoed", "cost")
 
 #: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#0072B2", "#D55E00",

@@ -4,15 +4,21 @@ The demo scenario (``scenarios/demo.toml``: one shift of customer needs) is run 
 markets declared in :data:`MARKETS`: calm with coupled modules (no turbulence; most of each
 attribute's interdependence crosses module borders) and turbulent with modular products
 (small landscape redraws every few steps; interdependence stays inside modules). Both use the
-same product policy (the scenario's, or ``--variants``), which the output states. At
-:data:`DEMO_CUSTOMERS` customers and :data:`DEMO_REPLICATES` replicates it finishes in about
-a minute on two cores, compilation included. The reading printed at the end is generated
-from the tables (:mod:`simulation.analysis.demo_reading`).
+same product policy (the scenario's, or ``--variants``), which the output states.
+
+It reports, per market, the level each structure reached (market share over the last steps,
+cumulative profit over the run) with paired 95% intervals, and chooses its replicates by
+precision: a first batch of :data:`DEMO_REPLICATES`, then batches of 4 while some lead is
+neither clear nor a tie within the margin, up to :data:`DEMO_MAX_REPLICATES`, and never a
+batch the time so far says would end after :data:`DEMO_SECONDS`. Area lost after the shock
+is a secondary table. The reading printed at the end is generated from the tables
+(:mod:`simulation.analysis.demo_reading`).
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from simulation.errors import ConfigError, UserError
@@ -29,14 +35,26 @@ MARKETS: dict[str, tuple[str, list[str]]] = {
 }
 #: Customers per run in the demo (the scenario's 20,000 would take several minutes).
 DEMO_CUSTOMERS = 5_000
-DEMO_REPLICATES = 6
+#: First batch of replicates; batches of 4 follow until the reading is settled.
+DEMO_REPLICATES = 4
+DEMO_MAX_REPLICATES = 20
+#: Time budget of the runs, seconds (the demo must stay under a minute on two cores).
+DEMO_SECONDS = 45.0
 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim demo``."""
     parser.add_argument("--replicates", type=int, default=DEMO_REPLICATES,
-                        help=f"replicates per structure and market (default {DEMO_REPLICATES})")
+                        help=f"first batch of replicates per structure and market (default "
+                             f"{DEMO_REPLICATES}); more are added until every lead is clear "
+                             "or a tie, up to --max-replicates")
+    parser.add_argument("--max-replicates", type=int, default=DEMO_MAX_REPLICATES,
+                        help=f"most replicates per structure and market (default "
+                             f"{DEMO_MAX_REPLICATES})")
+    parser.add_argument("--seconds", type=float, default=DEMO_SECONDS,
+                        help=f"no batch is started that the time so far says would end past "
+                             f"this many seconds (default {DEMO_SECONDS:g})")
     parser.add_argument("--customers", type=int, default=DEMO_CUSTOMERS,
                         help=f"customers per run (default {DEMO_CUSTOMERS:,})")
     parser.add_argument("--variants", default=None, metavar="POLICY",
@@ -52,23 +70,24 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from simulation import registry
-    from simulation.analysis.demo_reading import demo_reading
-    from simulation.analysis.report import (
-        format_differences,
-        format_table,
-        write_csv,
-        write_parquet,
-    )
+    from simulation.analysis.demo_reading import OUTPUTS, demo_reading
+    from simulation.analysis.report import format_table, write_csv, write_parquet
     from simulation.config.scenario import load_scenario
-    from simulation.execution.experiment import run_comparison, summarise
+    from simulation.execution.experiment import summarise
     from simulation.store.atomic import atomic_write
     from simulation.store.locks import folder_lock
     from simulation.store.sources import resolve
 
     if args.replicates < 2:
         raise UserError(f"--replicates={args.replicates}: must be at least 2 (intervals)")
+    if args.max_replicates < args.replicates:
+        raise UserError(f"--max-replicates={args.max_replicates}: must be at least "
+                        f"--replicates={args.replicates}")
     if args.customers < 10:
         raise UserError(f"--customers={args.customers}: must be at least 10")
+    if not args.seconds > 0:
+        raise UserError(f"--seconds={args.seconds}: must be a positive number of seconds")
+    started = time.perf_counter()
     base = load_scenario("demo")
     policy = args.variants or base.firm.variants
     try:
@@ -76,64 +95,129 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         raise UserError(f"--variants: {error}") from None
     structures = base.structures
-    print(f"firmsim demo: {len(structures)} structures x {args.replicates} replicates x "
-          f"{len(MARKETS)} markets, {base.steps} steps, {args.customers:,} customers, "
-          f"{base.firm.employees} employees; product policy: {described} "
-          f"(firm.variants = {policy}); shock: "
+    print(f"firmsim demo: {len(structures)} structures x {len(MARKETS)} markets, "
+          f"{base.steps} steps, {args.customers:,} customers, {base.firm.employees} employees; "
+          f"product policy: {described} (firm.variants = {policy}); shock: "
           + ", ".join(f"{s.kind} of strength {s.strength:g} at step {s.step}"
-                      for s in base.shocks))
+                      for s in base.shocks)
+          + f"; replicates by precision: {args.replicates} first, up to "
+          f"{args.max_replicates}")
     _warm_up(structures, policy)
-    series, shocks, summaries = [], [], {}
-    for market, (label, overrides) in MARKETS.items():
-        scenario, _, _ = resolve("demo", [*overrides, f"customers.count={args.customers}",
-                                          f"firm.variants=\"{policy}\""])
-        print(f"  {label} market ({', '.join(overrides)})", flush=True)
-        timeseries, resilience = run_comparison(
-            scenario.model_config_only(), structures, args.replicates, scenario.seed,
-            scenario.resilience_metric, workers=args.workers, progress=False)
-        timeseries.insert(0, "market", market)
-        resilience.insert(0, "market", market)
-        series.append(timeseries)
-        shocks.append(resilience)
-        summary = summarise(resilience.drop(columns="market"), structures)
+    scenarios = {market: resolve("demo", [*overrides, f"customers.count={args.customers}",
+                                          f"firm.variants=\"{policy}\""])[0]
+                 for market, (_, overrides) in MARKETS.items()}
+    timeseries, resilience, statuses, replicates = _precise_runs(
+        scenarios, structures, args, started)
+    labels = {market: label for market, (label, _) in MARKETS.items()}
+    levels = _levels(timeseries)
+    reading = demo_reading(levels, statuses, timeseries, resilience, structures, labels)
+    summaries = {}
+    for market in MARKETS:
+        summary = summarise(resilience[resilience["market"] == market].drop(columns="market"),
+                            structures)
         summary.insert(0, "market", market)
         summaries[market] = summary
-    timeseries = pd.concat(series, ignore_index=True)
-    resilience = pd.concat(shocks, ignore_index=True)
     summary = pd.concat(summaries.values(), ignore_index=True)
     metric = base.resilience_metric
-    levels = _levels(timeseries, metric)
-    labels = {market: label for market, (label, _) in MARKETS.items()}
-    reading = demo_reading(resilience, levels, structures, labels, metric)
     out = args.out
     with folder_lock(out, "demo"):
         write_parquet(timeseries, out / "timeseries.parquet")
         write_parquet(resilience, out / "resilience.parquet")
         write_csv(summary, out / "summary.csv")
+        write_csv(levels, out / "levels.csv")
         text = "\n".join(reading) + "\n"
         atomic_write(out / "reading.txt", lambda path: path.write_text(text))
         shock_steps = [s.step for s in base.shocks]
-        _plot(timeseries, (metric,), labels, shock_steps, out / "comparison.png",
-              f"{metric.replace('_', ' ')} by structure (mean, 95% t band; dashed: shock)")
-        _plot(timeseries, ("decision_latency", "largest_queue"), labels, shock_steps,
-              out / "process.png", "decision latency and congestion (mean, 95% t band)")
+        _plot(timeseries, (metric, "cumulative_profit"), labels, shock_steps,
+              out / "comparison.png",
+              "market share and cumulative profit by structure (mean, 95% t band; dashed: "
+              "shock)")
+        _plot(timeseries, ("decision_latency", "unit_cost"), labels, shock_steps,
+              out / "process.png", "decision latency and unit cost (mean, 95% t band)")
     for market, (label, _) in MARKETS.items():
-        print(f"\n== {label} market ==")
-        differences = format_differences(summaries[market])
-        if differences:
-            print(f"Paired difference against {structures[0]} (same seeds; * : 95% "
-                  "interval excludes 0):")
-            print(differences)
-        print(f"{metric.replace('_', ' ')} (mean [95% interval]; recovery: Kaplan-Meier "
-              "median steps to 95% of the pre-shock level):")
+        print(f"\n== {label} market ({replicates[market]} paired replicates) ==")
+        print(_level_table(levels[levels["market"] == market], structures, OUTPUTS))
+        print("Secondary: market share after the shock (mean [95% interval]; recovery: "
+              "Kaplan-Meier median steps to 95% of the pre-shock level):")
         print(format_table(summaries[market], figures=("baseline", "depth", "recovery_time",
                                                        "area_lost")))
     print("\nReading (computed from the tables above):")
     for sentence in reading:
         print(f"- {sentence}")
-    print(f"\nwrote {out}/: timeseries.parquet, resilience.parquet, summary.csv, "
-          "reading.txt, comparison.png, process.png")
+    print(f"\nwrote {out}/: timeseries.parquet, resilience.parquet, summary.csv, levels.csv, "
+          f"reading.txt, comparison.png, process.png ({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+def _precise_runs(scenarios, structures, args, started: float):
+    """Run batches of replicates per market until every lead is clear or a tie within the
+    margin (:func:`simulation.analysis.demo_reading.settled`), or the replicate cap or the
+    time budget is reached. Returns the tables, the final standings and each market's
+    replicate count."""
+    import pandas as pd
+
+    from simulation.analysis.demo_reading import OUTPUTS, settled, standings
+    from simulation.execution.experiment import run_comparison
+
+    series = {m: [] for m in scenarios}
+    shocks = {m: [] for m in scenarios}
+    done = dict.fromkeys(scenarios, 0)
+    statuses: dict = {}
+    open_markets = list(scenarios)
+    batch = args.replicates
+    while open_markets:
+        begun = time.perf_counter()
+        for market in open_markets:
+            scenario = scenarios[market]
+            print(f"  {MARKETS[market][0]} market: replicates {done[market]} to "
+                  f"{done[market] + batch - 1}", flush=True)
+            timeseries, resilience = run_comparison(
+                scenario.model_config_only(), structures, batch, scenario.seed,
+                scenario.resilience_metric, workers=args.workers, progress=False,
+                first_replicate=done[market])
+            series[market].append(timeseries.assign(market=market))
+            shocks[market].append(resilience.assign(market=market))
+            done[market] += batch
+            levels = _levels(pd.concat(series[market], ignore_index=True))
+            statuses.update(standings(levels, structures, _potential(scenario)))
+        # Seconds per replicate of one market, from this batch, to judge the next one.
+        per_replicate = (time.perf_counter() - begun) / (batch * len(open_markets))
+        open_markets = [m for m in open_markets
+                        if not settled({o: statuses[(m, o)] for o in OUTPUTS})]
+        batch = 4
+        open_markets = [m for m in open_markets if done[m] + batch <= args.max_replicates]
+        expected_end = (time.perf_counter() - started
+                        + per_replicate * batch * len(open_markets))
+        if expected_end > args.seconds:
+            open_markets = []
+    frames = [pd.concat(series[m], ignore_index=True) for m in scenarios]
+    timeseries = pd.concat(frames, ignore_index=True)
+    timeseries = timeseries[["market", *[c for c in timeseries.columns if c != "market"]]]
+    resilience = pd.concat([pd.concat(shocks[m], ignore_index=True) for m in scenarios],
+                           ignore_index=True)
+    resilience = resilience[["market", *[c for c in resilience.columns if c != "market"]]]
+    return timeseries, resilience, statuses, done
+
+
+def _potential(scenario) -> float:
+    """The market's potential revenue over the run: price x customers x steps."""
+    config = scenario.model_config_only()
+    return config.market.price * config.customers.count * config.steps
+
+
+def _level_table(levels, structures, outputs) -> str:
+    """Per structure: each output's mean [95% t-interval] over the replicates."""
+    from simulation.analysis.statistics import t_interval
+
+    lines = [f"{'structure':15s}" + "".join(f"{words:>36s}" for words, _ in outputs.values())]
+    for structure in structures:
+        cells = []
+        for output, (_, form) in outputs.items():
+            values = levels.loc[levels["structure"] == structure, output].to_numpy(float)
+            mean, low, high = t_interval(values)
+            cells.append(f"{mean:{form}} [{low:{form}}, {high:{form}}]")
+        lines.append(f"{structure:15s}" + "".join(f"{c:>36s}" for c in cells))
+    return "\n".join(lines)
 
 
 def _warm_up(structures, policy: str) -> None:
@@ -151,13 +235,16 @@ def _warm_up(structures, policy: str) -> None:
         run_model(tiny.model_config_only(), structure, run_seed(tiny.seed, 0))
 
 
-def _levels(timeseries, metric: str):
-    """Per run: the mean of ``metric`` over the last fifth of the steps (at most 50)."""
+def _levels(timeseries):
+    """Per run: market share over the last fifth of the steps (at most 50), the level it
+    reached, and cumulative profit at the end of the run."""
     steps = int(timeseries["step"].max()) + 1
     window = max(1, min(50, steps // 5))
+    keys = ["market", "structure", "replicate"]
     tail = timeseries[timeseries["step"] >= steps - window]
-    return tail.groupby(["market", "structure", "replicate"], sort=False)[metric].mean(
-    ).reset_index()
+    share = tail.groupby(keys, sort=False)["market_share"].mean()
+    profit = timeseries[timeseries["step"] == steps - 1].set_index(keys)["cumulative_profit"]
+    return share.to_frame().join(profit).reset_index()
 
 
 def _plot(timeseries, metrics, labels, shock_steps, path: Path, title: str) -> None:

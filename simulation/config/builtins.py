@@ -121,6 +121,18 @@ METRIC_DESCRIPTIONS = {
     "customers_active": "customers in the market",
     "customers_buying": "customers who bought in the step",
     "employees_active": "employees still employed",
+    "profit": "revenue less every cost of the step (ODD section 7, Economics)",
+    "cost": "every cost of the step: production, variety, change and organization",
+    "production_cost": "units sold x unit cost (experience curve per module)",
+    "variety_cost": "fixed cost of the distinct product variants in the market",
+    "change_cost": "retooling of the changes that took effect in the step",
+    "organization_cost": "wage bill (managers and hubs at a premium) and priced "
+    "coordination time",
+    "coordination_cost": "the coordination time's part of the organization cost",
+    "unit_cost": "mean unit cost of the products sold",
+    "cumulative_profit": "profit summed since the start of the run",
+    "discounted_profit": "profit discounted to the start of the run, summed",
+    "margin": "profit / revenue of the step",
 }
 for _name in STEP_METRICS:
     register_metric(_name, None, METRIC_DESCRIPTIONS[_name], level=_name in LEVEL_METRICS)

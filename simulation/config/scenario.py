@@ -36,6 +36,7 @@ from simulation.config.messages import (
 from simulation.config.paths import did_you_mean, set_path
 from simulation.config.schema import (
     Customers,
+    Economics,
     Firm,
     Market,
     ModelConfig,
@@ -49,7 +50,7 @@ SCENARIO_DIR = shipped_folder("scenarios")
 #: Top-level keys of a scenario file, in the order ``firmsim show`` prints them.
 TOP_LEVEL = ("name", "description", "structures", "steps", "replicates", "seed",
              "resilience_metric")
-SECTIONS = ("market", "customers", "firm", "stakeholders")
+SECTIONS = ("market", "customers", "firm", "stakeholders", "economics")
 
 
 class Scenario(ModelConfig):
@@ -252,7 +253,7 @@ def to_toml(scenario: Scenario, comments: bool = True) -> str:
     """The fully resolved scenario as a TOML file (a valid scenario file)."""
     data = scenario_data(scenario)
     models = {"market": Market, "customers": Customers, "firm": Firm,
-              "stakeholders": Stakeholders}
+              "stakeholders": Stakeholders, "economics": Economics}
     lines = _lines(data, Scenario, TOP_LEVEL, comments)
     for section in SECTIONS:
         lines += ["", f"[{section}]", *_lines(data[section], models[section],
@@ -298,7 +299,7 @@ def reference_markdown() -> str:
 
     parts = ["### Top level", "", *table(Scenario, TOP_LEVEL)]
     for name, model in (("market", Market), ("customers", Customers), ("firm", Firm),
-                        ("stakeholders", Stakeholders)):
+                        ("stakeholders", Stakeholders), ("economics", Economics)):
         parts += ["", f"### `[{name}]`", "", (model.__doc__ or "").strip().splitlines()[0], "",
                   *table(model, list(model.model_fields), f"{name}.")]
     parts += ["", "### `[[shocks]]` (zero or more)", "",

@@ -292,6 +292,60 @@ class Stakeholders(_Section):
     )
 
 
+class Economics(_Section):
+    """The firm's books: what producing, varying, changing and organizing cost.
+
+    Money is in units of the price: amounts per step are shares of the firm's potential
+    revenue per step (``market.price`` x ``customers.count``), so the books keep their
+    proportions at any market size. Every default is from a published range (ODD section 7,
+    "Economics"); setting every cost to zero gives back the cost-free model exactly.
+    """
+
+    start_unit_cost: float = Field(
+        0.6, ge=0, le=MAX_REAL, description="unit cost at the starting experience, in units of "
+        "the price (0.6: a 40% gross margin at the start)",
+    )
+    progress_ratio: float = Field(
+        0.8, gt=0, le=1, description="experience curve: unit cost factor per doubling of the "
+        "cumulative volume (Wright 1936; 0.7-0.9, Argote & Epple 1990; 1: no learning)",
+    )
+    prior_experience: float = Field(
+        52.0, gt=0, le=MAX_REAL, description="cumulative volume made before the run, in steps "
+        "of the whole market's demand (52: a year of weekly steps)",
+    )
+    change_depreciation: float = Field(
+        1.0, ge=0, le=1, description="share of the experience of the changed part of a module "
+        "lost when a change lands (Abernathy & Wayne 1974)",
+    )
+    variant_cost: float = Field(
+        0.01, ge=0, le=MAX_REAL, description="fixed cost per distinct product variant in the "
+        "market per step, share of the potential revenue (Fisher & Ittner 1999)",
+    )
+    retooling_cost: float = Field(
+        0.005, ge=0, le=MAX_REAL, description="cost of an implemented change per module it "
+        "touches (its own and those whose parts depend on it), share of the potential revenue",
+    )
+    wage_bill: float = Field(
+        0.15, ge=0, le=MAX_REAL, description="wage bill of the staff at base pay per step, share "
+        "of the potential revenue (SG&A is about a quarter of sales)",
+    )
+    manager_premium: float = Field(
+        0.5, ge=0, le=MAX_REAL, description="extra pay of a manager or hub over base pay "
+        "(0.5: paid 1.5 times)",
+    )
+    coordination_price: float = Field(
+        1.0, ge=0, le=MAX_REAL, description="price of one unit of coordination time (tests, "
+        "reviews, relays, surveys, conversations) relative to the wage of that time",
+    )
+    discount_rate: float = Field(
+        0.002, ge=0, lt=1, description="discount rate per step (0.002 a week: about 11% a year)"
+    )
+    payback_horizon: int = Field(
+        52, ge=1, le=MAX_STEPS, description="steps of estimated gain a decider sets against a "
+        "change's cost (52: a year)",
+    )
+
+
 class ShockBase(_Section):
     """What every scheduled shock has: its kind and its step. Each kind adds its own fields
     (one model per kind, registered with the kind in :mod:`simulation.registry`), so a
@@ -423,6 +477,7 @@ class ModelConfig(_Section):
     customers: Customers = Field(default_factory=Customers)
     firm: Firm = Field(default_factory=Firm)
     stakeholders: Stakeholders = Field(default_factory=Stakeholders)
+    economics: Economics = Field(default_factory=Economics)
     # SerializeAsAny: a shock dumps the fields of its own kind, not only those of ShockBase.
     shocks: list[SerializeAsAny[ShockBase]] = Field(default_factory=list)
 
@@ -434,14 +489,10 @@ class ModelConfig(_Section):
     @field_validator("shocks", mode="before")
     @classmethod
     def _shock_kinds(cls, value: Any) -> Any:
+        value = check_length("shocks", value, MAX_SHOCKS, "shocks")  # bound before the work
         if not isinstance(value, list):
             return value
         return [validate_shock(item, number) for number, item in enumerate(value)]
-
-    @field_validator("shocks", mode="before")
-    @classmethod
-    def _bound_shocks(cls, value):
-        return check_length("shocks", value, MAX_SHOCKS, "shocks")
 
     @model_validator(mode="after")
     def _check_schedule(self) -> ModelConfig:
@@ -471,6 +522,7 @@ FLAT_FIELDS: dict[str, tuple[str | None, str]] = {"structure": (None, "structure
 for _section, _fields in (
     ("market", Market.model_fields), ("customers", Customers.model_fields),
     ("firm", Firm.model_fields), ("stakeholders", Stakeholders.model_fields),
+    ("economics", Economics.model_fields),
 ):
     for _field in _fields:
         _flat = _field

@@ -63,6 +63,8 @@ StepMetric = Literal[
     "proposals_dropped", "messages_sent", "staff_evaluations", "largest_queue",
     "decision_latency", "workload",
     "customers_active", "customers_buying", "employees_active",
+    "profit", "cost", "production_cost", "variety_cost", "change_cost", "organization_cost",
+    "coordination_cost", "unit_cost", "cumulative_profit", "discounted_profit", "margin",
 ]
 STEP_METRICS: tuple[str, ...] = get_args(StepMetric)
 
@@ -71,6 +73,7 @@ STEP_METRICS: tuple[str, ...] = get_args(StepMetric)
 LEVEL_METRICS: tuple[str, ...] = (
     "market_share", "revenue", "fitness", "satisfaction", "sentiment", "decision_latency",
     "largest_queue", "workload", "messages_sent", "proposals_implemented",
+    "profit", "cost", "unit_cost", "margin", "cumulative_profit", "discounted_profit",
 )
 
 #: Resilience figures computed per shock (see :func:`simulation.core.metrics.resilience_table`).

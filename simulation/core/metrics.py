@@ -119,6 +119,8 @@ def record_step(model) -> None:
     r["customers_active"].append(active)
     r["customers_buying"].append(buyers)
     r["employees_active"].append(int(alive.sum()))
+    for name, value in model.economics.last.items():
+        r[name].append(value)
     model.segment_records.append(np.where(p.segment_active, model.segment_fitness, np.nan))
     for metric in model.computed_metrics:
         r[metric.name].append(float(registry.resolve(metric.compute)(model)))

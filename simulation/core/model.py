@@ -27,7 +27,15 @@ from simulation.config.schema import (
     config_from_flat,
     flat_defaults,
 )
-from simulation.core import conversation, customers, metrics, organization, shocks, stakeholders
+from simulation.core import (
+    conversation,
+    customers,
+    economics,
+    metrics,
+    organization,
+    shocks,
+    stakeholders,
+)
 from simulation.core.agents import Customer, Employee, Stakeholder
 from simulation.core.market import Market
 from simulation.core.structures import build_organization
@@ -145,6 +153,9 @@ class FirmModel(mesa.Model):
         self.queues = organization.ProposalQueues.empty(self.org.size, cfg.firm.queue_limit)
         self.max_reviewers = organization.reviewer_limit(self.org, cfg.firm.capacity)
         self.conversation = conversation.build_conversation(self, streams["conversation"])
+        self.economics = economics.Economics(
+            cfg, self.products, self.variant_of_segment, self.population.segment_sizes,
+            self.population.segment_active, self.market, self.org)
         self.cascade_defections = 0
         self.outside_option = cfg.market.outside_option
         # Approved changes in transit: (land step, attribute, value, variant, created step).
@@ -215,8 +226,9 @@ class FirmModel(mesa.Model):
         conversation.speak(self)                        # 4. the firm's answers
         customers.customer_step(self)                   # 5. customers
         organization.organization_step(self, t)         # 6. organization
-        stakeholders.update_stances(self)               # 7. stakeholders
-        metrics.record_step(self)                       # 8. metrics
+        self.economics.book(self)                       # 7. the books
+        stakeholders.update_stances(self)               # 8. stakeholders
+        metrics.record_step(self)                       # 9. metrics
         self.datacollector.collect(self)
 
     def run(self, steps: int | None = None) -> FirmModel:

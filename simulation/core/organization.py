@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from simulation.config.vocabulary import INVESTOR, MARKETING, PARTNER
-from simulation.core import conversation
+from simulation.core import conversation, economics
 from simulation.core.structures import current_scopes
 from simulation.kernels import judging
 from simulation.kernels import organization as org_kernels
@@ -131,6 +131,7 @@ def land_changes(model, t: int) -> None:
         land, attribute, value, variant, created = change
         if land <= t:
             model.products[variant, attribute] = value
+            model.economics.change_landed(attribute, variant)
             model.counters["implemented"] += 1
             model.latencies.append(land - created)
         else:
@@ -314,11 +315,17 @@ def organization_step(model, t: int) -> None:
     #    re-evaluates the change exactly.
     fully_informed = f.decision_information == "fully_informed"
     report = judged_noise if fully_informed else local + judged_noise
+    # A local decider also weighs the change's gain over the payback horizon against its
+    # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
+    affordable = economics.local_affordable(model, attribute, segment, local + judged_noise)
     direct = []
     queues = model.queues.arrays()
     for p in np.flatnonzero(good):
         e = proposer[p]
         up = org.parent[e]
+        if locally[p] and not affordable[p]:
+            counters["vetoed"] += 1
+            continue
         if spec.hub_review or not locally[p]:
             if up < 0:
                 if spec.hub_review:
@@ -401,17 +408,20 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     order = np.empty(taken, dtype=np.int64)
     projected = projected_products(model)
     weight = serve_weight(model)
+    # The value a change must bring to pay its retooling over the payback horizon (exactly
+    # 0 when changes cost nothing, so the decisions are then the cost-free model's).
+    hurdle = economics.hurdles(model, attribute, variant)
     if f.decision_information == "fully_informed":
         approved = org_kernels.decide(
-            projected, attribute, value, variant, report, budget, best_first, weight,
+            projected, attribute, value, variant, report - hurdle, budget, best_first, weight,
             market.dependencies, market.contributions, market.max_fitness,
             market.dependents_ptr, market.dependents, market.module_of, order,
         )
     else:
         judged = judge(model, projected, weight, attribute, value, variant, report,
                        org.segment[origin], tops, best_first, rng)
-        approved = judging.decide_on_estimates(projected, attribute, value, variant, judged,
-                                               budget, best_first, order)
+        approved = judging.decide_on_estimates(projected, attribute, value, variant,
+                                               judged - hurdle, budget, best_first, order)
     for c in order[:approved]:
         # An approved change travels back down to the proposer's level before it lands.
         lag = max(1, int(org.depth[origin[c]]))

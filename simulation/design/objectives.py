@@ -11,6 +11,8 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
                                "shocks"),
     "mean_fitness": ("maximize", "product fitness, mean over all steps"),
     "mean_market_share": ("maximize", "market share, mean over all steps"),
+    "cumulative_profit": ("maximize", "profit summed over the run (revenue less every cost "
+                                      "of the economics submodel)"),
 }
 
 #: Coordination costs reported for every trial (and the second and third objectives of the

@@ -56,6 +56,7 @@ def design_metrics(base: dict, paths: Sequence[str], values: Sequence[Any], stru
         "post_level": float(shocks["post_level"].mean()) if has_shocks else np.nan,
         "mean_fitness": float(series["fitness"].mean()),
         "mean_market_share": float(series["market_share"].mean()),
+        "cumulative_profit": float(series["cumulative_profit"].iloc[-1]),
         "messages_sent": float(series["messages_sent"].mean()),
         "workload": float(series["workload"].mean()),
     }

@@ -33,6 +33,7 @@ def mpl_dash(structure: str):
 #: (metric column, chart title, y-axis name) of the compare page's live charts.
 CHARTS = (
     ("market_share", "Market share", "share of active customers buying"),
+    ("cumulative_profit", "Cumulative profit", "revenue less every cost, summed"),
     ("fitness", "Fitness (normalised)", "fitness"),
     ("satisfaction", "Satisfaction", "mean satisfaction of buyers"),
     ("sentiment", "Sentiment", "mean sentiment (-1 to 1)"),
@@ -320,9 +321,12 @@ def charts_figure(long: pd.DataFrame, shocks: list[dict], steps: int):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(13, 8.5), dpi=110, layout="constrained")
-    axes = figure.subplots(2, 3).ravel()
-    for ax, (metric, title, y_name) in zip(axes, CHARTS, strict=True):
+    rows = -(-len(CHARTS) // 3)
+    figure = Figure(figsize=(13, 4.25 * rows), dpi=110, layout="constrained")
+    axes = figure.subplots(rows, 3).ravel()
+    for ax in axes[len(CHARTS):]:
+        ax.set_visible(False)
+    for ax, (metric, title, y_name) in zip(axes[:len(CHARTS)], CHARTS, strict=True):
         bands = chart_bands(long, metric)
         for structure, group in bands.groupby("structure", sort=False):
             color = colour(structure)

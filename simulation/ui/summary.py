@@ -23,6 +23,7 @@ UNITS = {
     "fitness": "normalised fitness",
     "satisfaction": "mean satisfaction",
     "sentiment": "mean sentiment, -1 to 1",
+    "profit": "profit per step (revenue less costs)",
 }
 #: Seconds one run takes per customer-step and per employee-step on one core of an idle
 #: machine, and to build one model of 20,000 customers: the estimate's starting point, before
