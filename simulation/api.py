@@ -243,19 +243,52 @@ def org_chart(structure: str, scenario: Scenario | str | None = None, *, seed: i
 
 
 def query(folder: str | Path, sql: str) -> pd.DataFrame:
-    """Read-only DuckDB SQL over a results folder (views ``timeseries``, ``resilience``,
-    and ``summary``/``levels`` when present), as ``firmsim query``."""
+    """Read-only DuckDB SQL over a results folder, as ``firmsim query``.
+
+    A run's folder (``firmsim run``) has the tables ``timeseries``, ``resilience`` and, when
+    present, ``summary`` and ``levels``; a sweep's folder (``firmsim sweep``) has ``runs``
+    (one row per run: the design point's parameters and the run's figures), ``design`` and,
+    when kept, ``timeseries`` and ``errors``. Files are checked first (manifest, part hashes).
+    """
     from simulation.store.results import query as run_query
 
-    return run_query(Path(folder), sql)
+    folder = Path(folder)
+    return run_query(folder, sql, frames=_sweep_tables(folder))
 
 
 def read_results(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """Every table of a results folder written by ``firmsim run`` as pandas DataFrames
-    (``timeseries``, ``resilience``, and ``summary``/``levels`` when present), after
-    checking the files against the folder's manifest."""
-    return {name: query(folder, f"SELECT * FROM {name}")
-            for name in _tables(Path(folder))}
+    """Every table of a results folder (a run's or a sweep's, see :func:`query`) as pandas
+    DataFrames, after checking the files."""
+    folder = Path(folder)
+    sweep = _sweep_tables(folder)
+    if sweep is not None:
+        return sweep
+    return {name: query(folder, f"SELECT * FROM {name}") for name in _tables(folder)}
+
+
+def is_sweep_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a sweep's results (its design table)."""
+    from simulation.sweep.storage import DESIGN
+
+    return (Path(folder) / DESIGN).is_file()
+
+
+def _sweep_tables(folder: Path) -> dict[str, pd.DataFrame] | None:
+    """A sweep folder's tables read through the sweep's own reader (hashes checked, links
+    refused), or None for a run's folder."""
+    if not is_sweep_folder(folder):
+        return None
+    import pandas as pd
+
+    from simulation.store.inside import check_inside
+    from simulation.sweep.storage import DESIGN, TABLES, part_files, read_table
+
+    check_inside(folder, folder / DESIGN)
+    tables = {"design": pd.read_parquet(folder / DESIGN)}
+    for table in TABLES:
+        if part_files(folder, table):
+            tables[table] = read_table(folder, table)
+    return tables
 
 
 def _tables(folder: Path) -> list[str]:

@@ -95,6 +95,16 @@ def test_the_plugin_in_a_sweep(tmp_path):
     # The plugin's metric is summarised per run, and its shock's gain was swept.
     assert runs["final_buyers_per_employee"].notna().all()
     assert sorted(set(runs.gain)) == [0.0, 0.3]
+    # A sweep's folder reads like a run's: the same query command and API call.
+    done = _firmsim("query", str(tmp_path / "sweep"),
+                    "SELECT structure, count(*) AS n FROM runs GROUP BY 1 ORDER BY 1",
+                    "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["structure,n", "flat_tree,2", "hierarchy,2"]
+    import simulation
+
+    tables = simulation.read_results(tmp_path / "sweep")
+    assert {"runs", "design"} <= set(tables) and len(tables["runs"]) == 4
 
 
 def test_the_plugin_in_the_apps_runner():

@@ -1,7 +1,9 @@
 """``firmsim query DIR "SQL"``: DuckDB SQL over the Parquet files of a results folder.
 
-Tables: ``timeseries`` (one row per structure, replicate and step), ``resilience`` (one row
-per structure, replicate and shock), and ``summary`` / ``levels`` (the CSV summaries).
+A run's folder: ``timeseries`` (one row per structure, replicate and step), ``resilience``
+(one row per structure, replicate and shock), and ``summary`` / ``levels`` (the CSV
+summaries). A sweep's folder: ``runs`` (one row per run), ``design`` and, when kept,
+``timeseries`` and ``errors`` (:func:`simulation.api.query`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ HELP = "run DuckDB SQL over a results folder"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim query``."""
-    parser.add_argument("folder", type=Path, metavar="DIR", help="results folder")
+    parser.add_argument("folder", type=Path, metavar="DIR",
+                        help="results folder of firmsim run or firmsim sweep")
     parser.add_argument("sql", metavar="SQL",
                         help="DuckDB SQL over the tables timeseries, resilience, summary, "
-                             "levels, e.g. \"SELECT structure, avg(depth) FROM resilience "
-                             "GROUP BY 1\"")
+                             "levels (a run) or runs, design, timeseries (a sweep), e.g. "
+                             "\"SELECT structure, avg(depth) FROM resilience GROUP BY 1\"")
     parser.add_argument("--format", choices=("table", "csv"), default="table",
                         help="table (default) or csv")
     parser.add_argument("--max-rows", type=int, default=100,
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the query and print the result."""
     import pandas as pd
 
-    from simulation.store.results import query
+    from simulation.api import query
 
     result = query(args.folder, args.sql)
     if result is None:

@@ -208,12 +208,29 @@ def check_read_only(sql: str) -> None:
                             "(SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)")
 
 
-def query(folder: Path, sql: str):
-    """Run DuckDB ``sql`` (reads only) over a results folder; returns a pandas DataFrame."""
+def connect_frames(frames: dict):
+    """A read-only DuckDB connection with one view per pandas DataFrame of ``frames`` (tables
+    already read and checked, e.g. a sweep's partitions); nothing else can be read."""
+    import duckdb
+
+    connection = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                        "autoload_known_extensions": False})
+    for name, frame in frames.items():
+        connection.register(name, frame)
+    connection.execute("SET enable_external_access = false")
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
+def query(folder: Path, sql: str, frames: dict | None = None):
+    """Run DuckDB ``sql`` (reads only) over a results folder; returns a pandas DataFrame.
+
+    ``frames``: the folder's tables already read (a sweep's), queried instead of its files.
+    """
     import duckdb
 
     check_read_only(sql)
-    connection = connect(folder)
+    connection = connect(folder) if frames is None else connect_frames(frames)
     try:
         relation = connection.sql(sql)
         if relation is None:
