@@ -886,3 +886,19 @@ def test_a_sampled_design_shows_its_size_before_it_starts(tmp_path):
     assert status == 0, err
     first = out.strip().splitlines()[0]
     assert first.startswith("firmsim sweep: sobol design: 20 points, 40 runs, about")
+
+
+def test_too_many_sweep_parameters_or_levels_are_refused(tmp_path):
+    parameters = "".join(f'\n[[parameters]]\npath = "market.turbulence"\nname = "p{i}"\n'
+                         "low = 0.0\nhigh = 0.5\ncount = 2\n" for i in range(60))
+    text = GRID.split("[[parameters]]")[0] + parameters
+    status, _, err = cli("sweep", write(tmp_path, text), "--out", tmp_path / "out",
+                         "--no-progress")
+    refused(status, err, "parameters: 60 parameters, more than the 50 allowed")
+    levels = GRID.replace("levels = [0.0, 0.1]",
+                          f"levels = {[round(i * 1e-5, 6) for i in range(20_000)]}")
+    status, _, err = cli("sweep", write(tmp_path, levels), "--out", tmp_path / "out",
+                         "--no-progress")
+    refused(status, err, "levels: 20000 levels, more than the 10000 allowed")
+    assert len(err) < 400
+    assert not (tmp_path / "out").exists()

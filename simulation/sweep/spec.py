@@ -48,6 +48,14 @@ from pydantic import (
     model_validator,
 )
 
+from simulation.config.limits import (
+    MAX_DESCRIPTION,
+    MAX_FACTORS,
+    MAX_LEVELS,
+    MAX_OVERRIDES,
+    MAX_STRUCTURES,
+    check_length,
+)
 from simulation.config.messages import format_validation_error
 from simulation.config.paths import did_you_mean, get_path, set_path, valid_paths
 from simulation.config.scenario import (
@@ -91,6 +99,11 @@ class Parameter(_Strict):
         None, min_length=1, description="grid: explicit levels")
     scale: Literal["linear", "log"] = Field(
         "linear", description="log: sample (or space the grid) evenly in log(value)")
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _bound_levels(cls, value):
+        return check_length("levels", value, MAX_LEVELS, "levels")
 
     @model_validator(mode="after")
     def _check_range(self) -> Parameter:
@@ -171,6 +184,15 @@ class Experiment(_Strict):
     def _registered_metric(cls, value: str | None) -> str | None:
         return value if value is None else check_registered("metric", value,
                                                             "resilience_metric")
+
+    @field_validator("parameters", "set", "structures", "description", mode="before")
+    @classmethod
+    def _bound_sizes(cls, value, info):
+        limit, unit = {"parameters": (MAX_FACTORS, "parameters"),
+                       "set": (MAX_OVERRIDES, "overrides"),
+                       "structures": (MAX_STRUCTURES, "structures"),
+                       "description": (MAX_DESCRIPTION, "characters")}[info.field_name]
+        return check_length(info.field_name, value, limit, unit)
     design: Literal["grid", "lhs", "sobol", "morris"] = Field("grid", description="design")
     samples: int | None = Field(None, ge=1, le=10_000_000, description="lhs: points; sobol: "
                                 "base sample N (a power of two; N*(D+2) points); morris: "
