@@ -679,3 +679,30 @@ def test_png_export_holds_the_six_charts_as_shown(page, tmp_path):
     pixels = image.imread(path)
     assert pixels.shape[:2] == (935, 1430)  # 13 x 8.5 inches at 110 dpi
     assert page.get_by_role("button", name=re.compile("replicate 0")).count() == 0
+
+
+def test_pause_stops_every_structure_at_one_step_and_step_adds_exactly_one(page):
+    """Pause: the status shows one step for every structure (the charts' step) and stays
+    there; Step: every structure advances by exactly one."""
+    fill(page, "customers", "2000")
+    fill(page, "replicates (paired runs per structure)", "2")
+    fill(page, "steps", "400")
+    choose_structures(page, ["hierarchy", "network", "podular"])
+    page.get_by_role("radio", name="50", exact=True).check(force=True)
+    run_button(page).click()
+    status = page.locator(".firmsim-status")
+    page.wait_for_function("""() => { const s = document.querySelector('.firmsim-status');
+        const m = s && s.innerText.match(/^running: steps? (\\d+)/);
+        return m && +m[1] >= 10; }""", timeout=120_000)
+    page.get_by_role("button", name="Pause").click()
+    paused = re.compile(r"^paused \(no run advances\): step (\d+) of 400")
+    page.get_by_text(paused).wait_for(timeout=30_000)
+    step = int(paused.search(status.inner_text()).group(1))
+    page.wait_for_timeout(1500)
+    assert paused.search(status.inner_text()).group(1) == str(step), status.inner_text()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(re.compile(rf"^paused \(no run advances\): step {step + 1} of 400")
+                     ).wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert status.inner_text().startswith(f"paused (no run advances): step {step + 1} of"), (
+        status.inner_text())
