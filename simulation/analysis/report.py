@@ -13,12 +13,21 @@ from simulation.store.atomic import atomic_write
 RECOVERY_CELLS = {"recovery_time": "recovery", "plateau_recovery_time": "plateau_recovery"}
 
 
-def format_table(summary: pd.DataFrame, figures=("baseline", "depth", "recovery_time",
-                                                 "area_lost")) -> str:
+#: Resilience figures that cannot be negative: the lower end of their (symmetric)
+#: t-interval is shown clipped at 0, and says so.
+NON_NEGATIVE = ("area_lost",)
+
+
+def format_table(summary: pd.DataFrame, figures=("baseline", "plateau", "depth",
+                                                 "recovery_time", "area_lost")) -> str:
     """The summary as text: one row per structure and shock.
 
-    Mean figures show ``mean [low, high]`` (t-interval); recovery figures show the
-    Kaplan-Meier median with its interval and the runs censored (:func:`recovery_cell`).
+    Each structure's level before the shock (baseline) and after it (plateau: the mean of the
+    last steps of the shock's window) come first, since a firm that holds less can lose less
+    and still end lower. Mean figures show ``mean [low, high]`` (t-interval; the lower end of
+    a figure that cannot be negative is clipped at 0, marked "0 (clipped)"); recovery figures
+    show the Kaplan-Meier median with its interval and the runs censored
+    (:func:`recovery_cell`).
     """
     if summary.empty:
         return "(no shocks: no resilience figures)"
@@ -26,7 +35,10 @@ def format_table(summary: pd.DataFrame, figures=("baseline", "depth", "recovery_
     def cell(row, figure):
         if figure in RECOVERY_CELLS:
             return recovery_cell(row, RECOVERY_CELLS[figure])
-        return _cell(row[f"{figure}_mean"], row[f"{figure}_low"], row[f"{figure}_high"])
+        mean, low, high = (row[f"{figure}_{part}"] for part in ("mean", "low", "high"))
+        if figure in NON_NEGATIVE and low is not None and low < 0:
+            return f"{mean:.3g} [0 (clipped), {high:.3g}]"
+        return _cell(mean, low, high)
 
     table = pd.DataFrame({
         "structure": summary["structure"],
@@ -39,7 +51,8 @@ def format_table(summary: pd.DataFrame, figures=("baseline", "depth", "recovery_
 
 def _heading(figure: str) -> str:
     return {"recovery_time": "recovery (KM median)",
-            "plateau_recovery_time": "settling (KM median)"}.get(figure, figure)
+            "plateau_recovery_time": "settling (KM median)", "baseline": "level before",
+            "plateau": "level after"}.get(figure, figure)
 
 
 def recovery_cell(row, prefix: str = "recovery") -> str:
@@ -174,17 +187,70 @@ def plot_process(timeseries: pd.DataFrame, shock_steps, path: Path) -> None:
     plt.close(figure)
 
 
-def _lines_with_bands(axis, timeseries: pd.DataFrame, metric: str) -> None:
+#: What each charted metric can take (low, high; None: unbounded). A band is clipped to it:
+#: a t-interval is symmetric around the mean, so near a bound it reaches values the metric
+#: cannot take (a share above 1, a queue below 0); the chart's subtitle says when it clipped.
+METRIC_BOUNDS = {
+    "market_share": (0.0, 1.0), "fitness": (0.0, 1.0), "satisfaction": (0.0, 1.0),
+    "sentiment": (-1.0, 1.0), "decision_latency": (0.0, None), "largest_queue": (0.0, None),
+    "revenue": (0.0, None), "proposals_made": (0.0, None), "proposals_implemented": (0.0, None),
+}
+#: Below this many replicates a chart says its bands are wide (t = 4.30 at 3 runs, 2.78 at
+#: 5, 2.26 at 10: the half width shrinks with t / sqrt(n)).
+FEW_REPLICATES = 5
+
+
+def clip_band(metric: str, low, high) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``low`` and ``high`` clipped to what ``metric`` can take (:data:`METRIC_BOUNDS`), and
+    whether any value was clipped."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    bottom, top = METRIC_BOUNDS.get(metric, (None, None))
+    clipped_low = np.clip(low, bottom, top) if (bottom, top) != (None, None) else low
+    clipped_high = np.clip(high, bottom, top) if (bottom, top) != (None, None) else high
+    with np.errstate(invalid="ignore"):
+        changed = bool(np.any(clipped_low != low) | np.any(clipped_high != high))
+    return clipped_low, clipped_high, changed
+
+
+def band_note(metric: str, replicates: int, clipped: bool) -> str:
+    """The chart's subtitle: what the band is, over how many runs, and whether it was
+    clipped to the metric's range."""
+    if replicates < 2:
+        return "one run per structure: no band"
+    text = f"mean of {replicates} runs; band: 95% t-interval of the mean"
+    if clipped:
+        bottom, top = METRIC_BOUNDS[metric]
+        text += f", clipped to [{bottom:g}, {'inf' if top is None else f'{top:g}'}]"
+    if replicates < FEW_REPLICATES:
+        text += f" (only {replicates} runs: wide bands)"
+    return text
+
+
+def _lines_with_bands(axis, timeseries: pd.DataFrame, metric: str) -> str:
     """A mean line and a pointwise 95% t band (:func:`simulation.analysis.statistics.band`) per
-    structure; no band where fewer than two replicates exist."""
+    structure, the band clipped to what the metric can take (:func:`clip_band`); no band
+    where fewer than two replicates exist. Returns the band's label (:func:`band_note`)."""
+    from simulation import registry
     from simulation.analysis.statistics import band
 
     table = band(timeseries, metric, by="structure", over="step")
+    clipped_any = False
     for structure in pd.unique(timeseries["structure"]):
         rows = table[table["structure"] == structure]
-        line, = axis.plot(rows["step"], rows["mean"], label=structure, linewidth=1.5)
-        axis.fill_between(rows["step"], rows["low"], rows["high"], alpha=0.2,
-                          color=line.get_color())
+        entry = registry.get("structure", structure) if structure in registry.names(
+            "structure") else None
+        colour = registry.colour(structure) if entry else None
+        style = (0, entry.dash) if entry is not None and entry.dash else "-"
+        line, = axis.plot(rows["step"], rows["mean"], label=structure, linewidth=1.5,
+                          color=colour, linestyle=style)
+        low, high, clipped = clip_band(metric, rows["low"], rows["high"])
+        clipped_any |= clipped
+        axis.fill_between(rows["step"], low, high, alpha=0.2, color=line.get_color(), lw=0)
+    replicates = int(timeseries.groupby("structure")["replicate"].nunique().min()) if len(
+        timeseries) else 0
+    note = band_note(metric, replicates, clipped_any)
+    axis.annotate(note, xy=(0.01, 0.01), xycoords="axes fraction", fontsize=7, color="0.35")
+    return note
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

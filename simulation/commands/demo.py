@@ -139,8 +139,8 @@ def run(args: argparse.Namespace) -> int:
         print(_level_table(levels[levels["market"] == market], structures, OUTPUTS))
         print("Secondary: market share after the shock (mean [95% interval]; recovery: "
               "Kaplan-Meier median steps to 95% of the pre-shock level):")
-        print(format_table(summaries[market], figures=("baseline", "depth", "recovery_time",
-                                                       "area_lost")))
+        print(format_table(summaries[market], figures=("baseline", "plateau", "depth",
+                                                       "recovery_time", "area_lost")))
     print("\nReading (computed from the tables above):")
     for sentence in reading:
         print(f"- {sentence}")

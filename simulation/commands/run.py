@@ -178,7 +178,7 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
               "replicates; recovery: Kaplan-Meier median [95% interval] in steps after the "
               "shock, to 95% of the old baseline and, as settling, to 95% of the run's own "
               "post-shock plateau):")
-        print(format_table(summary, figures=("baseline", "depth", "recovery_time",
+        print(format_table(summary, figures=("baseline", "plateau", "depth", "recovery_time",
                                              "plateau_recovery_time", "area_lost",
                                              "post_level")))
     else:

@@ -11,6 +11,12 @@ import numpy as np
 import pandas as pd
 
 from simulation import registry
+from simulation.analysis.report import (  # noqa: F401 - re-exported for the app's pages
+    FEW_REPLICATES,
+    METRIC_BOUNDS,
+    band_note,
+    clip_band,
+)
 
 
 def colour(structure: str) -> str:
@@ -67,45 +73,6 @@ def _y_range(values) -> dict:
         return {}
     pad = max(abs(high) * 0.1, 0.5)
     return {"min": round(low - pad, 6), "max": round(high + pad, 6)}
-
-
-#: What each charted metric can take (low, high; None: unbounded). A band is clipped to it:
-#: a t-interval is symmetric around the mean, so near a bound it reaches values the metric
-#: cannot take (a share above 1, a queue below 0); the chart's subtitle says when it clipped.
-METRIC_BOUNDS = {
-    "market_share": (0.0, 1.0), "fitness": (0.0, 1.0), "satisfaction": (0.0, 1.0),
-    "sentiment": (-1.0, 1.0), "decision_latency": (0.0, None), "largest_queue": (0.0, None),
-    "revenue": (0.0, None), "proposals_made": (0.0, None), "proposals_implemented": (0.0, None),
-}
-#: Below this many replicates a chart says its bands are wide (t = 4.30 at 3 runs, 2.78 at
-#: 5, 2.26 at 10: the half width shrinks with t / sqrt(n)).
-FEW_REPLICATES = 5
-
-
-def clip_band(metric: str, low, high) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``low`` and ``high`` clipped to what ``metric`` can take (:data:`METRIC_BOUNDS`), and
-    whether any value was clipped."""
-    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    bottom, top = METRIC_BOUNDS.get(metric, (None, None))
-    clipped_low = np.clip(low, bottom, top) if (bottom, top) != (None, None) else low
-    clipped_high = np.clip(high, bottom, top) if (bottom, top) != (None, None) else high
-    with np.errstate(invalid="ignore"):
-        changed = bool(np.any(clipped_low != low) | np.any(clipped_high != high))
-    return clipped_low, clipped_high, changed
-
-
-def band_note(metric: str, replicates: int, clipped: bool) -> str:
-    """The chart's subtitle: what the band is, over how many runs, and whether it was
-    clipped to the metric's range."""
-    if replicates < 2:
-        return "one run per structure: no band"
-    text = f"mean of {replicates} runs; band: 95% t-interval of the mean"
-    if clipped:
-        bottom, top = METRIC_BOUNDS[metric]
-        text += f", clipped to [{bottom:g}, {'inf' if top is None else f'{top:g}'}]"
-    if replicates < FEW_REPLICATES:
-        text += f" (only {replicates} runs: wide bands)"
-    return text
 
 
 def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks: list[dict],
