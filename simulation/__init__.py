@@ -21,6 +21,8 @@ _PUBLIC = {
     "run_structure": "simulation.api",
     "org_chart": "simulation.api",
     "query": "simulation.api",
+    "run_sweep": "simulation.api",
+    "analyze_sweep": "simulation.api",
     "read_results": "simulation.api",
     "register_structure": "simulation.registry",
     "register_shock": "simulation.registry",

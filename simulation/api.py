@@ -242,6 +242,73 @@ def org_chart(structure: str, scenario: Scenario | str | None = None, *, seed: i
     return chart_of(model.org)
 
 
+def run_sweep(experiment: str | Path, *, out: str | Path | None = None,
+          workers: int | None = None, scheduler: str | None = None, repair: bool = False,
+          yes: bool = False, batch_size: int | None = None, progress: bool = False) -> Path:
+    """Run (or resume) a parameter sweep into its results folder, as ``firmsim sweep``.
+
+    Parameters
+    ----------
+    experiment : str or Path
+        An experiment file (``.toml``) or the name of a shipped one (``"atlas-tiny"``).
+    out : str or Path, optional
+        Results folder (default ``results/sweeps/<name>/``); an existing folder of the same
+        experiment is resumed.
+    workers : int, optional
+        Local worker processes (default: one per core). The numbers do not depend on it.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``) to run on instead.
+    repair, yes, batch_size, progress
+        As ``--repair``, ``--yes``, ``--batch-size`` and the progress bar of the command.
+
+    Returns
+    -------
+    Path
+        The results folder: read it with :func:`read_results` or :func:`query`, analyse it
+        with :func:`analyze_sweep`.
+    """
+    from types import SimpleNamespace
+
+    from simulation.errors import UserError
+    from simulation.sweep.session import run_sweep_folder
+    from simulation.sweep.spec import load_experiment
+
+    folder = Path(out) if out is not None else (
+        Path("results") / "sweeps" / load_experiment(experiment).experiment.name)
+    options = SimpleNamespace(
+        experiment=str(experiment), out=folder, workers=workers, scheduler=scheduler,
+        batch_size=batch_size, repair=repair, yes=yes, no_progress=not progress,
+        no_workers_timeout=None, argv=["simulation.sweep", str(experiment)])
+    if run_sweep_folder(options) != 0:
+        raise UserError(f"the sweep finished with failed runs; see {folder / 'errors'} and "
+                        "run it again to retry them")
+    return folder
+
+
+def analyze_sweep(folder: str | Path, *, outputs: list[str] | None = None, x: str | None = None,
+            y: str | None = None, winner_metric: str | None = None,
+            better: str | None = None, discover: list[str] | None = None,
+            out: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Analyse a sweep's folder, as ``firmsim analyze``: Sobol or Morris indices, grid tables
+    of structure advantages, the winner map, PRIM scenario discovery (``discover``:
+    ``"A:B:OUTPUT:D"`` rules). Writes the CSV files and figures to ``out`` (default:
+    ``folder/analysis``) and returns the CSV tables by name (``sensitivity``, ``grid``,
+    ``winners``, ``discovery``: those the design gives)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from simulation.sweep.report import analyze_folder
+
+    target = Path(out) if out is not None else Path(folder) / "analysis"
+    options = SimpleNamespace(
+        folder=Path(folder), outputs=",".join(outputs) if outputs else None, x=x, y=y,
+        out=target, winner_metric=winner_metric, better=better, discover=list(discover or []),
+        per_pair=False)
+    analyze_folder(options)
+    return {path.stem: pd.read_csv(path) for path in sorted(target.glob("*.csv"))}
+
+
 def query(folder: str | Path, sql: str) -> pd.DataFrame:
     """Read-only DuckDB SQL over a results folder, as ``firmsim query``.
 

@@ -10,14 +10,12 @@
 # One comparison answers for one market. A **sweep** runs the comparison over many
 # markets, a **Sobol analysis** says which parameters drive an outcome, and **PRIM**
 # (scenario discovery, as in the EMA Workbench) finds the region of parameters where one
-# structure beats another. All three are commands; their results are tables you read in
-# pandas.
+# structure beats another. Each is one call (or one command: `firmsim sweep`, `firmsim
+# analyze`); the results are tables you read in pandas.
 #
 # Time: minutes at full size; under a minute with `FIRMSIM_TUTORIAL_SMALL=1`.
 
 # %%
-import subprocess
-import sys
 import tempfile
 import textwrap
 from pathlib import Path
@@ -26,7 +24,6 @@ import simulation as fs
 from _size import SMALL, sizes
 
 work = Path(tempfile.mkdtemp())
-firmsim = [sys.executable, "-m", "simulation.commands.cli"]
 settings = [*sizes(**{"customers.count": 2000}), "steps=80", "shocks.0.step=40"]
 
 # %% [markdown]
@@ -54,16 +51,15 @@ settings = [*sizes(**{"customers.count": 2000}), "steps=80", "shocks.0.step=40"]
     name = "coupling"
     levels = [0.1, 0.8]
 """).replace("'", '"'))
-done = subprocess.run([*firmsim, "sweep", str(work / "grid.toml"), "--out",
-                       str(work / "grid"), "--no-progress"], capture_output=True, text=True)
-print(done.stdout[-400:] or done.stderr[-2000:])
+# workers=None: one process per core (in a script, under `if __name__ == "__main__":`)
+grid = fs.run_sweep(work / "grid.toml", out=work / "grid", workers=1)
 
 # %% [markdown]
 # The sweep's folder reads like any results folder: `runs` has one row per run (the design
 # point's parameters, the structure, the replicate and the run's figures).
 
 # %%
-runs = fs.read_results(work / "grid")["runs"]
+runs = fs.read_results(grid)["runs"]
 runs[["structure", "turbulence", "coupling", "replicate", "mean_market_share"]].head()
 
 # %% [markdown]
@@ -77,14 +73,14 @@ wide = runs.pivot_table(index=["turbulence", "coupling", "replicate"], columns="
     ["mean", "std", "count"])
 
 # %% [markdown]
-# `firmsim analyze` does this with intervals and draws the winner map; with a
-# `--discover` rule it runs PRIM on the design to find where one structure beats another.
+# `analyze` does this with intervals and draws the winner map (the figures go to the
+# folder's `analysis/`).
 
 # %%
-done = subprocess.run([*firmsim, "analyze", str(work / "grid"), "--x", "turbulence",
-                       "--y", "coupling", "--winner-metric", "mean_market_share",
-                       "--better", "higher"], capture_output=True, text=True)
-print(done.stdout[-1500:] or done.stderr[-2000:])
+tables = fs.analyze_sweep(grid, x="turbulence", y="coupling",
+                         winner_metric="mean_market_share",
+                         better="higher")
+tables["winners"]
 
 # %% [markdown]
 # ## Sobol indices and PRIM: which parameter drives the loss, and where does one win?
@@ -122,12 +118,13 @@ print(done.stdout[-1500:] or done.stderr[-2000:])
     low = 0.0
     high = 1.0
 """).replace("'", '"'))
-done = subprocess.run([*firmsim, "sweep", str(work / "sobol.toml"), "--out",
-                       str(work / "sobol"), "--no-progress"], capture_output=True, text=True)
-done = subprocess.run([*firmsim, "analyze", str(work / "sobol"), "--outputs",
-                       "s0_area_lost", "--discover", "network:hierarchy:s0_area_lost:0"],
-                      capture_output=True, text=True)
-print(done.stdout[-1500:] or done.stderr[-2000:])
+sobol = fs.run_sweep(work / "sobol.toml", out=work / "sobol", workers=1)
+tables = fs.analyze_sweep(sobol, outputs=["s0_area_lost"],
+                    discover=["network:hierarchy:s0_area_lost:0"])
+tables["sensitivity"]
+
+# %%
+tables["discovery"]
 
 # %% [markdown]
 # With 8 base samples (the small size) the intervals of the indices are wide: read them
@@ -139,6 +136,7 @@ print(done.stdout[-1500:] or done.stderr[-2000:])
 #   Sobol, Morris); sweeps resume after an interruption and run on a Dask cluster with
 #   `--scheduler`.
 # - A sweep's folder is read like a run's (`fs.read_results`, `firmsim query`).
-# - `firmsim analyze` gives winner maps, Sobol and Morris indices, and PRIM boxes.
+# - `fs.analyze_sweep` (`firmsim analyze`) gives winner maps, Sobol and Morris indices, and
+#   PRIM boxes.
 #
 # Next: `experiments/atlas.toml` is the full atlas behind `docs/atlas.md`.

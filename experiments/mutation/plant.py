@@ -94,7 +94,7 @@ WEAK = [
         "simulation/store/locks.py", "                path.unlink()",
         "                pass", ("tests/test_locks.py",), r"sequential_writers"),
     Bug("analyze_message_silent", "a refused --outputs does not name the unknown output",
-        "simulation/commands/analyze.py", "unknown output '{unknown[0]}'", "unknown output",
+        "simulation/sweep/report.py", "unknown output '{unknown[0]}'", "unknown output",
         ("tests/test_sweep.py::test_bad_options_and_analyze_input",), r"bad_options"),
     Bug("sensitivity_points_shuffled", "sensitivity pairs outputs with the wrong points",
         "simulation/sweep/analysis.py", "return means.reindex(range(points))",
