@@ -225,7 +225,7 @@ def charts_png(frames: dict[str, pd.DataFrame], shocks: list[dict]) -> bytes:
     figure = Figure(figsize=(12, 3.75 * rows), dpi=110, layout="constrained")
     axes = figure.subplots(rows, 3).ravel()
     for ax in axes[len(CHARTS):]:
-        ax.set_visible(False)
+        figure.delaxes(ax)  # gone, not hidden: figure.axes is one per chart
     for ax, (metric, title, y_name) in zip(axes[:len(CHARTS)], CHARTS, strict=True):
         for structure, frame in frames.items():
             if metric in frame.columns:
