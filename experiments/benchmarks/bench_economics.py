@@ -5,7 +5,8 @@
 Times the default-size run (200 employees, 20,000 customers, 500 steps) of every structure
 in a fresh process per tree (``PYTHONPATH`` set to the tree), alternating the trees round by
 round so load from other jobs falls on both alike; reports each tree's fastest round per
-structure and the ratio after / before. BEFORE_TREE is a checkout of the commit before the
+structure (CPU time of the process, which other jobs on a shared machine disturb less than
+wall time) and the ratio after / before. BEFORE_TREE is a checkout of the commit before the
 economics (a ``git worktree``); AFTER_TREE this one.
 """
 
@@ -26,9 +27,9 @@ FirmModel(rng=0, steps=5, customers=2_000).run()
 out = {}
 for structure in STRUCTURES_HERE:
     model = FirmModel(structure=structure, rng=1, steps=500)
-    start = time.perf_counter()
+    start = time.process_time()
     model.run()
-    out[structure] = time.perf_counter() - start
+    out[structure] = time.process_time() - start
 print(json.dumps(out))
 """.replace("STRUCTURES_HERE", repr(STRUCTURES))
 

@@ -317,7 +317,8 @@ def organization_step(model, t: int) -> None:
     report = judged_noise if fully_informed else local + judged_noise
     # A local decider also weighs the change's gain over the payback horizon against its
     # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
-    affordable = economics.local_affordable(model, attribute, segment, local + judged_noise)
+    affordable = economics.local_affordable(model, attribute, segment,
+                                            local + judged_noise).tolist()
     direct = []
     queues = model.queues.arrays()
     for p in np.flatnonzero(good):

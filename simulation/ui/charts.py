@@ -292,7 +292,7 @@ def charts_figure(long: pd.DataFrame, shocks: list[dict], steps: int):
     figure = Figure(figsize=(13, 4.25 * rows), dpi=110, layout="constrained")
     axes = figure.subplots(rows, 3).ravel()
     for ax in axes[len(CHARTS):]:
-        ax.set_visible(False)
+        figure.delaxes(ax)  # gone, not hidden: figure.axes is one per chart
     for ax, (metric, title, y_name) in zip(axes[:len(CHARTS)], CHARTS, strict=True):
         bands = chart_bands(long, metric)
         for structure, group in bands.groupby("structure", sort=False):

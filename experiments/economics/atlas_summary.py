@@ -1,0 +1,66 @@
+"""Summary tables of the atlas-economics sweep for docs/atlas.md (issue 22).
+
+    PYTHONPATH=. python experiments/economics/atlas_summary.py RESULTS_FOLDER
+
+Reads the sweep's per-run table; prints, for cumulative profit and for market share (mean of
+the level window), the mean per structure by turbulence x product policy (averaged over
+coupling, retooling and variety cost), the cells each structure wins and wins significantly
+(best against every other at 95%, paired; :func:`simulation.analysis.winners.winner_table`)
+and the paired difference of pods and network against the hierarchy per turbulence x policy.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.analysis.statistics import paired_differences
+from simulation.analysis.winners import winner_table
+from simulation.config.vocabulary import STRUCTURES
+
+CONDITIONS = ["turbulence", "coupling", "policy", "retooling", "variety"]
+OUTPUTS = {"final_cumulative_profit": ",.0f", "mean_market_share": ".3f"}
+
+
+def main() -> None:
+    folder = Path(sys.argv[1])
+    runs = pd.concat([pd.read_parquet(p) for p in sorted((folder / "runs").glob("*.parquet"))],
+                     ignore_index=True)
+    print(f"{len(runs)} runs, {runs['point'].nunique()} conditions, "
+          f"{runs['replicate'].nunique()} replicates")
+    for output, form in OUTPUTS.items():
+        print(f"\n== {output}: mean per structure (over coupling, retooling, variety) ==")
+        table = runs.pivot_table(index=["policy", "turbulence"], columns="structure",
+                                 values=output, aggfunc="mean")[list(STRUCTURES)]
+        print(table.to_string(float_format=lambda v, form=form: f"{v:{form}}"))
+        winners = winner_table(runs, CONDITIONS, output, list(STRUCTURES), "higher")
+        won = winners["best"].value_counts().to_dict()
+        clear = winners[winners["significant"]]["best"].value_counts().to_dict()
+        print(f"cells won: {won}; significantly best against every other: {clear} "
+              f"(of {len(winners)})")
+        by = winners.groupby(["policy", "turbulence"])["best"].agg(
+            lambda s: ", ".join(f"{k} {v}" for k, v in s.value_counts().items()))
+        print(by.to_string())
+        print(f"-- paired difference against hierarchy, {output}, per policy x turbulence "
+              "(pairs: replicate x coupling x retooling x variety) --")
+        keyed = runs.assign(pair=runs["replicate"].astype(str) + "/" + runs["coupling"].astype(
+            str) + "/" + runs["retooling"].astype(str) + "/" + runs["variety"].astype(str))
+        diff = paired_differences(keyed, output, reference="hierarchy", pair_on="pair",
+                                  groups=("policy", "turbulence"), better="higher")
+        diff = diff[diff["structure"] != "hierarchy"]
+        for _, d in diff.iterrows():
+            star = " *" if d["low"] > 0 or d["high"] < 0 else ""
+            print(f"  {d['policy']:12s} {d['turbulence']:5.2f} {d['structure']:14s} "
+                  f"{d['mean_difference']:{form}} [{d['low']:{form}}, {d['high']:{form}}] "
+                  f"n={int(d['pairs'])}{star}")
+    print("\n== mechanics: means per structure by turbulence ==")
+    cols = ["mean_unit_cost", "mean_proposals_implemented", "mean_decision_latency",
+            "mean_margin"]
+    print(runs.groupby(["turbulence", "structure"])[cols].mean().to_string(
+        float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()
