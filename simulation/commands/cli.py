@@ -18,7 +18,7 @@ from simulation.errors import ConfigError, UserError
 #: Sub-command name -> its module, in the order ``firmsim --help`` lists them.
 COMMANDS = {
     name: f"simulation.commands.{name}"
-    for name in ("demo", "run", "scenarios", "show", "chart", "query", "replicate", "sweep",
+    for name in ("demo", "run", "compete", "scenarios", "show", "chart", "query", "replicate", "sweep",
                  "analyze", "design", "ui")
 }
 

@@ -68,6 +68,9 @@ def firm_config(config: ModelConfig, entry: FirmEntry) -> ModelConfig:
     its ``[firm]`` overrides (and no list of firms)."""
     data = config.model_dump()
     data.update(structure=entry.structure, firms=[])
+    for shock in data["shocks"]:  # the market applies the shocks; names mean nothing here
+        if "firm" in shock:
+            shock["firm"] = None
     data["firm"].update(entry.overrides())
     return ModelConfig.model_validate(data)
 
@@ -266,6 +269,7 @@ class MarketModel:
         self.turbulence_windows = shocks.background_turbulence(cfg)
         self.fired_shocks: list[tuple[int, int]] = []
         self.steps_done = 0
+        self.flow_records: list[np.ndarray] = []
         self.firms = [Competitor(self, entry, k, _firm_streams(streams, seeds, k))
                       for k, entry in enumerate(entries)]
         for firm in self.firms:
@@ -405,6 +409,7 @@ class MarketModel:
             customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
                                             np.maximum(-stance, 0.0),
                                             rows["media_negative"][g], p.story_count)
+        before = self.current.copy()
         rng = self.streams["customer_dynamics"]
         uniforms = rng.random((2, p.size))
         normals = rng.standard_normal(p.size)
@@ -422,6 +427,12 @@ class MarketModel:
             rows["sentiment_sum"], self.defections)
         for firm in self.firms:
             firm.cascade_defections = int(self.defections[firm.index])
+        # Who went where this step: (firms + 1)^2 counts, index 0 the outside option.
+        options = len(self.firms) + 1
+        moved = np.bincount((before + 1) * options + (self.current + 1),
+                            minlength=options * options).reshape(options, options)
+        np.fill_diagonal(moved, 0)
+        self.flow_records.append(moved)
 
     # ------------------------------------------------------------------ output
     def metrics(self) -> pd.DataFrame:
@@ -461,6 +472,16 @@ class MarketModel:
             table.insert(0, "firm", firm.name)
             frames.append(table)
         return pd.concat(frames, ignore_index=True)
+
+    def flows(self) -> pd.DataFrame:
+        """Customers who moved, per step: ``from`` and ``to`` a firm or :data:`NO_FIRM`
+        (the outside option), counted at the customers' choice; only nonzero moves."""
+        labels = [NO_FIRM] + [firm.name for firm in self.firms]
+        rows = []
+        for step, moved in enumerate(self.flow_records):
+            for a, b in zip(*np.nonzero(moved), strict=True):
+                rows.append((step, labels[a], labels[b], int(moved[a, b])))
+        return pd.DataFrame(rows, columns=["step", "from", "to", "customers"])
 
     def conserved(self) -> bool:
         """Buyers of all firms plus non-buyers equal the active customers (this step)."""
