@@ -364,6 +364,7 @@ class MarketModel:
         firm.exited_at = t
         self.current[self.current == firm.index] = -1
         firm.population.buying[:] = 0
+        firm.population.buyers[:] = 0  # what it holds now; this step's records are kept
 
     def apply_shocks(self, t: int) -> None:
         """This step's shocks (market-wide, on every firm, or on the named firm), then the

@@ -31,8 +31,9 @@ class MarketTables(NamedTuple):
     entries: pd.DataFrame      # when each firm entered and left
 
 
-def market_config(config: ModelConfig, firms: list) -> ModelConfig:
-    """``config`` with its market held by ``firms`` (structure names or firm tables).
+def market_config(config: ModelConfig, firms: list, shocks: list | None = None) -> ModelConfig:
+    """``config`` with its market held by ``firms`` (structure names or firm tables), and
+    ``shocks`` instead of its own if given (they may name the firms).
 
     Two firms of one structure are named ``<structure>``, ``<structure>-2``, ...
     """
@@ -46,6 +47,8 @@ def market_config(config: ModelConfig, firms: list) -> ModelConfig:
     data = config.model_dump()
     data["firms"] = [e.model_dump(exclude_unset=True) if isinstance(e, FirmEntry) else e
                      for e in entries]
+    if shocks is not None:
+        data["shocks"] = [dict(s) for s in shocks]
     from simulation.config.schema import validate_model_config
 
     return validate_model_config(data)
