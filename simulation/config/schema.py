@@ -312,7 +312,7 @@ class ShockBase(_Section):
 
 #: The defaults of the single shock model of earlier versions (see ShockBase).
 _LEGACY_SHOCK_DEFAULTS = {"strength": 0.5, "segments": [], "duration": 0, "diverge": False,
-                          "share": 0.1, "target": "random", "count": 0, "firm": None}
+                          "share": 0.1, "target": "random", "count": 0, "firm": ""}
 
 
 def _share(description: str):
@@ -347,9 +347,9 @@ class CompetitorEntryShock(ShockBase):
     kind: Literal["competitor_entry"] = "competitor_entry"
     strength: float = Field(0.5, ge=0, le=MAX_REAL,
                             description="rise of the outside option, in value units")
-    firm: str | None = Field(None, description="a market of several firms: the firm (of "
-                             "`firms`) that enters at this step instead of the outside option "
-                             "rising")
+    firm: str = Field("", description="a market of several firms: the firm (of `firms`) "
+                     "that enters at this step instead of the outside option rising (empty: "
+                     "the outside option rises)")
 
 
 class ReputationCrisisShock(ShockBase):
@@ -359,8 +359,8 @@ class ReputationCrisisShock(ShockBase):
     kind: Literal["reputation_crisis"] = "reputation_crisis"
     strength: float = _share("media stance falls to -strength; seeded beliefs fall by it")
     share: float = Field(0.1, ge=0, le=1, description="share of customers seeded")
-    firm: str | None = Field(None, description="a market of several firms: the firm the "
-                             "crisis is about (none: every firm)")
+    firm: str = Field("", description="a market of several firms: the firm the crisis is "
+                     "about (empty: every firm)")
 
 
 class TalentLossShock(ShockBase):
@@ -370,8 +370,8 @@ class TalentLossShock(ShockBase):
     kind: Literal["talent_loss"] = "talent_loss"
     strength: float = _share("share of employees who leave")
     target: TalentLossTarget = Field("random", description="who leaves first")
-    firm: str | None = Field(None, description="a market of several firms: the firm that "
-                             "loses staff (none: every firm)")
+    firm: str = Field("", description="a market of several firms: the firm that loses "
+                     "staff (empty: every firm)")
 
 
 class NewSegmentShock(ShockBase):
@@ -525,8 +525,8 @@ class ModelConfig(_Section):
                 raise ValueError(f"firms[{number}].enters_at={entry.enters_at}: must be before "
                                  f"the last step (0 to {self.steps - 1})")
         for number, shock in enumerate(self.shocks):
-            named = getattr(shock, "firm", None)
-            if named is None:
+            named = getattr(shock, "firm", "")
+            if not named:
                 continue
             if named not in names:
                 allowed = ", ".join(names) if names else "none: this market has one firm"

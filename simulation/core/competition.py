@@ -70,7 +70,7 @@ def firm_config(config: ModelConfig, entry: FirmEntry) -> ModelConfig:
     data.update(structure=entry.structure, firms=[])
     for shock in data["shocks"]:  # the market applies the shocks; names mean nothing here
         if "firm" in shock:
-            shock["firm"] = None
+            shock["firm"] = ""
     data["firm"].update(entry.overrides())
     return ModelConfig.model_validate(data)
 
