@@ -1,0 +1,63 @@
+"""A market of three firms against today's single-firm run (issue 23: goal < 2x).
+
+Times, on the default market (20,000 customers, 200 employees per firm) for ``--steps``
+steps: ``FirmModel`` (one hierarchy), ``MarketModel`` with that one firm (the overhead of the
+market's bookkeeping), and ``MarketModel`` with hierarchy, podular and network; construction
+and the steps separately, best of ``--repeats`` (after a warm-up that compiles the kernels).
+``--customers 1000000 --steps 200`` is the issue's large case (1M customers x 3 firms x 200
+steps: goal under 3 minutes and 2 GB).
+
+    .venv/bin/python experiments/benchmarks/bench_compete.py [--steps 100] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from simulation.config.schema import config_from_flat
+from simulation.core.competition import MarketModel
+from simulation.core.model import FirmModel
+from simulation.execution.competition import market_config
+
+
+def _time(build, steps: int) -> tuple[float, float]:
+    started = time.perf_counter()
+    model = build()
+    built = time.perf_counter()
+    model.run(steps)
+    return built - started, time.perf_counter() - built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    base = config_from_flat(customers=args.customers, steps=max(args.steps, 2))
+    three = market_config(base, ["hierarchy", "podular", "network"])
+    one = market_config(base, ["hierarchy"])
+    cases = {
+        "FirmModel hierarchy": lambda: FirmModel(structure="hierarchy", rng=1, config=base),
+        "MarketModel [hierarchy]": lambda: MarketModel(one, rng=1),
+        "MarketModel [hierarchy, podular, network]": lambda: MarketModel(three, rng=1),
+    }
+    for build in cases.values():  # warm-up: compile the kernels
+        build().run(2)
+    best = {}
+    for name, build in cases.items():
+        runs = [_time(build, args.steps) for _ in range(args.repeats)]
+        best[name] = min(runs, key=lambda r: r[0] + r[1])
+        b, s = best[name]
+        print(f"{name:45s} build {b:6.2f} s  {args.steps} steps {s:7.2f} s  total {b + s:7.2f} s")
+    single = sum(best["FirmModel hierarchy"])
+    for name in list(cases)[1:]:
+        print(f"ratio {name} / FirmModel: {sum(best[name]) / single:.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MB ({args.customers} customers)")
+
+
+if __name__ == "__main__":
+    main()
