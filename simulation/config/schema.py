@@ -349,7 +349,8 @@ class CompetitorEntryShock(ShockBase):
                             description="rise of the outside option, in value units")
     firm: str = Field("", description="a market of several firms: the firm (of `firms`) "
                      "that enters at this step instead of the outside option rising (empty: "
-                     "the outside option rises)")
+                     "the outside option rises)",
+                     json_schema_extra={"app": False})
 
 
 class ReputationCrisisShock(ShockBase):
@@ -360,7 +361,8 @@ class ReputationCrisisShock(ShockBase):
     strength: float = _share("media stance falls to -strength; seeded beliefs fall by it")
     share: float = Field(0.1, ge=0, le=1, description="share of customers seeded")
     firm: str = Field("", description="a market of several firms: the firm the crisis is "
-                     "about (empty: every firm)")
+                     "about (empty: every firm)",
+                     json_schema_extra={"app": False})
 
 
 class TalentLossShock(ShockBase):
@@ -371,7 +373,8 @@ class TalentLossShock(ShockBase):
     strength: float = _share("share of employees who leave")
     target: TalentLossTarget = Field("random", description="who leaves first")
     firm: str = Field("", description="a market of several firms: the firm that loses "
-                     "staff (empty: every firm)")
+                     "staff (empty: every firm)",
+                     json_schema_extra={"app": False})
 
 
 class NewSegmentShock(ShockBase):
