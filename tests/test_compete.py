@@ -276,3 +276,32 @@ def test_compete_command_writes_tables_picture_and_reading(tmp_path):
     text = (out / "reading.txt").read_text()
     assert "hierarchy - pods" in text and "Final shares" in text
     assert main(["compete", "hierarchy", "hier archy"]) == 2
+
+
+def test_compete_page_runs_live_and_reads():
+    """The app's Compete page: shares published every few steps with every replicate, the
+    numbers of the command's seeds, and the reading at the end; bad input in one line."""
+    from simulation.config.seeds import run_seed
+    from simulation.ui.compete_page import compete_config, final_reading, run_live
+
+    config = compete_config(["hierarchy", "podular"], [20, 20], [0, 4], customers=400,
+                            steps=12, turbulence=0.05, crisis_firm="hierarchy", crisis_step=6)
+    seen = []
+    models = run_live(config, 2, 1, lambda shares, t: seen.append((t, shares)))
+    assert [t for t, _ in seen] == [10, 12]
+    assert set(seen[-1][1]["replicate"]) == {0, 1}
+    alone = MarketModel(config, rng=run_seed(1, 1)).run().metrics()
+    pd.testing.assert_frame_equal(models[1].metrics(), alone, check_exact=True)
+    assert "Final shares" in final_reading(config, models)
+    with pytest.raises(ConfigError, match="firms"):
+        compete_config(["hierarchy", "podular"], [20, 1], [0, 0], 400, 12, 0.0)
+
+
+def test_compete_page_renders_with_its_run_button():
+    import ipyvuetify as v
+    import solara
+
+    from simulation.ui.compete_page import CompetePage
+
+    _, rc = solara.render(CompetePage(), handle_error=False)
+    rc.find(v.Btn, children=["Run"]).assert_single()

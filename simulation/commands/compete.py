@@ -132,37 +132,12 @@ def run(args: argparse.Namespace) -> int:
 
 def plot_shares(bands, config, path: Path) -> None:
     """Each firm's market share (and the outside option's) over time, mean and 95% band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from simulation import registry
-    from simulation.core.competition import NO_FIRM
+    from simulation.analysis.compete_report import share_figure
     from simulation.store.atomic import atomic_write
 
-    structure_of = {f.name: f.structure for f in config.firms}
-    figure, axis = plt.subplots(figsize=(9, 5))
-    for firm in [*structure_of, NO_FIRM]:
-        rows = bands[bands["firm"] == firm]
-        if firm == NO_FIRM:
-            style = {"color": "0.5", "linestyle": ":", "label": "no firm (outside option)"}
-        else:
-            colour = getattr(registry.get("structure", structure_of[firm]), "colour", None)
-            style = {"color": colour, "label": f"{firm} ({structure_of[firm]})"}
-        line, = axis.plot(rows["step"], rows["mean"], linewidth=1.5, **style)
-        axis.fill_between(rows["step"], rows["low"], rows["high"], alpha=0.2,
-                          color=line.get_color())
-    for shock in config.shocks:
-        axis.axvline(shock.step, color="0.3", linestyle="--", linewidth=1)
-    for firm in config.firms:
-        if firm.enters_at:
-            axis.axvline(firm.enters_at, color="0.6", linestyle="-.", linewidth=1)
-    axis.set_xlabel("step")
-    axis.set_ylabel("market share")
-    axis.set_ylim(0, 1)
-    axis.set_title("market share of each firm (mean over replicates, 95% band)")
-    axis.legend(frameon=False)
-    figure.tight_layout()
+    marks = [s.step for s in config.shocks] + [f.enters_at for f in config.firms if f.enters_at]
+    figure = share_figure(bands, {f.name: f.structure for f in config.firms}, marks)
     atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"))
     plt.close(figure)
