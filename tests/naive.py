@@ -915,8 +915,9 @@ def market_customer_step(
         for g in firms_here:
             rivals = functools.reduce(operator.add,
                                       [math.exp(x[h]) for h in firms_here if h != g], 1.0)
-            chance[g] = 1.0 / (1.0 + math.exp(-x[g]) * rivals)
-            sentiment[g, i] = 2.0 * logistic(x[g]) - 1.0
+            against = 1.0 / math.exp(x[g]) if len(firms_here) > 1 else math.exp(-x[g])
+            chance[g] = 1.0 / (1.0 + against * rivals)
+            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
         u = choice_draw[i]
         mine = old[i] if old[i] >= 0 and present[old[i]] else -1
         if mine >= 0:

@@ -43,6 +43,8 @@ def main() -> None:
     one = market_config(base, ["hierarchy"])
     cases = {
         "FirmModel hierarchy": lambda: FirmModel(structure="hierarchy", rng=1, config=base),
+        "FirmModel podular": lambda: FirmModel(structure="podular", rng=1, config=base),
+        "FirmModel network": lambda: FirmModel(structure="network", rng=1, config=base),
         "MarketModel [hierarchy]": lambda: MarketModel(one, rng=1),
         "MarketModel [hierarchy, podular, network]": lambda: MarketModel(three, rng=1),
     }
@@ -60,8 +62,16 @@ def main() -> None:
         print(f"{name:45s} build {b:6.2f} s  {args.steps} steps {s:7.2f} s  total {b + s:7.2f} s")
     if "FirmModel hierarchy" in best:
         single = sum(best["FirmModel hierarchy"])
-        for name in list(cases)[1:]:
-            print(f"ratio {name} / FirmModel: {sum(best[name]) / single:.2f}")
+        for name in [n for n in cases if n.startswith("MarketModel")]:
+            print(f"ratio {name} / FirmModel hierarchy: {sum(best[name]) / single:.2f}")
+        alone = [sum(best[f"FirmModel {s}"]) for s in ("hierarchy", "podular", "network")
+                 if f"FirmModel {s}" in best]
+        three_name = "MarketModel [hierarchy, podular, network]"
+        if len(alone) == 3 and three_name in best:
+            three = sum(best[three_name])
+            print(f"ratio three firms / mean of their single-firm runs: "
+                  f"{three / (sum(alone) / 3):.2f}; / the three parallel worlds together: "
+                  f"{three / sum(alone):.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:.0f} MB ({args.customers} customers)")
 

@@ -32,7 +32,8 @@ Rule (changes against one firm)
    move toward what was heard about ``g`` and toward ``g``'s media (single-firm rule).
 3. Choice. With ``x_g = beta (belief_g - outside)`` and ``w_g = exp(x_g)``, the logit
    probability of firm ``g`` among the present firms and the outside option is
-   ``P_g = 1 / (1 + exp(-x_g) (1 + sum_{h != g} w_h))`` (with one firm ``logistic(x)``);
+   ``P_g = 1 / (1 + exp(-x_g) (1 + sum_{h != g} w_h))`` (with one firm ``logistic(x)``;
+   with several ``exp(-x_g)`` is computed as ``1 / w_g``);
    sentiment about ``g`` is ``2 logistic(x_g) - 1`` (attitude to ``g`` against the outside
    option). A buyer of ``f`` whose negative share about ``f`` reaches its threshold
    reconsiders with ``v = u``; otherwise, if ``u < reconsider_rate``, with
@@ -45,6 +46,8 @@ Rule (changes against one firm)
 """
 
 import math
+
+import numpy as np
 
 from simulation.kernels._config import kernel
 from simulation.kernels.contagion import bass_hazard, spread_voices
@@ -64,11 +67,12 @@ def market_customer_step(
     """One customer step of a market of several firms; see the module docstring."""
     firms = present.shape[0]
     n = active.shape[0]
-    # 1. Experience and voice, about the firm each buyer buys from.
-    for i in range(n):
-        for g in range(firms):
+    # 1. Experience and voice, about the firm each buyer buys from (rows first: contiguous).
+    for g in range(firms):
+        for i in range(n):
             opinion[g, i] = belief[g, i]
             voice[g, i] = 0
+    for i in range(n):
         if active[i] == 0:
             continue
         f = current[i]
@@ -126,15 +130,20 @@ def market_customer_step(
             positive_share[g, i] = positive / total if total > 0.0 else 0.0
             negative_share[g, i] = negative / total if total > 0.0 else 0.0
     # 3. The choice among the present firms and the outside option.
-    weight = [0.0] * firms
-    chance = [0.0] * firms
+    weight = np.zeros(firms)
+    chance = np.zeros(firms)
+    here = 0
+    for g in range(firms):
+        if present[g] != 0:
+            here += 1
     for i in range(n):
         if active[i] == 0:
             continue
         s = segment[i]
-        for g in range(firms):
-            if present[g] != 0:
-                weight[g] = math.exp(beta * (belief[g, i] - outside))
+        if here > 1:
+            for g in range(firms):
+                if present[g] != 0:
+                    weight[g] = math.exp(beta * (belief[g, i] - outside))
         for g in range(firms):
             if present[g] == 0:
                 chance[g] = 0.0
@@ -143,7 +152,12 @@ def market_customer_step(
             for h in range(firms):
                 if h != g and present[h] != 0:
                     others += weight[h]
-            against = math.exp(-(beta * (belief[g, i] - outside)))
+            # One firm: exp(-x) as the single-firm logistic computes it; several: 1 / exp(x)
+            # (one exponential per firm and customer instead of two).
+            if here > 1:
+                against = 1.0 / weight[g]
+            else:
+                against = math.exp(-(beta * (belief[g, i] - outside)))
             chance[g] = 1.0 / (1.0 + against * others)
             sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
         u = choice_draw[i]
