@@ -148,22 +148,34 @@ def net_flows(flows: pd.DataFrame, replicates: int) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("customers", ascending=False, ignore_index=True)
 
 
-def lead_changes(bands: pd.DataFrame) -> list[tuple[int, str]]:
-    """Steps at which the firm with the highest mean share changed: ``(step, new leader)``.
+def clear_leader(bands: pd.DataFrame) -> pd.Series:
+    """Per step, the firm whose 95% band lies wholly above every other firm's (``""`` when
+    no firm is clearly ahead)."""
+    firms = bands[bands["firm"] != _none()]
+    low = firms.pivot(index="step", columns="firm", values="low")
+    high = firms.pivot(index="step", columns="firm", values="high")
+    leader = pd.Series("", index=low.index, dtype=object)
+    for firm in low.columns:
+        others = high.drop(columns=firm)
+        ahead = (low[firm].to_numpy()[:, None] > others.to_numpy()).all(axis=1)
+        leader[ahead] = firm
+    return leader
 
-    A change counts when the new leader then stays ahead for at least 10 steps (so noise
-    around a tie is not read as a string of changes).
-    """
-    firms = bands[bands["firm"] != _none()].pivot(index="step", columns="firm", values="mean")
-    if firms.empty:
+
+def lead_changes(bands: pd.DataFrame, hold: int = 10) -> list[tuple[int, str]]:
+    """Steps at which the clear leader (:func:`clear_leader`) changed: ``(step, leader)``,
+    ``""`` for "no firm clearly ahead". A change counts when it then holds for ``hold``
+    steps, so noise around a tie is not read as a string of changes."""
+    leader = clear_leader(bands)
+    if leader.empty:
         return []
-    leader = firms.idxmax(axis=1).to_numpy()
-    steps = firms.index.to_numpy()
-    changes, current = [], leader[0]
-    for k in range(1, len(leader)):
-        if leader[k] != current and np.all(leader[k:k + 10] == leader[k]):
-            changes.append((int(steps[k]), str(leader[k])))
-            current = leader[k]
+    values, steps = leader.to_numpy(), leader.index.to_numpy()
+    changes, current = [(int(steps[0]), str(values[0]))], values[0]
+    for k in range(1, len(values)):
+        if (values[k] != current and k + hold <= len(values)
+                and np.all(values[k:k + hold] == values[k])):
+            changes.append((int(steps[k]), str(values[k])))
+            current = values[k]
     return changes
 
 
@@ -187,15 +199,11 @@ def reading(tables: MarketTables, window: int = 50, shocks: list | None = None) 
         lines.append(f"{row.first} - {row.second}: {row.difference:+.3f} "
                      f"[{row.low:+.3f}, {row.high:+.3f}] ({row.first} {verdict}"
                      f"{'' if verdict.startswith('not') else ' of'} {row.second}).")
-    start = bands[bands["step"] == bands["step"].min()].set_index("firm")["mean"]
     changes = lead_changes(bands)
-    first_leader = (bands[(bands["step"] == bands["step"].min()) & (bands["firm"] != _none())]
-                    .sort_values("mean").iloc[-1]["firm"])
     if changes:
-        lines.append(f"Leader at the start: {first_leader}; the lead changed at "
-                     + ", ".join(f"step {s} (to {f})" for s, f in changes) + ".")
-    else:
-        lines.append(f"{first_leader} led from the start and kept the lead.")
+        told = [f"from step {t}: {f + ' clearly ahead' if f else 'no firm clearly ahead'}"
+                for t, f in changes]
+        lines.append("Who leads (95% bands apart, held 10 steps): " + "; ".join(told) + ".")
     moves = net_flows(tables.flows, replicates)
     if not moves.empty:
         top = moves.head(4)
@@ -227,5 +235,4 @@ def reading(tables: MarketTables, window: int = 50, shocks: list | None = None) 
                            for f in after.index if f != _none())
         lines.append(f"Shock {shock.kind}{f' ({named})' if named else ''} at step {t}: "
                      f"share change over the next 20 steps: {change}.")
-    del start
     return "\n".join(lines)
