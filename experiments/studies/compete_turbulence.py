@@ -41,18 +41,19 @@ def _levels(frame: pd.DataFrame, window: int) -> dict:
 
 
 def one(job) -> list[dict]:
-    turbulence, replicate, sizes, window = job
-    base = config_from_flat(turbulence=turbulence, **sizes)
+    turbulence, coupling, replicate, sizes, window = job
+    base = config_from_flat(turbulence=turbulence, cross_module_share=coupling, **sizes)
     rows = []
     market = MarketModel(market_config(base, list(STRUCTURES)),
                          rng=run_seed(ROOT, replicate)).run().metrics()
     for structure in STRUCTURES:
-        rows.append({"turbulence": turbulence, "replicate": replicate, "design": "head_to_head",
+        rows.append({"turbulence": turbulence, "coupling": coupling, "replicate": replicate,
+                     "design": "head_to_head",
                      "structure": structure,
                      **_levels(market[market["firm"] == structure], window)})
         alone = FirmModel(structure=structure, rng=run_seed(ROOT, replicate),
                           config=base).run().metrics()
-        rows.append({"turbulence": turbulence, "replicate": replicate,
+        rows.append({"turbulence": turbulence, "coupling": coupling, "replicate": replicate,
                      "design": "parallel_worlds", "structure": structure,
                      **_levels(alone, window)})
     return rows
@@ -65,11 +66,14 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=100)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--window", type=int, default=50)
+    parser.add_argument("--coupling", type=float, nargs="+", default=[0.5],
+                        help="cross_module_share levels (default: the market's 0.5)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path("results/compete_turbulence.csv"))
     args = parser.parse_args()
     sizes = dict(customers=args.customers, employees=args.employees, steps=args.steps)
-    jobs = [(t, r, sizes, args.window) for t in (0.0, 0.05) for r in range(args.replicates)]
+    jobs = [(t, c, r, sizes, args.window) for c in args.coupling for t in (0.0, 0.05)
+            for r in range(args.replicates)]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = [row for result in pool.map(one, jobs) for row in result]
@@ -80,15 +84,18 @@ def main() -> None:
     print(f"{len(jobs)} markets + {2 * len(jobs)} single-firm runs in {elapsed:.0f} s; "
           f"{args.customers} customers, {args.employees} employees per firm, {args.steps} "
           f"steps, levels over the last {args.window} steps, {args.replicates} replicates")
-    print("\n| turbulence | design | metric | hierarchy | podular | podular - hierarchy [95% CI] |")
-    print("|---|---|---|---|---|---|")
-    for (turbulence, design), group in table.groupby(["turbulence", "design"]):
+    print("\n| coupling | turbulence | design | metric | hierarchy | podular | "
+          "podular - hierarchy [95% CI] |")
+    print("|---|---|---|---|---|---|---|")
+    for (coupling, turbulence, design), group in table.groupby(
+            ["coupling", "turbulence", "design"]):
         wide = {m: group.pivot(index="replicate", columns="structure", values=m)
                 for m in ("market_share", "fitness")}
         for metric, w in wide.items():
             mean, low, high = t_interval((w["podular"] - w["hierarchy"]).to_numpy())
             star = "*" if low > 0 or high < 0 else ""
-            print(f"| {turbulence} | {design} | {metric} | {w['hierarchy'].mean():.3f} | "
+            print(f"| {coupling} | {turbulence} | {design} | {metric} | "
+                  f"{w['hierarchy'].mean():.3f} | "
                   f"{w['podular'].mean():.3f} | {mean:+.3f} [{low:+.3f}, {high:+.3f}]{star} |")
 
 
