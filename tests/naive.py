@@ -834,3 +834,125 @@ def decide_on_estimates(projected, attribute, value, variant, judged, budget, be
         plan[key] = value[c]
         approved.append(c)
     return approved, plan
+
+
+# ============================================================================ competition
+def market_customer_step(
+    present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
+    threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
+    media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
+    heard_positive, heard_negative, heard_weight, heard_said, positive_share, negative_share,
+    value_of_segment, outside, talk_draw, choice_draw, experience_draw,
+    experience_noise, experience_weight, talk_rate, amplification, negativity,
+    word_of_mouth_weight, imitation, beta, reconsider_rate,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections,
+) -> None:
+    """Several firms' customers, stage by stage (rule: kernels/competition.py).
+
+    Written from the rule: the firms in the market are a list; every customer's view of a
+    firm is computed as a whole row; the choice is a list of (option, probability) pairs
+    walked until the draw falls inside one.
+    """
+    in_market = active != 0
+    firms_here = [g for g in range(len(present)) if present[g]]
+    old = current.copy()
+    # 1. Experience and voice about the firm bought from.
+    opinion[:, :] = belief
+    voice[:, :] = 0
+    for i in np.flatnonzero(in_market & (old >= 0)):
+        f = old[i]
+        lived = value_of_segment[f, segment[i]] + taste[i] + experience_noise * experience_draw[i]
+        opinion[f, i] = (1.0 - experience_weight) * belief[f, i] + experience_weight * lived
+        satisfaction[f, i] = logistic(beta * (lived - outside))
+        x = abs(0.5 * beta * (opinion[f, i] - outside))
+        extreme = x / (1.0 + x)
+        happy = opinion[f, i] >= outside
+        tone = 1.0 if happy else negativity
+        talk = min(1.0, tone * talk_rate * (1.0 + amplification * extreme))
+        if talk_draw[i] < talk:
+            push = tone * amplification * extreme
+            level = 2 if talk_draw[i] < talk * (push / (1.0 + push)) else 1
+            voice[f, i] = level if happy else -level
+    # 2. Per firm: what customers hear about it, and their belief about it.
+    for g in firms_here:
+        for i in np.flatnonzero(in_market):
+            plus = minus = heard = said = 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                said_by_j = voice[g, j]
+                if said_by_j != 0 and (tie_strong[e] or abs(said_by_j) == 2):
+                    w = 1.0 if tie_strong[e] else weak_tie_weight
+                    heard += w
+                    said += w * opinion[g, j]
+                    if said_by_j > 0:
+                        plus += w
+                    else:
+                        minus += w
+            answers = firm_voices[g, i]
+            if answers > 0:
+                truth = value_of_segment[g, segment[i]]
+                heard += answers
+                said += answers * truth
+                if truth >= outside:
+                    plus += answers
+                else:
+                    minus += answers
+            plus += media_positive[g, i]
+            minus += media_negative[g, i]
+            total = tie_weight[i] + answers + media_positive[g, i] + media_negative[g, i]
+            listened = opinion[g, i]
+            if heard > 0:
+                listened += word_of_mouth_weight * (said / heard - opinion[g, i])
+            belief[g, i] = listened + media_influence * (
+                media_sum[g, i] - media_count[g, i] * listened)
+            positive_share[g, i] = plus / total if total > 0 else 0.0
+            negative_share[g, i] = minus / total if total > 0 else 0.0
+    # 3. The logit choice among the firms here and the outside option.
+    defections[:] = 0
+    for i in np.flatnonzero(in_market):
+        x = {g: beta * (belief[g, i] - outside) for g in firms_here}
+        chance = {}
+        for g in firms_here:
+            rivals = functools.reduce(operator.add,
+                                      [math.exp(x[h]) for h in firms_here if h != g], 1.0)
+            against = 1.0 / math.exp(x[g]) if len(firms_here) > 1 else math.exp(-x[g])
+            chance[g] = 1.0 / (1.0 + against * rivals)
+            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
+        u = choice_draw[i]
+        mine = old[i] if old[i] >= 0 and present[old[i]] else -1
+        if mine >= 0:
+            triggered = negative_share[mine, i] >= threshold[i]
+            if triggered:
+                v = u
+            elif u < reconsider_rate:
+                v = u / reconsider_rate
+            else:
+                continue  # inertia: keeps buying from its firm
+            options = [(mine, chance[mine])] + [(g, chance[g]) for g in firms_here if g != mine]
+        else:
+            v = u
+            hazards = [(g, (reconsider_rate + imitation * positive_share[g, i]) * chance[g])
+                       for g in firms_here]
+            total = left_sum(h for _, h in hazards)
+            # Above 1 the hazards are scaled down together (times 1 / total).
+            options = [(g, h * (1.0 / total) if total > 1.0 else h) for g, h in hazards]
+        chosen, edge = -1, 0.0
+        for g, p in options:
+            edge += p
+            if v < edge:
+                chosen = g
+                break
+        if mine >= 0 and chosen != mine and triggered:
+            defections[mine] += 1
+        current[i] = chosen
+    for g in range(len(present)):
+        buying[g] = (current == g).astype(np.uint8)
+    for s in range(active_count.shape[0]):
+        members = [i for i in np.flatnonzero(in_market) if segment[i] == s]
+        active_count[s] = len(members)
+        for g in range(len(present)):
+            buyers[g, s] = sum(1 for i in members if current[i] == g)
+            satisfaction_sum[g, s] = left_sum(satisfaction[g, i] for i in members
+                                              if current[i] == g)
+            sentiment_sum[g, s] = (left_sum(sentiment[g, i] for i in members)
+                                   if present[g] else 0.0)

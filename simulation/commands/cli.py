@@ -20,8 +20,8 @@ from simulation.errors import ConfigError, UserError
 #: Sub-command name -> its module, in the order ``firmsim --help`` lists them.
 COMMANDS = {
     name: f"simulation.commands.{name}"
-    for name in ("demo", "run", "scenarios", "show", "chart", "query", "replicate", "sweep",
-                 "analyze", "design", "ui")
+    for name in ("demo", "run", "compete", "scenarios", "show", "chart", "query", "replicate",
+                 "sweep", "analyze", "design", "ui")
 }
 
 

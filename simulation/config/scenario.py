@@ -38,6 +38,7 @@ from simulation.config.schema import (
     Customers,
     Economics,
     Firm,
+    FirmEntry,
     Market,
     ModelConfig,
     Stakeholders,
@@ -302,6 +303,10 @@ def reference_markdown() -> str:
                         ("stakeholders", Stakeholders), ("economics", Economics)):
         parts += ["", f"### `[{name}]`", "", (model.__doc__ or "").strip().splitlines()[0], "",
                   *table(model, list(model.model_fields), f"{name}.")]
+    parts += ["", "### `[[firms]]` (a market of several firms; none: one firm)", "",
+              "Each entry is a structure name or a table; `firm.*` overrides `[firm]` for "
+              "that firm (`firmsim compete`, `simulation.core.competition.MarketModel`).", "",
+              *table(FirmEntry, [k for k in FirmEntry.model_fields if k != "firm"])]
     parts += ["", "### `[[shocks]]` (zero or more)", "",
               "Every shock has a `kind` and a `step`; each kind has fields of its own."]
     for shock in registry.entries("shock"):

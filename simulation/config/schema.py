@@ -368,7 +368,7 @@ class ShockBase(_Section):
 
 #: The defaults of the single shock model of earlier versions (see ShockBase).
 _LEGACY_SHOCK_DEFAULTS = {"strength": 0.5, "segments": [], "duration": 0, "diverge": False,
-                          "share": 0.1, "target": "random", "count": 0}
+                          "share": 0.1, "target": "random", "count": 0, "firm": ""}
 
 
 def _share(description: str):
@@ -403,6 +403,10 @@ class CompetitorEntryShock(ShockBase):
     kind: Literal["competitor_entry"] = "competitor_entry"
     strength: float = Field(0.5, ge=0, le=MAX_REAL,
                             description="rise of the outside option, in value units")
+    firm: str = Field("", description="a market of several firms: the firm (of `firms`) "
+                     "that enters at this step instead of the outside option rising (empty: "
+                     "the outside option rises)",
+                     json_schema_extra={"app": False})
 
 
 class ReputationCrisisShock(ShockBase):
@@ -412,6 +416,9 @@ class ReputationCrisisShock(ShockBase):
     kind: Literal["reputation_crisis"] = "reputation_crisis"
     strength: float = _share("media stance falls to -strength; seeded beliefs fall by it")
     share: float = Field(0.1, ge=0, le=1, description="share of customers seeded")
+    firm: str = Field("", description="a market of several firms: the firm the crisis is "
+                     "about (empty: every firm)",
+                     json_schema_extra={"app": False})
 
 
 class TalentLossShock(ShockBase):
@@ -421,6 +428,9 @@ class TalentLossShock(ShockBase):
     kind: Literal["talent_loss"] = "talent_loss"
     strength: float = _share("share of employees who leave")
     target: TalentLossTarget = Field("random", description="who leaves first")
+    firm: str = Field("", description="a market of several firms: the firm that loses "
+                     "staff (empty: every firm)",
+                     json_schema_extra={"app": False})
 
 
 class NewSegmentShock(ShockBase):
@@ -465,6 +475,49 @@ def validate_shock(item: Any, number: int) -> ShockBase:
         raise ValueError(describe_problem(problem, _located(model))) from None
 
 
+#: Most firms one market holds (the customer step is O(customers x firms)).
+MAX_FIRMS = 16
+
+
+class FirmEntry(_Section):
+    """One firm of a market of several firms (``[[firms]]``; a plain structure name is the
+    firm of that structure, named after it). ``firm`` holds this firm's overrides of the
+    scenario's ``[firm]`` section (size, product policy...); only the fields set here differ.
+    """
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                      description="the firm's name (unique in the market)")
+    structure: str = Field("hierarchy", description="the firm's organizational structure")
+    enters_at: int = Field(0, ge=0, le=MAX_STEPS, description="step at which the firm enters "
+                           "the market (0: there from the start)")
+    exits: bool = Field(False, description="the firm leaves the market when its standing "
+                        "(cumulative profit; until the economics submodel: cumulative revenue "
+                        "minus exit_fixed_cost per step) falls below exit_below")
+    exit_below: float = Field(0.0, ge=-MAX_REAL, le=MAX_REAL,
+                              description="standing below which an exiting firm leaves")
+    exit_fixed_cost: float = Field(0.0, ge=0, le=MAX_REAL, description="stand-in fixed cost "
+                                   "per step of the standing (money units), until the economics "
+                                   "submodel books costs")
+    firm: Firm = Field(default_factory=Firm, description="this firm's overrides of [firm]")
+
+    @field_validator("structure")
+    @classmethod
+    def _registered_structure(cls, value: str) -> str:
+        return check_registered("structure", value, "structure")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _structure_name(cls, data: Any) -> Any:
+        # A plain structure name is the firm of that structure, named after it.
+        if isinstance(data, str):
+            return {"name": data, "structure": data}
+        return data
+
+    def overrides(self) -> dict[str, Any]:
+        """The ``[firm]`` fields this entry sets."""
+        return self.firm.model_dump(include=self.firm.model_fields_set)
+
+
 class ModelConfig(_Section):
     """Everything one model run needs besides its seed and structure."""
 
@@ -480,6 +533,9 @@ class ModelConfig(_Section):
     economics: Economics = Field(default_factory=Economics)
     # SerializeAsAny: a shock dumps the fields of its own kind, not only those of ShockBase.
     shocks: list[SerializeAsAny[ShockBase]] = Field(default_factory=list)
+    firms: list[FirmEntry] = Field(
+        default_factory=list, description="a market of several firms competing for the same "
+        "customers (empty: one firm of `structure`); each a structure name or a table")
 
     @field_validator("structure")
     @classmethod
@@ -508,12 +564,41 @@ class ModelConfig(_Section):
                         f"shocks[{number}].segments contains {segment}: segments are numbered "
                         f"0 to {self.market.segments - 1}"
                     )
+        self._check_firms()
         if self.customers.degree >= self.customers.count:
             raise ValueError(
                 f"customers.degree={self.customers.degree}: must be smaller than "
                 f"customers.count={self.customers.count}"
             )
         return self
+
+
+    def _check_firms(self) -> None:
+        firms = self.firms
+        if len(firms) > MAX_FIRMS:
+            raise ValueError(f"firms: at most {MAX_FIRMS} firms in one market (got {len(firms)})")
+        names = [f.name for f in firms]
+        for number, entry in enumerate(firms):
+            if entry.name in names[:number]:
+                raise ValueError(f"firms[{number}].name={entry.name!r}: two firms with the same "
+                                 "name (give each a name of its own)")
+            if entry.enters_at >= self.steps:
+                raise ValueError(f"firms[{number}].enters_at={entry.enters_at}: must be before "
+                                 f"the last step (0 to {self.steps - 1})")
+        for number, shock in enumerate(self.shocks):
+            named = getattr(shock, "firm", "")
+            if not named:
+                continue
+            if named not in names:
+                allowed = ", ".join(names) if names else "none: this market has one firm"
+                raise ValueError(f"shocks[{number}].firm={named!r}: allowed values are "
+                                 f"{allowed}{did_you_mean(str(named), names)}")
+            if shock.kind == "competitor_entry":
+                entry = firms[names.index(named)]
+                if "enters_at" in entry.model_fields_set and entry.enters_at != shock.step:
+                    raise ValueError(f"shocks[{number}].firm={named!r}: the firm enters at step "
+                                     f"{shock.step} by this shock but firms[{names.index(named)}]"
+                                     f".enters_at={entry.enters_at}")
 
 
 #: Flat keyword of FirmModel -> (section, field) of ModelConfig.

@@ -74,9 +74,13 @@ class CustomerPopulation:
 
 
 def build_customers(config, arrivals: list, arrival_sizes: list[int],
-                    initial_value: np.ndarray, rng: np.random.Generator
-                    ) -> CustomerPopulation:
+                    initial_value: np.ndarray, rng: np.random.Generator,
+                    first_choice=None) -> CustomerPopulation:
     """The customer population of ``config``.
+
+    ``first_choice``, if given, is called with the uniforms of the initial purchases (a
+    market of several firms, :mod:`simulation.core.competition`, lets customers choose among
+    its firms with them); the population returned is the single firm's either way.
 
     The initial customers are split evenly over ``config.market.segments``; each arriving
     segment (``arrivals``, the ``new_segment`` shocks, of ``arrival_sizes`` customers) adds
@@ -101,7 +105,11 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
     belief = initial_value[segment] + taste
     chance = 1.0 / (1.0 + np.exp(-c.choice_sensitivity * (
         belief - config.market.outside_option)))
-    buying = ((rng.random(n) < chance) & (active == 1)).astype(np.uint8)
+    purchase_draw = rng.random(n)
+    buying = ((purchase_draw < chance) & (active == 1)).astype(np.uint8)
+    if first_choice is not None:
+        # A market of several firms makes the first choice among them with the same draws.
+        first_choice(purchase_draw)
     threshold = np.clip(rng.normal(c.defection_threshold, c.defection_threshold_sd, n),
                         0.0, 1.0)
     tie_strong = np.empty(indices.shape[0], dtype=np.uint8)

@@ -113,6 +113,9 @@ class FirmModel(mesa.Model):
             if shocks is not None:
                 overrides["shocks"] = shocks
             self.config = config_from_flat(config, **overrides)
+        if self.config.firms:
+            raise ConfigError("firms: FirmModel runs one firm; a market of several firms runs "
+                              "with `firmsim compete` (simulation.core.competition.MarketModel)")
         self.streams = _streams(rng, self.rng)
         # Mesa registers every agent; with a million customers the garbage collector's
         # repeated scans of the growing containers dominate construction time.

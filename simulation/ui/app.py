@@ -17,6 +17,7 @@ import solara
 
 from simulation.ui import state
 from simulation.ui.compare import AddressSync, ComparePage, choose_scenario
+from simulation.ui.compete_page import CompetePage
 from simulation.ui.explore_page import ExplorePage
 from simulation.ui.firm_view import FirmPage
 from simulation.ui.info import InfoPage
@@ -140,7 +141,7 @@ def Page():
             solara.Switch(label="presenter mode (large text)", value=state.presenter)
         pages = (("Compare", ComparePage), ("Question", QuestionPage),
                  ("Inside the firm", FirmPage), ("Explore results", ExplorePage),
-                 ("Teach", TeachPage), ("Info", InfoPage))
+                 ("Teach", TeachPage), ("Info", InfoPage), ("Compete", CompetePage))
         # Vuetify tabs (solara.lab.Tabs needs a newer ipyvuetify than Mesa's); only the
         # open page is rendered.
         with solara.v.Tabs(v_model=state.tab.value, on_v_model=state.tab.set):

@@ -114,7 +114,8 @@ def shock_model(kind: str):
 def shock_fields(kind: str) -> list[FieldSpec]:
     """The fields of one shock kind, as its registered model declares them."""
     return [_spec(name, name.replace("_", " "), info)
-            for name, info in shock_model(kind).model_fields.items() if name != "kind"]
+            for name, info in shock_model(kind).model_fields.items()
+            if name != "kind" and (info.json_schema_extra or {}).get("app") is not False]
 
 
 SHOCK_FIELDS: tuple[tuple[str, str, type], ...] = (

@@ -1,0 +1,80 @@
+"""A market of three firms against today's single-firm run (issue 23: goal < 2x).
+
+Times, on the default market (20,000 customers, 200 employees per firm) for ``--steps``
+steps: ``FirmModel`` (one hierarchy), ``MarketModel`` with that one firm (the overhead of the
+market's bookkeeping), and ``MarketModel`` with hierarchy, podular and network; construction
+and the steps separately, best of ``--repeats`` (after a warm-up that compiles the kernels).
+``--customers 1000000 --steps 200`` is the issue's large case (1M customers x 3 firms x 200
+steps: goal under 3 minutes and 2 GB).
+
+    .venv/bin/python experiments/benchmarks/bench_compete.py [--steps 100] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from simulation.config.schema import config_from_flat
+from simulation.core.competition import MarketModel
+from simulation.core.model import FirmModel
+from simulation.execution.competition import market_config
+
+
+def _time(build, steps: int) -> tuple[float, float]:
+    started = time.perf_counter()
+    model = build()
+    built = time.perf_counter()
+    model.run(steps)
+    return built - started, time.perf_counter() - built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--three-only", action="store_true",
+                        help="time only the three-firm market (its peak memory alone)")
+    args = parser.parse_args()
+    base = config_from_flat(customers=args.customers, steps=max(args.steps, 2))
+    three = market_config(base, ["hierarchy", "podular", "network"])
+    one = market_config(base, ["hierarchy"])
+    cases = {
+        "FirmModel hierarchy": lambda: FirmModel(structure="hierarchy", rng=1, config=base),
+        "FirmModel podular": lambda: FirmModel(structure="podular", rng=1, config=base),
+        "FirmModel network": lambda: FirmModel(structure="network", rng=1, config=base),
+        "MarketModel [hierarchy]": lambda: MarketModel(one, rng=1),
+        "MarketModel [hierarchy, podular, network]": lambda: MarketModel(three, rng=1),
+    }
+    if args.three_only:
+        cases = {name: build for name, build in cases.items() if "podular" in name}
+    # Warm-up on a small market: compiles the kernels without a second large model in memory.
+    small = config_from_flat(customers=2_000, steps=2)
+    FirmModel(structure="hierarchy", rng=1, config=small).run(2)
+    MarketModel(market_config(small, ["hierarchy", "podular", "network"]), rng=1).run(2)
+    best = {}
+    for name, build in cases.items():
+        runs = [_time(build, args.steps) for _ in range(args.repeats)]
+        best[name] = min(runs, key=lambda r: r[0] + r[1])
+        b, s = best[name]
+        print(f"{name:45s} build {b:6.2f} s  {args.steps} steps {s:7.2f} s  total {b + s:7.2f} s")
+    if "FirmModel hierarchy" in best:
+        single = sum(best["FirmModel hierarchy"])
+        for name in [n for n in cases if n.startswith("MarketModel")]:
+            print(f"ratio {name} / FirmModel hierarchy: {sum(best[name]) / single:.2f}")
+        alone = [sum(best[f"FirmModel {s}"]) for s in ("hierarchy", "podular", "network")
+                 if f"FirmModel {s}" in best]
+        three_name = "MarketModel [hierarchy, podular, network]"
+        if len(alone) == 3 and three_name in best:
+            three = sum(best[three_name])
+            print(f"ratio three firms / mean of their single-firm runs: "
+                  f"{three / (sum(alone) / 3):.2f}; / the three parallel worlds together: "
+                  f"{three / sum(alone):.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MB ({args.customers} customers)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Customer step of a market of several firms: experience, voices per firm, word of mouth per
+firm, media per firm, and the choice among the firms' products and the outside option.
+
+The rule is the single-firm rule of :mod:`simulation.kernels.customers`, held per firm; with
+one firm it is that rule, operation for operation (the same numbers bit for bit).
+
+Arrays (``F`` firms, ``C`` customers, ``S`` segments; ``(F, C)`` arrays are C-ordered, so
+row ``f`` is what customers think of, say about or hear about firm ``f``)
+-------------------------------------------------------------------------------------------
+present : uint8 (F,)              firm ``f`` is in the market this step
+current : int64 (C,)              the firm the customer buys from, -1 none (in-out)
+buying : uint8 (F, C)             ``current == f`` (out)
+active, segment, taste, threshold, indptr, indices, tie_strong, tie_weight : as in
+                                  :mod:`simulation.kernels.customers` (shared by the firms)
+belief, satisfaction, sentiment, opinion : float64 (F, C)   per firm (in-out / out)
+voice : int8 (F, C)               out: a customer voices only about the firm it buys from
+media_sum, media_count, media_positive, media_negative, firm_voices : float64 (F, C)
+                                  what each firm's media and people tell each customer
+heard_positive, heard_negative, heard_weight, heard_said : float64 (C,) scratch
+positive_share, negative_share : float64 (F, C) scratch
+value_of_segment : float64 (F, S) normalised fitness of each firm's variant for each segment
+talk_draw, choice_draw, experience_draw : (C,) one draw each per customer and step
+outputs: buyers, satisfaction_sum, sentiment_sum (F, S); active_count (S,);
+defections (F,): threshold (cascade) defections from each firm
+
+Rule (changes against one firm)
+-------------------------------
+1. A buyer of firm ``f`` experiences ``f``'s product and may voice about ``f`` (the
+   single-firm rule with ``value_of_segment[f]``). Its opinion of every other firm is its
+   belief.
+2. Per present firm ``g``: voices about ``g`` spread over the network; beliefs about ``g``
+   move toward what was heard about ``g`` and toward ``g``'s media (single-firm rule).
+3. Choice. With ``x_g = beta (belief_g - outside)`` and ``w_g = exp(x_g)``, the logit
+   probability of firm ``g`` among the present firms and the outside option is
+   ``P_g = 1 / (1 + exp(-x_g) (1 + sum_{h != g} w_h))`` (with one firm ``logistic(x)``;
+   with several ``exp(-x_g)`` is computed as ``1 / w_g``);
+   sentiment about ``g`` is ``2 logistic(x_g) - 1`` (attitude to ``g`` against the outside
+   option). A buyer of ``f`` whose negative share about ``f`` reaches its threshold
+   reconsiders with ``v = u``; otherwise, if ``u < reconsider_rate``, with
+   ``v = u / reconsider_rate``; otherwise it stays (inertia). Reconsidering, it stays with
+   ``f`` if ``v < P_f``, else takes the next other present firm ``g`` (in the market's
+   order) whose cumulative ``P`` exceeds ``v``, else the outside option. A non-buyer adopts
+   firm ``g`` with probability ``h_g P_g``, ``h_g`` the Bass hazard of the voices about
+   ``g`` (scaled down together if they sum above 1); one uniform, cumulative in the
+   market's order. Where in the order a firm stands changes no probability.
+"""
+
+import math
+
+import numpy as np
+
+from simulation.kernels._config import kernel
+from simulation.kernels.contagion import bass_hazard, spread_voices
+
+
+@kernel
+def market_customer_step(
+    present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
+    threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
+    media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
+    heard_positive, heard_negative, heard_weight, heard_said, positive_share, negative_share,
+    value_of_segment, outside, talk_draw, choice_draw, experience_draw,
+    experience_noise, experience_weight, talk_rate, amplification, negativity,
+    word_of_mouth_weight, imitation, beta, reconsider_rate,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections,
+):
+    """One customer step of a market of several firms; see the module docstring."""
+    firms = present.shape[0]
+    n = active.shape[0]
+    # 1. Experience and voice, about the firm each buyer buys from (rows first: contiguous).
+    for g in range(firms):
+        for i in range(n):
+            opinion[g, i] = belief[g, i]
+            voice[g, i] = 0
+    for i in range(n):
+        if active[i] == 0:
+            continue
+        f = current[i]
+        if f < 0:
+            continue
+        experienced = (value_of_segment[f, segment[i]] + taste[i]
+                       + experience_noise * experience_draw[i])
+        opinion[f, i] = (1.0 - experience_weight) * belief[f, i] + experience_weight * experienced
+        satisfaction[f, i] = 1.0 / (1.0 + math.exp(-(beta * (experienced - outside))))
+        x = abs(0.5 * beta * (opinion[f, i] - outside))
+        e = x / (1.0 + x)
+        tone = 1.0 if opinion[f, i] >= outside else negativity
+        chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
+        if talk_draw[i] < chance:
+            push = tone * amplification * e
+            far = talk_draw[i] < chance * (push / (1.0 + push))
+            level = 2 if far else 1
+            voice[f, i] = level if opinion[f, i] >= outside else -level
+    buyers[:, :] = 0
+    active_count[:] = 0
+    satisfaction_sum[:, :] = 0.0
+    sentiment_sum[:, :] = 0.0
+    defections[:] = 0
+    # 2. Word of mouth and media, firm by firm.
+    for g in range(firms):
+        if present[g] == 0:
+            continue
+        spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice[g], opinion[g],
+                      heard_positive, heard_negative, heard_weight, heard_said)
+        for i in range(n):
+            if active[i] == 0:
+                continue
+            s = segment[i]
+            positive = heard_positive[i]
+            negative = heard_negative[i]
+            heard = heard_weight[i]
+            said = heard_said[i]
+            answers = firm_voices[g, i]
+            if answers > 0.0:
+                truth = value_of_segment[g, s]
+                heard += answers
+                said += answers * truth
+                if truth >= outside:
+                    positive += answers
+                else:
+                    negative += answers
+            positive += media_positive[g, i]
+            negative += media_negative[g, i]
+            total = tie_weight[i] + answers + media_positive[g, i] + media_negative[g, i]
+            new_belief = opinion[g, i]
+            if heard > 0.0:
+                new_belief += word_of_mouth_weight * (said / heard - opinion[g, i])
+            belief[g, i] = new_belief + media_influence * (
+                media_sum[g, i] - media_count[g, i] * new_belief)
+            positive_share[g, i] = positive / total if total > 0.0 else 0.0
+            negative_share[g, i] = negative / total if total > 0.0 else 0.0
+    # 3. The choice among the present firms and the outside option.
+    weight = np.zeros(firms)
+    chance = np.zeros(firms)
+    here = 0
+    for g in range(firms):
+        if present[g] != 0:
+            here += 1
+    for i in range(n):
+        if active[i] == 0:
+            continue
+        s = segment[i]
+        if here > 1:
+            for g in range(firms):
+                if present[g] != 0:
+                    weight[g] = math.exp(beta * (belief[g, i] - outside))
+        for g in range(firms):
+            if present[g] == 0:
+                chance[g] = 0.0
+                continue
+            others = 1.0
+            for h in range(firms):
+                if h != g and present[h] != 0:
+                    others += weight[h]
+            # One firm: exp(-x) as the single-firm logistic computes it; several: 1 / exp(x)
+            # (one exponential per firm and customer instead of two).
+            if here > 1:
+                against = 1.0 / weight[g]
+            else:
+                against = math.exp(-(beta * (belief[g, i] - outside)))
+            chance[g] = 1.0 / (1.0 + against * others)
+            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
+        u = choice_draw[i]
+        f = current[i]
+        if f >= 0 and present[f] == 0:
+            f = -1  # its firm left the market: the customer chooses afresh
+            current[i] = -1
+        if f >= 0:
+            v = -1.0
+            if negative_share[f, i] >= threshold[i]:
+                v = u
+            elif u < reconsider_rate:
+                v = u / reconsider_rate
+            if v >= 0.0:
+                choice = -1
+                cumulative = chance[f]
+                if v < cumulative:
+                    choice = f
+                else:
+                    for g in range(firms):
+                        if g != f and present[g] != 0:
+                            cumulative += chance[g]
+                            if v < cumulative:
+                                choice = g
+                                break
+                if choice != f and negative_share[f, i] >= threshold[i]:
+                    defections[f] += 1
+                current[i] = choice
+        else:
+            total_hazard = 0.0
+            for g in range(firms):
+                if present[g] != 0:
+                    total_hazard += bass_hazard(reconsider_rate, imitation,
+                                                positive_share[g, i]) * chance[g]
+            scale = 1.0 / total_hazard if total_hazard > 1.0 else 1.0
+            cumulative = 0.0
+            choice = -1
+            for g in range(firms):
+                if present[g] != 0:
+                    cumulative += bass_hazard(reconsider_rate, imitation,
+                                              positive_share[g, i]) * chance[g] * scale
+                    if u < cumulative:
+                        choice = g
+                        break
+            current[i] = choice
+        active_count[s] += 1
+        for g in range(firms):
+            buying[g, i] = 1 if current[i] == g else 0
+            if present[g] != 0:
+                sentiment_sum[g, s] += sentiment[g, i]
+        f = current[i]
+        if f >= 0:
+            buyers[f, s] += 1
+            satisfaction_sum[f, s] += satisfaction[f, i]
