@@ -34,7 +34,15 @@ import pandas as pd
 from simulation import registry
 from simulation.config.schema import FirmEntry, ModelConfig
 from simulation.config.vocabulary import MEDIA
-from simulation.core import conversation, customers, metrics, organization, shocks, stakeholders
+from simulation.core import (
+    conversation,
+    customers,
+    economics,
+    metrics,
+    organization,
+    shocks,
+    stakeholders,
+)
 from simulation.core.market import Market
 from simulation.core.model import STREAMS, _streams
 from simulation.core.structures import build_organization
@@ -147,6 +155,10 @@ class Competitor:
         self.queues = organization.ProposalQueues.empty(self.org.size, cfg.firm.queue_limit)
         self.max_reviewers = organization.reviewer_limit(self.org, cfg.firm.capacity)
         self.conversation = conversation.build_conversation(self, streams["conversation"])
+        # Each firm keeps its own books (ODD section 7, Economics), as the single firm does.
+        self.economics = economics.Economics(
+            cfg, self.products, self.variant_of_segment, self.population.segment_sizes,
+            self.population.segment_active, self.market, self.org)
         self.cascade_defections = 0
         self.pending: list[tuple[int, int, int, int, int]] = []
         self._reset_counters()
@@ -332,6 +344,7 @@ class MarketModel:
         self.customer_step()
         for firm in here:
             organization.organization_step(firm, t)
+            firm.economics.book(firm)
             stakeholders.update_stances(firm)
         for firm in self.firms:
             metrics.record_step(firm)

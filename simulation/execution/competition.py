@@ -9,7 +9,6 @@ designs). A run's numbers depend only on its seed, never on the worker or the wo
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +18,7 @@ from simulation.analysis.statistics import band, t_interval
 from simulation.config.schema import FirmEntry, ModelConfig
 from simulation.config.seeds import run_seed
 from simulation.errors import ConfigError
+from simulation.execution.executor import executor_for
 
 
 class MarketTables(NamedTuple):
@@ -80,14 +80,14 @@ def run_markets(config: ModelConfig, replicates: int, seed: int, workers: int | 
                           "\"podular\"])")
     jobs = [(config, r, seed) for r in range(first_replicate, first_replicate + replicates)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        results = [_run_one(job) for job in jobs]
-    else:
-        from simulation.execution.processes import worker_initializer
-
-        with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer,
-                                 initargs=(os.getpid(),)) as pool:
-            results = list(pool.map(_run_one, jobs))
+    # The one executor (execution/executor.py): its workers, initializer and restarts.
+    done = {}
+    with executor_for(max(1, min(workers, len(jobs)))) as executor:
+        for job, result in executor.map(_run_one, jobs):
+            if isinstance(result, BaseException):
+                raise result
+            done[job[1]] = result
+    results = [done[job[1]] for job in jobs]
     return MarketTables(*(pd.concat([r[k] for r in results], ignore_index=True)
                           for k in range(len(MarketTables._fields))))
 
