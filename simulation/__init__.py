@@ -18,6 +18,7 @@ _PUBLIC = {
     "load_scenario": "simulation.api",
     "compare": "simulation.api",
     "Comparison": "simulation.api",
+    "compete": "simulation.api",
     "run_structure": "simulation.api",
     "org_chart": "simulation.api",
     "query": "simulation.api",

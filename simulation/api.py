@@ -185,6 +185,51 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
     return Comparison(scenario, timeseries, resilience)
 
 
+def compete(firms: list, scenario: Scenario | str | None = None, *, replicates: int = 5,
+            seed: int = 1, workers: int | None = 1, shocks: list | None = None):
+    """Several firms in one market, competing for the same customers (``firmsim compete``).
+
+    Parameters
+    ----------
+    firms : list of str or dict
+        Structure names (``["hierarchy", "podular"]``) or firm tables (``{"name": "startup",
+        "structure": "podular", "enters_at": 100}``; ``firm.*`` overrides as in a scenario's
+        ``[[firms]]``).
+    scenario : Scenario or str, optional
+        The market (sizes, customers, shocks); default: the default market.
+    replicates, seed : int
+        Paired replicates and their root seed.
+    workers : int or None
+        Worker processes (None: one per core); the numbers do not depend on it.
+    shocks : list of dict, optional
+        Shocks instead of the scenario's; ``talent_loss`` and ``reputation_crisis`` may name a
+        ``firm``.
+
+    Returns
+    -------
+    simulation.execution.competition.MarketTables
+        ``metrics`` (every step metric per firm and replicate), ``shares`` (each firm's and the
+        outside option's share), ``flows`` (customers moving between options), ``resilience``
+        and ``entries``: tidy pandas DataFrames.
+
+    Examples
+    --------
+    >>> import simulation as fs
+    >>> market = fs.load_scenario("calm", set=["customers.count=300", "customers.degree=4",
+    ...                                        "firm.employees=20", "steps=20"])
+    >>> tables = fs.compete(["hierarchy", "podular"], market, replicates=2)
+    >>> sorted(tables.shares.firm.unique())
+    ['(none)', 'hierarchy', 'podular']
+    """
+    from simulation.config.schema import ModelConfig
+    from simulation.execution.competition import market_config, run_markets
+
+    if scenario is not None and not hasattr(scenario, "model_config_only"):
+        scenario = load_scenario(scenario)
+    config = scenario.model_config_only() if scenario is not None else ModelConfig()
+    return run_markets(market_config(config, firms, shocks), replicates, seed, workers=workers)
+
+
 def run_structure(structure: str, scenario: Scenario | str | None = None, *, seed: int = 1,
                   replicate: int = 0) -> FirmModel:
     """One model of ``structure`` on ``scenario``, run to its planned steps.
@@ -266,6 +311,30 @@ def run_sweep(experiment: str | Path, *, out: str | Path | None = None,
     Path
         The results folder: read it with :func:`read_results` or :func:`query`, analyse it
         with :func:`analyze_sweep`.
+
+    Examples
+    --------
+    >>> import contextlib, io, pathlib, tempfile
+    >>> import simulation as fs
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "tiny.toml").write_text('''
+    ... name = "tiny"
+    ... scenario = "calm"
+    ... set = ["customers.count=300", "customers.degree=4", "firm.employees=20", "steps=20"]
+    ... structures = ["hierarchy", "network"]
+    ... design = "grid"
+    ... outputs = ["levels"]
+    ... [[parameters]]
+    ... path = "market.turbulence"
+    ... levels = [0.0, 0.05]
+    ... ''')
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     out = fs.run_sweep(folder / "tiny.toml", out=folder / "out", workers=1)
+    ...     tables = fs.analyze_sweep(out)
+    >>> len(fs.read_results(out)["runs"]), sorted(tables)
+    (4, ['grid', 'winners'])
+    >>> int(fs.query(out, "SELECT count(DISTINCT structure) AS n FROM runs").n[0])
+    2
     """
     from types import SimpleNamespace
 

@@ -279,7 +279,7 @@ def charts_png(long: pd.DataFrame, shocks: list[dict], steps: int) -> bytes:
 
 
 def charts_figure(long: pd.DataFrame, shocks: list[dict], steps: int):
-    """The six compare charts as the page shows them (a matplotlib Figure): per structure the
+    """The compare charts as the page shows them (a matplotlib Figure): per structure the
     mean over the replicates, its 95% t-band clipped to the metric's range
     (:func:`chart_bands`, the same table the screen's charts are drawn from), the shocks as
     dashed lines, and each chart's subtitle saying what the band is."""

@@ -130,8 +130,8 @@ LESSONS: dict[str, Lesson] = {
         "deciders pull it toward their own segments: the network implements more changes "
         "per step than the hierarchy). With its customers and partners proposing, the open "
         "firm makes more proposals than the hierarchy. When the competitor enters, the "
-        "hierarchy's satisfaction falls, the open firm's market share falls and the podular "
-        "firm's market share falls. After the new segment arrives (step 200; the newcomers "
+        "hierarchy's satisfaction falls and the podular firm's market share falls. After the "
+        "new segment arrives (step 200; the newcomers "
         "count from then on) compare **market share** and **satisfaction** of **open**, "
         "**podular** and **hierarchy**: this card makes no claim on which wins the "
         "newcomers.",
@@ -144,7 +144,6 @@ LESSONS: dict[str, Lesson] = {
                   "open", "hierarchy", start=0),
             Claim("the hierarchy's satisfaction falls", "satisfaction", "hierarchy",
                   higher=False),
-            Claim("the open firm's market share falls", "market_share", "open", higher=False),
             Claim("the podular firm's market share falls", "market_share", "podular",
                   higher=False),
         ),
@@ -191,7 +190,7 @@ LESSONS: dict[str, Lesson] = {
         "largest differences on this page are the network's: the network holds less market "
         "share than the hierarchy throughout (with one standard product its deciders pull "
         "it toward their own segments: the network implements more changes per step than "
-        "the hierarchy), and the network's market share falls at the crisis too. In "
+        "the hierarchy). In "
         "**Inside the firm** the customer network view colours each customer by sentiment "
         "(orange negative, blue positive).",
         claims=(
@@ -205,8 +204,6 @@ LESSONS: dict[str, Lesson] = {
                   "market_share", "network", "hierarchy", higher=False, start=0),
             Claim("the network implements more changes per step than the hierarchy",
                   "proposals_implemented", "network", "hierarchy", start=0),
-            Claim("the network's market share falls at the crisis", "market_share",
-                  "network", higher=False),
         ),
     ),
     "restless": Lesson(
