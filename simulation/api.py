@@ -134,7 +134,8 @@ class Comparison:
 
 def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None = None,
             replicates: int | None = None, seed: int | None = None,
-            workers: int | None = 1) -> Comparison:
+            workers: int | None = 1, precision: float | None = None,
+            precision_metric: str | None = None, max_replicates: int = 100) -> Comparison:
     """Run every structure of ``scenario`` on the same seeds (common random numbers).
 
     Replicate ``r`` of every structure has the same seed (:mod:`simulation.config.seeds`),
@@ -151,6 +152,14 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
         Override the scenario's.
     workers : int or None
         Worker processes (None: one per core).
+    precision : float, optional
+        Add paired replicates (from ``replicates`` on, in batches) until every paired
+        difference of ``precision_metric`` against the first structure is known within
+        +/- ``precision`` (95%), or ``max_replicates`` (as ``firmsim run --precision``);
+        ``Comparison.scenario.replicates`` says how many ran.
+    precision_metric : str, optional
+        A resilience figure (``area_lost``...) or a step metric; default: area lost with
+        shocks, else the scenario's resilience metric.
 
     Returns
     -------
@@ -179,6 +188,14 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
         from simulation.config.scenario import parse_scenario, scenario_data
 
         scenario = parse_scenario({**scenario_data(scenario), **update}, "compare()")
+    if precision is not None:
+        from simulation.execution.experiment import run_until_precise
+
+        timeseries, resilience, precise = run_until_precise(
+            scenario, precision, metric=precision_metric, max_replicates=max_replicates,
+            workers=workers)
+        scenario = scenario.model_copy(update={"replicates": precise.replicates})
+        return Comparison(scenario, timeseries, resilience)
     timeseries, resilience = run_comparison(
         scenario.model_config_only(), scenario.structures, scenario.replicates,
         scenario.seed, scenario.resilience_metric, workers=workers, progress=False)

@@ -49,3 +49,17 @@ def test_version_and_citation():
     assert done.returncode == 0 and done.stdout.startswith("firmsim ")
     citation = (Path(__file__).resolve().parent.parent / "CITATION.cff").read_text()
     assert "cff-version" in citation and "title:" in citation
+
+
+def test_compare_with_precision_equals_a_plain_run_of_the_final_count():
+    """compare(precision=...) adds replicates in batches; its tables are those of a plain
+    comparison of the final replicate count (same seeds)."""
+    small = simulation.load_scenario("calm", set=[
+        "customers.count=300", "customers.degree=4", "firm.employees=20", "steps=20",
+        "replicates=2", 'structures=["hierarchy", "podular"]'])
+    precise = simulation.compare(small, precision=0.5, precision_metric="market_share",
+                                 max_replicates=6)
+    count = precise.scenario.replicates
+    assert 2 <= count <= 6
+    plain = simulation.compare(small, replicates=count)
+    assert precise.timeseries.equals(plain.timeseries)

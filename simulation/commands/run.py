@@ -99,7 +99,12 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
     )
     from simulation.config.scenario import scenario_data
     from simulation.config.vocabulary import level_metric_names
-    from simulation.execution.experiment import run_comparison, summarise, summarise_levels
+    from simulation.execution.experiment import (
+        run_comparison,
+        run_until_precise,
+        summarise,
+        summarise_levels,
+    )
     from simulation.execution.processes import fault_point
     from simulation.store.manifest import read_manifest, run_manifest, write_manifest
     from simulation.store.results import check_output_folder, file_hashes, set_aside, verify_folder
@@ -132,7 +137,10 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
             progress=not args.no_progress,
         )
     else:
-        timeseries, resilience, precise = run_until_precise(scenario, args, workers)
+        timeseries, resilience, precise = run_until_precise(
+            scenario, args.precision, metric=args.precision_metric,
+            max_replicates=args.max_replicates, step=args.precision_step,
+            workers=workers, progress=not args.no_progress)
         record.update(precision_record(precise, args, scenario))
         # A re-run of this manifest runs the final count (same seeds, same tables).
         record["scenario"]["replicates"] = precise.replicates
@@ -192,81 +200,6 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
           "manifest.json")
     return 0
 
-
-
-def precision_table(timeseries, resilience, metric: str):
-    """The per-run table of ``metric`` that precision is judged on, and its groups.
-
-    A resilience figure (a column of the resilience table) is judged per shock; a step
-    metric by its level over the last steps (the window of
-    :func:`simulation.execution.experiment.summarise_levels`).
-    """
-    if metric in resilience.columns:
-        return resilience, ("shock",)
-    steps = int(timeseries["step"].max()) + 1
-    window = max(1, min(50, steps // 5))
-    tail = timeseries[timeseries["step"] >= steps - window]
-    levels = tail.groupby(["structure", "replicate"], sort=False)[metric].mean().reset_index()
-    return levels, ()
-
-
-def run_until_precise(scenario, args, workers: int):
-    """Run paired replicates in batches until ``args.precision`` is reached (or the maximum).
-
-    Returns ``(timeseries, resilience, PrecisionRun)``; replicate ``r`` has the same seed as
-    in a plain run of ``r + 1`` or more replicates, so the tables equal a plain run of the
-    final count.
-    """
-    import pandas as pd
-
-    from simulation.analysis.statistics import replicate_until_precise
-    from simulation.config.vocabulary import RESILIENCE_FIGURES, step_metric_names
-    from simulation.execution.experiment import run_comparison
-
-    metric = args.precision_metric or ("area_lost" if scenario.shocks
-                                       else scenario.resilience_metric)
-    allowed = [f for f in RESILIENCE_FIGURES if f != "recovered"
-               and not f.endswith("recovered")] + list(step_metric_names())
-    if metric not in allowed:
-        raise UserError(f"--precision-metric={metric!r}: allowed values are "
-                        f"{', '.join(allowed)}")
-    if metric in RESILIENCE_FIGURES and not scenario.shocks:
-        raise UserError(f"--precision-metric={metric!r}: the scenario has no shocks; use a "
-                        "step metric such as market_share")
-    if scenario.replicates < 2:
-        raise UserError(f"--replicates={scenario.replicates}: --precision needs at least 2 "
-                        "in the first batch")
-    if len(scenario.structures) < 2:
-        raise UserError("--precision: compares structures; the scenario lists only one")
-    series: list = []
-    shocks: list = []
-
-    def batch(count: int):
-        done = sum(int(frame["replicate"].nunique()) for frame in series)
-        timeseries, resilience = run_comparison(
-            scenario.model_config_only(), scenario.structures, count, scenario.seed,
-            scenario.resilience_metric, workers=workers, progress=not args.no_progress,
-            first_replicate=done)
-        series.append(timeseries)
-        shocks.append(resilience)
-        table, _ = precision_table(timeseries, resilience, metric)
-        return table
-
-    groups = ("shock",) if metric in RESILIENCE_FIGURES else ()
-    precise = replicate_until_precise(
-        batch, args.precision, metric, reference=scenario.structures[0],
-        min_replicates=scenario.replicates,
-        max_replicates=max(args.max_replicates, scenario.replicates),
-        step=args.precision_step, groups=groups)
-    order = {name: i for i, name in enumerate(scenario.structures)}
-
-    def ordered(frames, keys):
-        frame = pd.concat(frames, ignore_index=True)
-        return frame.sort_values(keys, key=lambda c: c.map(order) if c.name == "structure"
-                                 else c, kind="stable").reset_index(drop=True)
-
-    return (ordered(series, ["structure", "replicate", "step"]),
-            ordered(shocks, ["structure", "replicate", "shock"]), precise)
 
 
 def precision_record(precise, args, scenario) -> dict:
