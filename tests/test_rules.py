@@ -508,3 +508,19 @@ def test_replication_stops_exactly_at_the_maximum():
                                      max_replicates=24, step=5)
     assert result.reason == "maximum" and result.replicates == 24
     assert result.table["replicate"].nunique() == 24
+
+
+def test_rescope_every_nth_sensor_turns_to_the_new_segment_keeping_its_modules():
+    """A fifth segment arrives in a 7/2 tree (4 leaves): with 5 live segments every 5th
+    sensor in index order (leaf 3) turns to segment 4, keeping the modules of its scope;
+    the other leaves keep theirs."""
+    model = FirmModel(structure="hierarchy", rng=1, customers=500, employees=7, span=2,
+                      steps=3, shocks=[{"kind": "new_segment", "step": 1}])
+    model.step()
+    before = model.org.scope_cycle.copy()
+    model.step()
+    assert int(model.population.segment_active.sum()) == 5
+    after = model.org.scope_cycle
+    owned = before[3] >= 0
+    assert np.array_equal(after[3][owned], before[3][owned] % 4 + 4 * 4)
+    assert np.array_equal(after[[0, 1, 2, 4, 5, 6]], before[[0, 1, 2, 4, 5, 6]])
