@@ -18,6 +18,13 @@ from simulation.ui.teach import LESSONS
 WORLD = dict(customers=3_000, employees=120)
 REPLICATES = 5
 CHECKED = [name for name, lesson in LESSONS.items() if lesson.claims]
+#: Cards whose claims need more replicates to hold in 19 of 20 seed blocks: the demo's
+#: "market share falls at the shift" held in 15 of 20 blocks at 5 (docs/testing.md).
+REPLICATES_OF = {"demo": 10}
+
+
+def replicates_of(name: str) -> range:
+    return range(REPLICATES_OF.get(name, REPLICATES))
 
 
 def scenario_runs(name: str, structures: set[str], seeds=range(REPLICATES), shocks=True):
@@ -53,7 +60,7 @@ def differences(claim, scenario, runs, controls=None):
             for mine, theirs in zip(runs[claim.structure], runs[claim.other], strict=True)]
 
 
-def failed_claims(name: str, seeds=range(REPLICATES), control: bool = True,
+def failed_claims(name: str, seeds=None, control: bool = True,
                   shocks: bool = True, shock_claims_only: bool = False) -> list[str]:
     """The claims of card ``name`` that the replicates ``seeds`` do not support.
 
@@ -63,6 +70,7 @@ def failed_claims(name: str, seeds=range(REPLICATES), control: bool = True,
     ``shock_claims_only``: only those claims (after minus before, against the control).
     """
     lesson = LESSONS[name]
+    seeds = replicates_of(name) if seeds is None else seeds
     only = shock_claims_only or not shocks
     claims = [c for c in lesson.claims if c.other is None] if only else lesson.claims
     names = {c.structure for c in claims} | {c.other for c in claims if c.other}

@@ -62,7 +62,7 @@ def lesson(name):
     def claim(seeds, rule):
         return not lessons.failed_claims(name, seeds, control=True, shocks=rule,
                                          shock_claims_only=True)
-    return claim, lessons.REPLICATES, "the scenario's shocks removed"
+    return claim, len(lessons.replicates_of(name)), "the scenario's shocks removed"
 
 
 CLAIMS = {
