@@ -43,9 +43,14 @@ PYTHON = sys.executable
 MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "structures": ("simulation/core/structures.py", ("tests/test_rules.py",), False),
     "market": ("simulation/core/market.py",
-               ("tests/test_rules.py", "tests/test_decisions.py", "-k",
-                "turbulence or need_shift"), False),
-    "organization": ("simulation/core/organization.py", ("tests/test_rules.py",), False),
+               ("tests/test_rules.py",
+                "tests/test_decisions.py::test_need_shift_keeps_segment_correlation",
+                "tests/test_decisions.py::test_need_shift_moves_the_landscape_by_its_share",
+                "tests/test_decisions.py::test_turbulence_is_a_share_of_the_landscape_per_step"),
+               False),
+    "organization": ("simulation/core/organization.py",
+                     ("tests/test_rules.py", "tests/test_decisions.py::"
+                      "test_silo_surveys_are_limited_by_marketing_capacity"), False),
     "metrics": ("simulation/core/metrics.py", ("tests/test_model.py",), False),
     "statistics": ("simulation/analysis/statistics.py", ("tests/test_statistics.py",
                                                          "tests/test_rules.py"), False),
