@@ -51,7 +51,8 @@ MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "organization": ("simulation/core/organization.py",
                      ("tests/test_rules.py", "tests/test_decisions.py::"
                       "test_silo_surveys_are_limited_by_marketing_capacity"), False),
-    "metrics": ("simulation/core/metrics.py", ("tests/test_model.py",), False),
+    "metrics": ("simulation/core/metrics.py", ("tests/test_model.py", "tests/test_rules.py"),
+                False),
     "statistics": ("simulation/analysis/statistics.py", ("tests/test_statistics.py",
                                                          "tests/test_rules.py"), False),
     "shocks": ("simulation/core/shocks.py", ("tests/test_model.py", "tests/test_rules.py"),
