@@ -301,10 +301,10 @@ def test_peer_review_averages_the_proposer_s_noise_with_its_reviewers():
     Peer review is stubbed to report one reviewer with zero noise for every proposal, so a
     proposal counts as made when ``local + noise / 2 > 0``. The tests each step are
     recorded where the organization reads them (after the conversation hook), and the made
-    count is recomputed from them by hand.
+    count is recomputed from them by hand; each review costs two messages per reviewer.
     """
     model = FirmModel(structure="network", rng=4, customers=800, employees=40, steps=20,
-                      sense_rate=1.0, feedback_noise=0.3)
+                      sense_rate=1.0, feedback_noise=0.3, employees_converse=False)
     seen = []
     real_hear = organization.conversation.hear
 
@@ -330,6 +330,9 @@ def test_peer_review_averages_the_proposer_s_noise_with_its_reviewers():
             local, noise = tests.local[valid], tests.noise[valid]
             made = int((local + noise / 2.0 > 0.0).sum())
             assert model.counters["made"] == made
+            # A review is a request and an answer per reviewer; nothing else sends messages
+            # in a network that does not converse (every decision is local).
+            assert model.counters["messages"] == 2 * int(valid.sum())
             averaged += made
             unaveraged += int((local + noise > 0.0).sum())
     assert averaged != unaveraged  # the case can tell averaging from summing
