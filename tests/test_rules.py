@@ -175,6 +175,19 @@ def test_repair_rule_a_promoted_frontline_employee_stops_sensing():
     assert org.senses.tolist() == [False] * 4 + [True] * 3
 
 
+def test_repair_rule_a_second_loss_of_the_top_leaves_one_top():
+    """Tree 0 -> {1, 2}, 1 -> {3}: the top leaves (1 takes over, 2 reports to it), then 1
+    leaves: 2, its lowest-numbered remaining report, takes over and 3 reports to 2 (found by
+    hypothesis: 3 used to climb to the first departed top and became a second top)."""
+    org = org_of("hierarchy", employees=4, span=2)
+    assert org.parent.tolist() == [-1, 0, 0, 1]
+    repair_after_loss(org, np.array([0]))
+    repair_after_loss(org, np.array([1]))
+    assert org.parent[2:].tolist() == [-1, 2]
+    assert org.depth[2:].tolist() == [0, 1]
+    assert org.senses.tolist() == [False, False, False, True]
+
+
 def test_repair_rule_pods_of_a_departed_hub_move_to_the_lowest_remaining_hub():
     """Hub 0 leaves: its pods (0 and 3) report to hub 1; with every hub gone, pods decide
     alone (parent -2). A departed member stops sensing; its pod keeps working."""
