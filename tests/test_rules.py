@@ -540,3 +540,16 @@ def test_rescope_every_nth_sensor_turns_to_the_new_segment_keeping_its_modules()
     owned = before[3] >= 0
     assert np.array_equal(after[3][owned], before[3][owned] % 4 + 4 * 4)
     assert np.array_equal(after[[0, 1, 2, 4, 5, 6]], before[[0, 1, 2, 4, 5, 6]])
+
+
+def test_network_has_no_tops_so_nothing_climbs_or_waits_for_a_top(monkeypatch):
+    """In ``network`` every decision is local: the step never hands proposals to tops (and
+    so never draws their hop noise, which would shift the run's random stream)."""
+    def no_tops(*args, **kwargs):
+        raise AssertionError("climb_and_decide called in a network")
+
+    monkeypatch.setattr(organization, "climb_and_decide", no_tops)
+    model = FirmModel(structure="network", rng=1, customers=500, employees=20, steps=10,
+                      sense_rate=1.0)
+    model.run()
+    assert model.metrics()["proposals_approved"].sum() > 0
