@@ -89,6 +89,7 @@ def market_settles(seeds, **overrides) -> bool:
     return bool(-5e-4 < low and high < 5e-4 and mean_interval(spreads)[2] < 0.03)
 
 
+@pytest.mark.slow
 def test_without_shocks_the_market_settles():
     """With no shock, market share stops trending and fluctuates little, over 20 seeds (a
     need shift late in the run, the claim's control, breaks it: docs/testing.md)."""

@@ -175,6 +175,19 @@ def test_repair_rule_a_promoted_frontline_employee_stops_sensing():
     assert org.senses.tolist() == [False] * 4 + [True] * 3
 
 
+def test_repair_rule_a_second_loss_of_the_top_leaves_one_top():
+    """Tree 0 -> {1, 2}, 1 -> {3}: the top leaves (1 takes over, 2 reports to it), then 1
+    leaves: 2, its lowest-numbered remaining report, takes over and 3 reports to 2 (found by
+    hypothesis: 3 used to climb to the first departed top and became a second top)."""
+    org = org_of("hierarchy", employees=4, span=2)
+    assert org.parent.tolist() == [-1, 0, 0, 1]
+    repair_after_loss(org, np.array([0]))
+    repair_after_loss(org, np.array([1]))
+    assert org.parent[2:].tolist() == [-1, 2]
+    assert org.depth[2:].tolist() == [0, 1]
+    assert org.senses.tolist() == [False, False, False, True]
+
+
 def test_repair_rule_pods_of_a_departed_hub_move_to_the_lowest_remaining_hub():
     """Hub 0 leaves: its pods (0 and 3) report to hub 1; with every hub gone, pods decide
     alone (parent -2). A departed member stops sensing; its pod keeps working."""
@@ -301,10 +314,10 @@ def test_peer_review_averages_the_proposer_s_noise_with_its_reviewers():
     Peer review is stubbed to report one reviewer with zero noise for every proposal, so a
     proposal counts as made when ``local + noise / 2 > 0``. The tests each step are
     recorded where the organization reads them (after the conversation hook), and the made
-    count is recomputed from them by hand.
+    count is recomputed from them by hand; each review costs two messages per reviewer.
     """
     model = FirmModel(structure="network", rng=4, customers=800, employees=40, steps=20,
-                      sense_rate=1.0, feedback_noise=0.3)
+                      sense_rate=1.0, feedback_noise=0.3, employees_converse=False)
     seen = []
     real_hear = organization.conversation.hear
 
@@ -330,6 +343,9 @@ def test_peer_review_averages_the_proposer_s_noise_with_its_reviewers():
             local, noise = tests.local[valid], tests.noise[valid]
             made = int((local + noise / 2.0 > 0.0).sum())
             assert model.counters["made"] == made
+            # A review is a request and an answer per reviewer; nothing else sends messages
+            # in a network that does not converse (every decision is local).
+            assert model.counters["messages"] == 2 * int(valid.sum())
             averaged += made
             unaveraged += int((local + noise > 0.0).sum())
     assert averaged != unaveraged  # the case can tell averaging from summing
@@ -508,3 +524,32 @@ def test_replication_stops_exactly_at_the_maximum():
                                      max_replicates=24, step=5)
     assert result.reason == "maximum" and result.replicates == 24
     assert result.table["replicate"].nunique() == 24
+
+
+def test_rescope_every_nth_sensor_turns_to_the_new_segment_keeping_its_modules():
+    """A fifth segment arrives in a 7/2 tree (4 leaves): with 5 live segments every 5th
+    sensor in index order (leaf 3) turns to segment 4, keeping the modules of its scope;
+    the other leaves keep theirs."""
+    model = FirmModel(structure="hierarchy", rng=1, customers=500, employees=7, span=2,
+                      steps=3, shocks=[{"kind": "new_segment", "step": 1}])
+    model.step()
+    before = model.org.scope_cycle.copy()
+    model.step()
+    assert int(model.population.segment_active.sum()) == 5
+    after = model.org.scope_cycle
+    owned = before[3] >= 0
+    assert np.array_equal(after[3][owned], before[3][owned] % 4 + 4 * 4)
+    assert np.array_equal(after[[0, 1, 2, 4, 5, 6]], before[[0, 1, 2, 4, 5, 6]])
+
+
+def test_network_has_no_tops_so_nothing_climbs_or_waits_for_a_top(monkeypatch):
+    """In ``network`` every decision is local: the step never hands proposals to tops (and
+    so never draws their hop noise, which would shift the run's random stream)."""
+    def no_tops(*args, **kwargs):
+        raise AssertionError("climb_and_decide called in a network")
+
+    monkeypatch.setattr(organization, "climb_and_decide", no_tops)
+    model = FirmModel(structure="network", rng=1, customers=500, employees=20, steps=10,
+                      sense_rate=1.0)
+    model.run()
+    assert model.metrics()["proposals_approved"].sum() > 0

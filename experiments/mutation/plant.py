@@ -174,6 +174,23 @@ SURVIVORS = [
     Bug("last_batch_xor", "the last batch size is max ^ done",
         "simulation/analysis/statistics.py", "min(step, max_replicates - replicates)",
         "min(step, max_replicates ^ replicates)", ("tests/test_rules.py",), r"exactly_at"),
+    Bug("rescope_times", "a re-scoped sensor's modules are multiplied, not kept",
+        "simulation/core/organization.py", "cycle % modules + modules * segment",
+        "cycle * modules + modules * segment", ("tests/test_rules.py",), r"rescope"),
+    Bug("review_messages", "a peer review costs three messages per reviewer",
+        "simulation/core/organization.py", 'counters["messages"] += 2 * int(reviewers.sum())',
+        'counters["messages"] += 3 * int(reviewers.sum())', ("tests/test_rules.py",),
+        r"test_peer_review"),
+    Bug("network_tops_decide", "the network's spec says tops decide",
+        "simulation/core/structures.py",
+        'decides="each proposer after peer review", tops_decide=False,',
+        'decides="each proposer after peer review", tops_decide=True,',
+        ("tests/test_rules.py",), r"network_has_no_tops"),
+    Bug("surveys_or", "surveys go to anyone with capacity, not the waiting branches",
+        "simulation/core/organization.py", "np.flatnonzero(waiting & (capacity_left > 0))",
+        "np.flatnonzero(waiting | (capacity_left > 0))",
+        ("tests/test_decisions.py::test_silo_surveys_are_limited_by_marketing_capacity",),
+        r"silo_surveys"),
 ]
 
 

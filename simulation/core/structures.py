@@ -335,14 +335,16 @@ def repair_after_loss(org: Organization, leaving: np.ndarray) -> None:
     if org.kind == "tree":
         parent = org.parent
         if not alive[parent == -1].any():
-            old_top = int(np.flatnonzero(parent == -1)[0])
-            candidates = np.flatnonzero(alive & (parent == old_top))
+            # Every earlier top that left is still marked -1: take all of them, so a second
+            # loss of the top does not leave the reports of an earlier one as a second top.
+            old_tops = parent == -1
+            candidates = np.flatnonzero(alive & np.isin(parent, np.flatnonzero(old_tops)))
             if candidates.size == 0:
                 candidates = np.flatnonzero(alive)
             if candidates.size:
                 new_top = int(candidates[0])
+                parent[old_tops | np.isin(parent, np.flatnonzero(old_tops))] = new_top
                 parent[new_top] = -1
-                parent[parent == old_top] = new_top
         for i in range(parent.shape[0]):
             p = parent[i]
             while p >= 0 and not alive[p]:
