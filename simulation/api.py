@@ -71,11 +71,15 @@ class Comparison:
         One row per structure x replicate x step: every step metric.
     resilience : pandas.DataFrame
         One row per structure x replicate x shock: baseline, depth, recovery, area lost...
+    precision : simulation.analysis.statistics.PrecisionRun or None
+        With ``compare(precision=...)``: the replicates run, the half widths reached and
+        which limit stopped it (``precision.sentence()``).
     """
 
     scenario: Any
     timeseries: pd.DataFrame
     resilience: pd.DataFrame
+    precision: Any = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -135,7 +139,8 @@ class Comparison:
 def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None = None,
             replicates: int | None = None, seed: int | None = None,
             workers: int | None = 1, precision: float | None = None,
-            precision_metric: str | None = None, max_replicates: int = 100) -> Comparison:
+            precision_metric: str | None = None, max_replicates: int = 100,
+            precision_step: int = 5, progress: bool = False) -> Comparison:
     """Run every structure of ``scenario`` on the same seeds (common random numbers).
 
     Replicate ``r`` of every structure has the same seed (:mod:`simulation.config.seeds`),
@@ -193,26 +198,26 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
 
         timeseries, resilience, precise = run_until_precise(
             scenario, precision, metric=precision_metric, max_replicates=max_replicates,
-            workers=workers)
+            step=precision_step, workers=workers, progress=progress)
         scenario = scenario.model_copy(update={"replicates": precise.replicates})
-        return Comparison(scenario, timeseries, resilience)
+        return Comparison(scenario, timeseries, resilience, precise)
     timeseries, resilience = run_comparison(
         scenario.model_config_only(), scenario.structures, scenario.replicates,
-        scenario.seed, scenario.resilience_metric, workers=workers, progress=False)
+        scenario.seed, scenario.resilience_metric, workers=workers, progress=progress)
     return Comparison(scenario, timeseries, resilience)
 
 
-def compete(firms: list, scenario: Scenario | str | None = None, *, replicates: int = 5,
+def compete(firms: list | None, scenario: Scenario | str | None = None, *, replicates: int = 5,
             seed: int = 1, workers: int | None = 1, shocks: list | None = None):
     """Several firms in one market, competing for the same customers (``firmsim compete``).
 
     Parameters
     ----------
-    firms : list of str or dict
+    firms : list of str or dict, or None
         Structure names (``["hierarchy", "podular"]``) or firm tables (``{"name": "startup",
         "structure": "podular", "enters_at": 100}``; ``firm.*`` overrides as in a scenario's
-        ``[[firms]]``).
-    scenario : Scenario or str, optional
+        ``[[firms]]``); None: the scenario's own ``firms``.
+    scenario : Scenario, ModelConfig or str, optional
         The market (sizes, customers, shocks); default: the default market.
     replicates, seed : int
         Paired replicates and their root seed.
@@ -241,10 +246,18 @@ def compete(firms: list, scenario: Scenario | str | None = None, *, replicates: 
     from simulation.config.schema import ModelConfig
     from simulation.execution.competition import market_config, run_markets
 
-    if scenario is not None and not hasattr(scenario, "model_config_only"):
-        scenario = load_scenario(scenario)
-    config = scenario.model_config_only() if scenario is not None else ModelConfig()
-    return run_markets(market_config(config, firms, shocks), replicates, seed, workers=workers)
+    if scenario is None:
+        config = ModelConfig()
+    elif isinstance(scenario, ModelConfig) and not hasattr(scenario, "model_config_only"):
+        config = scenario
+    else:
+        if not hasattr(scenario, "model_config_only"):
+            scenario = load_scenario(scenario)
+        config = scenario.model_config_only()
+    if firms is not None or shocks is not None:
+        config = market_config(config, firms if firms is not None else list(config.firms),
+                               shocks)
+    return run_markets(config, replicates, seed, workers=workers)
 
 
 def run_structure(structure: str, scenario: Scenario | str | None = None, *, seed: int = 1,

@@ -89,11 +89,11 @@ def market_from(args) -> object:
 def run(args: argparse.Namespace) -> int:
     """Run the market's replicates, write the tables, the picture and the reading."""
     from simulation.analysis.report import write_csv, write_parquet
+    from simulation.api import compete
     from simulation.execution.competition import (
         head_to_head,
         net_flows,
         reading,
-        run_markets,
         share_bands,
     )
 
@@ -112,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
           f"{args.replicates} replicates, {config.steps} steps, {config.customers.count} "
           f"customers, {len(config.shocks)} shock(s) -> {out}", file=sys.stderr)
     started = time.perf_counter()
-    tables = run_markets(config, args.replicates, args.seed, workers=args.workers)
+    # The computation is the Python API's (simulation.api.compete).
+    tables = compete(None, config, replicates=args.replicates, seed=args.seed,
+                     workers=args.workers)
     elapsed = time.perf_counter() - started
     bands = share_bands(tables.shares)
     write_parquet(tables.metrics, out / "metrics.parquet")

@@ -97,14 +97,10 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
         write_csv,
         write_parquet,
     )
+    from simulation.api import compare
     from simulation.config.scenario import scenario_data
     from simulation.config.vocabulary import level_metric_names
-    from simulation.execution.experiment import (
-        run_comparison,
-        run_until_precise,
-        summarise,
-        summarise_levels,
-    )
+    from simulation.execution.experiment import summarise, summarise_levels
     from simulation.execution.processes import fault_point
     from simulation.store.manifest import read_manifest, run_manifest, write_manifest
     from simulation.store.results import check_output_folder, file_hashes, set_aside, verify_folder
@@ -129,22 +125,18 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
     write_manifest(record, out)
     fault_point("run:manifest-running")
     started = time.perf_counter()
-    precise = None
-    if args.precision is None:
-        timeseries, resilience = run_comparison(
-            scenario.model_config_only(), scenario.structures, scenario.replicates,
-            scenario.seed, scenario.resilience_metric, workers=workers,
-            progress=not args.no_progress,
-        )
-    else:
-        timeseries, resilience, precise = run_until_precise(
-            scenario, args.precision, metric=args.precision_metric,
-            max_replicates=args.max_replicates, step=args.precision_step,
-            workers=workers, progress=not args.no_progress)
+    # The computation is the Python API's (simulation.api.compare); this command adds the
+    # folder, the manifest, the tables and the figures.
+    result = compare(scenario, workers=workers, precision=args.precision,
+                     precision_metric=args.precision_metric,
+                     max_replicates=args.max_replicates, precision_step=args.precision_step,
+                     progress=not args.no_progress)
+    timeseries, resilience, precise = result.timeseries, result.resilience, result.precision
+    if precise is not None:
         record.update(precision_record(precise, args, scenario))
         # A re-run of this manifest runs the final count (same seeds, same tables).
         record["scenario"]["replicates"] = precise.replicates
-        scenario = scenario.model_copy(update={"replicates": precise.replicates})
+        scenario = result.scenario
     elapsed = time.perf_counter() - started
     summary = summarise(resilience, scenario.structures)
     levels = summarise_levels(timeseries, scenario.structures,
