@@ -392,7 +392,30 @@ def analyze_sweep(folder: str | Path, *, outputs: list[str] | None = None, x: st
     of structure advantages, the winner map, PRIM scenario discovery (``discover``:
     ``"A:B:OUTPUT:D"`` rules). Writes the CSV files and figures to ``out`` (default:
     ``folder/analysis``) and returns the CSV tables by name (``sensitivity``, ``grid``,
-    ``winners``, ``discovery``: those the design gives)."""
+    ``winners``, ``discovery``: those the design gives).
+
+    Examples
+    --------
+    >>> import contextlib, io, pathlib, tempfile
+    >>> import simulation as fs
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "grid.toml").write_text('''
+    ... name = "grid"
+    ... scenario = "calm"
+    ... set = ["customers.count=300", "customers.degree=4", "firm.employees=20", "steps=20"]
+    ... structures = ["hierarchy", "podular"]
+    ... design = "grid"
+    ... outputs = ["levels"]
+    ... [[parameters]]
+    ... path = "market.turbulence"
+    ... levels = [0.0, 0.05]
+    ... ''')
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     tables = fs.analyze_sweep(fs.run_sweep(folder / "grid.toml", out=folder / "out",
+    ...                                            workers=1))
+    >>> list(tables["winners"].columns[:2])
+    ['turbulence', 'best']
+    """
     from types import SimpleNamespace
 
     import pandas as pd
@@ -415,6 +438,20 @@ def query(folder: str | Path, sql: str) -> pd.DataFrame:
     present, ``summary`` and ``levels``; a sweep's folder (``firmsim sweep``) has ``runs``
     (one row per run: the design point's parameters and the run's figures), ``design`` and,
     when kept, ``timeseries`` and ``errors``. Files are checked first (manifest, part hashes).
+
+    Examples
+    --------
+    >>> import contextlib, io, pathlib, tempfile
+    >>> import simulation as fs
+    >>> from simulation.commands.cli import main
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "calm"
+    >>> with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    ...     status = main(["run", "calm", "--out", str(out), "--replicates", "2",
+    ...                    "--workers", "1", "--no-progress", "--set", "steps=20",
+    ...                    "--set", "customers.count=300", "--set", "customers.degree=4",
+    ...                    "--set", "firm.employees=20"])
+    >>> int(fs.query(out, "SELECT count(*) AS rows FROM timeseries").rows[0])
+    200
     """
     from simulation.store.results import query as run_query
 
@@ -424,7 +461,23 @@ def query(folder: str | Path, sql: str) -> pd.DataFrame:
 
 def read_results(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Every table of a results folder (a run's or a sweep's, see :func:`query`) as pandas
-    DataFrames, after checking the files."""
+    DataFrames, after checking the files.
+
+    Examples
+    --------
+    >>> import contextlib, io, pathlib, tempfile
+    >>> import simulation as fs
+    >>> from simulation.commands.cli import main
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "calm"
+    >>> with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    ...     status = main(["run", "calm", "--out", str(out), "--replicates", "2",
+    ...                    "--workers", "1", "--no-progress", "--set", "steps=20",
+    ...                    "--set", "customers.count=300", "--set", "customers.degree=4",
+    ...                    "--set", "firm.employees=20"])
+    >>> tables = fs.read_results(out)
+    >>> sorted(tables), len(tables["timeseries"])
+    (['levels', 'resilience', 'summary', 'timeseries'], 200)
+    """
     folder = Path(folder)
     sweep = _sweep_tables(folder)
     if sweep is not None:

@@ -279,11 +279,14 @@ def register_structure(name: str, builder: Callable | str, **declaration: Any) -
 
     Examples
     --------
-    >>> from simulation.registry import register_structure
-    >>> register_structure(
-    ...     "two_tops", "my_module:build_two_tops", description="two trees side by side",
-    ...     senses="leaves", decides="each top", tops_decide=True,
-    ...     decision_order="best_first")  # doctest: +SKIP
+    >>> from simulation.registry import names, register_structure, unregister
+    >>> entry = register_structure(
+    ...     "wide_tree", "simulation.core.structures:build_hierarchy",
+    ...     description="the hierarchy's builder under another name", senses="leaves",
+    ...     decides="the top", tops_decide=True, decision_order="best_first")
+    >>> "wide_tree" in names("structure"), entry.best_first
+    (True, True)
+    >>> unregister("structure", "wide_tree")
     """
     replace = declaration.pop("replace", False)
     declaration.setdefault("description", "")
@@ -292,19 +295,54 @@ def register_structure(name: str, builder: Callable | str, **declaration: Any) -
 
 def register_shock(name: str, parameters: type, rule: Callable | str, description: str = "",
                    replace: bool = False) -> Shock:
-    """Register a kind of shock: its parameter model and the rule that applies it."""
+    """Register a kind of shock: its parameter model and the rule that applies it.
+
+    Examples
+    --------
+    >>> from simulation.config.schema import ShockBase, validate_model_config
+    >>> from simulation.registry import register_shock, unregister
+    >>> class PriceWar(ShockBase):
+    ...     kind: str = "price_war"
+    ...     cut: float = 0.1
+    >>> _ = register_shock("price_war", PriceWar, lambda model, shock, t, rng: None)
+    >>> validate_model_config({"shocks": [{"kind": "price_war", "step": 3}]}).shocks[0].cut
+    0.1
+    >>> unregister("shock", "price_war")
+    """
     return register(Shock(name, description, parameters, rule), replace=replace)
 
 
 def register_metric(name: str, compute: Callable | str | None, description: str = "",
                     level: bool = False, replace: bool = False) -> Metric:
-    """Register a step metric computed by ``compute(model) -> float`` after each step."""
+    """Register a step metric computed by ``compute(model) -> float`` after each step.
+
+    Examples
+    --------
+    >>> from simulation import FirmModel
+    >>> from simulation.registry import register_metric, unregister
+    >>> _ = register_metric("buyers_x2", lambda model: 2 * model.population.buyers.sum())
+    >>> frame = FirmModel(rng=1, customers=300, customer_degree=4, employees=20,
+    ...                   steps=5).run().metrics()
+    >>> bool((frame.buyers_x2 == 2 * frame.customers_buying).all())
+    True
+    >>> unregister("metric", "buyers_x2")
+    """
     return register(Metric(name, description, compute, level), replace=replace)
 
 
 def register_product_policy(name: str, variant_of_segment: Callable | str,
                             description: str = "", replace: bool = False) -> ProductPolicy:
-    """Register a product policy: which variant each segment buys."""
+    """Register a product policy: which variant each segment buys.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simulation.registry import get, register_product_policy, unregister
+    >>> _ = register_product_policy("two_lines", lambda segments: np.arange(segments) % 2)
+    >>> get("product_policy", "two_lines").variants(4).tolist()
+    [0, 1, 0, 1]
+    >>> unregister("product_policy", "two_lines")
+    """
     return register(ProductPolicy(name, description, variant_of_segment), replace=replace)
 
 
