@@ -140,7 +140,8 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
             replicates: int | None = None, seed: int | None = None,
             workers: int | None = 1, precision: float | None = None,
             precision_metric: str | None = None, max_replicates: int = 100,
-            precision_step: int = 5, progress: bool = False) -> Comparison:
+            precision_step: int = 5, progress: bool = False,
+            first_replicate: int = 0) -> Comparison:
     """Run every structure of ``scenario`` on the same seeds (common random numbers).
 
     Replicate ``r`` of every structure has the same seed (:mod:`simulation.config.seeds`),
@@ -162,6 +163,9 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
         difference of ``precision_metric`` against the first structure is known within
         +/- ``precision`` (95%), or ``max_replicates`` (as ``firmsim run --precision``);
         ``Comparison.scenario.replicates`` says how many ran.
+    first_replicate : int
+        Run replicates ``first_replicate`` to ``first_replicate + replicates - 1`` (more of a
+        comparison already run: the same seeds as one larger run).
     precision_metric : str, optional
         A resilience figure (``area_lost``...) or a step metric; default: area lost with
         shocks, else the scenario's resilience metric.
@@ -203,7 +207,8 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
         return Comparison(scenario, timeseries, resilience, precise)
     timeseries, resilience = run_comparison(
         scenario.model_config_only(), scenario.structures, scenario.replicates,
-        scenario.seed, scenario.resilience_metric, workers=workers, progress=progress)
+        scenario.seed, scenario.resilience_metric, workers=workers, progress=progress,
+        first_replicate=first_replicate)
     return Comparison(scenario, timeseries, resilience)
 
 

@@ -157,7 +157,7 @@ def _precise_runs(scenarios, structures, args, started: float):
     import pandas as pd
 
     from simulation.analysis.demo_reading import OUTPUTS, settled, standings
-    from simulation.execution.experiment import run_comparison
+    from simulation.api import compare
 
     series = {m: [] for m in scenarios}
     shocks = {m: [] for m in scenarios}
@@ -171,10 +171,9 @@ def _precise_runs(scenarios, structures, args, started: float):
             scenario = scenarios[market]
             print(f"  {MARKETS[market][0]} market: replicates {done[market]} to "
                   f"{done[market] + batch - 1}", flush=True)
-            timeseries, resilience = run_comparison(
-                scenario.model_config_only(), structures, batch, scenario.seed,
-                scenario.resilience_metric, workers=args.workers, progress=False,
-                first_replicate=done[market])
+            result = compare(scenario, structures=structures, replicates=batch,
+                             workers=args.workers, first_replicate=done[market])
+            timeseries, resilience = result.timeseries, result.resilience
             series[market].append(timeseries.assign(market=market))
             shocks[market].append(resilience.assign(market=market))
             done[market] += batch
