@@ -1011,10 +1011,16 @@ class WorkerPool:
             if run is None or message[1] != run.token:
                 continue  # a late message of a share that has already ended
             payload = (message[0], *message[2:])
+            freed = False
             if message[0] == "state":
                 with self._lock:
+                    freed = message[2] == "paused" and not slot.paused
                     slot.paused = message[2] == "paused"
             run.receive(index, payload)
+            if freed:
+                # A share that pauses gives its core back: a waiting share may start now
+                # (it may have been queued while this one was still counted as computing).
+                self._dispatch()
             if message[0] == "done":
                 with self._lock:
                     slot.run, slot.index, slot.paused = None, -1, False
