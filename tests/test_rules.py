@@ -553,3 +553,65 @@ def test_network_has_no_tops_so_nothing_climbs_or_waits_for_a_top(monkeypatch):
                       sense_rate=1.0)
     model.run()
     assert model.metrics()["proposals_approved"].sum() > 0
+
+
+def test_partner_self_test_asks_the_partner_itself():
+    """A partner customer's self-test is a sample of one: the partner itself. Only its own
+    activity decides whether the test has a responder; every other customer of its segment
+    is ignored."""
+    config = ModelConfig(structure="open", customers={"count": 600, "partner_share": 0.3},
+                         market={"segments": 3}, steps=5)
+    model = FirmModel(config=config, rng=4)
+    customers = model.population
+    speaking = np.flatnonzero(customers.is_partner)
+    segments = customers.segment[speaking]
+    assert np.unique(segments).size == 3 and speaking.size > 100
+    rng = np.random.default_rng(0)
+    # Only the speaking partners are active: each answers its own test.
+    customers.active[:] = 0
+    customers.active[speaking] = 1
+    assert np.array_equal(
+        organization.sense_on_self(model, speaking, segments, rng).responders,
+        np.ones(speaking.size))
+    # Everyone but them is active: no test has a responder.
+    customers.active[:] = 1
+    customers.active[speaking] = 0
+    assert np.array_equal(
+        organization.sense_on_self(model, speaking, segments, rng).responders,
+        np.zeros(speaking.size))
+
+
+@pytest.mark.parametrize("left", [0, 1, 2])
+def test_local_decisions_take_only_what_the_tops_left_of_the_budget(monkeypatch, left):
+    """In a tree with lateral links the tops decide first; the local decisions get what is
+    left of the budget, in random order, and every other local decision is vetoed: all of
+    them when the tops used the whole budget. Every good proposal is escalated, vetoed or
+    approved, exactly once (retooling costs nothing by default, so a local decision is
+    vetoed only for want of budget)."""
+    model = FirmModel(structure="hierarchy", rng=2, customers=800, employees=31, span=2,
+                      lateral_links=1.0, sense_rate=1.0, change_budget=4, steps=10)
+    model.run(3)
+    pushes = []
+    real_push = organization.org_kernels.push
+
+    def counting_push(*args):
+        pushes.append(args[0])
+        return real_push(*args)
+
+    monkeypatch.setattr(organization.org_kernels, "push", counting_push)
+    monkeypatch.setattr(organization, "climb_and_decide",
+                        lambda model, t, budget, rng: budget - left)
+    vetoed_total = 0
+    for t in range(3, 9):
+        model._reset_counters()
+        pending = len(model.pending)
+        pushes.clear()
+        organization.organization_step(model, t)
+        counters = model.counters
+        local = counters["made"] - len(pushes)  # good proposals not escalated
+        approved = len(model.pending) - pending
+        assert counters["approved"] == approved  # the stubbed tops approved nothing
+        assert approved == min(left, local)
+        assert counters["vetoed"] == local - approved
+        vetoed_total += counters["vetoed"]
+    assert vetoed_total > 0

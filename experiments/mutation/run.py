@@ -64,6 +64,14 @@ MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "kernels.customers": ("simulation/kernels/customers.py", ("tests/test_kernels.py",), True),
     "kernels.organization": ("simulation/kernels/organization.py",
                              ("tests/test_kernels.py",), True),
+    "economics": ("simulation/core/economics.py", ("tests/test_economics.py",), False),
+    "competition": ("simulation/core/competition.py", ("tests/test_compete.py",), False),
+    # Only the kernel-level tests: without the JIT the whole-market tests take minutes.
+    "kernels.competition": ("simulation/kernels/competition.py",
+                            ("tests/test_compete.py::test_market_kernel_equals_its_twin",
+                             "tests/test_compete.py::"
+                             "test_market_kernel_with_one_firm_is_the_single_firm_kernel"),
+                            True),
 }
 
 COPIED = ("simulation", "tests", "pyproject.toml", "docs", "scenarios", "experiments")
@@ -154,6 +162,11 @@ def run_module(name: str, tree: Path, work: Path, sample: int | None, seed: int,
     env = {**os.environ, "PYTHONPATH": str(tree)}
     if MODULES[name][2]:
         env["NUMBA_DISABLE_JIT"] = "1"  # kernels run as Python, so their mutants count
+    # The unmutated tree must pass, or every mutant would count as killed.
+    command = json.loads(config.read_text().split("test-command = ")[1].split("\n")[0])
+    if subprocess.run(command.split(), cwd=tree, env=env,
+                      stdout=subprocess.DEVNULL).returncode != 0:
+        raise SystemExit(f"{name}: the tests fail without any mutant; fix them first")
     subprocess.run([PYTHON, "-m", "cosmic_ray.cli", "init", str(config), str(session)],
                    cwd=tree, env=env, check=True)
     sample_items(session, sample, seed)
