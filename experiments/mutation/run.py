@@ -67,7 +67,8 @@ MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "kernels.customers": ("simulation/kernels/customers.py", ("tests/test_kernels.py",), True),
     "kernels.organization": ("simulation/kernels/organization.py",
                              ("tests/test_kernels.py",), True),
-    "economics": ("simulation/core/economics.py", ("tests/test_economics.py",), False),
+    "economics": ("simulation/core/economics.py",
+                  ("tests/test_economics.py", "tests/test_economics_rules.py"), False),
     "competition": ("simulation/core/competition.py", ("tests/test_compete.py",), False),
     # Only the kernel-level tests: without the JIT the whole-market tests take minutes.
     "kernels.competition": ("simulation/kernels/competition.py",
