@@ -201,10 +201,11 @@ def run_module(name: str, tree: Path, work: Path, sample: int | None, seed: int,
     env = {**os.environ, "PYTHONPATH": str(tree)}
     if MODULES[name][2]:
         env["NUMBA_DISABLE_JIT"] = "1"  # kernels run as Python, so their mutants count
-    # The unmutated tree must pass, or every mutant would count as killed.
+    # The unmutated tree must pass, or every mutant would count as killed. (Not with
+    # --check: CI runs the whole suite first, and the check's budget is small.)
     command = json.loads(config.read_text().split("test-command = ")[1].split("\n")[0])
-    if subprocess.run(command.split(), cwd=tree, env=env,
-                      stdout=subprocess.DEVNULL).returncode != 0:
+    if wanted is None and subprocess.run(command.split(), cwd=tree, env=env,
+                                         stdout=subprocess.DEVNULL).returncode != 0:
         raise SystemExit(f"{name}: the tests fail without any mutant; fix them first")
     subprocess.run([PYTHON, "-m", "cosmic_ray.cli", "init", str(config), str(session)],
                    cwd=tree, env=env, check=True)
