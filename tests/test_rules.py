@@ -553,3 +553,150 @@ def test_network_has_no_tops_so_nothing_climbs_or_waits_for_a_top(monkeypatch):
                       sense_rate=1.0)
     model.run()
     assert model.metrics()["proposals_approved"].sum() > 0
+
+
+def test_partner_self_test_asks_the_partner_itself():
+    """A partner customer's self-test is a sample of one: the partner itself. Only its own
+    activity decides whether the test has a responder; every other customer of its segment
+    is ignored."""
+    config = ModelConfig(structure="open", customers={"count": 600, "partner_share": 0.3},
+                         market={"segments": 3}, steps=5)
+    model = FirmModel(config=config, rng=4)
+    customers = model.population
+    speaking = np.flatnonzero(customers.is_partner)
+    segments = customers.segment[speaking]
+    assert np.unique(segments).size == 3 and speaking.size > 100
+    rng = np.random.default_rng(0)
+    # Only the speaking partners are active: each answers its own test.
+    customers.active[:] = 0
+    customers.active[speaking] = 1
+    assert np.array_equal(
+        organization.sense_on_self(model, speaking, segments, rng).responders,
+        np.ones(speaking.size))
+    # Everyone but them is active: no test has a responder.
+    customers.active[:] = 1
+    customers.active[speaking] = 0
+    assert np.array_equal(
+        organization.sense_on_self(model, speaking, segments, rng).responders,
+        np.zeros(speaking.size))
+
+
+@pytest.mark.parametrize("left", [0, 1, 2])
+def test_local_decisions_take_only_what_the_tops_left_of_the_budget(monkeypatch, left):
+    """In a tree with lateral links the tops decide first; the local decisions get what is
+    left of the budget, in random order, and every other local decision is vetoed: all of
+    them when the tops used the whole budget. Every good proposal is escalated, vetoed or
+    approved, exactly once (retooling costs nothing by default, so a local decision is
+    vetoed only for want of budget)."""
+    model = FirmModel(structure="hierarchy", rng=2, customers=800, employees=31, span=2,
+                      lateral_links=1.0, sense_rate=1.0, change_budget=4, steps=10)
+    model.run(3)
+    pushes = []
+    real_push = organization.org_kernels.push
+
+    def counting_push(*args):
+        pushes.append(args[0])
+        return real_push(*args)
+
+    monkeypatch.setattr(organization.org_kernels, "push", counting_push)
+    monkeypatch.setattr(organization, "climb_and_decide",
+                        lambda model, t, budget, rng: budget - left)
+    vetoed_total = 0
+    for t in range(3, 9):
+        model._reset_counters()
+        pending = len(model.pending)
+        pushes.clear()
+        organization.organization_step(model, t)
+        counters = model.counters
+        local = counters["made"] - len(pushes)  # good proposals not escalated
+        approved = len(model.pending) - pending
+        assert counters["approved"] == approved  # the stubbed tops approved nothing
+        assert approved == min(left, local)
+        assert counters["vetoed"] == local - approved
+        vetoed_total += counters["vetoed"]
+    assert vetoed_total > 0
+
+
+def test_survey_only_employees_test_on_survey_steps_only(monkeypatch):
+    """In ``siloed_social`` the branches cut off from customers learn only through the
+    marketing branch's surveys, which run on the steps that are multiples of
+    ``survey_interval`` and on no other."""
+    steps = []
+    real_surveys = organization.run_surveys
+
+    def recording_surveys(model, waiting):
+        steps.append(model.step_index)
+        return real_surveys(model, waiting)
+
+    monkeypatch.setattr(organization, "run_surveys", recording_surveys)
+    model = FirmModel(structure="siloed_social", rng=1, customers=500, employees=31,
+                      survey_interval=3, steps=14)
+    assert model.org.survey_only.any()
+    for t in range(14):
+        before = len(steps)
+        model.step()
+        assert (len(steps) > before) == (t % 3 == 0), t
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3])
+def test_sense_rate_is_each_sensor_s_chance_to_test_per_step(monkeypatch, rate):
+    """Each sensor with capacity tests a change with probability ``sense_rate`` per step:
+    never at 0; at 0.3 in a share of its sensor-steps whose 99.9% binomial interval holds
+    0.3."""
+    tested = []
+    real_sense = organization.sense
+
+    def recording_sense(model, sensors, *args, **kwargs):
+        tested.append(sensors.shape[0])
+        return real_sense(model, sensors, *args, **kwargs)
+
+    monkeypatch.setattr(organization, "sense", recording_sense)
+    model = FirmModel(structure="hierarchy", rng=5, customers=500, employees=40,
+                      sense_rate=rate, steps=20)
+    sensors = int((model.org.senses & (model.org.segment >= 0)).sum())
+    model.run()
+    trials = sensors * 20
+    if rate == 0.0:
+        assert sum(tested) == 0
+        assert model.metrics()["proposals_made"].sum() == 0
+    else:
+        low, high = stats.binomtest(sum(tested), trials, rate).proportion_ci(0.999)
+        assert low <= rate <= high
+
+
+@pytest.mark.parametrize("capacity", [2, 4])
+def test_workload_is_the_share_of_capacity_used(capacity):
+    """An employee's workload is the share of its step's capacity it used: a frontline
+    employee of a tree whose only task is one test per step works at 1 / capacity;
+    departed employees at 0."""
+    model = FirmModel(structure="hierarchy", rng=3, customers=500, employees=31, span=2,
+                      sense_rate=1.0, capacity=capacity, steps=5)
+    model.run(3)
+    frontline = np.flatnonzero(model.org.role == FRONTLINE)
+    assert np.allclose(model.workload[frontline], 1.0 / capacity)
+    assert np.all((model.workload >= 0) & (model.workload <= 1))
+
+
+def test_staff_survey_noise_is_the_feedback_noise(monkeypatch):
+    """A staff survey's respondents answer with the firm's feedback noise: none at all when
+    ``feedback_noise`` is 0, a standard deviation of ``feedback_noise`` otherwise."""
+    draws = []
+    real_estimates = organization.judging.staff_estimates
+
+    def recording_estimates(*args):
+        draws.append(args[7].copy())  # noise_draw
+        return real_estimates(*args)
+
+    monkeypatch.setattr(organization.judging, "staff_estimates", recording_estimates)
+    for noise in (0.0, 0.2):
+        draws.clear()
+        model = FirmModel(structure="hierarchy", rng=2, customers=800, employees=20,
+                          staff_capacity=2, sense_rate=1.0, feedback_noise=noise, steps=12)
+        model.run()
+        answers = np.concatenate([d.ravel() for d in draws])
+        assert answers.size > 200
+        if noise == 0.0:
+            assert np.all(answers == 0.0)
+        else:
+            assert 0.8 * noise < answers.std() < 1.2 * noise
+            assert abs(answers.mean()) < 0.3 * noise

@@ -15,12 +15,14 @@ Usage (from the repository root)::
     python experiments/mutation/run.py                        # every module, every mutant
     python experiments/mutation/run.py --sample 30            # 30 mutants per module
     python experiments/mutation/run.py --modules structures market --sample 30
-    python experiments/mutation/run.py --sample 30 --check experiments/mutation/baseline.json
+    python experiments/mutation/run.py --check experiments/mutation/baseline.json   # CI
 
 Writes ``<work>/<module>.json`` (every mutant with its outcome and diff) and prints a table
-per module: mutants run, killed, survived, kill rate. With ``--check`` it exits 1 when a
-mutant the baseline records as killed now survives (CI's guard); ``--record`` writes the
-baseline of this run.
+per module: mutants run, killed, survived, kill rate. ``--check BASELINE`` runs exactly the
+mutants the baseline records as killed (found by name, see :func:`key`, so edits elsewhere
+in a module do not move them) and exits 1 when one of them survives or is no longer a
+mutant of its module (its source changed: record the baseline again). ``--record`` writes
+the killed mutants of this run (``--per-module N``: the first N of each module by name).
 """
 
 from __future__ import annotations
@@ -55,15 +57,27 @@ MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
                 False),
     "statistics": ("simulation/analysis/statistics.py", ("tests/test_statistics.py",
                                                          "tests/test_rules.py"), False),
-    "shocks": ("simulation/core/shocks.py", ("tests/test_model.py", "tests/test_rules.py"),
-               False),
+    "shocks": ("simulation/core/shocks.py", ("tests/test_model.py", "tests/test_rules.py",
+                                             "tests/test_shocks_rules.py"), False),
     "stakeholders": ("simulation/core/stakeholders.py",
-                     ("tests/test_model.py", "tests/test_conversation.py"), False),
-    "conversation": ("simulation/core/conversation.py", ("tests/test_conversation.py",), False),
-    "customers": ("simulation/core/customers.py", ("tests/test_model.py",), False),
+                     ("tests/test_model.py", "tests/test_conversation.py",
+                      "tests/test_stakeholders_rules.py"), False),
+    "conversation": ("simulation/core/conversation.py",
+                     ("tests/test_conversation.py", "tests/test_conversation_rules.py"), False),
+    "customers": ("simulation/core/customers.py",
+                  ("tests/test_model.py", "tests/test_customers_rules.py"), False),
     "kernels.customers": ("simulation/kernels/customers.py", ("tests/test_kernels.py",), True),
     "kernels.organization": ("simulation/kernels/organization.py",
                              ("tests/test_kernels.py",), True),
+    "economics": ("simulation/core/economics.py",
+                  ("tests/test_economics.py", "tests/test_economics_rules.py"), False),
+    "competition": ("simulation/core/competition.py", ("tests/test_compete.py",), False),
+    # Only the kernel-level tests: without the JIT the whole-market tests take minutes.
+    "kernels.competition": ("simulation/kernels/competition.py",
+                            ("tests/test_compete.py::test_market_kernel_equals_its_twin",
+                             "tests/test_compete.py::"
+                             "test_market_kernel_with_one_firm_is_the_single_firm_kernel"),
+                            True),
 }
 
 COPIED = ("simulation", "tests", "pyproject.toml", "docs", "scenarios", "experiments")
@@ -118,6 +132,40 @@ def sample_items(session: Path, size: int | None, seed: int) -> int:
         return size
 
 
+def pending_key(tree: Path, name: str, item) -> str:
+    """The name (:func:`key`) of a mutant that has not run yet: mutate the source in memory
+    the way Cosmic Ray's worker does and diff it."""
+    from cosmic_ray.mutating import _make_diff, mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    mutation = item.mutations[0]
+    source = (tree / MODULES[name][0]).read_text(encoding="utf-8")
+    operator = get_operator(mutation.operator_name)(**(mutation.operator_args or {}))
+    mutated = mutate_code(source, operator, mutation.occurrence)
+    if mutated is None:
+        return ""
+    diff = "\n".join(_make_diff(source, mutated, MODULES[name][0]))
+    return key({"module": name, "operator": mutation.operator_name, "diff": diff})
+
+
+def select_named(tree: Path, session: Path, name: str, wanted: set[str]) -> set[str]:
+    """Keep only the mutants named in ``wanted`` (mark the others skipped); returns the
+    wanted names of this module that were found."""
+    from cosmic_ray.work_db import use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    found, skipped = set(), []
+    with use_db(str(session)) as db:
+        for item in db.pending_work_items:
+            mutant = pending_key(tree, name, item)
+            if mutant in wanted:
+                found.add(mutant)
+            else:
+                skipped.append(item.job_id)
+        db.set_multiple_results(skipped, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+    return found
+
+
 def collect(session: Path, name: str) -> list[dict]:
     from cosmic_ray.work_db import use_db
 
@@ -147,16 +195,31 @@ def key(row: dict) -> str:
 
 
 def run_module(name: str, tree: Path, work: Path, sample: int | None, seed: int,
-               timeout: float) -> list[dict]:
+               timeout: float, wanted: set[str] | None = None) -> list[dict]:
     config = write_config(tree, name, timeout)
     session = work / f"{name}.sqlite"
     session.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONPATH": str(tree)}
     if MODULES[name][2]:
         env["NUMBA_DISABLE_JIT"] = "1"  # kernels run as Python, so their mutants count
+    # The unmutated tree must pass, or every mutant would count as killed. (Not with
+    # --check: CI runs the whole suite first, and the check's budget is small.)
+    command = json.loads(config.read_text().split("test-command = ")[1].split("\n")[0])
+    if wanted is None and subprocess.run(command.split(), cwd=tree, env=env,
+                                         stdout=subprocess.DEVNULL).returncode != 0:
+        raise SystemExit(f"{name}: the tests fail without any mutant; fix them first")
     subprocess.run([PYTHON, "-m", "cosmic_ray.cli", "init", str(config), str(session)],
                    cwd=tree, env=env, check=True)
-    sample_items(session, sample, seed)
+    if wanted is None:
+        sample_items(session, sample, seed)
+    else:
+        mine = {m for m in wanted if m.startswith(f"{name}:")}
+        missing = sorted(mine - select_named(tree, session, name, mine))
+        for mutant in missing:
+            print(f"MISSING: {mutant} is not a mutant of the module any more (its source "
+                  "changed): record the baseline again (--record)", flush=True)
+        if missing:
+            raise SystemExit(1)
     started = time.perf_counter()
     subprocess.run([PYTHON, "-m", "cosmic_ray.cli", "exec", str(config), str(session)],
                    cwd=tree, env=env, check=True)
@@ -179,8 +242,14 @@ def summarize(name: str, rows: list[dict], seconds: float | None = None) -> None
 
 
 def record(args, rows: list[dict]) -> None:
-    killed = sorted(key(r) for r in rows if r["outcome"] == "killed")
+    """Write the killed mutants (at most ``--per-module`` of each module, the first by
+    name) as the baseline ``--check`` runs."""
+    killed = []
+    for name in dict.fromkeys(r["module"] for r in rows):
+        mine = sorted({key(r) for r in rows if r["module"] == name and r["outcome"] == "killed"})
+        killed += mine[:args.per_module] if args.per_module else mine
     args.record.write_text(json.dumps({"sample": args.sample, "seed": args.seed,
+                                       "per_module": args.per_module,
                                        "killed": killed}, indent=1) + "\n")
 
 
@@ -202,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only count each module's mutants")
     parser.add_argument("--record", type=Path, default=None,
                         help="write this run's killed mutants as a baseline JSON")
+    parser.add_argument("--per-module", type=int, default=None,
+                        help="with --record: keep at most this many killed mutants a module")
     args = parser.parse_args(argv)
     names = args.modules or list(MODULES)
     work = args.work or Path(tempfile.mkdtemp(prefix="mutation-"))
@@ -230,13 +301,16 @@ def main(argv: list[str] | None = None) -> int:
                            cwd=tree, check=True)
             print(f"{name:22s} {sample_items(session, None, 0):5d} mutants", flush=True)
         return 0
+    baseline = json.loads(args.check.read_text()) if args.check else None
+    wanted = set(baseline["killed"]) if baseline else None
+    if baseline and not args.modules:  # the baseline's modules, exactly its mutants
+        names = list(dict.fromkeys(m.split(":")[0] for m in baseline["killed"]))
     rows = []
     for name in names:
-        rows += run_module(name, tree, work, args.sample, args.seed, args.timeout)
+        rows += run_module(name, tree, work, args.sample, args.seed, args.timeout, wanted)
     if args.record:
         record(args, rows)
-    if args.check:
-        baseline = json.loads(args.check.read_text())
+    if baseline:
         survived = {key(r) for r in rows if r["outcome"] == "survived"}
         lost = sorted(set(baseline["killed"]) & survived)
         for mutant in lost:

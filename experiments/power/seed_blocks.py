@@ -57,6 +57,36 @@ def louder(field, loud, quiet, size):
     return claim, size, f"{field} {loud} vs {quiet} -> {loud} vs {loud}"
 
 
+def latency(seeds, rule):
+    """Every seed: the tree's latency exceeds the network's by 2 and its queues are longer
+    (removed: the network against itself)."""
+    tree = "hierarchy" if rule else "network"
+    for seed in seeds:
+        slow, flat = findings.run(tree, seed), findings.run("network", seed)
+        if not (slow["decision_latency"].mean() > flat["decision_latency"].mean() + 2
+                and slow["largest_queue"].mean() > flat["largest_queue"].mean()):
+            return False
+    return True
+
+
+def coupled(seeds, rule):
+    """Hierarchy minus network fitness, coupled modules, calm market (removed: the
+    hierarchy against itself)."""
+    other = "network" if rule else "hierarchy"
+    gain = findings.paired_difference("fitness", other, "hierarchy", seeds,
+                                      cross_module_share=1.0, k=4)
+    return bool(findings.mean_interval(gain)[1] > 0)
+
+
+def rumour(structure):
+    def claim(seeds, rule):
+        less = [findings.rumour_reach(structure, s, employees_converse=rule)
+                - findings.rumour_reach(structure, s, employees_converse=False)
+                for s in seeds]
+        return bool(findings.mean_interval(less)[2] < 0)
+    return claim, 8, "employees converse in neither arm"
+
+
 CLAIMS = {
     "need_shift_hierarchy": need_shift("hierarchy"),
     "need_shift_podular": need_shift("podular"),
@@ -64,6 +94,10 @@ CLAIMS = {
     "louder_amplification": louder("amplification", 8.0, 0.0, len(findings.LOUDER_SEEDS)),
     "louder_negativity": louder("negativity", 3.0, 1.0, len(findings.NEGATIVITY_SEEDS)),
     "modular": (modular, len(findings.MODULAR_SEEDS), "no need shifts"),
+    "latency": (latency, 3, "the network against itself"),
+    "coupled": (coupled, 4, "the hierarchy against itself"),
+    "rumour_network": rumour("network"),
+    "rumour_podular": rumour("podular"),
 }
 
 

@@ -11,4 +11,7 @@ NJIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False}
 
 def kernel(function):
     """Compile ``function`` with the project's Numba options."""
-    return njit(**NJIT_OPTIONS)(function)
+    compiled = njit(**NJIT_OPTIONS)(function)
+    if compiled is function:  # NUMBA_DISABLE_JIT=1: the plain function is its own py_func
+        function.py_func = function
+    return compiled

@@ -1,0 +1,56 @@
+"""Rule-level tests of the customers' submodel (issue 27): the first purchase, the
+defection thresholds, and the media's message."""
+
+import numpy as np
+
+from simulation import FirmModel
+from simulation.config.vocabulary import MEDIA
+from simulation.core import customers
+
+SMALL = dict(customers=2_000, employees=30, steps=10)
+
+
+def test_first_purchase_chance_is_logistic_in_belief_minus_outside_option():
+    """Before the first step each customer's sentiment is 2 p - 1 and a buyer's
+    satisfaction is p, with p = 1 / (1 + exp(-s (belief - outside option)))."""
+    model = FirmModel(structure="network", rng=1, **SMALL)
+    p, config = model.population, model.config
+    chance = 1.0 / (1.0 + np.exp(-config.customers.choice_sensitivity
+                                 * (p.belief - config.market.outside_option)))
+    np.testing.assert_allclose(p.sentiment, 2.0 * chance - 1.0)
+    buyers = p.buying == 1
+    assert buyers.sum() > 100
+    np.testing.assert_allclose(p.satisfaction[buyers], chance[buyers])
+
+
+def test_defection_thresholds_are_drawn_around_their_mean_and_kept_in_0_1():
+    """Each customer's defection threshold is a normal draw around
+    ``defection_threshold``, clipped to [0, 1]."""
+    model = FirmModel(structure="network", rng=2, **SMALL)
+    threshold, c = model.population.threshold, model.config.customers
+    assert ((threshold >= 0.0) & (threshold <= 1.0)).all()
+    assert c.defection_threshold_sd > 0 and 0.1 < c.defection_threshold < 0.9
+    assert abs(threshold.mean() - c.defection_threshold) < 0.05
+    assert np.unique(threshold).size > 1_000
+
+
+def test_media_message_is_the_outside_option_moved_by_tone_times_stance(monkeypatch):
+    """Each medium broadcasts the outside option plus ``media_tone`` x its stance (in value
+    units): a hostile medium makes the outside option look better."""
+    model = FirmModel(structure="network", rng=3, **SMALL)
+    s = model.stakeholders
+    media = s.kind == MEDIA
+    assert media.sum() >= 2
+    s.stance[media] = np.linspace(-0.8, 0.6, int(media.sum()))
+    messages = []
+    real_exposure = customers.customer_kernels.media_exposure
+
+    def recording_exposure(ptr, reach, broadcast, *args):
+        messages.append(np.array(broadcast, dtype=float))
+        return real_exposure(ptr, reach, broadcast, *args)
+
+    monkeypatch.setattr(customers.customer_kernels, "media_exposure", recording_exposure)
+    customers.customer_step(model)
+    tone = model.config.stakeholders.media_tone
+    assert tone > 0
+    np.testing.assert_allclose(messages[0], model.outside_option + tone * s.stance[media])
