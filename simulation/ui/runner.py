@@ -286,13 +286,23 @@ class ThreadedRun:
     replicate_ids : dict, optional
         The replicates each structure computes here (default: all ``replicates`` of each);
         :class:`ComparisonRun` gives each worker process its share.
+    on_rest : callable, optional
+        Called as ``on_rest(command, step)`` from the run's thread each time the runs come
+        to rest (every model at ``step``, its copies published) after the control command
+        numbered ``command`` (the ``command`` keyword of :meth:`play`, :meth:`pause` and
+        :meth:`step_to`): how a worker tells the page exactly where it stopped.
+    command : int
+        Number of the command that set ``playing`` (reported by ``on_rest``).
     """
 
     def __init__(self, config, structures: list[str], seed: int = 1,
                  metric: str = "market_share", steps_per_second: float = math.inf,
                  playing: bool = True, on_publish=None, replicates: int = 1,
-                 replicate_ids: dict[str, list[int]] | None = None):
+                 replicate_ids: dict[str, list[int]] | None = None, on_rest=None,
+                 command: int = 0):
         self._on_publish = on_publish
+        self._on_rest = on_rest
+        self._command = int(command)
         self.replicates = max(1, int(replicates))
         self.structures = list(structures)
         if replicate_ids is None:
@@ -332,14 +342,17 @@ class ThreadedRun:
         thread.start()
         return self
 
-    def play(self) -> None:
+    def play(self, command: int | None = None) -> None:
         with self._cond:
             self._target = self.steps
+            self._set_command(command)
             self._cond.notify_all()
 
-    def pause(self) -> None:
+    def pause(self, command: int | None = None) -> None:
+        """Stop after the step under way (models mid-step finish it: all stay in lockstep)."""
         with self._cond:
             self._target = min(self.steps, self._furthest())
+            self._set_command(command)
             self._cond.notify_all()
 
     def step_once(self) -> None:
@@ -348,11 +361,18 @@ class ThreadedRun:
             self._target = min(self.steps, self._furthest() + 1)
             self._cond.notify_all()
 
-    def step_to(self, step: int) -> None:
+    def step_to(self, step: int, command: int | None = None) -> None:
         """Pause once every structure has reached ``step`` (at most the last step)."""
         with self._cond:
             self._target = max(0, min(self.steps, int(step)))
+            self._set_command(command)
             self._cond.notify_all()
+
+    def _set_command(self, command: int | None) -> None:
+        # Set with the target, under the same lock: a rest is never reported with the new
+        # command's number but the old command's target.
+        if command is not None:
+            self._command = int(command)
 
     def set_speed(self, steps_per_second: float) -> None:
         self._delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second,
@@ -412,11 +432,29 @@ class ThreadedRun:
                 self._publish(structure, replicas)
             reached = 0
             published = time.perf_counter()
+            published_step = 0  # every structure published at step 0 just above
+            reported = None
             while running:
                 with self._cond:
-                    while (not self._stopped and reached >= self._target
-                           and reached < self.steps):
-                        self._cond.wait(0.25)
+                    resting = (not self._stopped and reached >= self._target
+                               and reached < self.steps)
+                    command = self._command
+                if resting:
+                    if published_step != reached:
+                        # Paused after the last copy (a pause arriving between the check
+                        # below and the next step): the page must see the step it rests at.
+                        for structure, replicas in running.items():
+                            self._publish(structure, replicas)
+                        published, published_step = time.perf_counter(), reached
+                    if self._on_rest is not None and reported != (command, reached):
+                        reported = (command, reached)
+                        self._on_rest(command, reached)
+                    with self._cond:
+                        if (not self._stopped and reached >= self._target
+                                and self._command == command):
+                            self._cond.wait(0.25)
+                    continue
+                with self._cond:
                     if self._stopped or reached >= self.steps:
                         break
                 for structure, replicas in list(running.items()):
@@ -435,7 +473,7 @@ class ThreadedRun:
                         or self._stopped):
                     for structure, replicas in running.items():
                         self._publish(structure, replicas)
-                    published = now
+                    published, published_step = now, reached
                 delay = self._delay
                 if delay:
                     with self._cond:
@@ -648,6 +686,14 @@ class ComparisonRun(ThreadedRun):
         self._ended_lock = threading.Lock()
         self._done = threading.Event()
         self.token = os.urandom(8).hex()
+        # The play state, decided here (see :meth:`play`); guarded by ``_control``.
+        self._control = threading.RLock()
+        self._mode = "playing" if self._target >= self.steps else "paused"
+        self._command = 0
+        self._pausing: int | None = None
+        self._extra_steps = 0
+        self._rests: dict[int, tuple[int, int]] = {}
+        self._issued = (self._command, self._target)
 
     def start(self) -> ComparisonRun:
         self._started = time.perf_counter()
@@ -662,8 +708,11 @@ class ComparisonRun(ThreadedRun):
     def job(self, index: int) -> tuple:
         """The message that starts share ``index`` in a worker."""
         share = self._shares[index]
+        # ``_issued`` is one tuple, replaced whole: read without ``_control`` (the pool calls
+        # this holding its own lock, which ``_send`` takes while holding ``_control``).
+        command, target = self._issued
         return ("job", self.token, self.config, list(share), self.seed,
-                min(self._target, self.steps), self._delay, self.replicates, share)
+                min(target, self.steps), self._delay, self.replicates, share, command)
 
     @property
     def worker_pids(self) -> list[int]:
@@ -696,6 +745,8 @@ class ComparisonRun(ThreadedRun):
                 self._child_states[index] = child_state
             elif kind == "state":
                 self._child_states[index] = message[1]
+            elif kind == "rest":
+                self._rest(index, message[1], message[2])
             elif kind == "done":
                 self._errors.extend(message[1])
                 self._child_states[index] = "done"
@@ -714,6 +765,8 @@ class ComparisonRun(ThreadedRun):
                 return  # already let go (stopped while its worker was warming up)
             self._ended_shares.add(index)
             last = len(self._ended_shares) == len(self._shares)
+        with self._control:
+            self._settle()  # a Pause no longer waits for this share
         if self._errors and not last and not self._stopped:
             self._send(("stop",))  # one failed share: the comparison cannot complete
             if self._pool is not None:
@@ -743,56 +796,83 @@ class ComparisonRun(ThreadedRun):
         self._done.set()
 
     # -------------------------------------------------------- controls
+    # The page decides whether the runs play: ``_mode`` changes only on the page's
+    # commands, never on what a worker last said (a worker that has just caught up may still
+    # report "running"; judging the play state by it made Step pause instead of stepping).
+    # Every command carries a number; a worker answers "rest" (command, step) whenever it
+    # comes to rest, after publishing that step. Pause: each worker stops after its step
+    # under way and answers where; once every worker has answered this Pause, those behind
+    # are sent to the furthest step (one target for all). Step: the common target plus one.
     def play(self) -> None:
-        self._target = self.steps
-        self._send(("play",))
+        with self._control:
+            self._mode = "playing"
+            self._pausing = None
+            self._command += 1
+            self._target = self.steps
+            self._issue(("play", self._command))
 
     def pause(self) -> None:
-        """Pause every worker, then bring those that stopped behind up to the furthest one,
-        so every structure and replicate stands at the same step (each worker pauses at its
-        own step: at full speed they were tens of steps apart)."""
-        self._target = 0
-        self._send(("pause",))
-        threading.Thread(target=self._align_after_pause, daemon=True,
-                         name="firmsim-ui-align").start()
-
-    def _reached_steps(self) -> list[int]:
-        """Steps published by every replicate of the workers still working."""
-        with self._published_lock:
-            return [len(frame) for parts in self._parts.values()
-                    for index, part in parts.items()
-                    if self._child_states[index] not in _ENDED for frame in part.frames]
-
-    def _align_after_pause(self, settle: float = 0.3, timeout: float = 30.0) -> None:
-        """Once every working worker reports paused and its published steps have not changed
-        for ``settle`` s (a worker publishes the step it paused at), send the laggards to the
-        furthest step."""
-        deadline = time.perf_counter() + timeout
-        last, since = None, time.perf_counter()
-        while time.perf_counter() < deadline and not self._done.is_set():
-            time.sleep(0.05)
-            reached = self._reached_steps()
-            if reached != last:
-                last, since = reached, time.perf_counter()
-                continue
-            paused = all(s == "paused" for s in self._child_states if s not in _ENDED)
-            if paused and time.perf_counter() - since >= settle:
-                if reached and len(set(reached)) > 1:
-                    self._target = max(reached)
-                    self._send(("step_to", max(reached)))
+        """Stop every structure and replicate at one step: each worker stops after the step
+        under way and says where; those behind are then sent to the furthest step."""
+        with self._control:
+            if self._mode == "paused":
                 return
+            self._mode = "paused"
+            self._command += 1
+            self._pausing = self._command
+            self._extra_steps = 0
+            self._target = 0  # a share that starts now rests at 0 and answers so
+            self._issue(("pause", self._command))
+            self._settle()
 
     def step_once(self) -> None:
-        """Advance every structure to one step past the furthest one that has not finished
-        (after a Pause they all stand at one step, so each advances by exactly one); while
-        the runs play, Step pauses them (all at one step) instead."""
-        if any(s == "running" for s in self._child_states):
-            self.pause()
+        """Advance every structure by exactly one step from the step they all rest at (a
+        Step pressed while a Pause is still bringing them together is counted and applied
+        once they are); while the runs play, Step pauses them instead."""
+        with self._control:
+            if self._mode == "playing":
+                self.pause()
+                return
+            if self._pausing is not None:
+                self._extra_steps += 1
+                return
+            if self._target >= self.steps:
+                return
+            self._command += 1
+            self._target += 1
+            self._issue(("step_to", self._target, self._command))
+
+    def _rest(self, index: int, command: int, step: int) -> None:
+        """Share ``index`` came to rest at ``step`` after command number ``command``."""
+        with self._control:
+            self._rests[index] = (command, step)
+            self._settle()
+
+    def _settle(self) -> None:
+        """Once every share with a worker has answered the Pause, send all to one step."""
+        if self._pausing is None:
             return
-        reached = self._reached_steps()
-        # Nothing published yet (Step pressed on a new run): to step 1.
-        self._target = max(reached, default=0) + 1
-        self._send(("step_to", self._target))
+        waiting = [i for i, s in enumerate(self._child_states)
+                   if s != "queued" and i not in self._ended_shares]
+        if any(self._rests.get(i, (-1, 0))[0] < self._pausing for i in waiting):
+            return
+        finished = any(self._child_states[i] == "done" for i in self._ended_shares)
+        furthest = max([self._rests[i][1] for i in waiting]
+                       + [self.steps if finished else 0])
+        self._pausing = None
+        target = min(self.steps, furthest + self._extra_steps)
+        self._extra_steps = 0
+        self._target = target
+        if any(self._rests[i][1] != target for i in waiting):
+            self._command += 1
+            self._issue(("step_to", target, self._command))
+        else:
+            self._issued = (self._command, self._target)
+
+    def _issue(self, message) -> None:
+        """Record the command decided (for shares not started yet) and send it."""
+        self._issued = (self._command, self._target)
+        self._send(message)
 
     def set_speed(self, steps_per_second: float) -> None:
         delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
@@ -827,7 +907,7 @@ class ComparisonRun(ThreadedRun):
 
     @property
     def playing(self) -> bool:
-        return self._moving_state() == "running" and not self.finished
+        return self._mode == "playing" and not self.finished
 
     @property
     def finished(self) -> bool:
@@ -851,11 +931,18 @@ class ComparisonRun(ThreadedRun):
         return len(self._published)  # no lock: callers may hold it; len() is atomic
 
     def _moving_state(self) -> str:
-        """``running`` while any worker runs, ``paused`` once all still working paused."""
-        states = [s for s in list(self._child_states) if s not in _ENDED]
-        if states and all(s == "paused" for s in states):
-            return "paused"
-        return "running"
+        """``running`` while the page plays the runs; ``paused`` once every share still
+        working rests at the common target after the last command; ``pausing`` until then
+        (a Pause bringing them together, a Step under way)."""
+        if self._mode == "playing":
+            return "running"
+        with self._control:
+            working = [i for i, s in enumerate(self._child_states)
+                       if s != "queued" and i not in self._ended_shares]
+            if self._pausing is None and all(
+                    self._rests.get(i) == (self._command, self._target) for i in working):
+                return "paused"
+            return "pausing"
 
     def _furthest(self) -> int:
         with self._published_lock:
@@ -1081,16 +1168,21 @@ def _child_main(commands, results) -> None:
 
 def _serve_share(message, commands, send) -> None:
     """Compute one share of a comparison, following the page's commands, then report."""
-    _, token, config, structures, seed, target, delay, replicates, replicate_ids = message
+    (_, token, config, structures, seed, target, delay, replicates, replicate_ids,
+     command) = message
     run = None
 
     def publish(structure, payload):
         send(("pub", token, structure, payload,
               run._state() if run is not None else "running"))
 
+    def rest(number, step):
+        send(("rest", token, number, step))
+
     run = ThreadedRun(config, structures, seed, playing=target >= config.steps,
                       on_publish=publish, steps_per_second=math.inf if not delay else 1.0 / delay,
-                      replicates=replicates, replicate_ids=replicate_ids)
+                      replicates=replicates, replicate_ids=replicate_ids, on_rest=rest,
+                      command=command)
     if 0 < target < config.steps:
         run.step_to(target)  # the page pressed Step while the share waited
     run.start()
@@ -1105,11 +1197,11 @@ def _serve_share(message, commands, send) -> None:
             if len(command) < 2 or command[1] != token:
                 continue
             if command[0] == "play":
-                run.play()
+                run.play(command[2])
             elif command[0] == "pause":
-                run.pause()
+                run.pause(command[2])
             elif command[0] == "step_to":
-                run.step_to(command[2])
+                run.step_to(command[2], command[3])
             elif command[0] == "speed":
                 run.set_speed(command[2])
             elif command[0] == "stop":
