@@ -575,7 +575,7 @@ def expected_bands(table, metric: str):
     grouped = table.groupby(["structure", "step"])[metric]
     frame = grouped.agg(["count", "mean", "std"]).reset_index()
     half = stats.t.ppf(0.975, frame["count"] - 1) * frame["std"] / np.sqrt(frame["count"])
-    low, high = BOUNDS[metric]
+    low, high = BOUNDS.get(metric, (None, None))  # cumulative profit: any sign
     frame["low"] = (frame["mean"] - half).clip(low, high)
     frame["high"] = (frame["mean"] + half).clip(low, high)
     return frame
@@ -720,13 +720,20 @@ def test_png_export_holds_the_charts_as_shown(page, tmp_path):
     assert expected.shape == pixels.shape
     differing = float((np.abs(expected - pixels).max(axis=-1) > 1 / 255).mean())
     assert differing < 0.001, f"{differing:.2%} of the pixels differ from the screen's data"
-    # Each chart (three a row) holds each structure's band.
+    # Each chart (three a row) holds the band of each structure whose runs differ (the
+    # t-interval computed here from the CSV is wider than 2% of the chart's range somewhere).
     height, width = pixels.shape[0] // rows, pixels.shape[1] // 3
-    for chart in range(len(CHARTS)):
+    banded = 0
+    for chart, (metric, *_) in enumerate(CHARTS):
         row, column = divmod(chart, 3)
         cell = pixels[row * height:(row + 1) * height, column * width:(column + 1) * width]
-        for structure in ("hierarchy", "network"):
-            assert band_fill_pixels(cell, structure) > 100, (CHARTS[chart][0], structure)
+        bands = expected_bands(table, metric)
+        span = bands["high"].max() - bands["low"].min()
+        for structure, band in bands.groupby("structure"):
+            if (band["high"] - band["low"]).max() > 0.02 * span:
+                assert band_fill_pixels(cell, structure) > 100, (metric, structure)
+                banded += 1
+    assert banded >= 8, f"only {banded} bands to look for: the test would prove little"
     assert page.get_by_role("button", name=re.compile("replicate 0")).count() == 0
 
 
