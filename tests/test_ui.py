@@ -579,7 +579,10 @@ def test_runs_are_shared_out_over_workers_in_contiguous_balanced_shares():
 def test_same_numbers_whatever_the_number_of_worker_processes():
     config = config_from_flat(None, **SMALL)
     snapshots, runs = [], []
+    from simulation.ui.runner import shared_pool
+
     for workers in (1, 2, 3):
+        shared_pool().cache.clear()  # computed each time, not served from the first
         run = ComparisonRun(config, ["hierarchy", "podular"], seed=7, replicates=3,
                             workers=workers).start()
         assert run.wait(120)

@@ -299,8 +299,11 @@ class ThreadedRun:
                  metric: str = "market_share", steps_per_second: float = math.inf,
                  playing: bool = True, on_publish=None, replicates: int = 1,
                  replicate_ids: dict[str, list[int]] | None = None, on_rest=None,
-                 command: int = 0):
+                 command: int = 0, fast_until: int = 0):
         self._on_publish = on_publish
+        #: Steps computed at full speed whatever the speed limit (a share recomputed to the
+        #: step its page already showed, see :meth:`WorkerPool.detach`).
+        self._fast_until = int(fast_until)
         self._on_rest = on_rest
         self._command = int(command)
         self.replicates = max(1, int(replicates))
@@ -474,7 +477,7 @@ class ThreadedRun:
                     for structure, replicas in running.items():
                         self._publish(structure, replicas)
                     published, published_step = now, reached
-                delay = self._delay
+                delay = self._delay if reached >= self._fast_until else 0.0
                 if delay:
                     with self._cond:
                         self._cond.wait_for(lambda: self._stopped, timeout=delay)
@@ -694,6 +697,10 @@ class ComparisonRun(ThreadedRun):
         self._extra_steps = 0
         self._rests: dict[int, tuple[int, int]] = {}
         self._issued = (self._command, self._target)
+        #: Steps shown of shares recomputed after leaving a shared computation (their
+        #: shorter copies are not shown meanwhile: the charts never go back).
+        self._catch_up: dict[int, int] = {}
+        self._keys: dict[int, list[str]] = {}
 
     def start(self) -> ComparisonRun:
         self._started = time.perf_counter()
@@ -711,8 +718,12 @@ class ComparisonRun(ThreadedRun):
         # ``_issued`` is one tuple, replaced whole: read without ``_control`` (the pool calls
         # this holding its own lock, which ``_send`` takes while holding ``_control``).
         command, target = self._issued
+        # A share recomputed after leaving a shared computation first catches up, at full
+        # speed, with the step its page already showed.
+        shown = self._catch_up.get(index, 0)
         return ("job", self.token, self.config, list(share), self.seed,
-                min(target, self.steps), self._delay, self.replicates, share, command)
+                min(max(target, shown), self.steps), self._delay, self.replicates, share,
+                command, shown)
 
     @property
     def worker_pids(self) -> list[int]:
@@ -729,6 +740,50 @@ class ComparisonRun(ThreadedRun):
         if self._done.is_set() or self._pool is None:
             return
         self._pool.send(self, message)
+
+    # -------------------------------------------------------- shared computations
+    @property
+    def shareable(self) -> bool:
+        """Whether this run's shares may be served by an identical computation (the cache,
+        or another session's worker computing it): only while it plays at full speed."""
+        return self._mode == "playing" and self._delay == 0 and not self._stopped
+
+    def share_keys(self, index: int) -> list[str]:
+        """:func:`simulation.ui.cache.run_key` of each run of share ``index``, in the order
+        of its copies (structure by structure, replicate by replicate)."""
+        if index not in self._keys:
+            from simulation.ui.cache import run_key
+
+            self._keys[index] = [run_key(self.config, structure, run_seed(self.seed, r))
+                                 for structure, ids in self._shares[index].items()
+                                 for r in ids]
+        return self._keys[index]
+
+    def share_runs(self, index: int) -> int:
+        return sum(len(ids) for ids in self._shares[index].values())
+
+    def receive_cached(self, index: int, runs) -> None:
+        """Share ``index`` served from the cache (``runs``: FinishedRun in key order)."""
+        position = 0
+        for structure, ids in self._shares[index].items():
+            part = runs[position:position + len(ids)]
+            position += len(ids)
+            first = part[0]
+            self._merge(index, structure, Published(
+                [run.frame for run in part], first.schedule, first.org_view, first.customers,
+                tuple(ids)))
+        self._child_states[index] = "done"
+        self.ended(index)
+
+    def requeued(self, index: int) -> None:
+        """Share ``index`` left a shared computation and waits to be computed for this run
+        alone (from step 0 to the step shown, at full speed, then as commanded)."""
+        with self._published_lock:
+            shown = [len(frame) for part in (p.get(index) for p in self._parts.values())
+                     if part is not None for frame in part.frames]
+        self._catch_up[index] = min(shown, default=0)
+        self._rests.pop(index, None)
+        self._child_states[index] = "queued"
 
     # -------------------------------------------------------- called by the pool's readers
     def started(self, index: int, pid: int) -> None:
@@ -777,6 +832,10 @@ class ComparisonRun(ThreadedRun):
     def _merge(self, index: int, structure: str, part: Published) -> None:
         """Publish ``structure`` once every worker computing a share of it has published."""
         with self._published_lock:
+            shown = self._catch_up.get(index)
+            if shown is not None:
+                if min(len(frame) for frame in part.frames) < shown:
+                    return  # recomputing what the page already shows: keep showing it
             parts = self._parts.setdefault(structure, {})
             parts[index] = part
             holders = [i for i, share in enumerate(self._shares) if structure in share]
@@ -822,8 +881,17 @@ class ComparisonRun(ThreadedRun):
             self._pausing = self._command
             self._extra_steps = 0
             self._target = 0  # a share that starts now rests at 0 and answers so
+            self._issued = (self._command, self._target)
+            # A share another session's worker computes (or that others follow) leaves the
+            # group first: it is recomputed for this run alone to the step shown, rests there
+            # and answers like the others.
+            self._leave_shared()
             self._issue(("pause", self._command))
             self._settle()
+
+    def _leave_shared(self) -> None:
+        if self._pool is not None:
+            self._pool.detach(self)
 
     def step_once(self) -> None:
         """Advance every structure by exactly one step from the step they all rest at (a
@@ -857,7 +925,10 @@ class ComparisonRun(ThreadedRun):
         if any(self._rests.get(i, (-1, 0))[0] < self._pausing for i in waiting):
             return
         finished = any(self._child_states[i] == "done" for i in self._ended_shares)
-        furthest = max([self._rests[i][1] for i in waiting]
+        # A share queued to be recomputed alone goes at least to the step it showed.
+        recomputed = [shown for i, shown in self._catch_up.items()
+                      if i not in waiting and i not in self._ended_shares]
+        furthest = max([self._rests[i][1] for i in waiting] + recomputed
                        + [self.steps if finished else 0])
         self._pausing = None
         target = min(self.steps, furthest + self._extra_steps)
@@ -877,6 +948,9 @@ class ComparisonRun(ThreadedRun):
     def set_speed(self, steps_per_second: float) -> None:
         delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
         self._delay = delay
+        if delay:
+            with self._control:
+                self._leave_shared()
         self._send(("speed", steps_per_second))
 
     def stop(self, wait: float = 2.0) -> None:
@@ -964,6 +1038,15 @@ class _Slot:
     run: ComparisonRun | None = None
     index: int = -1
     paused: bool = False
+    #: Token of the comparison the worker computes for (its messages carry it); it stays
+    #: when the share passes to a follower (:meth:`WorkerPool.cancel`, :meth:`~.detach`).
+    token: str = ""
+    #: The share's run keys while it may be shared (its owner played at full speed).
+    key: tuple | None = None
+    #: Identical shares of other comparisons fed from this worker: (run, share index).
+    followers: list = field(default_factory=list)
+    #: The worker's last copies per structure (what a new follower is shown at once).
+    last: dict = field(default_factory=dict)
 
 
 class WorkerPool:
@@ -977,14 +1060,28 @@ class WorkerPool:
     never block the class. Workers are started by
     :class:`simulation.execution.executor.ServiceProcess` (the one executor's start method
     and initializer: they die with the server).
+
+    Identical requests compute once: a share of a comparison playing at full speed whose
+    runs (:func:`simulation.ui.cache.run_key`: configuration, structure, seed, code
+    version) are all in :attr:`cache` is served from it without a worker; one that a worker
+    is computing for another session follows that worker (it receives the same copies, live)
+    instead of queueing. A follower that pauses, steps or slows down leaves and is
+    recomputed alone (to the step it showed, at full speed); an owner that leaves or stops
+    hands the worker to its first follower. :attr:`computed_runs` counts the runs workers
+    were given to compute.
     """
 
-    def __init__(self, size: int | None = None):
+    def __init__(self, size: int | None = None, cache=None):
+        from simulation.ui.cache import RunCache
+
         self.size = max(1, size or worker_count())
         self.limit = self.size * PROCESS_FACTOR
         self._lock = threading.RLock()
         self._slots: list[_Slot] = []
         self._queue: deque[tuple[ComparisonRun, int]] = deque()
+        self.cache = RunCache() if cache is None else cache
+        self.computed_runs = 0
+        self._leaders: dict[tuple, _Slot] = {}
 
     # ------------------------------------------------------------------ public
     def prepare(self) -> None:
@@ -994,9 +1091,13 @@ class WorkerPool:
                 self._slots.append(self._new_slot())
 
     def submit(self, run: ComparisonRun, shares: int) -> None:
+        deliveries: list = []
         with self._lock:
-            self._queue.extend((run, index) for index in range(shares))
-            self._dispatch()
+            for index in range(shares):
+                if not self._share_elsewhere(run, index, deliveries):
+                    self._queue.append((run, index))
+        self._deliver(deliveries)
+        self._dispatch()
 
     def position(self, run: ComparisonRun) -> int | None:
         """Comparisons ahead of ``run`` in the queue (None if none of its shares waits)."""
@@ -1014,15 +1115,33 @@ class WorkerPool:
         with self._lock:
             slots = [slot for slot in self._slots if slot.run is run]
         for slot in slots:
-            slot.worker.send((message[0], run.token, *message[1:]))
+            slot.worker.send((message[0], slot.token, *message[1:]))
 
     def cancel(self, run: ComparisonRun) -> None:
-        """Take ``run``'s waiting shares off the queue."""
+        """Take ``run``'s waiting shares off the queue and out of shared computations (a
+        worker it owned with followers goes on for them)."""
         with self._lock:
             removed = [index for queued, index in self._queue if queued is run]
             self._queue = deque(item for item in self._queue if item[0] is not run)
+            removed += self._leave_groups(run)
         for index in removed:
             run.ended(index, cancelled=True)
+
+    def detach(self, run: ComparisonRun) -> bool:
+        """``run`` takes control of its own shares (it pauses, steps or slows down): shares
+        it follows, or owns with followers, are queued again (first in the queue) to be
+        recomputed for it alone. True if any was."""
+        with self._lock:
+            left = self._leave_groups(run)
+            for index in left:
+                run.requeued(index)
+            self._queue.extendleft((run, index) for index in reversed(left))
+        if left:
+            # From another thread: the caller holds its run's control lock, and dispatching
+            # may tell other runs (their own locks) that the cache served them.
+            threading.Thread(target=self._dispatch, daemon=True,
+                             name="firmsim-ui-dispatch").start()
+        return bool(left)
 
     def kill(self, run: ComparisonRun, shares: list[int] | None = None) -> None:
         """Terminate the workers computing ``run`` (or its ``shares``): they did not stop
@@ -1056,25 +1175,75 @@ class WorkerPool:
     def _computing(self) -> int:
         return sum(1 for slot in self._slots if slot.run is not None and not slot.paused)
 
+    def _share_elsewhere(self, run: ComparisonRun, index: int, deliveries: list) -> bool:
+        """Serve share ``index`` of ``run`` from the cache or a worker computing it for
+        another comparison (lock held; what the run is told goes in ``deliveries``)."""
+        if not run.shareable:
+            return False
+        keys = tuple(run.share_keys(index))
+        cached = self.cache.get_all(list(keys))
+        if cached is not None:
+            deliveries.append((run.receive_cached, (index, cached)))
+            return True
+        leader = self._leaders.get(keys)
+        if leader is None or leader.run is None or not leader.run.shareable:
+            return False
+        leader.followers.append((run, index))
+        deliveries.append((run.started, (index, leader.worker.pid)))
+        for structure, payload in list(leader.last.items()):
+            deliveries.append((run.receive, (index, ("pub", structure, payload, "running"))))
+        return True
+
+    @staticmethod
+    def _deliver(deliveries: list) -> None:
+        # Outside the pool's lock: a run's handlers take its own locks, which may be held
+        # by a thread waiting for the pool's.
+        for function, arguments in deliveries:
+            function(*arguments)
+
+    def _leave_groups(self, run: ComparisonRun) -> list[int]:
+        """Take ``run`` out of shared computations (lock held); its share indices."""
+        left = []
+        for slot in self._slots:
+            kept = [(r, i) for r, i in slot.followers if r is not run]
+            left += [i for r, i in slot.followers if r is run]
+            slot.followers = kept
+            if slot.run is run and slot.followers:
+                # The worker goes on for the first follower (its commands from now on).
+                left.append(slot.index)
+                slot.run, slot.index = slot.followers.pop(0)
+                slot.worker.send(("play", slot.token, slot.run._command))
+        return left
+
     def _dispatch(self) -> None:
         """Give waiting shares to workers while fewer than :attr:`size` compute."""
+        deliveries: list = []
         with self._lock:
             while self._queue and self._computing() < self.size:
+                run, index = self._queue[0]
+                if self._share_elsewhere(run, index, deliveries):
+                    self._queue.popleft()
+                    continue
                 slot = next((s for s in self._slots if s.run is None and s.worker.alive()),
                             None)
                 if slot is None:
                     if len(self._slots) >= self.limit:
-                        return
+                        break
                     slot = self._new_slot()
                     self._slots.append(slot)
-                run, index = self._queue.popleft()
+                self._queue.popleft()
                 # Counted as computing until it says it paused.
                 slot.run, slot.index, slot.paused = run, index, False
+                slot.token, slot.followers, slot.last = run.token, [], {}
+                slot.key = tuple(run.share_keys(index)) if run.shareable else None
                 if not slot.worker.send(run.job(index)):
                     self._queue.appendleft((run, index))
-                    slot.run = None
+                    slot.run, slot.key = None, None
                     slot.worker.terminate()
-                    return
+                    break
+                if slot.key is not None:
+                    self._leaders[slot.key] = slot
+                self.computed_runs += run.share_runs(index)
                 run.started(index, slot.worker.pid)
             # Idle workers beyond the size are let go (memory), once nobody waits.
             if not self._queue:
@@ -1082,9 +1251,37 @@ class WorkerPool:
                 for slot in idle[:max(0, len(self._slots) - self.size)]:
                     self._slots.remove(slot)
                     slot.worker.send(("exit",))
+        self._deliver(deliveries)
+
+    def _release(self, slot: _Slot) -> list:
+        """The share of ``slot`` is over (lock held): its followers, now let go."""
+        followers = slot.followers
+        if slot.key is not None and self._leaders.get(slot.key) is slot:
+            del self._leaders[slot.key]
+        slot.run, slot.index, slot.paused = None, -1, False
+        slot.key, slot.followers, slot.last = None, [], {}
+        return followers
+
+    def _store(self, slot: _Slot, run: ComparisonRun, errors) -> None:
+        """Keep a share's finished runs in the cache (every step computed, no error)."""
+        if slot.key is None or errors or set(slot.last) != set(run._shares[slot.index]):
+            return
+        from simulation.ui.cache import FinishedRun
+
+        runs = []
+        for structure in run._shares[slot.index]:
+            payload = slot.last[structure]
+            if any(len(frame) < run.steps for frame in payload.frames):
+                return  # stopped early
+            for position, frame in enumerate(payload.frames):
+                views = (payload.org_view, payload.customers) if position == 0 else (None,) * 2
+                runs.append(FinishedRun(frame, payload.schedule, *views))
+        for key, finished in zip(slot.key, runs, strict=True):
+            self.cache.put(key, finished)
 
     def _read(self, slot: _Slot) -> None:
-        """Forward one worker's messages to the run it computes; replace it if it dies."""
+        """Forward one worker's messages to the run it computes (and the runs following
+        it); replace the worker if it dies."""
         connection = slot.worker.results
         while True:
             try:
@@ -1093,32 +1290,49 @@ class WorkerPool:
                 break
             except Exception:  # noqa: BLE001 - a message that cannot be read: drop the worker
                 break
+            if message[0] == "probe":  # a worker timed the speed probe
+                from simulation.ui.summary import SPEED
+
+                SPEED.observe_probe(message[2], message[3])
+                continue
             with self._lock:
                 run, index = slot.run, slot.index
-            if run is None or message[1] != run.token:
-                continue  # a late message of a share that has already ended
+                if run is None or message[1] != slot.token:
+                    continue  # a late message of a share that has already ended
+                followers = list(slot.followers)
+                if message[0] == "pub":
+                    slot.last[message[2]] = message[3]
             payload = (message[0], *message[2:])
+            if message[0] == "done":
+                # Into the cache before anyone is told (a new request then finds it there).
+                with self._lock:
+                    self._store(slot, run, message[2])
+                    followers = self._release(slot)
+                run.receive(index, payload)
+                for follower, share in followers:
+                    follower.receive(share, payload)
+                self._dispatch()
+                continue
             freed = False
             if message[0] == "state":
                 with self._lock:
                     freed = message[2] == "paused" and not slot.paused
                     slot.paused = message[2] == "paused"
             run.receive(index, payload)
+            if message[0] == "pub":
+                for follower, share in followers:
+                    follower.receive(share, payload)
             if freed:
                 # A share that pauses gives its core back: a waiting share may start now
                 # (it may have been queued while this one was still counted as computing).
                 self._dispatch()
-            if message[0] == "done":
-                with self._lock:
-                    slot.run, slot.index, slot.paused = None, -1, False
-                self._dispatch()
         with self._lock:
             run, index = slot.run, slot.index
-            slot.run = None
+            followers = self._release(slot)
             if slot in self._slots:
                 self._slots.remove(slot)
-        if run is not None:
-            run.ended(index, lost=True)
+        for lost, share in ([(run, index)] if run is not None else []) + followers:
+            lost.ended(share, lost=True)
         slot.worker.terminate()
         with self._lock:
             if self._slots or self._queue:
@@ -1155,8 +1369,22 @@ def _child_main(commands, results) -> None:
             except (OSError, ValueError):
                 return False
 
+    def probe() -> None:
+        from simulation.ui.summary import speed_probe
+
+        try:
+            send(("probe", "", *speed_probe()))
+        except Exception:  # noqa: BLE001 - a probe must never break the worker
+            pass
+
+    from simulation.ui.summary import PROBE_IDLE_SECONDS
+
+    probe()
     while True:
         try:
+            if not commands.poll(PROBE_IDLE_SECONDS):
+                probe()  # idle: the machine's speed may have changed (other work on it)
+                continue
             message = commands.recv()
         except (EOFError, OSError):
             return
@@ -1169,7 +1397,7 @@ def _child_main(commands, results) -> None:
 def _serve_share(message, commands, send) -> None:
     """Compute one share of a comparison, following the page's commands, then report."""
     (_, token, config, structures, seed, target, delay, replicates, replicate_ids,
-     command) = message
+     command, fast_until) = message
     run = None
 
     def publish(structure, payload):
@@ -1182,7 +1410,7 @@ def _serve_share(message, commands, send) -> None:
     run = ThreadedRun(config, structures, seed, playing=target >= config.steps,
                       on_publish=publish, steps_per_second=math.inf if not delay else 1.0 / delay,
                       replicates=replicates, replicate_ids=replicate_ids, on_rest=rest,
-                      command=command)
+                      command=command, fast_until=fast_until)
     if 0 < target < config.steps:
         run.step_to(target)  # the page pressed Step while the share waited
     run.start()
