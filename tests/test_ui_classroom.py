@@ -159,3 +159,129 @@ def test_only_full_speed_play_is_shared(case):
         assert pool.computed_runs == 3 * len(STRUCTURES) * 2
     finally:
         pool.shutdown()
+
+
+# ------------------------------------------------------------------ the access code
+def call(middleware, path="/", query="", cookie=None, kind="http", client="10.0.0.7"):
+    """One request through the ASGI middleware; returns (status, headers, body) or, for a
+    websocket, the first message sent."""
+    import asyncio
+
+    headers = [(b"cookie", cookie.encode())] if cookie else []
+    scope = {"type": kind, "path": path, "query_string": query.encode(), "headers": headers,
+             "client": (client, 5000), "root_path": ""}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request" if kind == "http" else "websocket.connect"}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(middleware(scope, receive, send))
+    if kind == "websocket":
+        return sent[0]
+    start = sent[0]
+    return start["status"], dict(start["headers"]), sent[1]["body"].decode()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_no_code_no_page_and_the_right_code_opens_it():
+    from simulation.ui.classroom import AccessCode
+
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"the app"})
+
+    gate = AccessCode(app, "k7m2q9")
+    for path in ("/", "/static/main.js", "/jupyter/api/kernels"):
+        status, _, body = call(gate, path)
+        assert status == 401 and "Access code" in body and "the app" not in body
+    assert call(gate, "/jupyter/api/kernels/1/channels", kind="websocket") == {
+        "type": "websocket.close", "code": 1008}
+    assert reached == []
+    status, headers, _ = call(gate, "/", "code=K7M2Q9&scenario=abc")  # case ignored
+    assert status == 303 and headers[b"location"] == b"/?scenario=abc"
+    cookie = headers[b"set-cookie"].decode().split(";")[0]
+    assert "k7m2q9" not in cookie  # a keyed hash, never the code
+    assert call(gate, "/", cookie=cookie)[2] == "the app"
+    assert call(gate, "/", cookie="firmsim_access=forged")[0] == 401
+    assert reached == ["/"]
+
+
+def test_wrong_codes_are_rate_limited_per_address_in_one_line():
+    from simulation.ui.classroom import AccessCode, RateLimit
+
+    async def app(scope, receive, send):
+        raise AssertionError("reached the app")
+
+    clock = Clock()
+    gate = AccessCode(app, "k7m2q9", RateLimit(attempts=5, window=60, clock=clock))
+    for left in (4, 3, 2, 1):
+        status, _, body = call(gate, "/", "code=wrong")
+        assert status == 401 and f"Wrong code ({left} tr" in body
+    status, _, body = call(gate, "/", "code=wrong")
+    assert status == 429 and "try again in 60 s" in body
+    assert body.count('class="firmsim-access-message"') == 1
+    # Locked: even the right code waits; another address does not.
+    clock.now += 30
+    status, headers, body = call(gate, "/", "code=k7m2q9")
+    assert status == 429 and "try again in 30 s" in body and headers[b"retry-after"] == b"31"
+    assert call(gate, "/", "code=k7m2q9", client="10.0.0.8")[0] == 303
+    clock.now += 31
+    assert call(gate, "/", "code=k7m2q9")[0] == 303
+
+
+def test_firmsim_ui_classroom_prints_a_code_and_serves_nothing_without_it(tmp_path):
+    """The real command: the code printed at start, the page only with it."""
+    import http.client
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "simulation.commands.cli", "ui",
+                                "--classroom", "--port", "0"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        found = re.search(r"http://([\d.]+):(\d+)/ and type the access code ([a-z2-9]{6})",
+                          line)
+        assert found, line
+        port, code = int(found.group(2)), found.group(3)
+
+        def get(path, cookie=None):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            response = connection.getresponse()
+            return response.status, response.getheader("set-cookie"), response.read().decode()
+
+        deadline = time.time() + 90
+        while True:
+            try:
+                status, _, body = get("/")
+                break
+            except OSError:
+                assert process.poll() is None and time.time() < deadline, "no server"
+                time.sleep(0.3)
+        assert status == 401 and "Access code" in body and "solara" not in body.lower()
+        status, _, body = get("/?code=" + ("x" if code[0] != "x" else "y") + code[1:])
+        assert status == 401 and "Wrong code (4 tries left" in body
+        status, cookie, _ = get("/?code=" + code)
+        assert status == 303
+        status, _, body = get("/", cookie.split(";")[0])
+        assert status == 200 and "solara" in body.lower()
+    finally:
+        process.terminate()
+        process.wait(20)
