@@ -181,6 +181,12 @@ class AccessCode:
 def main() -> None:
     """``python -m simulation.ui.classroom run <app> [options]``: Solara's ``run`` with
     :class:`AccessCode` in front."""
+    import faulthandler
+    import signal
+
+    # ``kill -USR1 <server>`` prints every thread's stack (a server a class depends on must
+    # be diagnosable where it runs).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     code = os.environ.get(CODE_VARIABLE, "")
     if not code:
         sys.exit(f"{CODE_VARIABLE} is not set: the classroom server needs an access code")
