@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -90,11 +91,12 @@ async def session(browser, url: str, code: str, barrier: asyncio.Event, result: 
         status = page.locator(".firmsim-status")
         # Under load the estimate may pass the 60 s above which the page asks first: confirm
         # as a student would (counted in the time).
-        while not await status.count():
+        while not await status.count() and time.perf_counter() - started < timeout:
             confirm = page.get_by_role("button", name="Run anyway")
             if await confirm.count():
                 result["confirmed"] = True
-                await confirm.click()
+                with contextlib.suppress(Exception):  # re-drawn meanwhile: look again
+                    await confirm.click(timeout=timeout * 1000)
             await asyncio.sleep(0.2)
         await page.wait_for_function(
             """() => { const s = document.querySelector('.firmsim-status');

@@ -1092,6 +1092,9 @@ class WorkerPool:
 
     def submit(self, run: ComparisonRun, shares: int) -> None:
         deliveries: list = []
+        if run.shareable:
+            for index in range(shares):
+                run.share_keys(index)  # hashed here, not while holding the pool's lock
         with self._lock:
             for index in range(shares):
                 if not self._share_elsewhere(run, index, deliveries):
@@ -1445,8 +1448,12 @@ def _serve_share(message, commands, send) -> None:
 
 def prepare_worker() -> None:
     """Start the shared pool's workers in advance, one per core (a first run starts at
-    once)."""
+    once), and hash the code for the cache's keys (:func:`simulation.ui.cache.code_version`)
+    before the first request needs it."""
+    from simulation.ui.cache import code_version
+
     shared_pool().prepare()
+    threading.Thread(target=code_version, daemon=True, name="firmsim-code-version").start()
 
 
 def warm_up() -> None:
