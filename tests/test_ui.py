@@ -109,6 +109,15 @@ def test_same_seed_same_market_for_every_structure():
     pd.testing.assert_frame_equal(first["network"], again.snapshot().frames["network"])
 
 
+def wait_for_state(run, state: str, timeout: float = 10.0) -> bool:
+    """Wait until the run's state is ``state`` (the last worker's "rest" follows its copies
+    by a moment)."""
+    deadline = time.time() + timeout
+    while run.snapshot().state != state and time.time() < deadline:
+        time.sleep(0.05)
+    return run.snapshot().state == state
+
+
 def test_pause_step_play_and_stop():
     run = ComparisonRun(config_from_flat(None, **SMALL), ["network", "open"], seed=1,
                         playing=False).start()
@@ -122,7 +131,7 @@ def test_pause_step_play_and_stop():
     while run.snapshot().done != {"network": 1, "open": 1} and time.time() < deadline:
         time.sleep(0.05)
     assert run.snapshot().done == {"network": 1, "open": 1}
-    assert run.snapshot().state == "paused"
+    assert wait_for_state(run, "paused")
     run.set_speed(20)  # 20 steps per second: slow enough to catch it running
     run.play()
     time.sleep(0.3)
@@ -570,7 +579,10 @@ def test_runs_are_shared_out_over_workers_in_contiguous_balanced_shares():
 def test_same_numbers_whatever_the_number_of_worker_processes():
     config = config_from_flat(None, **SMALL)
     snapshots, runs = [], []
+    from simulation.ui.runner import shared_pool
+
     for workers in (1, 2, 3):
+        shared_pool().cache.clear()  # computed each time, not served from the first
         run = ComparisonRun(config, ["hierarchy", "podular"], seed=7, replicates=3,
                             workers=workers).start()
         assert run.wait(120)
@@ -628,9 +640,9 @@ def test_step_on_a_run_that_has_not_published_yet_takes_one_step():
     while run.snapshot().done != {"network": 1, "open": 1} and time.time() < deadline:
         time.sleep(0.05)
     assert run.snapshot().done == {"network": 1, "open": 1}
+    assert wait_for_state(run, "paused")
     time.sleep(0.5)
     assert run.snapshot().done == {"network": 1, "open": 1}  # and no further
-    assert run.snapshot().state == "paused"
     run.stop()
 
 
@@ -716,6 +728,23 @@ def test_pause_stops_every_worker_at_the_same_step_and_step_advances_each_by_one
             time.sleep(0.1)
         time.sleep(1.0)  # nothing moves further
         assert _reached(run) == [reached[0] + 1] * len(reached), _reached(run)
+        assert wait_for_state(run, "paused")
+        # Play, then Pause and Step at once (Step while the Pause still brings the workers
+        # together): the Step is applied once they stand at one step, to every run.
+        run.play()
+        deadline = time.time() + 60
+        while min(_reached(run)) < reached[0] + 20 and time.time() < deadline:
+            time.sleep(0.05)
+        run.pause()
+        run.step_once()
+        assert wait_for_state(run, "paused", timeout=30)
+        again = _reached(run)
+        assert len(set(again)) == 1 and reached[0] + 20 < again[0] < 400, again
+        time.sleep(1.0)
+        assert _reached(run) == again and run.snapshot().state == "paused"
+        run.step_once()
+        assert wait_for_state(run, "paused", timeout=30)
+        assert _reached(run) == [again[0] + 1] * len(again), _reached(run)
     finally:
         run.stop()
 

@@ -36,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: results/ of the working directory)")
     parser.add_argument("--open", action="store_true",
                         help="also open the address in the default web browser")
+    parser.add_argument("--classroom", action="store_true",
+                        help="serve a class: print an access code at start; without it no "
+                             "page is served, wrong codes are rate limited (use with "
+                             "--host 0.0.0.0)")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -46,15 +50,28 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def server_command(host: str, port: int, open_browser: bool = False,
-                   single: bool = False) -> list[str]:
-    """The command line that serves the app (``single``: the SolaraViz one-firm page)."""
+                   single: bool = False, classroom: bool = False) -> list[str]:
+    """The command line that serves the app (``single``: the SolaraViz one-firm page;
+    ``classroom``: behind the access code in the environment,
+    :mod:`simulation.ui.classroom`)."""
     target = "simulation.ui.single:page" if single else "simulation.ui.app:Page"
-    return [sys.executable, "-m", "solara", "run", target, "--host", host,
+    server = "simulation.ui.classroom" if classroom else "solara"
+    return [sys.executable, "-m", server, "run", target, "--host", host,
             "--port", str(port), "--production", "--open" if open_browser else "--no-open",
             "--log-level", "warning",
             # Solara asks pypi.org for its latest version, synchronously: behind a firewall
             # that can hold the start for as long as the network takes to fail.
             "--no-check-version"]
+
+
+def network_address() -> str | None:
+    """This machine's address on its network (what students type), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 1))  # no packet is sent (UDP, no data)
+            return str(sock.getsockname()[0])
+        except OSError:
+            return None
 
 
 def check_port(host: str, port: int) -> None:
@@ -70,9 +87,12 @@ def check_port(host: str, port: int) -> None:
                             "choose another --port (0 picks a free one)") from None
 
 
-def server_environment(scenario: str | None = None,
-                       results_root: Path | None = None) -> dict[str, str]:
+def server_environment(scenario: str | None = None, results_root: Path | None = None,
+                       access_code: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("FIRMSIM_UI_ACCESS_CODE", None)
+    if access_code:
+        env["FIRMSIM_UI_ACCESS_CODE"] = access_code
     if results_root is not None:
         env["FIRMSIM_RESULTS_ROOT"] = str(Path(results_root).expanduser().resolve())
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
@@ -98,14 +118,25 @@ def run(args: argparse.Namespace) -> int:
     port = args.port or free_port(args.host if args.host != "0.0.0.0" else "127.0.0.1")
     check_port(args.host, port)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    print(f"firmsim ui: open http://{shown}:{port}/ in a web browser (Ctrl-C to stop)",
-          flush=True)
+    code = None
+    if args.classroom:
+        from simulation.ui.classroom import new_code
+
+        code = new_code()
+        if args.host in ("0.0.0.0", "::"):
+            shown = network_address() or shown
+        print(f"firmsim ui: classroom: students open http://{shown}:{port}/ and type the "
+              f"access code {code} (Ctrl-C to stop)", flush=True)
+    else:
+        print(f"firmsim ui: open http://{shown}:{port}/ in a web browser (Ctrl-C to stop)",
+              flush=True)
     from simulation.execution.processes import die_with_parent
 
     parent = os.getpid()
     # The server dies with this process, even if it is killed with SIGKILL.
-    process = subprocess.Popen(server_command(args.host, port, args.open, args.single),
-                               env=server_environment(args.scenario, root),
+    process = subprocess.Popen(server_command(args.host, port, args.open, args.single,
+                                              classroom=args.classroom),
+                               env=server_environment(args.scenario, root, code),
                                preexec_fn=lambda: die_with_parent(parent))
 
     def terminated(signum, frame):

@@ -395,6 +395,7 @@ def _status_text(snapshot) -> str:
         return (f"queued: {place}; the server computes a few comparisons at a time "
                 f"({snapshot.elapsed:.1f} s)")
     words = {"running": "running", "paused": "paused (no run advances)",
+             "pausing": "pausing (bringing every run to one step)",
              "starting": "starting", "finished": "finished", "stopped": "stopped",
              "error": "error"}
     return (f"{words.get(snapshot.state, snapshot.state)}: step{'s' if low != high else ''} "

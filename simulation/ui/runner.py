@@ -286,13 +286,26 @@ class ThreadedRun:
     replicate_ids : dict, optional
         The replicates each structure computes here (default: all ``replicates`` of each);
         :class:`ComparisonRun` gives each worker process its share.
+    on_rest : callable, optional
+        Called as ``on_rest(command, step)`` from the run's thread each time the runs come
+        to rest (every model at ``step``, its copies published) after the control command
+        numbered ``command`` (the ``command`` keyword of :meth:`play`, :meth:`pause` and
+        :meth:`step_to`): how a worker tells the page exactly where it stopped.
+    command : int
+        Number of the command that set ``playing`` (reported by ``on_rest``).
     """
 
     def __init__(self, config, structures: list[str], seed: int = 1,
                  metric: str = "market_share", steps_per_second: float = math.inf,
                  playing: bool = True, on_publish=None, replicates: int = 1,
-                 replicate_ids: dict[str, list[int]] | None = None):
+                 replicate_ids: dict[str, list[int]] | None = None, on_rest=None,
+                 command: int = 0, fast_until: int = 0):
         self._on_publish = on_publish
+        #: Steps computed at full speed whatever the speed limit (a share recomputed to the
+        #: step its page already showed, see :meth:`WorkerPool.detach`).
+        self._fast_until = int(fast_until)
+        self._on_rest = on_rest
+        self._command = int(command)
         self.replicates = max(1, int(replicates))
         self.structures = list(structures)
         if replicate_ids is None:
@@ -332,14 +345,17 @@ class ThreadedRun:
         thread.start()
         return self
 
-    def play(self) -> None:
+    def play(self, command: int | None = None) -> None:
         with self._cond:
             self._target = self.steps
+            self._set_command(command)
             self._cond.notify_all()
 
-    def pause(self) -> None:
+    def pause(self, command: int | None = None) -> None:
+        """Stop after the step under way (models mid-step finish it: all stay in lockstep)."""
         with self._cond:
             self._target = min(self.steps, self._furthest())
+            self._set_command(command)
             self._cond.notify_all()
 
     def step_once(self) -> None:
@@ -348,11 +364,18 @@ class ThreadedRun:
             self._target = min(self.steps, self._furthest() + 1)
             self._cond.notify_all()
 
-    def step_to(self, step: int) -> None:
+    def step_to(self, step: int, command: int | None = None) -> None:
         """Pause once every structure has reached ``step`` (at most the last step)."""
         with self._cond:
             self._target = max(0, min(self.steps, int(step)))
+            self._set_command(command)
             self._cond.notify_all()
+
+    def _set_command(self, command: int | None) -> None:
+        # Set with the target, under the same lock: a rest is never reported with the new
+        # command's number but the old command's target.
+        if command is not None:
+            self._command = int(command)
 
     def set_speed(self, steps_per_second: float) -> None:
         self._delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second,
@@ -412,11 +435,29 @@ class ThreadedRun:
                 self._publish(structure, replicas)
             reached = 0
             published = time.perf_counter()
+            published_step = 0  # every structure published at step 0 just above
+            reported = None
             while running:
                 with self._cond:
-                    while (not self._stopped and reached >= self._target
-                           and reached < self.steps):
-                        self._cond.wait(0.25)
+                    resting = (not self._stopped and reached >= self._target
+                               and reached < self.steps)
+                    command = self._command
+                if resting:
+                    if published_step != reached:
+                        # Paused after the last copy (a pause arriving between the check
+                        # below and the next step): the page must see the step it rests at.
+                        for structure, replicas in running.items():
+                            self._publish(structure, replicas)
+                        published, published_step = time.perf_counter(), reached
+                    if self._on_rest is not None and reported != (command, reached):
+                        reported = (command, reached)
+                        self._on_rest(command, reached)
+                    with self._cond:
+                        if (not self._stopped and reached >= self._target
+                                and self._command == command):
+                            self._cond.wait(0.25)
+                    continue
+                with self._cond:
                     if self._stopped or reached >= self.steps:
                         break
                 for structure, replicas in list(running.items()):
@@ -435,8 +476,8 @@ class ThreadedRun:
                         or self._stopped):
                     for structure, replicas in running.items():
                         self._publish(structure, replicas)
-                    published = now
-                delay = self._delay
+                    published, published_step = now, reached
+                delay = self._delay if reached >= self._fast_until else 0.0
                 if delay:
                     with self._cond:
                         self._cond.wait_for(lambda: self._stopped, timeout=delay)
@@ -648,6 +689,18 @@ class ComparisonRun(ThreadedRun):
         self._ended_lock = threading.Lock()
         self._done = threading.Event()
         self.token = os.urandom(8).hex()
+        # The play state, decided here (see :meth:`play`); guarded by ``_control``.
+        self._control = threading.RLock()
+        self._mode = "playing" if self._target >= self.steps else "paused"
+        self._command = 0
+        self._pausing: int | None = None
+        self._extra_steps = 0
+        self._rests: dict[int, tuple[int, int]] = {}
+        self._issued = (self._command, self._target)
+        #: Steps shown of shares recomputed after leaving a shared computation (their
+        #: shorter copies are not shown meanwhile: the charts never go back).
+        self._catch_up: dict[int, int] = {}
+        self._keys: dict[int, list[str]] = {}
 
     def start(self) -> ComparisonRun:
         self._started = time.perf_counter()
@@ -662,8 +715,15 @@ class ComparisonRun(ThreadedRun):
     def job(self, index: int) -> tuple:
         """The message that starts share ``index`` in a worker."""
         share = self._shares[index]
+        # ``_issued`` is one tuple, replaced whole: read without ``_control`` (the pool calls
+        # this holding its own lock, which ``_send`` takes while holding ``_control``).
+        command, target = self._issued
+        # A share recomputed after leaving a shared computation first catches up, at full
+        # speed, with the step its page already showed.
+        shown = self._catch_up.get(index, 0)
         return ("job", self.token, self.config, list(share), self.seed,
-                min(self._target, self.steps), self._delay, self.replicates, share)
+                min(max(target, shown), self.steps), self._delay, self.replicates, share,
+                command, shown)
 
     @property
     def worker_pids(self) -> list[int]:
@@ -681,6 +741,50 @@ class ComparisonRun(ThreadedRun):
             return
         self._pool.send(self, message)
 
+    # -------------------------------------------------------- shared computations
+    @property
+    def shareable(self) -> bool:
+        """Whether this run's shares may be served by an identical computation (the cache,
+        or another session's worker computing it): only while it plays at full speed."""
+        return self._mode == "playing" and self._delay == 0 and not self._stopped
+
+    def share_keys(self, index: int) -> list[str]:
+        """:func:`simulation.ui.cache.run_key` of each run of share ``index``, in the order
+        of its copies (structure by structure, replicate by replicate)."""
+        if index not in self._keys:
+            from simulation.ui.cache import run_key
+
+            self._keys[index] = [run_key(self.config, structure, run_seed(self.seed, r))
+                                 for structure, ids in self._shares[index].items()
+                                 for r in ids]
+        return self._keys[index]
+
+    def share_runs(self, index: int) -> int:
+        return sum(len(ids) for ids in self._shares[index].values())
+
+    def receive_cached(self, index: int, runs) -> None:
+        """Share ``index`` served from the cache (``runs``: FinishedRun in key order)."""
+        position = 0
+        for structure, ids in self._shares[index].items():
+            part = runs[position:position + len(ids)]
+            position += len(ids)
+            first = part[0]
+            self._merge(index, structure, Published(
+                [run.frame for run in part], first.schedule, first.org_view, first.customers,
+                tuple(ids)))
+        self._child_states[index] = "done"
+        self.ended(index)
+
+    def requeued(self, index: int) -> None:
+        """Share ``index`` left a shared computation and waits to be computed for this run
+        alone (from step 0 to the step shown, at full speed, then as commanded)."""
+        with self._published_lock:
+            shown = [len(frame) for part in (p.get(index) for p in self._parts.values())
+                     if part is not None for frame in part.frames]
+        self._catch_up[index] = min(shown, default=0)
+        self._rests.pop(index, None)
+        self._child_states[index] = "queued"
+
     # -------------------------------------------------------- called by the pool's readers
     def started(self, index: int, pid: int) -> None:
         self._pids[index] = pid
@@ -696,6 +800,8 @@ class ComparisonRun(ThreadedRun):
                 self._child_states[index] = child_state
             elif kind == "state":
                 self._child_states[index] = message[1]
+            elif kind == "rest":
+                self._rest(index, message[1], message[2])
             elif kind == "done":
                 self._errors.extend(message[1])
                 self._child_states[index] = "done"
@@ -714,6 +820,8 @@ class ComparisonRun(ThreadedRun):
                 return  # already let go (stopped while its worker was warming up)
             self._ended_shares.add(index)
             last = len(self._ended_shares) == len(self._shares)
+        with self._control:
+            self._settle()  # a Pause no longer waits for this share
         if self._errors and not last and not self._stopped:
             self._send(("stop",))  # one failed share: the comparison cannot complete
             if self._pool is not None:
@@ -724,6 +832,10 @@ class ComparisonRun(ThreadedRun):
     def _merge(self, index: int, structure: str, part: Published) -> None:
         """Publish ``structure`` once every worker computing a share of it has published."""
         with self._published_lock:
+            shown = self._catch_up.get(index)
+            if shown is not None:
+                if min(len(frame) for frame in part.frames) < shown:
+                    return  # recomputing what the page already shows: keep showing it
             parts = self._parts.setdefault(structure, {})
             parts[index] = part
             holders = [i for i, share in enumerate(self._shares) if structure in share]
@@ -743,60 +855,102 @@ class ComparisonRun(ThreadedRun):
         self._done.set()
 
     # -------------------------------------------------------- controls
+    # The page decides whether the runs play: ``_mode`` changes only on the page's
+    # commands, never on what a worker last said (a worker that has just caught up may still
+    # report "running"; judging the play state by it made Step pause instead of stepping).
+    # Every command carries a number; a worker answers "rest" (command, step) whenever it
+    # comes to rest, after publishing that step. Pause: each worker stops after its step
+    # under way and answers where; once every worker has answered this Pause, those behind
+    # are sent to the furthest step (one target for all). Step: the common target plus one.
     def play(self) -> None:
-        self._target = self.steps
-        self._send(("play",))
+        with self._control:
+            self._mode = "playing"
+            self._pausing = None
+            self._command += 1
+            self._target = self.steps
+            self._issue(("play", self._command))
 
     def pause(self) -> None:
-        """Pause every worker, then bring those that stopped behind up to the furthest one,
-        so every structure and replicate stands at the same step (each worker pauses at its
-        own step: at full speed they were tens of steps apart)."""
-        self._target = 0
-        self._send(("pause",))
-        threading.Thread(target=self._align_after_pause, daemon=True,
-                         name="firmsim-ui-align").start()
-
-    def _reached_steps(self) -> list[int]:
-        """Steps published by every replicate of the workers still working."""
-        with self._published_lock:
-            return [len(frame) for parts in self._parts.values()
-                    for index, part in parts.items()
-                    if self._child_states[index] not in _ENDED for frame in part.frames]
-
-    def _align_after_pause(self, settle: float = 0.3, timeout: float = 30.0) -> None:
-        """Once every working worker reports paused and its published steps have not changed
-        for ``settle`` s (a worker publishes the step it paused at), send the laggards to the
-        furthest step."""
-        deadline = time.perf_counter() + timeout
-        last, since = None, time.perf_counter()
-        while time.perf_counter() < deadline and not self._done.is_set():
-            time.sleep(0.05)
-            reached = self._reached_steps()
-            if reached != last:
-                last, since = reached, time.perf_counter()
-                continue
-            paused = all(s == "paused" for s in self._child_states if s not in _ENDED)
-            if paused and time.perf_counter() - since >= settle:
-                if reached and len(set(reached)) > 1:
-                    self._target = max(reached)
-                    self._send(("step_to", max(reached)))
+        """Stop every structure and replicate at one step: each worker stops after the step
+        under way and says where; those behind are then sent to the furthest step."""
+        with self._control:
+            if self._mode == "paused":
                 return
+            self._mode = "paused"
+            self._command += 1
+            self._pausing = self._command
+            self._extra_steps = 0
+            self._target = 0  # a share that starts now rests at 0 and answers so
+            self._issued = (self._command, self._target)
+            # A share another session's worker computes (or that others follow) leaves the
+            # group first: it is recomputed for this run alone to the step shown, rests there
+            # and answers like the others.
+            self._leave_shared()
+            self._issue(("pause", self._command))
+            self._settle()
+
+    def _leave_shared(self) -> None:
+        if self._pool is not None:
+            self._pool.detach(self)
 
     def step_once(self) -> None:
-        """Advance every structure to one step past the furthest one that has not finished
-        (after a Pause they all stand at one step, so each advances by exactly one); while
-        the runs play, Step pauses them (all at one step) instead."""
-        if any(s == "running" for s in self._child_states):
-            self.pause()
+        """Advance every structure by exactly one step from the step they all rest at (a
+        Step pressed while a Pause is still bringing them together is counted and applied
+        once they are); while the runs play, Step pauses them instead."""
+        with self._control:
+            if self._mode == "playing":
+                self.pause()
+                return
+            if self._pausing is not None:
+                self._extra_steps += 1
+                return
+            if self._target >= self.steps:
+                return
+            self._command += 1
+            self._target += 1
+            self._issue(("step_to", self._target, self._command))
+
+    def _rest(self, index: int, command: int, step: int) -> None:
+        """Share ``index`` came to rest at ``step`` after command number ``command``."""
+        with self._control:
+            self._rests[index] = (command, step)
+            self._settle()
+
+    def _settle(self) -> None:
+        """Once every share with a worker has answered the Pause, send all to one step."""
+        if self._pausing is None:
             return
-        reached = self._reached_steps()
-        # Nothing published yet (Step pressed on a new run): to step 1.
-        self._target = max(reached, default=0) + 1
-        self._send(("step_to", self._target))
+        waiting = [i for i, s in enumerate(self._child_states)
+                   if s != "queued" and i not in self._ended_shares]
+        if any(self._rests.get(i, (-1, 0))[0] < self._pausing for i in waiting):
+            return
+        finished = any(self._child_states[i] == "done" for i in self._ended_shares)
+        # A share queued to be recomputed alone goes at least to the step it showed.
+        recomputed = [shown for i, shown in self._catch_up.items()
+                      if i not in waiting and i not in self._ended_shares]
+        furthest = max([self._rests[i][1] for i in waiting] + recomputed
+                       + [self.steps if finished else 0])
+        self._pausing = None
+        target = min(self.steps, furthest + self._extra_steps)
+        self._extra_steps = 0
+        self._target = target
+        if any(self._rests[i][1] != target for i in waiting):
+            self._command += 1
+            self._issue(("step_to", target, self._command))
+        else:
+            self._issued = (self._command, self._target)
+
+    def _issue(self, message) -> None:
+        """Record the command decided (for shares not started yet) and send it."""
+        self._issued = (self._command, self._target)
+        self._send(message)
 
     def set_speed(self, steps_per_second: float) -> None:
         delay = 0.0 if math.isinf(steps_per_second) else 1.0 / max(steps_per_second, 1e-3)
         self._delay = delay
+        if delay:
+            with self._control:
+                self._leave_shared()
         self._send(("speed", steps_per_second))
 
     def stop(self, wait: float = 2.0) -> None:
@@ -827,7 +981,7 @@ class ComparisonRun(ThreadedRun):
 
     @property
     def playing(self) -> bool:
-        return self._moving_state() == "running" and not self.finished
+        return self._mode == "playing" and not self.finished
 
     @property
     def finished(self) -> bool:
@@ -851,11 +1005,18 @@ class ComparisonRun(ThreadedRun):
         return len(self._published)  # no lock: callers may hold it; len() is atomic
 
     def _moving_state(self) -> str:
-        """``running`` while any worker runs, ``paused`` once all still working paused."""
-        states = [s for s in list(self._child_states) if s not in _ENDED]
-        if states and all(s == "paused" for s in states):
-            return "paused"
-        return "running"
+        """``running`` while the page plays the runs; ``paused`` once every share still
+        working rests at the common target after the last command; ``pausing`` until then
+        (a Pause bringing them together, a Step under way)."""
+        if self._mode == "playing":
+            return "running"
+        with self._control:
+            working = [i for i, s in enumerate(self._child_states)
+                       if s != "queued" and i not in self._ended_shares]
+            if self._pausing is None and all(
+                    self._rests.get(i) == (self._command, self._target) for i in working):
+                return "paused"
+            return "pausing"
 
     def _furthest(self) -> int:
         with self._published_lock:
@@ -877,6 +1038,15 @@ class _Slot:
     run: ComparisonRun | None = None
     index: int = -1
     paused: bool = False
+    #: Token of the comparison the worker computes for (its messages carry it); it stays
+    #: when the share passes to a follower (:meth:`WorkerPool.cancel`, :meth:`~.detach`).
+    token: str = ""
+    #: The share's run keys while it may be shared (its owner played at full speed).
+    key: tuple | None = None
+    #: Identical shares of other comparisons fed from this worker: (run, share index).
+    followers: list = field(default_factory=list)
+    #: The worker's last copies per structure (what a new follower is shown at once).
+    last: dict = field(default_factory=dict)
 
 
 class WorkerPool:
@@ -890,14 +1060,28 @@ class WorkerPool:
     never block the class. Workers are started by
     :class:`simulation.execution.executor.ServiceProcess` (the one executor's start method
     and initializer: they die with the server).
+
+    Identical requests compute once: a share of a comparison playing at full speed whose
+    runs (:func:`simulation.ui.cache.run_key`: configuration, structure, seed, code
+    version) are all in :attr:`cache` is served from it without a worker; one that a worker
+    is computing for another session follows that worker (it receives the same copies, live)
+    instead of queueing. A follower that pauses, steps or slows down leaves and is
+    recomputed alone (to the step it showed, at full speed); an owner that leaves or stops
+    hands the worker to its first follower. :attr:`computed_runs` counts the runs workers
+    were given to compute.
     """
 
-    def __init__(self, size: int | None = None):
+    def __init__(self, size: int | None = None, cache=None):
+        from simulation.ui.cache import RunCache
+
         self.size = max(1, size or worker_count())
         self.limit = self.size * PROCESS_FACTOR
         self._lock = threading.RLock()
         self._slots: list[_Slot] = []
         self._queue: deque[tuple[ComparisonRun, int]] = deque()
+        self.cache = RunCache() if cache is None else cache
+        self.computed_runs = 0
+        self._leaders: dict[tuple, _Slot] = {}
 
     # ------------------------------------------------------------------ public
     def prepare(self) -> None:
@@ -907,9 +1091,16 @@ class WorkerPool:
                 self._slots.append(self._new_slot())
 
     def submit(self, run: ComparisonRun, shares: int) -> None:
+        deliveries: list = []
+        if run.shareable:
+            for index in range(shares):
+                run.share_keys(index)  # hashed here, not while holding the pool's lock
         with self._lock:
-            self._queue.extend((run, index) for index in range(shares))
-            self._dispatch()
+            for index in range(shares):
+                if not self._share_elsewhere(run, index, deliveries):
+                    self._queue.append((run, index))
+        self._deliver(deliveries)
+        self._dispatch()
 
     def position(self, run: ComparisonRun) -> int | None:
         """Comparisons ahead of ``run`` in the queue (None if none of its shares waits)."""
@@ -927,15 +1118,33 @@ class WorkerPool:
         with self._lock:
             slots = [slot for slot in self._slots if slot.run is run]
         for slot in slots:
-            slot.worker.send((message[0], run.token, *message[1:]))
+            slot.worker.send((message[0], slot.token, *message[1:]))
 
     def cancel(self, run: ComparisonRun) -> None:
-        """Take ``run``'s waiting shares off the queue."""
+        """Take ``run``'s waiting shares off the queue and out of shared computations (a
+        worker it owned with followers goes on for them)."""
         with self._lock:
             removed = [index for queued, index in self._queue if queued is run]
             self._queue = deque(item for item in self._queue if item[0] is not run)
+            removed += self._leave_groups(run)
         for index in removed:
             run.ended(index, cancelled=True)
+
+    def detach(self, run: ComparisonRun) -> bool:
+        """``run`` takes control of its own shares (it pauses, steps or slows down): shares
+        it follows, or owns with followers, are queued again (first in the queue) to be
+        recomputed for it alone. True if any was."""
+        with self._lock:
+            left = self._leave_groups(run)
+            for index in left:
+                run.requeued(index)
+            self._queue.extendleft((run, index) for index in reversed(left))
+        if left:
+            # From another thread: the caller holds its run's control lock, and dispatching
+            # may tell other runs (their own locks) that the cache served them.
+            threading.Thread(target=self._dispatch, daemon=True,
+                             name="firmsim-ui-dispatch").start()
+        return bool(left)
 
     def kill(self, run: ComparisonRun, shares: list[int] | None = None) -> None:
         """Terminate the workers computing ``run`` (or its ``shares``): they did not stop
@@ -969,25 +1178,75 @@ class WorkerPool:
     def _computing(self) -> int:
         return sum(1 for slot in self._slots if slot.run is not None and not slot.paused)
 
+    def _share_elsewhere(self, run: ComparisonRun, index: int, deliveries: list) -> bool:
+        """Serve share ``index`` of ``run`` from the cache or a worker computing it for
+        another comparison (lock held; what the run is told goes in ``deliveries``)."""
+        if not run.shareable:
+            return False
+        keys = tuple(run.share_keys(index))
+        cached = self.cache.get_all(list(keys))
+        if cached is not None:
+            deliveries.append((run.receive_cached, (index, cached)))
+            return True
+        leader = self._leaders.get(keys)
+        if leader is None or leader.run is None or not leader.run.shareable:
+            return False
+        leader.followers.append((run, index))
+        deliveries.append((run.started, (index, leader.worker.pid)))
+        for structure, payload in list(leader.last.items()):
+            deliveries.append((run.receive, (index, ("pub", structure, payload, "running"))))
+        return True
+
+    @staticmethod
+    def _deliver(deliveries: list) -> None:
+        # Outside the pool's lock: a run's handlers take its own locks, which may be held
+        # by a thread waiting for the pool's.
+        for function, arguments in deliveries:
+            function(*arguments)
+
+    def _leave_groups(self, run: ComparisonRun) -> list[int]:
+        """Take ``run`` out of shared computations (lock held); its share indices."""
+        left = []
+        for slot in self._slots:
+            kept = [(r, i) for r, i in slot.followers if r is not run]
+            left += [i for r, i in slot.followers if r is run]
+            slot.followers = kept
+            if slot.run is run and slot.followers:
+                # The worker goes on for the first follower (its commands from now on).
+                left.append(slot.index)
+                slot.run, slot.index = slot.followers.pop(0)
+                slot.worker.send(("play", slot.token, slot.run._command))
+        return left
+
     def _dispatch(self) -> None:
         """Give waiting shares to workers while fewer than :attr:`size` compute."""
+        deliveries: list = []
         with self._lock:
             while self._queue and self._computing() < self.size:
+                run, index = self._queue[0]
+                if self._share_elsewhere(run, index, deliveries):
+                    self._queue.popleft()
+                    continue
                 slot = next((s for s in self._slots if s.run is None and s.worker.alive()),
                             None)
                 if slot is None:
                     if len(self._slots) >= self.limit:
-                        return
+                        break
                     slot = self._new_slot()
                     self._slots.append(slot)
-                run, index = self._queue.popleft()
+                self._queue.popleft()
                 # Counted as computing until it says it paused.
                 slot.run, slot.index, slot.paused = run, index, False
+                slot.token, slot.followers, slot.last = run.token, [], {}
+                slot.key = tuple(run.share_keys(index)) if run.shareable else None
                 if not slot.worker.send(run.job(index)):
                     self._queue.appendleft((run, index))
-                    slot.run = None
+                    slot.run, slot.key = None, None
                     slot.worker.terminate()
-                    return
+                    break
+                if slot.key is not None:
+                    self._leaders[slot.key] = slot
+                self.computed_runs += run.share_runs(index)
                 run.started(index, slot.worker.pid)
             # Idle workers beyond the size are let go (memory), once nobody waits.
             if not self._queue:
@@ -995,9 +1254,37 @@ class WorkerPool:
                 for slot in idle[:max(0, len(self._slots) - self.size)]:
                     self._slots.remove(slot)
                     slot.worker.send(("exit",))
+        self._deliver(deliveries)
+
+    def _release(self, slot: _Slot) -> list:
+        """The share of ``slot`` is over (lock held): its followers, now let go."""
+        followers = slot.followers
+        if slot.key is not None and self._leaders.get(slot.key) is slot:
+            del self._leaders[slot.key]
+        slot.run, slot.index, slot.paused = None, -1, False
+        slot.key, slot.followers, slot.last = None, [], {}
+        return followers
+
+    def _store(self, slot: _Slot, run: ComparisonRun, errors) -> None:
+        """Keep a share's finished runs in the cache (every step computed, no error)."""
+        if slot.key is None or errors or set(slot.last) != set(run._shares[slot.index]):
+            return
+        from simulation.ui.cache import FinishedRun
+
+        runs = []
+        for structure in run._shares[slot.index]:
+            payload = slot.last[structure]
+            if any(len(frame) < run.steps for frame in payload.frames):
+                return  # stopped early
+            for position, frame in enumerate(payload.frames):
+                views = (payload.org_view, payload.customers) if position == 0 else (None,) * 2
+                runs.append(FinishedRun(frame, payload.schedule, *views))
+        for key, finished in zip(slot.key, runs, strict=True):
+            self.cache.put(key, finished)
 
     def _read(self, slot: _Slot) -> None:
-        """Forward one worker's messages to the run it computes; replace it if it dies."""
+        """Forward one worker's messages to the run it computes (and the runs following
+        it); replace the worker if it dies."""
         connection = slot.worker.results
         while True:
             try:
@@ -1006,32 +1293,49 @@ class WorkerPool:
                 break
             except Exception:  # noqa: BLE001 - a message that cannot be read: drop the worker
                 break
+            if message[0] == "probe":  # a worker timed the speed probe
+                from simulation.ui.summary import SPEED
+
+                SPEED.observe_probe(message[2], message[3])
+                continue
             with self._lock:
                 run, index = slot.run, slot.index
-            if run is None or message[1] != run.token:
-                continue  # a late message of a share that has already ended
+                if run is None or message[1] != slot.token:
+                    continue  # a late message of a share that has already ended
+                followers = list(slot.followers)
+                if message[0] == "pub":
+                    slot.last[message[2]] = message[3]
             payload = (message[0], *message[2:])
+            if message[0] == "done":
+                # Into the cache before anyone is told (a new request then finds it there).
+                with self._lock:
+                    self._store(slot, run, message[2])
+                    followers = self._release(slot)
+                run.receive(index, payload)
+                for follower, share in followers:
+                    follower.receive(share, payload)
+                self._dispatch()
+                continue
             freed = False
             if message[0] == "state":
                 with self._lock:
                     freed = message[2] == "paused" and not slot.paused
                     slot.paused = message[2] == "paused"
             run.receive(index, payload)
+            if message[0] == "pub":
+                for follower, share in followers:
+                    follower.receive(share, payload)
             if freed:
                 # A share that pauses gives its core back: a waiting share may start now
                 # (it may have been queued while this one was still counted as computing).
                 self._dispatch()
-            if message[0] == "done":
-                with self._lock:
-                    slot.run, slot.index, slot.paused = None, -1, False
-                self._dispatch()
         with self._lock:
             run, index = slot.run, slot.index
-            slot.run = None
+            followers = self._release(slot)
             if slot in self._slots:
                 self._slots.remove(slot)
-        if run is not None:
-            run.ended(index, lost=True)
+        for lost, share in ([(run, index)] if run is not None else []) + followers:
+            lost.ended(share, lost=True)
         slot.worker.terminate()
         with self._lock:
             if self._slots or self._queue:
@@ -1068,8 +1372,22 @@ def _child_main(commands, results) -> None:
             except (OSError, ValueError):
                 return False
 
+    def probe() -> None:
+        from simulation.ui.summary import speed_probe
+
+        try:
+            send(("probe", "", *speed_probe()))
+        except Exception:  # noqa: BLE001 - a probe must never break the worker
+            pass
+
+    from simulation.ui.summary import PROBE_IDLE_SECONDS
+
+    probe()
     while True:
         try:
+            if not commands.poll(PROBE_IDLE_SECONDS):
+                probe()  # idle: the machine's speed may have changed (other work on it)
+                continue
             message = commands.recv()
         except (EOFError, OSError):
             return
@@ -1081,16 +1399,21 @@ def _child_main(commands, results) -> None:
 
 def _serve_share(message, commands, send) -> None:
     """Compute one share of a comparison, following the page's commands, then report."""
-    _, token, config, structures, seed, target, delay, replicates, replicate_ids = message
+    (_, token, config, structures, seed, target, delay, replicates, replicate_ids,
+     command, fast_until) = message
     run = None
 
     def publish(structure, payload):
         send(("pub", token, structure, payload,
               run._state() if run is not None else "running"))
 
+    def rest(number, step):
+        send(("rest", token, number, step))
+
     run = ThreadedRun(config, structures, seed, playing=target >= config.steps,
                       on_publish=publish, steps_per_second=math.inf if not delay else 1.0 / delay,
-                      replicates=replicates, replicate_ids=replicate_ids)
+                      replicates=replicates, replicate_ids=replicate_ids, on_rest=rest,
+                      command=command, fast_until=fast_until)
     if 0 < target < config.steps:
         run.step_to(target)  # the page pressed Step while the share waited
     run.start()
@@ -1105,11 +1428,11 @@ def _serve_share(message, commands, send) -> None:
             if len(command) < 2 or command[1] != token:
                 continue
             if command[0] == "play":
-                run.play()
+                run.play(command[2])
             elif command[0] == "pause":
-                run.pause()
+                run.pause(command[2])
             elif command[0] == "step_to":
-                run.step_to(command[2])
+                run.step_to(command[2], command[3])
             elif command[0] == "speed":
                 run.set_speed(command[2])
             elif command[0] == "stop":
@@ -1125,8 +1448,12 @@ def _serve_share(message, commands, send) -> None:
 
 def prepare_worker() -> None:
     """Start the shared pool's workers in advance, one per core (a first run starts at
-    once)."""
+    once), and hash the code for the cache's keys (:func:`simulation.ui.cache.code_version`)
+    before the first request needs it."""
+    from simulation.ui.cache import code_version
+
     shared_pool().prepare()
+    threading.Thread(target=code_version, daemon=True, name="firmsim-code-version").start()
 
 
 def warm_up() -> None:

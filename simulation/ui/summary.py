@@ -115,12 +115,43 @@ def work_seconds(config, structures: int, replicates: int, cores: int | None = N
     return math.ceil(runs / cores) * per_run
 
 
+#: The speed probe: a short run of three structures at the presets' size, timed in each app
+#: worker when it starts and again after :data:`PROBE_IDLE_SECONDS` without work (about
+#: 0.5-1 s of one core), so the first estimate of a server is already this machine's speed
+#: under its load of the moment, not an idle machine's constant.
+PROBE_SIZE = {"customers": 20_000, "steps": 20}
+PROBE_STRUCTURES = ("hierarchy", "network", "podular")
+PROBE_IDLE_SECONDS = 120.0
+
+
+def probe_config():
+    from simulation.config.schema import config_from_flat
+
+    return config_from_flat(**PROBE_SIZE)
+
+
+def speed_probe() -> tuple[float, float]:
+    """Run the probe here; returns (its :func:`work_seconds`, the seconds it took)."""
+    import time
+
+    from simulation.config.seeds import run_seed
+    from simulation.execution.runs import run_model
+
+    config = probe_config()
+    started = time.perf_counter()
+    for structure in PROBE_STRUCTURES:
+        run_model(config, structure, run_seed(0, 0))
+    measured = time.perf_counter() - started
+    return work_seconds(config, len(PROBE_STRUCTURES), 1, cores=1), measured
+
+
 class SpeedCalibration:
     """This machine's measured speed: the ratio of measured to uncalibrated time
-    (:func:`work_seconds`) of the last comparisons the app ran at full speed from start to
-    end (the median of the last :attr:`KEEP`), shared by every page of the server. The
-    machine's load changes its speed, so the estimate follows what the app measures here
-    rather than a constant from another day; before the first timed run the ratio is 1.
+    (:func:`work_seconds`), the median of the last :attr:`KEEP` measurements, shared by every
+    page of the server. Measurements are the workers' speed probes (:func:`speed_probe`, at
+    start and when idle) and the comparisons the app ran at full speed from start to end.
+    The machine's load changes its speed, so the estimate follows what the app measures
+    here rather than a constant from another day; before any measurement the ratio is 1.
     """
 
     KEEP = 5
@@ -128,6 +159,18 @@ class SpeedCalibration:
     def __init__(self):
         self._ratios: list[float] = []
         self._lock = threading.Lock()
+
+    def observe_probe(self, predicted_work: float, measured_seconds: float) -> None:
+        """Record a speed probe (no start-up time: it runs inside a warm worker)."""
+        if predicted_work <= 0 or measured_seconds <= 0:
+            return
+        with self._lock:
+            self._ratios = [*self._ratios, measured_seconds / predicted_work][-self.KEEP:]
+
+    @property
+    def measurements(self) -> int:
+        with self._lock:
+            return len(self._ratios)
 
     def observe(self, predicted_work: float, measured_seconds: float) -> None:
         """Record a comparison that took ``measured_seconds`` for ``predicted_work`` s of
