@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,57 @@ FIRM_SHOCKS = ("talent_loss", "reputation_crisis", "new_segment")
 PER_FIRM = ("belief", "buying", "satisfaction", "sentiment", "opinion", "voice", "media_sum",
             "media_count", "media_positive", "media_negative", "firm_voices")
 PER_FIRM_SUMS = ("buyers", "satisfaction_sum", "sentiment_sum")
+
+
+#: One firm written on one line: ``STRUCTURE``, ``NAME=STRUCTURE``, ``STRUCTURE@STEP``.
+FIRM_TEXT = re.compile(r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)=)?(?P<structure>[A-Za-z0-9_]+)"
+                       r"(?:@(?P<step>\d+))?$")
+#: Joins the firms of one line-up in a single label (``hierarchy+podular``): the value a
+#: sweep's ``firms`` factor takes in its tables ("+" is in no firm or structure name).
+LINEUP_JOIN = "+"
+
+
+def parse_firm(text: str, where: str) -> dict:
+    """``[NAME=]STRUCTURE[@STEP]`` as a firm table; a :class:`ConfigError` line naming
+    ``where`` otherwise."""
+    match = FIRM_TEXT.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ConfigError(f"{where} {text!r}: expected STRUCTURE, NAME=STRUCTURE or "
+                          "STRUCTURE@STEP (e.g. podular, startup=podular@100)")
+    entry = {"structure": match["structure"]}
+    if match["name"]:
+        entry["name"] = match["name"]
+    if match["step"]:
+        entry["enters_at"] = int(match["step"])
+    return entry
+
+
+def name_firms(entries: list[dict]) -> list[dict]:
+    """Unnamed firms are named after their structure: ``hierarchy``, ``hierarchy-2``..."""
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if "name" not in entry:
+            structure = entry["structure"]
+            seen[structure] = seen.get(structure, 0) + 1
+            entry["name"] = structure if seen[structure] == 1 else f"{structure}-{seen[structure]}"
+    return entries
+
+
+def lineup_tables(lineup, where: str) -> list[dict]:
+    """The firm tables of a line-up: a list of ``[NAME=]STRUCTURE[@STEP]`` texts, or their
+    :data:`LINEUP_JOIN` label (``"hierarchy+podular"``)."""
+    if isinstance(lineup, str):
+        lineup = lineup.split(LINEUP_JOIN)
+    if not isinstance(lineup, (list, tuple)) or not lineup:
+        raise ConfigError(f"{where} {lineup!r}: a line-up is a list of firms, e.g. "
+                          "[\"hierarchy\", \"podular\"]")
+    return name_firms([parse_firm(text, f"{where} firm {k + 1}")
+                       for k, text in enumerate(lineup)])
+
+
+def lineup_label(lineup) -> str:
+    """The one-string label of a line-up (its firms' texts joined by :data:`LINEUP_JOIN`)."""
+    return lineup if isinstance(lineup, str) else LINEUP_JOIN.join(lineup)
 
 
 def firm_entries(config: ModelConfig) -> list[FirmEntry]:

@@ -54,12 +54,14 @@ def market_config(config: ModelConfig, firms: list, shocks: list | None = None) 
     return validate_model_config(data)
 
 
-def run_market(config: ModelConfig, replicate: int, seed) -> MarketTables:
-    """Run one market to ``config.steps``; every table labelled with ``replicate``."""
+def run_market(config: ModelConfig, replicate: int, seed,
+               metric: str = "market_share") -> MarketTables:
+    """Run one market to ``config.steps``; every table labelled with ``replicate``
+    (resilience figures of ``metric``)."""
     from simulation.core.competition import MarketModel, exits_table
 
     model = MarketModel(config, rng=seed).run()
-    tables = [model.metrics(), model.shares(), model.flows(), model.resilience(),
+    tables = [model.metrics(), model.shares(), model.flows(), model.resilience(metric),
               exits_table(model)]
     for table in tables:
         table.insert(0, "replicate", replicate)
@@ -67,18 +69,19 @@ def run_market(config: ModelConfig, replicate: int, seed) -> MarketTables:
 
 
 def _run_one(job: tuple) -> MarketTables:
-    config, replicate, root = job
-    return run_market(config, replicate, run_seed(root, replicate))
+    config, replicate, root, *metric = job
+    return run_market(config, replicate, run_seed(root, replicate), *metric)
 
 
 def run_markets(config: ModelConfig, replicates: int, seed: int, workers: int | None = None,
-                first_replicate: int = 0) -> MarketTables:
+                first_replicate: int = 0, metric: str = "market_share") -> MarketTables:
     """Replicates ``first_replicate ...`` of the market ``config`` (rows in replicate order,
-    whatever order the workers finish in)."""
+    whatever order the workers finish in; resilience figures of ``metric``)."""
     if not config.firms:
         raise ConfigError("firms: a market run needs firms (e.g. firms = [\"hierarchy\", "
                           "\"podular\"])")
-    jobs = [(config, r, seed) for r in range(first_replicate, first_replicate + replicates)]
+    jobs = [(config, r, seed, metric)
+            for r in range(first_replicate, first_replicate + replicates)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     # The one executor (execution/executor.py): its workers, initializer and restarts.
     done = {}
@@ -90,6 +93,39 @@ def run_markets(config: ModelConfig, replicates: int, seed: int, workers: int | 
     results = [done[job[1]] for job in jobs]
     return MarketTables(*(pd.concat([r[k] for r in results], ignore_index=True)
                           for k in range(len(MarketTables._fields))))
+
+
+def market_comparison(config: ModelConfig, replicates: int, seed: int,
+                      metric: str = "market_share", workers: int | None = None,
+                      first_replicate: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A market's replicates as a comparison's ``(timeseries, resilience)``: what ``firmsim
+    run`` does with a scenario that lists ``firms``.
+
+    Each firm stands where a structure stands in a comparison of parallel worlds: its rows
+    have ``structure`` = the firm's name (:func:`compared_scenario`), ``replicate`` and the
+    step metrics (or resilience figures) of that firm; rows in the firms' order, then by
+    replicate and step. Paired differences between firms are then taken within a market.
+    """
+    tables = run_markets(config, replicates, seed, workers, first_replicate, metric)
+    order = {entry.name: k for k, entry in enumerate(config.firms)}
+    series = tables.metrics.drop(columns=["structure"]).rename(columns={"firm": "structure"})
+    shocks = tables.resilience.rename(columns={"firm": "structure"})
+    out = []
+    for frame, within in ((series, "step"), (shocks, "shock")):
+        frame = frame[["structure", "replicate",
+                       *[c for c in frame.columns if c not in ("structure", "replicate")]]]
+        frame = frame.sort_values(["structure", "replicate", within], kind="stable",
+                                  key=lambda c: c.map(order) if c.name == "structure" else c)
+        out.append(frame.reset_index(drop=True))
+    return out[0], out[1]
+
+
+def compared_scenario(scenario):
+    """``scenario`` as its comparison is summarised: with ``firms``, its ``structures`` are
+    the firms' names (the first is the reference of the paired differences)."""
+    if not scenario.firms:
+        return scenario
+    return scenario.model_copy(update={"structures": [entry.name for entry in scenario.firms]})
 
 
 def share_bands(shares: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
