@@ -202,3 +202,44 @@ def test_run_of_a_market_scenario_compares_its_firms(tmp_path, capsys):
     np.testing.assert_array_equal(mine["market_share"].to_numpy(), direct)
     manifest = json.loads((tmp_path / "1" / "manifest.json").read_text())
     assert manifest["scenario"]["firms"][1]["name"] == "boss"
+
+
+# ---------------------------------------------------------------------------- clipped bands
+def _shares(values: dict[str, list[float]], steps: int = 3) -> pd.DataFrame:
+    """A shares table: each firm's share per replicate, the same at every step."""
+    rows = [{"replicate": r, "step": t, "firm": firm, "market_share": share}
+            for firm, shares in values.items() for r, share in enumerate(shares)
+            for t in range(steps)]
+    return pd.DataFrame(rows)
+
+
+def test_share_intervals_are_clipped_to_0_1_and_marked():
+    """A firm near 0 (and the outside option near 1): its t-interval reaches past 0 (1);
+    bands, the reading and the picture clip it and say so; other rows keep their interval."""
+    import matplotlib.pyplot as plt
+
+    from simulation.analysis.compete_report import share_figure
+    from simulation.analysis.statistics import band
+    from simulation.core.competition import NO_FIRM
+    from simulation.execution.competition import MarketTables, reading, share_bands
+
+    shares = _shares({"tiny": [0.0, 0.0, 0.03], "big": [0.4, 0.5, 0.45],
+                      NO_FIRM: [0.6, 0.5, 0.52]})
+    raw = band(shares, "market_share", by="firm")
+    bands = share_bands(shares)
+    assert (raw[raw["firm"] == "tiny"]["low"] < 0).all()  # the case is real
+    tiny = bands[bands["firm"] == "tiny"]
+    assert (tiny["low"] == 0).all() and tiny["clipped"].all()
+    assert (bands["low"] >= 0).all() and (bands["high"] <= 1).all()
+    kept = bands[~bands["clipped"]]
+    pd.testing.assert_frame_equal(kept.drop(columns="clipped"),
+                                  raw[~bands["clipped"].to_numpy()], check_exact=True)
+    tables = MarketTables(None, shares, pd.DataFrame(columns=["step", "from", "to",
+                                                              "customers"]), None, None)
+    text = reading(tables, window=2)
+    assert "tiny 0.010 [0 (clipped), " in text and "big 0.450 [0." in text
+    figure = share_figure(bands, {"tiny": "hierarchy", "big": "podular"})
+    assert "clipped to [0, 1]" in figure.axes[0].get_title()
+    plt.close(figure)
+    high = share_bands(_shares({"all": [0.99, 1.0, 1.0], NO_FIRM: [0.01, 0.0, 0.0]}))
+    assert (high[high["firm"] == "all"]["high"] == 1).all() and high["clipped"].all()

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.report import clip_band
 from simulation.analysis.statistics import band, t_interval
 from simulation.config.schema import FirmEntry, ModelConfig
 from simulation.config.seeds import run_seed
@@ -130,8 +131,24 @@ def compared_scenario(scenario):
 
 def share_bands(shares: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean market share of each firm (and the outside option) per step, with its
-    t-interval over replicates (:func:`simulation.analysis.statistics.band`)."""
-    return band(shares, "market_share", by="firm", confidence=confidence)
+    t-interval over replicates (:func:`simulation.analysis.statistics.band`), clipped to
+    [0, 1] (:func:`simulation.analysis.report.clip_band`); ``clipped`` marks the rows whose
+    interval reached past 0 or 1."""
+    table = band(shares, "market_share", by="firm", confidence=confidence)
+    low, high, _ = clip_band("market_share", table["low"], table["high"])
+    with np.errstate(invalid="ignore"):
+        clipped = (low != table["low"].to_numpy()) | (high != table["high"].to_numpy())
+    return table.assign(low=low, high=high, clipped=clipped & np.isfinite(low))
+
+
+def share_interval(values, confidence: float = 0.95) -> str:
+    """``mean [low, high]`` of shares over replicates (t-interval), each end clipped to
+    [0, 1] and then marked: ``0.012 [0 (clipped), 0.031]``."""
+    mean, low, high = t_interval(np.asarray(values, dtype=float), confidence)
+    (bottom,), (top,), _ = clip_band("market_share", [low], [high])
+    low_text = f"{bottom:g} (clipped)" if bottom != low else f"{low:.3f}"
+    high_text = f"{top:g} (clipped)" if top != high else f"{high:.3f}"
+    return f"{mean:.3f} [{low_text}, {high_text}]"
 
 
 def final_levels(shares: pd.DataFrame, window: int = 50) -> pd.DataFrame:
@@ -222,12 +239,12 @@ def reading(tables: MarketTables, window: int = 50, shocks: list | None = None) 
     bands = share_bands(shares)
     levels = final_levels(shares, window)
     lines = [f"{replicates} replicates; final shares are means over the last {window} steps "
-             "with 95% t-intervals over replicates."]
+             "with 95% t-intervals over replicates (an end past 0 or 1 is clipped there and "
+             "marked)."]
     parts = []
     for firm in levels.columns:
-        mean, low, high = t_interval(levels[firm].to_numpy())
         label = "no firm (outside option)" if firm == _none() else firm
-        parts.append(f"{label} {mean:.3f} [{low:.3f}, {high:.3f}]")
+        parts.append(f"{label} {share_interval(levels[firm].to_numpy())}")
     lines.append("Final shares: " + "; ".join(parts) + ".")
     for row in head_to_head(shares, window).itertuples():
         verdict = ("ahead" if row.low > 0 else "behind" if row.high < 0
