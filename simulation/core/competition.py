@@ -38,15 +38,13 @@ from simulation.config.vocabulary import MEDIA
 from simulation.core import (
     conversation,
     customers,
-    economics,
     metrics,
     organization,
     shocks,
     stakeholders,
 )
 from simulation.core.market import Market
-from simulation.core.model import STREAMS, _streams
-from simulation.core.structures import build_organization
+from simulation.core.model import STREAMS, _streams, build_firm
 from simulation.errors import ConfigError
 from simulation.kernels import competition as competition_kernels
 from simulation.kernels import customers as customer_kernels
@@ -197,30 +195,9 @@ class Competitor:
         self.segment_fitness = market.value_of_segment[index]
         self.population = market.population_of(index)
         self.n_customers = market.n_customers
-        self.stakeholders = stakeholders.build_stakeholders(cfg, self.n_customers,
-                                                            streams["stakeholders"])
-        self.org = build_organization(cfg, streams["organization"])
-        self.spec = registry.get("structure", cfg.structure).rules(self.org, cfg)
-        self.capacity = np.full(self.org.size, cfg.firm.capacity, dtype=np.int64)
-        self.capacity_left = self.capacity.copy()
-        self.workload = np.zeros(self.org.size)
-        self.queues = organization.ProposalQueues.empty(self.org.size, cfg.firm.queue_limit)
-        self.max_reviewers = organization.reviewer_limit(self.org, cfg.firm.capacity)
-        self.conversation = conversation.build_conversation(self, streams["conversation"])
-        # Each firm keeps its own books (ODD section 7, Economics), as the single firm does.
-        self.economics = economics.Economics(
-            cfg, self.products, self.variant_of_segment, self.population.segment_sizes,
-            self.population.segment_active, self.market, self.org)
-        self.cascade_defections = 0
-        self.pending: list[tuple[int, int, int, int, int]] = []
-        self._reset_counters()
-        self.fired_shocks: list[tuple[int, int]] = []
+        # Built as the single firm is (its own books too: ODD section 7, Economics).
+        build_firm(self, cfg, streams)
         self.turbulence_windows: list = []  # the market holds the turbulence
-        self.budget_now = cfg.firm.change_budget
-        self.investor_pressure_now = 0.0
-        self.computed_metrics = metrics.computed_metrics()
-        self.records = metrics.empty_records()
-        self.segment_records: list[np.ndarray] = []
         self.entered_at: int | None = None
         self.exited_at: int | None = None
         self.update_fitness()
@@ -475,10 +452,11 @@ class MarketModel:
             customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
                                             np.maximum(-stance, 0.0),
                                             rows["media_negative"][g], p.story_count)
-        before = self.current.copy()
         rng = self.streams["customer_dynamics"]
         uniforms = rng.random((2, p.size))
         normals = rng.standard_normal(p.size)
+        options = len(self.firms) + 1
+        moved = np.empty((options, options), dtype=np.int64)
         competition_kernels.market_customer_step(
             self.present, self.current, rows["buying"], p.active, p.segment, p.taste,
             rows["belief"], rows["satisfaction"], rows["sentiment"], p.threshold,
@@ -490,14 +468,10 @@ class MarketModel:
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,
             c.reconsider_rate, rows["buyers"], p.active_count, rows["satisfaction_sum"],
-            rows["sentiment_sum"], self.defections)
+            rows["sentiment_sum"], self.defections, moved)
         for firm in self.firms:
             firm.cascade_defections = int(self.defections[firm.index])
         # Who went where this step: (firms + 1)^2 counts, index 0 the outside option.
-        options = len(self.firms) + 1
-        moved = np.bincount((before + 1) * options + (self.current + 1),
-                            minlength=options * options).reshape(options, options)
-        np.fill_diagonal(moved, 0)
         self.flow_records.append(moved)
 
     # ------------------------------------------------------------------ output
