@@ -9,6 +9,7 @@ so a wrong seed, a firm's row filled from another firm or a lost firm fails it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -243,3 +244,42 @@ def test_share_intervals_are_clipped_to_0_1_and_marked():
     plt.close(figure)
     high = share_bands(_shares({"all": [0.99, 1.0, 1.0], NO_FIRM: [0.01, 0.0, 0.0]}))
     assert (high[high["firm"] == "all"]["high"] == 1).all() and high["clipped"].all()
+
+
+# ---------------------------------------------------------------------------- share links
+def test_compete_page_link_round_trip_and_bad_links():
+    """The Compete page's address code gives back its inputs (and the market they make);
+    a damaged code or a wrong field is one line naming it."""
+    from simulation.errors import ConfigError
+    from simulation.ui.compete_page import (
+        PARAMETER,
+        code_in,
+        compete_config,
+        decode_inputs,
+        encode_inputs,
+    )
+
+    inputs = {"count": 3, "structures": ["hierarchy", "podular", "open", "network"],
+              "sizes": [50, 60, 70, 80], "enters": [0, 0, 30, 0], "customers": 900,
+              "steps": 80, "replicates": 4, "turbulence": 0.05, "crisis": "podular",
+              "crisis_step": 40}
+    code = encode_inputs(inputs)
+    assert code_in(f"x=1&{PARAMETER}={code}") == code and code_in("x=1") is None
+    back = decode_inputs(code)
+    assert back == inputs
+    config = compete_config(back["structures"][:3], back["sizes"][:3], back["enters"][:3],
+                            back["customers"], back["steps"], back["turbulence"],
+                            back["crisis"], back["crisis_step"])
+    assert [f.name for f in config.firms] == ["hierarchy", "podular", "open"]
+    assert [f.enters_at for f in config.firms] == [0, 0, 30]
+    for change, message in ((("count", 9), "count=9"),
+                            (("structures", ["hierarchy", "podulr", "open", "network"]),
+                             "structures[1]='podulr'"),
+                            (("replicates", "many"), "replicates='many'"),
+                            (("steps", 20), "shocks[0].step=40")):
+        bad = {**inputs, change[0]: change[1]}
+        with pytest.raises(ConfigError, match=re.escape(message)) as error:
+            decode_inputs(encode_inputs(bad))
+        assert "\n" not in str(error.value)
+    with pytest.raises(ConfigError, match="damaged market"):
+        decode_inputs(code[:-7] + "!!")
