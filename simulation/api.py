@@ -197,6 +197,9 @@ def compare(scenario: Scenario | str = "demo", *, structures: list[str] | None =
         from simulation.config.scenario import parse_scenario, scenario_data
 
         scenario = parse_scenario({**scenario_data(scenario), **update}, "compare()")
+    from simulation.execution.competition import compared_scenario
+
+    scenario = compared_scenario(scenario)  # with firms: the firms are what is compared
     if precision is not None:
         from simulation.execution.experiment import run_until_precise
 

@@ -845,7 +845,7 @@ def market_customer_step(
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum, defections,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved,
 ) -> None:
     """Several firms' customers, stage by stage (rule: kernels/competition.py).
 
@@ -945,6 +945,10 @@ def market_customer_step(
         if mine >= 0 and chosen != mine and triggered:
             defections[mine] += 1
         current[i] = chosen
+    # Who went where: (from, to) pairs of the customers whose option changed.
+    moved[:, :] = 0
+    for i in np.flatnonzero(current != old):
+        moved[old[i] + 1, current[i] + 1] += 1
     for g in range(len(present)):
         buying[g] = (current == g).astype(np.uint8)
     for s in range(active_count.shape[0]):

@@ -64,6 +64,7 @@ def market_arguments(seed, firms=3, customers=15, segments=3, edges=30, absent=(
         rng.standard_normal(c), 0.1, 0.3, talk_rate, 1.0, 2.0, 0.4, imitation, 6.0,
         reconsider_rate, np.zeros((f, segments), np.int64), np.zeros(segments, np.int64),
         np.zeros((f, segments)), np.zeros((f, segments)), np.zeros(f, np.int64),
+        np.zeros((f + 1, f + 1), np.int64),
     )
 
 
@@ -110,7 +111,7 @@ def test_market_kernel_with_one_firm_is_the_single_firm_kernel(seed):
      threshold, opinion, voice, indptr, indices, strong, weak, tie_weight, media_sum,
      media_count, influence, media_pos, media_neg, firm_voices, h1, h2, h3, h4, _ps, _ns,
      value, outside, talk, choice, experience, *rest) = args
-    parameters, (buyers, active_count, sat_sum, sent_sum, defections) = rest[:9], rest[9:]
+    parameters, (buyers, active_count, sat_sum, sent_sum, defections) = rest[:9], rest[9:14]
     single = [a.copy() if isinstance(a, np.ndarray) else a for a in (
         active, buying[0], segment, taste, belief[0], satisfaction[0], sentiment[0],
         threshold, opinion[0], voice[0], indptr, indices, strong, weak, tie_weight,

@@ -3,17 +3,19 @@
 Times, on the default market (20,000 customers, 200 employees per firm) for ``--steps``
 steps: ``FirmModel`` (one hierarchy), ``MarketModel`` with that one firm (the overhead of the
 market's bookkeeping), and ``MarketModel`` with hierarchy, podular and network; construction
-and the steps separately, best of ``--repeats`` (after a warm-up that compiles the kernels).
+and the steps separately, medians of ``--repeats`` interleaved repeats (after a warm-up that
+compiles the kernels); the ratios are ratios of medians.
 ``--customers 1000000 --steps 200`` is the issue's large case (1M customers x 3 firms x 200
 steps: goal under 3 minutes and 2 GB).
 
-    .venv/bin/python experiments/benchmarks/bench_compete.py [--steps 100] [--repeats 2]
+    .venv/bin/python experiments/benchmarks/bench_compete.py [--steps 500] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import time
 
 from simulation.config.schema import config_from_flat
@@ -22,19 +24,22 @@ from simulation.core.model import FirmModel
 from simulation.execution.competition import market_config
 
 
-def _time(build, steps: int) -> tuple[float, float]:
-    started = time.perf_counter()
+def _time(build, steps: int) -> tuple[float, float, float]:
+    """Wall seconds to build and to run ``steps``, and the CPU seconds of both (this process;
+    the models are single-threaded, so CPU time is the work, less sensitive than wall time
+    to other jobs on a shared machine)."""
+    started, cpu = time.perf_counter(), time.process_time()
     model = build()
     built = time.perf_counter()
     model.run(steps)
-    return built - started, time.perf_counter() - built
+    return built - started, time.perf_counter() - built, time.process_time() - cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--three-only", action="store_true",
                         help="time only the three-firm market (its peak memory alone)")
     args = parser.parse_args()
@@ -54,24 +59,32 @@ def main() -> None:
     small = config_from_flat(customers=2_000, steps=2)
     FirmModel(structure="hierarchy", rng=1, config=small).run(2)
     MarketModel(market_config(small, ["hierarchy", "podular", "network"]), rng=1).run(2)
-    best = {}
-    for name, build in cases.items():
-        runs = [_time(build, args.steps) for _ in range(args.repeats)]
-        best[name] = min(runs, key=lambda r: r[0] + r[1])
-        b, s = best[name]
-        print(f"{name:45s} build {b:6.2f} s  {args.steps} steps {s:7.2f} s  total {b + s:7.2f} s")
-    if "FirmModel hierarchy" in best:
-        single = sum(best["FirmModel hierarchy"])
-        for name in [n for n in cases if n.startswith("MarketModel")]:
-            print(f"ratio {name} / FirmModel hierarchy: {sum(best[name]) / single:.2f}")
-        alone = [sum(best[f"FirmModel {s}"]) for s in ("hierarchy", "podular", "network")
-                 if f"FirmModel {s}" in best]
-        three_name = "MarketModel [hierarchy, podular, network]"
-        if len(alone) == 3 and three_name in best:
-            three = sum(best[three_name])
-            print(f"ratio three firms / mean of their single-firm runs: "
-                  f"{three / (sum(alone) / 3):.2f}; / the three parallel worlds together: "
-                  f"{three / sum(alone):.2f}")
+    # Cases interleaved (repeat by repeat), so a change of the machine's load hits them all.
+    times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in cases}
+    for _ in range(args.repeats):
+        for name, build in cases.items():
+            times[name].append(_time(build, args.steps))
+    wall = {name: statistics.median(b + s for b, s, _ in runs) for name, runs in times.items()}
+    cpu = {name: statistics.median(c for _, _, c in runs) for name, runs in times.items()}
+    for name, runs in times.items():
+        b = statistics.median(r[0] for r in runs)
+        s = statistics.median(r[1] for r in runs)
+        print(f"{name:42s} median build {b:5.2f} s + {args.steps} steps {s:6.2f} s = "
+              f"{wall[name]:6.2f} s wall, {cpu[name]:6.2f} s CPU ({args.repeats} repeats)")
+    if "FirmModel hierarchy" in wall:
+        for label, median in (("CPU", cpu), ("wall", wall)):
+            single = median["FirmModel hierarchy"]
+            for name in [n for n in cases if n.startswith("MarketModel")]:
+                print(f"ratio of median {label} times {name} / FirmModel hierarchy: "
+                      f"{median[name] / single:.2f}")
+            alone = [median[f"FirmModel {s}"] for s in ("hierarchy", "podular", "network")
+                     if f"FirmModel {s}" in median]
+            three_name = "MarketModel [hierarchy, podular, network]"
+            if len(alone) == 3 and three_name in median:
+                three = median[three_name]
+                print(f"ratio of median {label} times three firms / mean of their single-firm "
+                      f"runs: {three / (sum(alone) / 3):.2f}; / the three parallel worlds "
+                      f"together: {three / sum(alone):.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:.0f} MB ({args.customers} customers)")
 

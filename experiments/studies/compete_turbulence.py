@@ -8,7 +8,9 @@ For each turbulence level and replicate ``r`` (seed ``run_seed(23, r)`` for ever
 - **parallel worlds**: the same market with one firm at a time (FirmModel on the same seed,
   common random numbers); the paired difference is podular minus hierarchy across the two
   worlds of replicate ``r``.
-Differences are means with 95% t-intervals over replicates.
+Levels: mean market share and fitness over the last ``--window`` steps; cumulative profit
+(the firm's own books) at the last step. Differences are means with 95% t-intervals over
+replicates.
 
     .venv/bin/python experiments/studies/compete_turbulence.py [--replicates 20]
 """
@@ -32,12 +34,16 @@ from simulation.execution.competition import market_config
 
 STRUCTURES = ("hierarchy", "podular")
 ROOT = 23
+METRICS = ("market_share", "fitness", "cumulative_profit")
 
 
 def _levels(frame: pd.DataFrame, window: int) -> dict:
     tail = frame[frame["step"] >= frame["step"].max() - window + 1]
+    last = frame[frame["step"] == frame["step"].max()]
     return {"market_share": float(tail["market_share"].mean()),
-            "fitness": float(tail["fitness"].mean())}
+            "fitness": float(tail["fitness"].mean()),
+            # the firm's own books (core/economics.py): profit to date at the last step
+            "cumulative_profit": float(last["cumulative_profit"].iloc[0])}
 
 
 def one(job) -> list[dict]:
@@ -90,13 +96,13 @@ def main() -> None:
     for (coupling, turbulence, design), group in table.groupby(
             ["coupling", "turbulence", "design"]):
         wide = {m: group.pivot(index="replicate", columns="structure", values=m)
-                for m in ("market_share", "fitness")}
+                for m in METRICS}
         for metric, w in wide.items():
             mean, low, high = t_interval((w["podular"] - w["hierarchy"]).to_numpy())
             star = "*" if low > 0 or high < 0 else ""
             print(f"| {coupling} | {turbulence} | {design} | {metric} | "
-                  f"{w['hierarchy'].mean():.3f} | "
-                  f"{w['podular'].mean():.3f} | {mean:+.3f} [{low:+.3f}, {high:+.3f}]{star} |")
+                  f"{w['hierarchy'].mean():.4g} | "
+                  f"{w['podular'].mean():.4g} | {mean:+.4g} [{low:+.4g}, {high:+.4g}]{star} |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import pandas as pd
 def share_figure(bands: pd.DataFrame, structure_of: dict[str, str], marks=()):
     """A matplotlib figure: mean share per firm and of the outside option, 95% bands.
 
-    ``bands`` is :func:`simulation.execution.competition.share_bands`'s table;
+    ``bands`` is :func:`simulation.execution.competition.share_bands`'s table (bands
+    clipped to [0, 1]; the title says so when any was);
     ``structure_of`` maps each firm to its structure (for colours and labels); ``marks`` are
     steps drawn as dashed lines (shocks, entries).
     """
@@ -21,6 +22,7 @@ def share_figure(bands: pd.DataFrame, structure_of: dict[str, str], marks=()):
     import matplotlib.pyplot as plt
 
     from simulation import registry
+    from simulation.analysis.report import band_note
     from simulation.core.competition import NO_FIRM
 
     figure, axis = plt.subplots(figsize=(9, 5))
@@ -39,7 +41,10 @@ def share_figure(bands: pd.DataFrame, structure_of: dict[str, str], marks=()):
     axis.set_xlabel("step")
     axis.set_ylabel("market share")
     axis.set_ylim(0, 1)
-    axis.set_title("market share of each firm (mean over replicates, 95% band)")
+    clipped = bool(bands["clipped"].any()) if "clipped" in bands else False
+    replicates = int(bands["n"].max()) if len(bands) else 0
+    axis.set_title("market share of each firm\n(" + band_note("market_share", replicates,
+                                                               clipped) + ")")
     axis.legend(frameon=False)
     figure.tight_layout()
     return figure

@@ -12,7 +12,6 @@ shares), ``flows.csv`` (net moves of customers), ``resilience.parquet``, ``share
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -20,10 +19,6 @@ from pathlib import Path
 from simulation.errors import UserError
 
 HELP = "run firms of different structures in one market, competing for the same customers"
-
-_FIRM = re.compile(r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)=)?(?P<structure>[A-Za-z0-9_]+)"
-                   r"(?:@(?P<step>\d+))?$")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``firmsim compete``."""
@@ -51,16 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_firm(text: str, number: int) -> dict:
     """``[NAME=]STRUCTURE[@STEP]`` as a firm table (one-line error naming the argument)."""
-    match = _FIRM.match(text)
-    if not match:
-        raise UserError(f"FIRM {number + 1} {text!r}: expected STRUCTURE, NAME=STRUCTURE or "
-                        "STRUCTURE@STEP (e.g. podular, startup=podular@100)")
-    entry = {"structure": match["structure"]}
-    if match["name"]:
-        entry["name"] = match["name"]
-    if match["step"]:
-        entry["enters_at"] = int(match["step"])
-    return entry
+    from simulation.core.competition import parse_firm as parse
+    from simulation.errors import ConfigError
+
+    try:
+        return parse(text, f"FIRM {number + 1}")
+    except ConfigError as error:
+        raise UserError(str(error)) from None
 
 
 def market_from(args) -> object:
@@ -75,14 +67,9 @@ def market_from(args) -> object:
     if args.steps is not None:
         base["steps"] = args.steps
     base = apply_overrides(base, args.assignments)
-    entries = [parse_firm(text, k) for k, text in enumerate(args.firms)]
-    seen: dict[str, int] = {}
-    for entry in entries:
-        if "name" not in entry:
-            structure = entry["structure"]
-            seen[structure] = seen.get(structure, 0) + 1
-            entry["name"] = structure if seen[structure] == 1 else f"{structure}-{seen[structure]}"
-    base["firms"] = entries
+    from simulation.core.competition import name_firms
+
+    base["firms"] = name_firms([parse_firm(text, k) for k, text in enumerate(args.firms)])
     return validate_model_config(base)
 
 

@@ -108,6 +108,9 @@ def _run(args, scenario, source, out: Path, runs: int, workers: int) -> int:
     fault_point("run:locked")
     check_output_folder(out, scenario.name, args.force)
     data = scenario_data(scenario)
+    from simulation.execution.competition import compared_scenario
+
+    scenario = compared_scenario(scenario)  # with firms: one market, its firms compared
     try:
         previous = read_manifest(out, missing_ok=True)
     except Exception:  # noqa: BLE001 - a damaged manifest is set aside below

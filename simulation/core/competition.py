@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -37,15 +38,13 @@ from simulation.config.vocabulary import MEDIA
 from simulation.core import (
     conversation,
     customers,
-    economics,
     metrics,
     organization,
     shocks,
     stakeholders,
 )
 from simulation.core.market import Market
-from simulation.core.model import STREAMS, _streams
-from simulation.core.structures import build_organization
+from simulation.core.model import STREAMS, _streams, build_firm
 from simulation.errors import ConfigError
 from simulation.kernels import competition as competition_kernels
 from simulation.kernels import customers as customer_kernels
@@ -62,6 +61,57 @@ FIRM_SHOCKS = ("talent_loss", "reputation_crisis", "new_segment")
 PER_FIRM = ("belief", "buying", "satisfaction", "sentiment", "opinion", "voice", "media_sum",
             "media_count", "media_positive", "media_negative", "firm_voices")
 PER_FIRM_SUMS = ("buyers", "satisfaction_sum", "sentiment_sum")
+
+
+#: One firm written on one line: ``STRUCTURE``, ``NAME=STRUCTURE``, ``STRUCTURE@STEP``.
+FIRM_TEXT = re.compile(r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)=)?(?P<structure>[A-Za-z0-9_]+)"
+                       r"(?:@(?P<step>\d+))?$")
+#: Joins the firms of one line-up in a single label (``hierarchy+podular``): the value a
+#: sweep's ``firms`` factor takes in its tables ("+" is in no firm or structure name).
+LINEUP_JOIN = "+"
+
+
+def parse_firm(text: str, where: str) -> dict:
+    """``[NAME=]STRUCTURE[@STEP]`` as a firm table; a :class:`ConfigError` line naming
+    ``where`` otherwise."""
+    match = FIRM_TEXT.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ConfigError(f"{where} {text!r}: expected STRUCTURE, NAME=STRUCTURE or "
+                          "STRUCTURE@STEP (e.g. podular, startup=podular@100)")
+    entry = {"structure": match["structure"]}
+    if match["name"]:
+        entry["name"] = match["name"]
+    if match["step"]:
+        entry["enters_at"] = int(match["step"])
+    return entry
+
+
+def name_firms(entries: list[dict]) -> list[dict]:
+    """Unnamed firms are named after their structure: ``hierarchy``, ``hierarchy-2``..."""
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if "name" not in entry:
+            structure = entry["structure"]
+            seen[structure] = seen.get(structure, 0) + 1
+            entry["name"] = structure if seen[structure] == 1 else f"{structure}-{seen[structure]}"
+    return entries
+
+
+def lineup_tables(lineup, where: str) -> list[dict]:
+    """The firm tables of a line-up: a list of ``[NAME=]STRUCTURE[@STEP]`` texts, or their
+    :data:`LINEUP_JOIN` label (``"hierarchy+podular"``)."""
+    if isinstance(lineup, str):
+        lineup = lineup.split(LINEUP_JOIN)
+    if not isinstance(lineup, (list, tuple)) or not lineup:
+        raise ConfigError(f"{where} {lineup!r}: a line-up is a list of firms, e.g. "
+                          "[\"hierarchy\", \"podular\"]")
+    return name_firms([parse_firm(text, f"{where} firm {k + 1}")
+                       for k, text in enumerate(lineup)])
+
+
+def lineup_label(lineup) -> str:
+    """The one-string label of a line-up (its firms' texts joined by :data:`LINEUP_JOIN`)."""
+    return lineup if isinstance(lineup, str) else LINEUP_JOIN.join(lineup)
 
 
 def firm_entries(config: ModelConfig) -> list[FirmEntry]:
@@ -145,30 +195,9 @@ class Competitor:
         self.segment_fitness = market.value_of_segment[index]
         self.population = market.population_of(index)
         self.n_customers = market.n_customers
-        self.stakeholders = stakeholders.build_stakeholders(cfg, self.n_customers,
-                                                            streams["stakeholders"])
-        self.org = build_organization(cfg, streams["organization"])
-        self.spec = registry.get("structure", cfg.structure).rules(self.org, cfg)
-        self.capacity = np.full(self.org.size, cfg.firm.capacity, dtype=np.int64)
-        self.capacity_left = self.capacity.copy()
-        self.workload = np.zeros(self.org.size)
-        self.queues = organization.ProposalQueues.empty(self.org.size, cfg.firm.queue_limit)
-        self.max_reviewers = organization.reviewer_limit(self.org, cfg.firm.capacity)
-        self.conversation = conversation.build_conversation(self, streams["conversation"])
-        # Each firm keeps its own books (ODD section 7, Economics), as the single firm does.
-        self.economics = economics.Economics(
-            cfg, self.products, self.variant_of_segment, self.population.segment_sizes,
-            self.population.segment_active, self.market, self.org)
-        self.cascade_defections = 0
-        self.pending: list[tuple[int, int, int, int, int]] = []
-        self._reset_counters()
-        self.fired_shocks: list[tuple[int, int]] = []
+        # Built as the single firm is (its own books too: ODD section 7, Economics).
+        build_firm(self, cfg, streams)
         self.turbulence_windows: list = []  # the market holds the turbulence
-        self.budget_now = cfg.firm.change_budget
-        self.investor_pressure_now = 0.0
-        self.computed_metrics = metrics.computed_metrics()
-        self.records = metrics.empty_records()
-        self.segment_records: list[np.ndarray] = []
         self.entered_at: int | None = None
         self.exited_at: int | None = None
         self.update_fitness()
@@ -423,10 +452,11 @@ class MarketModel:
             customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
                                             np.maximum(-stance, 0.0),
                                             rows["media_negative"][g], p.story_count)
-        before = self.current.copy()
         rng = self.streams["customer_dynamics"]
         uniforms = rng.random((2, p.size))
         normals = rng.standard_normal(p.size)
+        options = len(self.firms) + 1
+        moved = np.empty((options, options), dtype=np.int64)
         competition_kernels.market_customer_step(
             self.present, self.current, rows["buying"], p.active, p.segment, p.taste,
             rows["belief"], rows["satisfaction"], rows["sentiment"], p.threshold,
@@ -438,14 +468,10 @@ class MarketModel:
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,
             c.reconsider_rate, rows["buyers"], p.active_count, rows["satisfaction_sum"],
-            rows["sentiment_sum"], self.defections)
+            rows["sentiment_sum"], self.defections, moved)
         for firm in self.firms:
             firm.cascade_defections = int(self.defections[firm.index])
         # Who went where this step: (firms + 1)^2 counts, index 0 the outside option.
-        options = len(self.firms) + 1
-        moved = np.bincount((before + 1) * options + (self.current + 1),
-                            minlength=options * options).reshape(options, options)
-        np.fill_diagonal(moved, 0)
         self.flow_records.append(moved)
 
     # ------------------------------------------------------------------ output

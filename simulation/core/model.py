@@ -73,6 +73,43 @@ def _view(part: str, name: str) -> property:
                     doc=f"``{part}.{name}`` (kept on the model for the agents and the UI).")
 
 
+def build_firm(firm, cfg: ModelConfig, streams: dict) -> None:
+    """Build what one firm owns and set it on ``firm``: stakeholders, organization and its
+    rules, capacity, proposal queues, conversation, books, counters and records.
+
+    Shared by :class:`FirmModel` and a market's firms
+    (:class:`simulation.core.competition.Competitor`), so a firm is built one way. ``firm``
+    must already hold ``population``, ``n_customers``, ``market``, ``products`` and
+    ``variant_of_segment``; the draws come from ``streams["stakeholders"]``,
+    ``streams["organization"]`` and ``streams["conversation"]``.
+    """
+    firm.stakeholders = stakeholders.build_stakeholders(cfg, firm.n_customers,
+                                                        streams["stakeholders"])
+    firm.org = build_organization(cfg, streams["organization"])
+    firm.spec = registry.get("structure", cfg.structure).rules(firm.org, cfg)
+    firm.capacity = np.full(firm.org.size, cfg.firm.capacity, dtype=np.int64)
+    firm.capacity_left = firm.capacity.copy()
+    firm.workload = np.zeros(firm.org.size)
+    firm.queues = organization.ProposalQueues.empty(firm.org.size, cfg.firm.queue_limit)
+    firm.max_reviewers = organization.reviewer_limit(firm.org, cfg.firm.capacity)
+    firm.conversation = conversation.build_conversation(firm, streams["conversation"])
+    firm.economics = economics.Economics(
+        cfg, firm.products, firm.variant_of_segment, firm.population.segment_sizes,
+        firm.population.segment_active, firm.market, firm.org)
+    firm.cascade_defections = 0
+    # Approved changes in transit: (land step, attribute, value, variant, created step).
+    firm.pending = []
+    firm._reset_counters()
+    firm.fired_shocks = []  # (shock number, step)
+    # Set each step by the organization and stakeholder submodels; the values of step 0
+    # until then (every attribute exists from construction).
+    firm.budget_now = cfg.firm.change_budget
+    firm.investor_pressure_now = 0.0
+    firm.computed_metrics = metrics.computed_metrics()
+    firm.records = metrics.empty_records()
+    firm.segment_records = []
+
+
 class FirmModel(mesa.Model):
     """A firm of a given organizational structure in a market of customer segments.
 
@@ -146,33 +183,9 @@ class FirmModel(mesa.Model):
         self.population = customers.build_customers(cfg, arrivals, sizes, initial_value,
                                                     streams["customers"])
         self.n_customers = self.population.size
-        self.stakeholders = stakeholders.build_stakeholders(cfg, self.n_customers,
-                                                            streams["stakeholders"])
-        self.org = build_organization(cfg, streams["organization"])
-        self.spec = self.spec.rules(self.org, cfg)
-        self.capacity = np.full(self.org.size, cfg.firm.capacity, dtype=np.int64)
-        self.capacity_left = self.capacity.copy()
-        self.workload = np.zeros(self.org.size)
-        self.queues = organization.ProposalQueues.empty(self.org.size, cfg.firm.queue_limit)
-        self.max_reviewers = organization.reviewer_limit(self.org, cfg.firm.capacity)
-        self.conversation = conversation.build_conversation(self, streams["conversation"])
-        self.economics = economics.Economics(
-            cfg, self.products, self.variant_of_segment, self.population.segment_sizes,
-            self.population.segment_active, self.market, self.org)
-        self.cascade_defections = 0
         self.outside_option = cfg.market.outside_option
-        # Approved changes in transit: (land step, attribute, value, variant, created step).
-        self.pending: list[tuple[int, int, int, int, int]] = []
-        self._reset_counters()
-        self.fired_shocks: list[tuple[int, int]] = []  # (shock number, step)
+        build_firm(self, cfg, streams)
         self.turbulence_windows = shocks.background_turbulence(cfg)
-        # Set each step by the organization and stakeholder submodels; the values of step 0
-        # until then (every attribute exists from construction).
-        self.budget_now = cfg.firm.change_budget
-        self.investor_pressure_now = 0.0
-        self.computed_metrics = metrics.computed_metrics()
-        self.records = metrics.empty_records()
-        self.segment_records: list[np.ndarray] = []
         self.customer_agents = [Customer(self, i) for i in range(self.n_customers)]
         self.employee_agents = [Employee(self, i) for i in range(self.org.size)]
         self.stakeholder_agents = [Stakeholder(self, i)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.report import clip_band
 from simulation.analysis.statistics import band, t_interval
 from simulation.config.schema import FirmEntry, ModelConfig
 from simulation.config.seeds import run_seed
@@ -54,12 +55,14 @@ def market_config(config: ModelConfig, firms: list, shocks: list | None = None) 
     return validate_model_config(data)
 
 
-def run_market(config: ModelConfig, replicate: int, seed) -> MarketTables:
-    """Run one market to ``config.steps``; every table labelled with ``replicate``."""
+def run_market(config: ModelConfig, replicate: int, seed,
+               metric: str = "market_share") -> MarketTables:
+    """Run one market to ``config.steps``; every table labelled with ``replicate``
+    (resilience figures of ``metric``)."""
     from simulation.core.competition import MarketModel, exits_table
 
     model = MarketModel(config, rng=seed).run()
-    tables = [model.metrics(), model.shares(), model.flows(), model.resilience(),
+    tables = [model.metrics(), model.shares(), model.flows(), model.resilience(metric),
               exits_table(model)]
     for table in tables:
         table.insert(0, "replicate", replicate)
@@ -67,18 +70,19 @@ def run_market(config: ModelConfig, replicate: int, seed) -> MarketTables:
 
 
 def _run_one(job: tuple) -> MarketTables:
-    config, replicate, root = job
-    return run_market(config, replicate, run_seed(root, replicate))
+    config, replicate, root, *metric = job
+    return run_market(config, replicate, run_seed(root, replicate), *metric)
 
 
 def run_markets(config: ModelConfig, replicates: int, seed: int, workers: int | None = None,
-                first_replicate: int = 0) -> MarketTables:
+                first_replicate: int = 0, metric: str = "market_share") -> MarketTables:
     """Replicates ``first_replicate ...`` of the market ``config`` (rows in replicate order,
-    whatever order the workers finish in)."""
+    whatever order the workers finish in; resilience figures of ``metric``)."""
     if not config.firms:
         raise ConfigError("firms: a market run needs firms (e.g. firms = [\"hierarchy\", "
                           "\"podular\"])")
-    jobs = [(config, r, seed) for r in range(first_replicate, first_replicate + replicates)]
+    jobs = [(config, r, seed, metric)
+            for r in range(first_replicate, first_replicate + replicates)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     # The one executor (execution/executor.py): its workers, initializer and restarts.
     done = {}
@@ -92,10 +96,59 @@ def run_markets(config: ModelConfig, replicates: int, seed: int, workers: int | 
                           for k in range(len(MarketTables._fields))))
 
 
+def market_comparison(config: ModelConfig, replicates: int, seed: int,
+                      metric: str = "market_share", workers: int | None = None,
+                      first_replicate: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A market's replicates as a comparison's ``(timeseries, resilience)``: what ``firmsim
+    run`` does with a scenario that lists ``firms``.
+
+    Each firm stands where a structure stands in a comparison of parallel worlds: its rows
+    have ``structure`` = the firm's name (:func:`compared_scenario`), ``replicate`` and the
+    step metrics (or resilience figures) of that firm; rows in the firms' order, then by
+    replicate and step. Paired differences between firms are then taken within a market.
+    """
+    tables = run_markets(config, replicates, seed, workers, first_replicate, metric)
+    order = {entry.name: k for k, entry in enumerate(config.firms)}
+    series = tables.metrics.drop(columns=["structure"]).rename(columns={"firm": "structure"})
+    shocks = tables.resilience.rename(columns={"firm": "structure"})
+    out = []
+    for frame, within in ((series, "step"), (shocks, "shock")):
+        frame = frame[["structure", "replicate",
+                       *[c for c in frame.columns if c not in ("structure", "replicate")]]]
+        frame = frame.sort_values(["structure", "replicate", within], kind="stable",
+                                  key=lambda c: c.map(order) if c.name == "structure" else c)
+        out.append(frame.reset_index(drop=True))
+    return out[0], out[1]
+
+
+def compared_scenario(scenario):
+    """``scenario`` as its comparison is summarised: with ``firms``, its ``structures`` are
+    the firms' names (the first is the reference of the paired differences)."""
+    if not scenario.firms:
+        return scenario
+    return scenario.model_copy(update={"structures": [entry.name for entry in scenario.firms]})
+
+
 def share_bands(shares: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean market share of each firm (and the outside option) per step, with its
-    t-interval over replicates (:func:`simulation.analysis.statistics.band`)."""
-    return band(shares, "market_share", by="firm", confidence=confidence)
+    t-interval over replicates (:func:`simulation.analysis.statistics.band`), clipped to
+    [0, 1] (:func:`simulation.analysis.report.clip_band`); ``clipped`` marks the rows whose
+    interval reached past 0 or 1."""
+    table = band(shares, "market_share", by="firm", confidence=confidence)
+    low, high, _ = clip_band("market_share", table["low"], table["high"])
+    with np.errstate(invalid="ignore"):
+        clipped = (low != table["low"].to_numpy()) | (high != table["high"].to_numpy())
+    return table.assign(low=low, high=high, clipped=clipped & np.isfinite(low))
+
+
+def share_interval(values, confidence: float = 0.95) -> str:
+    """``mean [low, high]`` of shares over replicates (t-interval), each end clipped to
+    [0, 1] and then marked: ``0.012 [0 (clipped), 0.031]``."""
+    mean, low, high = t_interval(np.asarray(values, dtype=float), confidence)
+    (bottom,), (top,), _ = clip_band("market_share", [low], [high])
+    low_text = f"{bottom:g} (clipped)" if bottom != low else f"{low:.3f}"
+    high_text = f"{top:g} (clipped)" if top != high else f"{high:.3f}"
+    return f"{mean:.3f} [{low_text}, {high_text}]"
 
 
 def final_levels(shares: pd.DataFrame, window: int = 50) -> pd.DataFrame:
@@ -186,12 +239,12 @@ def reading(tables: MarketTables, window: int = 50, shocks: list | None = None) 
     bands = share_bands(shares)
     levels = final_levels(shares, window)
     lines = [f"{replicates} replicates; final shares are means over the last {window} steps "
-             "with 95% t-intervals over replicates."]
+             "with 95% t-intervals over replicates (an end past 0 or 1 is clipped there and "
+             "marked)."]
     parts = []
     for firm in levels.columns:
-        mean, low, high = t_interval(levels[firm].to_numpy())
         label = "no firm (outside option)" if firm == _none() else firm
-        parts.append(f"{label} {mean:.3f} [{low:.3f}, {high:.3f}]")
+        parts.append(f"{label} {share_interval(levels[firm].to_numpy())}")
     lines.append("Final shares: " + "; ".join(parts) + ".")
     for row in head_to_head(shares, window).itertuples():
         verdict = ("ahead" if row.low > 0 else "behind" if row.high < 0

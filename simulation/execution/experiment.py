@@ -73,6 +73,11 @@ def run_comparison(
     one built at once). Rows are sorted by structure (in the given order), replicate and
     step, whatever order the workers finished in.
     """
+    if config.firms:  # a market of several firms: each firm is one of the compared
+        from simulation.execution.competition import market_comparison
+
+        return market_comparison(config, replicates, seed, resilience_metric, workers,
+                                 first_replicate)
     numbers = range(first_replicate, first_replicate + replicates)
     specs = [RunSpec(s, r, run_seed(seed, r), config) for s in structures for r in numbers]
     workers = workers or min(len(specs), os.cpu_count() or 1)

@@ -22,6 +22,9 @@ value_of_segment : float64 (F, S) normalised fitness of each firm's variant for 
 talk_draw, choice_draw, experience_draw : (C,) one draw each per customer and step
 outputs: buyers, satisfaction_sum, sentiment_sum (F, S); active_count (S,);
 defections (F,): threshold (cascade) defections from each firm
+moved : int64 (F + 1, F + 1)      out: customers who went from option ``a`` to ``b`` this
+                                  step (index 0 the outside option, ``g + 1`` firm ``g``;
+                                  the diagonal stays 0), counted where they choose
 
 Rule (changes against one firm)
 -------------------------------
@@ -62,7 +65,7 @@ def market_customer_step(
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum, defections,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved,
 ):
     """One customer step of a market of several firms; see the module docstring."""
     firms = present.shape[0]
@@ -96,6 +99,7 @@ def market_customer_step(
     satisfaction_sum[:, :] = 0.0
     sentiment_sum[:, :] = 0.0
     defections[:] = 0
+    moved[:, :] = 0
     # 2. Word of mouth and media, firm by firm.
     for g in range(firms):
         if present[g] == 0:
@@ -162,6 +166,7 @@ def market_customer_step(
             sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
         u = choice_draw[i]
         f = current[i]
+        before = f
         if f >= 0 and present[f] == 0:
             f = -1  # its firm left the market: the customer chooses afresh
             current[i] = -1
@@ -209,6 +214,8 @@ def market_customer_step(
             if present[g] != 0:
                 sentiment_sum[g, s] += sentiment[g, i]
         f = current[i]
+        if f != before:
+            moved[before + 1, f + 1] += 1
         if f >= 0:
             buyers[f, s] += 1
             satisfaction_sum[f, s] += satisfaction[f, i]

@@ -40,31 +40,48 @@ from simulation.execution.processes import fault_point
 from simulation.sweep.design import Design
 from simulation.sweep.spec import ResolvedExperiment
 from simulation.sweep.storage import SweepStore
-from simulation.sweep.worker import run_batch
+from simulation.sweep.worker import MARKET, run_batch
 
 MAX_AUTO_BATCH = 20
 
 
 def total_runs(resolved: ResolvedExperiment, design: Design) -> int:
+    """Runs of the sweep; in a market sweep, one per firm of each market (point x replicate)."""
+    if resolved.market:
+        return resolved.replicates * sum(len(resolved.firms_at(values))
+                                         for values in design.values)
     return len(design) * resolved.replicates * len(resolved.structures)
 
 
 def plan_jobs(resolved: ResolvedExperiment, design: Design, done: set[int],
               batch_size: int) -> list[dict[str, Any]]:
-    """Batches (jobs for :func:`~.worker.run_batch`) of the runs not in ``done``."""
+    """Batches (jobs for :func:`~.worker.run_batch`) of the runs not in ``done``.
+
+    In a market sweep a job's entry is a whole market (structure :data:`~.worker.MARKET`)
+    whose run number is that of its first firm slot; firm ``f`` of it is run
+    ``run + structures.index(f)`` (:mod:`.worker`).
+    """
     structures = resolved.structures
     replicates = resolved.replicates
     pending = []
-    for run in range(total_runs(resolved, design)):
-        if run in done:
-            continue
-        point_replicate, s = divmod(run, len(structures))
-        point, replicate = divmod(point_replicate, replicates)
-        pending.append((run, point, structures[s], replicate, tuple(design.values[point])))
+    if resolved.market:
+        for point, values in enumerate(design.values):
+            slots = [structures.index(name) for name in resolved.firms_at(values)]
+            for replicate in range(replicates):
+                first = (point * replicates + replicate) * len(structures)
+                if not all(first + s in done for s in slots):
+                    pending.append((first, point, MARKET, replicate, tuple(values)))
+    else:
+        for run in range(total_runs(resolved, design)):
+            if run in done:
+                continue
+            point_replicate, s = divmod(run, len(structures))
+            point, replicate = divmod(point_replicate, replicates)
+            pending.append((run, point, structures[s], replicate, tuple(design.values[point])))
     common = {"base": resolved.base, "paths": [v.path for v in resolved.parameters],
               "columns": [v.column for v in resolved.parameters], "root": resolved.seed,
               "metric": resolved.metric, "outputs": list(resolved.experiment.outputs),
-              "level_window": resolved.experiment.level_window}
+              "level_window": resolved.experiment.level_window, "structures": structures}
     jobs = []
     for start in range(0, len(pending), batch_size):
         chunk = pending[start:start + batch_size]
@@ -163,7 +180,7 @@ def run_sweep(resolved: ResolvedExperiment, design: Design, store: SweepStore, e
             outcome.failed_now += len(result["errors"])
             outcome.run_seconds += result["run_seconds"]
             if bar is not None:
-                bar.update(len(job["runs"]))
+                bar.update(len(result["rows"]) + len(result["errors"]))
                 bar.set_postfix(failed=outcome.failed_now)
     finally:
         outcome.wall_seconds = time.perf_counter() - started

@@ -57,7 +57,8 @@ def run_sweep_folder(args) -> int:
     workers = args.workers or os.cpu_count() or 1
     # The design's size and time, from its definition, before it is built.
     points = point_count(resolved)
-    runs = points * resolved.replicates * len(resolved.structures)
+    runs = points * resolved.replicates * (max(map(len, resolved.lineups())) if resolved.market
+                                           else len(resolved.structures))
     base = ModelConfig.model_validate(resolved.base)
     size = check_design_size(points, runs, run_seconds(base) * runs / workers, workers,
                              yes=getattr(args, "yes", False),
@@ -135,7 +136,9 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
         done = len(store.done_runs())
         experiment = resolved.experiment
         print(f"firmsim sweep: {experiment.name}: {experiment.design} design, {len(design)} "
-              f"points x {len(resolved.structures)} structures x {resolved.replicates} "
+              f"points x {len(resolved.structures)} "
+              f"{'firms (one market per point)' if resolved.market else 'structures'} x "
+              f"{resolved.replicates} "
               f"replicates = {total} runs; {executor.description} -> {out}")
         if done:
             print(f"firmsim sweep: resuming: {done} runs already on disk, "

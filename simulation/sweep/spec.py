@@ -68,6 +68,7 @@ from simulation.config.scenario import (
     scenario_data,
 )
 from simulation.config.schema import ModelConfig, check_registered, validate_model_config
+from simulation.core.competition import lineup_label, lineup_tables
 from simulation.data import shipped_folder
 from simulation.errors import ConfigError
 
@@ -76,6 +77,10 @@ NOT_SWEEPABLE = ("name", "description", "structures", "replicates", "seed",
                  "resilience_metric")
 #: Columns every run row has; parameter names may not reuse them.
 KEY_COLUMNS = ("run", "point", "structure", "replicate")
+#: The path of the competing-firms factor: its levels are line-ups of firms (who competes
+#: with whom); a sweep with it, or on a scenario with ``firms``, runs markets, and its
+#: ``structure`` column holds the firm's name (:mod:`simulation.sweep.worker`).
+FIRMS_PATH = "firms"
 EXPERIMENT_DIR = shipped_folder("experiments")
 
 
@@ -95,8 +100,9 @@ class Parameter(_Strict):
     high: float | None = Field(None, description="upper end of the range")
     count: int | None = Field(None, ge=2, le=1000,
                               description="grid: evenly spaced levels from low to high")
-    levels: list[int | float | str | bool] | None = Field(
-        None, min_length=1, description="grid: explicit levels")
+    levels: list[int | float | str | bool | list[str]] | None = Field(
+        None, min_length=1, description="grid: explicit levels (path firms: line-ups of "
+        "competing firms, e.g. [[\"hierarchy\", \"podular\"], [\"hierarchy\", \"open\"]])")
     scale: Literal["linear", "log"] = Field(
         "linear", description="log: sample (or space the grid) evenly in log(value)")
 
@@ -263,6 +269,8 @@ class Varied:
             return int(round(float(value)))
         if self.kind == "float":
             return float(value)
+        if self.kind == "firms":
+            return lineup_label(value)
         return value
 
 
@@ -277,8 +285,38 @@ class ResolvedExperiment:
     base: dict[str, Any] = field(default_factory=dict)  # ModelConfig data of the base
 
     @property
+    def market(self) -> bool:
+        """Whether every run is a market of several firms (a ``firms`` factor, or a base
+        scenario with ``firms``)."""
+        return bool(self.base.get("firms")) or any(p.path == FIRMS_PATH
+                                                    for p in self.parameters)
+
+    @property
     def structures(self) -> list[str]:
-        return list(self.scenario.structures)
+        """The structures compared at every point; in a market sweep, the names of the
+        firms of every line-up, in order of appearance (the first is the reference)."""
+        if not self.market:
+            return list(self.scenario.structures)
+        names: dict[str, None] = {}
+        for lineup in self.lineups():
+            names.update(dict.fromkeys(lineup))
+        return list(names)
+
+    def lineups(self) -> list[list[str]]:
+        """A market sweep's line-ups: the firm names of each level of the ``firms`` factor
+        (or of the base scenario's ``firms``)."""
+        for varied in self.parameters:
+            if varied.path == FIRMS_PATH:
+                return [[e["name"] for e in lineup_tables(level, FIRMS_PATH)]
+                        for level in varied.levels]
+        return [[e["name"] for e in self.base.get("firms", [])]]
+
+    def firms_at(self, values) -> list[str]:
+        """The firm names of the market at a design point of ``values``."""
+        for varied, value in zip(self.parameters, values, strict=True):
+            if varied.path == FIRMS_PATH:
+                return [e["name"] for e in lineup_tables(value, FIRMS_PATH)]
+        return [e["name"] for e in self.base.get("firms", [])]
 
     @property
     def replicates(self) -> int:
@@ -385,8 +423,11 @@ def resolve_experiment(data: dict, source: str = "experiment",
     columns: dict[str, str] = {}
     for number, spec in enumerate(experiment.parameters):
         where = f"{source}: parameters[{number}] ({spec.path})"
-        current = _lookup(resolved, spec.path, where)
-        varied = _typed(spec, current, where)
+        if spec.path == FIRMS_PATH:
+            varied = _firms_factor(spec, resolved, where, experiment.structures)
+        else:
+            current = _lookup(resolved, spec.path, where)
+            varied = _typed(spec, current, where)
         if varied.column in KEY_COLUMNS:
             reserved = ", ".join(KEY_COLUMNS)
             raise ConfigError(f"{where}: name '{varied.column}' is reserved ({reserved}); "
@@ -397,7 +438,7 @@ def resolve_experiment(data: dict, source: str = "experiment",
         if spec.path in columns.values():
             raise ConfigError(f"{where}: the path is varied twice")
         columns[varied.column] = spec.path
-        for label, value in _extremes(varied):
+        for label, value in _extremes(varied) if varied.kind != "firms" else ():
             _check_value(resolved, varied, value, f"{where} {label}={value!r}")
         parameters.append(varied)
     for axis in ("x", "y"):
@@ -407,6 +448,36 @@ def resolve_experiment(data: dict, source: str = "experiment",
                               f"(parameters: {', '.join(columns)})")
     base = scenario.model_config_only().model_dump(mode="json")
     return ResolvedExperiment(experiment, source, scenario, parameters, base)
+
+
+def _firms_factor(spec: Parameter, resolved: dict, where: str,
+                  structures: list[str] | None) -> Varied:
+    """The ``firms`` factor: each level a line-up of competing firms, checked as the base
+    scenario's ``firms`` would be; its values are the line-ups' labels."""
+    if spec.levels is None:
+        raise ConfigError(f"{where}: firms is varied by levels = [[\"hierarchy\", "
+                          "\"podular\"], [\"hierarchy\", \"open\"]] in a grid (line-ups of "
+                          "competing firms), not a range")
+    if structures is not None:
+        raise ConfigError(f"{where}: a sweep over line-ups of firms compares the firms of each "
+                          f"market; remove structures = {structures}")
+    labels = []
+    for number, level in enumerate(spec.levels):
+        at = f"{where} levels[{number}]"
+        if not isinstance(level, list):
+            raise ConfigError(f"{at}={level!r}: a line-up is a list of firms, e.g. "
+                              "[\"hierarchy\", \"podular\"]")
+        tables = lineup_tables(level, at)
+        label = lineup_label(level)
+        data = json.loads(json.dumps(resolved))
+        data[FIRMS_PATH] = tables
+        try:
+            Scenario.model_validate(data)
+        except ValidationError as error:
+            raise ConfigError(f"{at}={level!r}: {format_validation_error(error, Scenario)}"
+                              ) from None
+        labels.append(label)
+    return Varied(spec, spec.column, "firms", labels)
 
 
 def _lookup(data: Any, path: str, where: str) -> Any:
@@ -497,5 +568,7 @@ def point_config(base: dict, paths: list[str], values: list[Any]) -> ModelConfig
     """The :class:`ModelConfig` of one design point: ``base`` with ``values`` at ``paths``."""
     data = json.loads(json.dumps(base))
     for path, value in zip(paths, values, strict=True):
+        if path == FIRMS_PATH:  # a line-up's label: its firm tables
+            value = lineup_tables(value, FIRMS_PATH)
         set_path(data, path, value)
     return validate_model_config(data)

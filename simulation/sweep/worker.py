@@ -8,7 +8,14 @@ Run ``run`` of a sweep is design point ``point``, replicate ``replicate`` and st
 number ``s`` with ``run = (point * replicates + replicate) * len(structures) + s``. Its seed
 is ``run_seed(root, replicate, point)`` (:data:`simulation.config.seeds.SEED_RULE`): the same for
 every structure at a point and replicate (common random numbers) and independent of
-batching, workers and order. Each run keeps ``final_<m>`` and ``mean_<m>`` of every
+batching, workers and order.
+
+A market sweep (a ``firms`` factor, or a base scenario with ``firms``) runs one market of
+several firms per point and replicate (:class:`simulation.core.competition.MarketModel`,
+seed ``run_seed(root, replicate, point)``); each of its firms is a run of its own row: the
+``structure`` column holds the firm's name, its run number is the market's plus the name's
+place in the sweep's list of firm names, and its outputs are computed from that firm's
+metrics as a single firm's are. Each run keeps ``final_<m>`` and ``mean_<m>`` of every
 :func:`~simulation.config.vocabulary.level_metric_names` (last step; mean over the last
 ``level_window`` share of the steps, NaN-aware) and ``s<i>_<figure>`` of every
 :data:`~simulation.config.vocabulary.RESILIENCE_FIGURES` per shock.
@@ -28,6 +35,9 @@ from simulation.config.vocabulary import RESILIENCE_FIGURES, level_metric_names
 from simulation.execution.processes import fault_point
 from simulation.execution.runs import RunTables, run_model
 from simulation.sweep.spec import point_config
+
+#: The structure of a job entry that is a whole market (its firms are the runs).
+MARKET = "(market)"
 
 
 def run_batch(job: dict[str, Any]) -> dict[str, Any]:
@@ -49,11 +59,16 @@ def run_batch(job: dict[str, Any]) -> dict[str, Any]:
         try:
             if point not in configs:
                 configs[point] = point_config(job["base"], job["paths"], list(values))
-            tables = run_model(configs[point], structure, run_seed(job["root"], replicate, point),
-                               job["metric"], labels=keys)
-            rows.append({**keys, **params, **_outputs(tables, job)})
-            if "timeseries" in job["outputs"]:
-                series.append(tables.timeseries)
+            seed = run_seed(job["root"], replicate, point)
+            if structure == MARKET:
+                runs = _market_runs(configs[point], seed, job, keys)
+            else:
+                runs = [(keys, run_model(configs[point], structure, seed, job["metric"],
+                                         labels=keys))]
+            for run_keys, tables in runs:
+                rows.append({**run_keys, **params, **_outputs(tables, job)})
+                if "timeseries" in job["outputs"]:
+                    series.append(tables.timeseries)
         except Exception as error:  # noqa: BLE001 - a failing run must not stop the batch
             errors.append({**keys, **params,
                            "seed": describe_seed(job["root"], replicate, point),
@@ -64,6 +79,29 @@ def run_batch(job: dict[str, Any]) -> dict[str, Any]:
             "timeseries": pd.concat(series, ignore_index=True) if series else None,
             "errors": errors, "run_seconds": run_seconds,
             "batch_seconds": time.perf_counter() - started}
+
+
+def _market_runs(config, seed, job: dict[str, Any], keys: dict[str, Any]
+                 ) -> list[tuple[dict[str, Any], RunTables]]:
+    """One market of several firms: each firm's keys (run number, its name as structure)
+    and its tables, shaped as a single firm's run's."""
+    from simulation.core.competition import MarketModel
+
+    model = MarketModel(config, rng=seed).run()
+    metrics = model.metrics()
+    resilience = model.resilience(job["metric"])
+    runs = []
+    for firm in sorted(model.firms, key=lambda f: job["structures"].index(f.name)):
+        run_keys = {**keys, "run": keys["run"] + job["structures"].index(firm.name),
+                    "structure": firm.name}
+        series = metrics[metrics["firm"] == firm.name].drop(columns=["firm", "structure"])
+        shocks = resilience[resilience["firm"] == firm.name].drop(columns=["firm"])
+        tables = RunTables(series.reset_index(drop=True), shocks.reset_index(drop=True))
+        for frame in tables:
+            for position, (name, value) in enumerate(run_keys.items()):
+                frame.insert(position, name, value)
+        runs.append((run_keys, tables))
+    return runs
 
 
 def _outputs(tables: RunTables, job: dict[str, Any]) -> dict[str, Any]:

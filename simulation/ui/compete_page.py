@@ -5,26 +5,94 @@ The replicates advance in lockstep in a background thread (:func:`run_live`): ev
 ``PUBLISH_EVERY`` steps the page gets the shares so far, drawn with their bands
 (:func:`simulation.analysis.compete_report.share_figure`); at the end, the reading of who
 took the market from whom and when (:func:`simulation.execution.competition.reading`).
-Not yet: share links and the Compare page's live worker processes (the runs here share the
-app's process).
+The page's inputs live in the address (``?compete=<code>``, :func:`encode_inputs`), as the
+Compare page keeps its scenario there: a copied address opened on this tab restores the same
+firms and market. Not yet: the Compare page's live worker processes (the runs here share the
+app's process), and opening this tab from a link by itself (the app opens on its first tab;
+the inputs load when Compete is chosen).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
+import zlib
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import pandas as pd
 import solara
 
 from simulation import registry
 from simulation.config.schema import ModelConfig
+from simulation.errors import ConfigError
 
 #: Steps between two live redraws of the shares.
 PUBLISH_EVERY = 10
 #: Structures offered for a firm, and the market's default sizes on this page.
 MAX_FIRMS_HERE = 4
 DEFAULTS = {"customers": 3000, "steps": 200, "replicates": 5, "turbulence": 0.0}
+
+
+#: The query parameter that holds the page's inputs.
+PARAMETER = "compete"
+#: The page's inputs, their types and what each may hold (a link is checked against them).
+INPUTS = {"count": int, "structures": list, "sizes": list, "enters": list, "customers": int,
+          "steps": int, "replicates": int, "turbulence": float, "crisis": str,
+          "crisis_step": int}
+
+
+def encode_inputs(inputs: dict) -> str:
+    """The address code of the page's inputs: compact JSON, zlib, base64url (as the Compare
+    page's scenario links, :mod:`simulation.ui.link`)."""
+    text = json.dumps({k: inputs[k] for k in INPUTS}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+
+
+def decode_inputs(code: str) -> dict:
+    """The inputs of an address code; a one-line :class:`ConfigError` naming the field if a
+    value is missing, of the wrong type or out of range, or if the code is damaged."""
+    try:
+        padded = code + "=" * (-len(code) % 4)
+        data = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)).decode())
+    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError):
+        raise ConfigError(f"the page address holds a damaged market ({PARAMETER}=...); open "
+                          "the app without it or paste the whole link") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the page address holds no market ({PARAMETER}=...)")
+    for name, kind in INPUTS.items():
+        value = data.get(name)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = data[name] = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ConfigError(f"page address: {name}={value!r}: expected a "
+                              f"{kind.__name__}")
+    if not 2 <= data["count"] <= MAX_FIRMS_HERE:
+        raise ConfigError(f"page address: count={data['count']}: allowed 2 to "
+                          f"{MAX_FIRMS_HERE} firms")
+    for name in ("structures", "sizes", "enters"):
+        if len(data[name]) != MAX_FIRMS_HERE:
+            raise ConfigError(f"page address: {name}: expected {MAX_FIRMS_HERE} values")
+    names = registry.names("structure")
+    for k, structure in enumerate(data["structures"]):
+        if structure not in names:
+            raise ConfigError(f"page address: structures[{k}]={structure!r}: allowed values "
+                              f"are {', '.join(names)}")
+    if not 2 <= data["replicates"] <= 20:
+        raise ConfigError(f"page address: replicates={data['replicates']}: allowed 2 to 20")
+    # The market itself is checked as the Run button checks it (one line naming the field).
+    compete_config(data["structures"][:data["count"]], data["sizes"][:data["count"]],
+                   data["enters"][:data["count"]], data["customers"], data["steps"],
+                   data["turbulence"], data["crisis"], data["crisis_step"])
+    return data
+
+
+def code_in(search: str | None) -> str | None:
+    """The market code of a query string (``a=1&compete=...``), or None."""
+    values = parse_qs(search or "").get(PARAMETER)
+    return values[0] if values else None
 
 
 def compete_config(structures: list[str], employees: list[int], enters: list[int],
@@ -109,6 +177,36 @@ def CompetePage():
     running = solara.use_reactive(False)
     names = registry.names("structure")
     choices = [n for n in names if n != "org_chart"]
+    router = solara.use_router()
+    first = solara.use_ref(True)
+    fields = {"count": count, "structures": structures, "sizes": sizes, "enters": enters,
+              "customers": customers, "steps": steps, "replicates": replicates,
+              "turbulence": turbulence, "crisis": crisis, "crisis_step": crisis_step}
+
+    def load_from_address():
+        code = code_in(router.search)
+        if code is None:
+            return
+        try:
+            inputs = decode_inputs(code)
+        except ConfigError as error:
+            message.set(str(error))
+            return
+        for name, reactive in fields.items():
+            reactive.set(inputs[name])
+
+    solara.use_effect(load_from_address, [])
+    code = encode_inputs({name: reactive.value for name, reactive in fields.items()})
+
+    def push():
+        # Not on the first render: the address it was opened with is read first.
+        if first.current:
+            first.current = False
+            return
+        if code_in(router.search) != code:
+            router.push(f"{router.path or '/'}?{PARAMETER}={code}")
+
+    solara.use_effect(push, [code])
 
     def set_item(reactive, k, value):
         items = list(reactive.value)
@@ -162,6 +260,8 @@ def CompetePage():
             solara.Button("Run", on_click=start, disabled=running.value, color="primary")
             if message.value:
                 solara.Error(message.value)
+            solara.Text("The page address holds these inputs: copy it to share this market.",
+                        style={"font-size": "0.8em"})
         with solara.Column(classes=["firmsim-results-column"]):
             if live.value is not None and live.value[1] is not None:
                 from simulation.analysis.compete_report import share_figure
