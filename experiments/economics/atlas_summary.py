@@ -18,7 +18,9 @@ import pandas as pd
 
 from simulation.analysis.statistics import paired_differences
 from simulation.analysis.winners import winner_table
-from simulation.config.vocabulary import STRUCTURES
+
+#: The five structures, in the order of the tables.
+STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
 
 CONDITIONS = ["turbulence", "coupling", "policy", "retooling", "variety"]
 OUTPUTS = {"final_cumulative_profit": ",.0f", "mean_market_share": ".3f"}
