@@ -127,9 +127,12 @@ def lead_sentence(status: dict, label: str, output: str) -> str:
     s = status
     pairs = f"{s['pairs']} paired runs"
 
-    def gap(structure: str) -> str:
-        mean, low, high = s["differences"][structure]
-        return (f"{structure} {-mean:{form}} [{-high:{form}}, {-low:{form}}] below")
+    def gaps(structures: Sequence[str]) -> str:
+        cells = []
+        for structure in structures:
+            mean, low, high = s["differences"][structure]
+            cells.append(f"{structure} {mean:+{form}} [{low:+{form}}, {high:+{form}}]")
+        return f"paired differences from {s['best']}: {', '.join(cells)}"
 
     behind = (f"; {_names(s['behind'])} clearly behind" if s["behind"] else "")
     if s["verdict"] == "tie":
@@ -137,7 +140,7 @@ def lead_sentence(status: dict, label: str, output: str) -> str:
         return (f"In the {label} market {_names(group)} tie on {what} "
                 f"({', '.join(f'{s['means'][g]:{form}}' for g in group)}): every paired "
                 f"difference within the tie margin of {s['tie_margin']:{form}} at 95% "
-                f"({'; '.join(gap(g) for g in s['level'])} {s['best']}){behind} ({pairs}).")
+                f"({gaps(s['level'])}){behind} ({pairs}).")
     head = (f"In the {label} market {s['best']} reached the highest {what} "
             f"({s['best_mean']:{form}})")
     if s["verdict"] == "clear":
@@ -146,9 +149,9 @@ def lead_sentence(status: dict, label: str, output: str) -> str:
                 f"({pairs}).")
     level = (f"; level with {_names(s['level'])} within {s['tie_margin']:{form}}"
              if s["level"] else "")
-    return (f"{head}; not yet told apart from {_names(s['unbeaten'])} at 95% "
-            f"({'; '.join(gap(g) for g in s['unbeaten'])} it on the same seeds: neither a "
-            f"lead nor a tie within {s['tie_margin']:{form}}){level}{behind} ({pairs}).")
+    return (f"{head}; not yet told apart from {_names(s['unbeaten'])} at 95%, neither a "
+            f"lead nor a tie within {s['tie_margin']:{form}} ({gaps(s['unbeaten'])})"
+            f"{level}{behind} ({pairs}).")
 
 
 def _mechanics(timeseries: pd.DataFrame) -> pd.DataFrame:
