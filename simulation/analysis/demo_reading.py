@@ -1,22 +1,22 @@
 """The demo's plain-language reading, computed from its own tables (never canned text).
 
 Per market the reading says who reached the highest level, on market share (mean over the
-run's last steps) and on cumulative profit (over the whole run), by how much against the
-runner-up (paired 95% t-interval on the same seeds), and how sure that is:
+run) and on cumulative profit (over the whole run), and where every other structure stands
+against that leader on the same seeds (paired 95% t-interval of other - leader):
 
-- **clear**: the leader's paired difference against every other structure excludes 0;
-- **tie within a margin**: the interval of the leader's advantage over the runner-up lies
-  inside plus or minus the stated margin (:data:`TIE_MARGIN` of the market: one point of
-  share; one percent of the market's potential revenue over the run), so the two are
-  equivalent at that resolution;
-- **ahead of the runner-up** only: the advantage over the runner-up excludes 0 but some other
-  structure's difference does not (the reading names it);
-- otherwise **not settled**.
+- **behind**: the interval lies below 0;
+- **level**: the interval lies inside plus or minus the tie margin (:data:`SHARE_MARGIN`
+  points of share; :data:`PROFIT_MARGIN` of the market's potential revenue over the run), so
+  the two are equivalent at that resolution;
+- **not yet told apart**: neither.
 
-:func:`settled` says whether every lead is clear or a tie, which ``firmsim demo`` uses to
-choose its replicates by precision. One sentence per market then says why, from the
-mechanics measured in the runs (fit of the product, changes made and their latency, unit
-cost, coordination cost). Area lost after the shock stays a secondary figure.
+The verdict of a lead (:func:`lead_status`) is **clear** when every other structure is
+behind, a **tie** when nobody is unresolved and some are level, **ahead** when the runner-up
+is behind but someone further down is unresolved, else **open**. :func:`settled` says
+whether every lead is clear or a tie, which ``firmsim demo`` uses to choose its replicates
+by precision. One sentence per market then says why, from the mechanics measured in the runs
+(fit of the product, changes made and their latency, unit cost, coordination cost). Area
+lost after the shock stays a secondary figure.
 """
 
 from __future__ import annotations

@@ -6,13 +6,16 @@ attribute's interdependence crosses module borders) and turbulent with modular p
 (small landscape redraws every few steps; interdependence stays inside modules). Both use the
 same product policy (the scenario's, or ``--variants``), which the output states.
 
-It reports, per market, the level each structure reached (market share over the last steps,
-cumulative profit over the run) with paired 95% intervals, and chooses its replicates by
-precision: a first batch of :data:`DEMO_REPLICATES`, then batches of 4 while some lead is
-neither clear nor a tie within the margin, up to :data:`DEMO_MAX_REPLICATES`, and never a
-batch the time so far says would end after :data:`DEMO_SECONDS`. Area lost after the shock
-is a secondary table. The reading printed at the end is generated from the tables
-(:mod:`simulation.analysis.demo_reading`).
+It runs a smaller world than the scenario (:data:`DEMO_CUSTOMERS` customers,
+:data:`DEMO_STEPS` steps, the shock at the middle) so that enough paired replicates fit in a
+minute on two cores; docs/ODD.md section 8.4 measures what the size changes in the reading.
+It reports, per market, the level each structure reached (mean market share and cumulative
+profit over the run) with 95% intervals, and chooses its replicates by precision: a first
+batch of :data:`DEMO_REPLICATES`, then batches of :data:`DEMO_BATCH` while some structure is
+neither clearly behind the leader nor level with it within the tie margin, up to
+:data:`DEMO_MAX_REPLICATES`, and never a batch the time so far says would end after
+:data:`DEMO_SECONDS`. Area lost after the shock is a secondary table. The reading printed at
+the end is generated from the tables (:mod:`simulation.analysis.demo_reading`).
 """
 
 from __future__ import annotations
