@@ -30,6 +30,14 @@ def main() -> None:
     folder = Path(sys.argv[1])
     runs = pd.concat([pd.read_parquet(p) for p in sorted((folder / "runs").glob("*.parquet"))],
                      ignore_index=True)
+    # A sweep stopped part-way (resumable) leaves its last condition incomplete: read only
+    # the conditions every structure has run for every replicate.
+    full = runs.groupby("point").size()
+    complete = full[full == full.max()].index
+    if len(complete) < runs["point"].nunique():
+        print(f"reading {len(complete)} complete conditions of {runs['point'].nunique()} "
+              "started")
+    runs = runs[runs["point"].isin(complete)]
     print(f"{len(runs)} runs, {runs['point'].nunique()} conditions, "
           f"{runs['replicate'].nunique()} replicates")
     for output, form in OUTPUTS.items():
