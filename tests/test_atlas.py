@@ -229,7 +229,7 @@ def _reading(shift=0.0):
 def test_demo_reading_is_computed_from_the_table():
     """The sentences carry the table's numbers; change a number and the reading changes."""
     text = " ".join(_reading())
-    assert "In the calm market hierarchy reached the highest market share" in text
+    assert "In the calm market hierarchy reached the highest mean market share" in text
     assert "In the turbulent market network reached the highest cumulative profit" in text
     assert "400 [400, 400] above network" in text  # the exact paired margin (100 x 4)
     assert "ahead of every other structure at 95% (6 paired runs)" in text
@@ -238,7 +238,7 @@ def test_demo_reading_is_computed_from_the_table():
     assert "secondary): hierarchy lost least" in text
     changed = " ".join(_reading(shift=6.0))  # network now loses more in turbulent too
     assert changed != text
-    assert "In the turbulent market hierarchy reached the highest market share" in changed
+    assert "In the turbulent market hierarchy reached the highest mean market share" in changed
 
 
 def test_lead_status_verdicts():
@@ -267,6 +267,76 @@ def test_lead_status_verdicts():
     unsettled = lead_status(runs(a=base + both_ways, b=base, c=base - 0.1), "x",
                             ["a", "b", "c"], margin=0.01)
     assert unsettled["verdict"] == "open"
+
+
+def _audit(levels, statuses, structures):
+    """An independent check of every claim of the standings: recompute each paired
+    difference against the named leader with scipy's t quantile and confirm each structure
+    is where the reading puts it (behind: interval below 0; level: inside the margin;
+    unresolved: neither), and that the leader has the highest mean."""
+    from scipy import stats
+
+    for (market, output), status in statuses.items():
+        table = levels[levels["market"] == market].pivot(index="replicate",
+                                                         columns="structure", values=output)
+        means = table.mean()
+        assert means.idxmax() == status["best"]
+        places = {}
+        for other in structures:
+            if other == status["best"]:
+                continue
+            d = (table[other] - table[status["best"]]).dropna().to_numpy()
+            half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+            low, high = d.mean() - half, d.mean() + half
+            margin = status["tie_margin"]
+            places[other] = ("behind" if high < 0 else
+                             "level" if -margin <= low and high <= margin else "unresolved")
+        assert sorted(status["behind"]) == sorted(s for s, p in places.items() if p == "behind")
+        assert sorted(status["level"]) == sorted(s for s, p in places.items() if p == "level")
+        assert sorted(status["unbeaten"]) == sorted(
+            s for s, p in places.items() if p == "unresolved")
+        expected = ("clear" if all(p == "behind" for p in places.values()) else
+                    "tie" if "unresolved" not in places.values() else
+                    "ahead" if places[status["runner_up"]] == "behind" else "open")
+        assert status["verdict"] == expected
+
+
+def test_lead_status_places_every_structure_and_a_planted_wrong_reading_fails():
+    """Five structures whose paired differences against the leader are known: one clearly
+    behind, one level within the margin, one unresolved. The standings put each where an
+    independent computation does; a reading that calls the open lead clear (a planted wrong
+    verdict) or drops a structure from its place fails the audit."""
+    from simulation.analysis.demo_reading import lead_sentence, lead_status
+
+    rng = np.random.default_rng(3)
+    common = rng.normal(0.5, 0.05, 10)
+    noise = lambda scale: rng.normal(0, scale, 10)  # noqa: E731
+    columns = {"a": common + 0.10, "b": common + 0.10 + noise(0.002),
+               "c": common + 0.10 + noise(0.2), "d": common, "e": common - 0.2}
+    runs = pd.DataFrame([{"market": "m", "structure": s, "replicate": r, "x": v}
+                         for s, values in columns.items() for r, v in enumerate(values)])
+    structures = list(columns)
+    status = lead_status(runs, "x", structures, margin=0.01)
+    statuses = {("m", "x"): status}
+    _audit(runs, statuses, structures)
+    assert status["best"] in ("a", "b", "c")
+    assert "d" in status["behind"] and "e" in status["behind"]
+    assert "c" in status["unbeaten"] or status["best"] == "c"
+    assert status["verdict"] in ("open", "ahead")
+    planted = {**status, "verdict": "clear"}
+    with pytest.raises(AssertionError):
+        _audit(runs, {("m", "x"): planted}, structures)
+    dropped = {**status, "behind": [s for s in status["behind"] if s != "e"]}
+    with pytest.raises(AssertionError):
+        _audit(runs, {("m", "x"): dropped}, structures)
+    from simulation.analysis import demo_reading
+
+    demo_reading.OUTPUTS["x"] = ("x", ".3f")
+    try:
+        sentence = lead_sentence(status, "m", "x")
+    finally:
+        del demo_reading.OUTPUTS["x"]
+    assert "not yet told apart from" in sentence and "d and e clearly behind" in sentence
 
 
 # ------------------------------------------------------------------ commands end to end
@@ -417,6 +487,7 @@ def test_demo_reading_file_is_the_reading_of_its_own_tables(tmp_path):
     out = tmp_path / "demo"
     status, stdout, stderr = run_cli(["demo", "--out", str(out), "--replicates", "2",
                                       "--max-replicates", "2", "--customers", "200",
+                                      "--steps", "60",
                                       "--workers", "1"])
     assert status == 0, stderr
     resilience = pd.read_parquet(out / "resilience.parquet")
@@ -427,6 +498,7 @@ def test_demo_reading_file_is_the_reading_of_its_own_tables(tmp_path):
     levels = _levels(timeseries)
     steps = int(timeseries["step"].max()) + 1
     statuses = standings(levels, structures, potential=1.0 * 200 * steps)
+    _audit(levels, statuses, structures)
     expected = demo_reading(levels, statuses, timeseries, resilience, structures, labels)
     assert (out / "reading.txt").read_text().splitlines() == expected
     assert "product policy: one standard product for all segments" in stdout

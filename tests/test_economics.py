@@ -309,3 +309,32 @@ def test_a_design_nobody_has_made_costs_the_first_units_price_not_infinity():
     first = 0.6 * (1 / 800 / books.config.prior_experience) ** -b
     others = books.unit_costs(products)
     assert np.isfinite(others).all() and others.max() <= first
+
+
+@pytest.mark.parametrize("structure", ["hierarchy", "podular", "network"])
+def test_change_depreciation_changes_the_books_only_not_the_decisions(structure):
+    """The experience a change destroys is booked, not foreseen (ODD section 7): on the same
+    seed every market-side metric is identical at any ``change_depreciation``, while the
+    unit cost rises with it once changes have landed (the range study in
+    experiments/economics/depreciation_range.py pairs runs across levels on this)."""
+    runs = {}
+    for level in (0.0, 0.5, 1.0):
+        model = FirmModel(structure=structure, rng=11, **SMALL, turbulence=0.05,
+                          change_depreciation=level)
+        model.run(SMALL["steps"])
+        runs[level] = model.metrics()
+    assert runs[0.0]["proposals_implemented"].sum() > 0
+    for column in ("market_share", "fitness", "proposals_implemented", "revenue"):
+        for level in (0.5, 1.0):
+            np.testing.assert_array_equal(runs[level][column], runs[0.0][column])
+    late = slice(SMALL["steps"] // 2, None)
+    unit = [runs[level]["unit_cost"].to_numpy()[late].mean() for level in (0.0, 0.5, 1.0)]
+    assert unit[0] < unit[1] < unit[2]
+
+
+def test_the_default_change_depreciation_is_the_middle_of_the_published_bracket():
+    """Some but not all experience carries over to a redesign (Benkard 2000): the default is
+    strictly inside (0, 1), and the schema's description names the source."""
+    field = Economics.model_fields["change_depreciation"]
+    assert 0.0 < field.default < 1.0
+    assert "Benkard 2000" in field.description

@@ -18,7 +18,9 @@ import pandas as pd
 
 from simulation.analysis.statistics import paired_differences
 from simulation.analysis.winners import winner_table
-from simulation.config.vocabulary import STRUCTURES
+
+#: The five structures, in the order of the tables.
+STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
 
 CONDITIONS = ["turbulence", "coupling", "policy", "retooling", "variety"]
 OUTPUTS = {"final_cumulative_profit": ",.0f", "mean_market_share": ".3f"}
@@ -28,6 +30,14 @@ def main() -> None:
     folder = Path(sys.argv[1])
     runs = pd.concat([pd.read_parquet(p) for p in sorted((folder / "runs").glob("*.parquet"))],
                      ignore_index=True)
+    # A sweep stopped part-way (resumable) leaves its last condition incomplete: read only
+    # the conditions every structure has run for every replicate.
+    full = runs.groupby("point").size()
+    complete = full[full == full.max()].index
+    if len(complete) < runs["point"].nunique():
+        print(f"reading {len(complete)} complete conditions of {runs['point'].nunique()} "
+              "started")
+    runs = runs[runs["point"].isin(complete)]
     print(f"{len(runs)} runs, {runs['point'].nunique()} conditions, "
           f"{runs['replicate'].nunique()} replicates")
     for output, form in OUTPUTS.items():

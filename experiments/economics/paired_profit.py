@@ -23,8 +23,10 @@ import pandas as pd
 
 from simulation.analysis.statistics import paired_differences, t_interval
 from simulation.config.schema import config_from_flat
-from simulation.config.vocabulary import STRUCTURES
 from simulation.execution.experiment import run_comparison
+
+#: The five structures, in the order of the tables.
+STRUCTURES = ("hierarchy", "siloed_social", "network", "podular", "open")
 
 MARKETS = {"calm": 0.0, "turbulent": 0.05}
 

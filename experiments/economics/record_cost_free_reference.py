@@ -5,6 +5,10 @@ Run once at the commit before the economics submodel existed (dc5d75a); the file
 every cost set to zero against, number for number. Run it again only to re-record after a
 deliberate change of the cost-free model's numbers.
 
+Re-recorded since: ``hierarchy_lateral`` only, when the tree-to-network dial changed its rule
+(decision rights move linearly with ``lateral_links``; ODD section 5): that case now holds
+the new dial's numbers with every cost zero. The other cases are still the numbers of dc5d75a.
+
     PYTHONPATH=. python experiments/economics/record_cost_free_reference.py
 """
 

@@ -1,22 +1,22 @@
 """The demo's plain-language reading, computed from its own tables (never canned text).
 
 Per market the reading says who reached the highest level, on market share (mean over the
-run's last steps) and on cumulative profit (over the whole run), by how much against the
-runner-up (paired 95% t-interval on the same seeds), and how sure that is:
+run) and on cumulative profit (over the whole run), and where every other structure stands
+against that leader on the same seeds (paired 95% t-interval of other - leader):
 
-- **clear**: the leader's paired difference against every other structure excludes 0;
-- **tie within a margin**: the interval of the leader's advantage over the runner-up lies
-  inside plus or minus the stated margin (:data:`TIE_MARGIN` of the market: one point of
-  share; one percent of the market's potential revenue over the run), so the two are
-  equivalent at that resolution;
-- **ahead of the runner-up** only: the advantage over the runner-up excludes 0 but some other
-  structure's difference does not (the reading names it);
-- otherwise **not settled**.
+- **behind**: the interval lies below 0;
+- **level**: the interval lies inside plus or minus the tie margin (:data:`SHARE_MARGIN`
+  points of share; :data:`PROFIT_MARGIN` of the market's potential revenue over the run), so
+  the two are equivalent at that resolution;
+- **not yet told apart**: neither.
 
-:func:`settled` says whether every lead is clear or a tie, which ``firmsim demo`` uses to
-choose its replicates by precision. One sentence per market then says why, from the
-mechanics measured in the runs (fit of the product, changes made and their latency, unit
-cost, coordination cost). Area lost after the shock stays a secondary figure.
+The verdict of a lead (:func:`lead_status`) is **clear** when every other structure is
+behind, a **tie** when nobody is unresolved and some are level, **ahead** when the runner-up
+is behind but someone further down is unresolved, else **open**. :func:`settled` says
+whether every lead is clear or a tie, which ``firmsim demo`` uses to choose its replicates
+by precision. One sentence per market then says why, from the mechanics measured in the runs
+(fit of the product, changes made and their latency, unit cost, coordination cost). Area
+lost after the shock stays a secondary figure.
 """
 
 from __future__ import annotations
@@ -29,49 +29,72 @@ import pandas as pd
 from simulation.analysis.statistics import paired_differences
 from simulation.analysis.winners import TIE, winner_table
 
-#: A tie is called when the leader's advantage is inside plus or minus this share of the
-#: market: one point of market share; one percent of the potential revenue over the run.
-TIE_MARGIN = 0.01
+#: Tie margins: two structures tie when their paired difference is known (95%) to lie
+#: inside plus or minus the margin. Market share: SHARE_MARGIN points of the market;
+#: cumulative profit: PROFIT_MARGIN of the market's potential revenue over the run.
+SHARE_MARGIN = 0.02
+PROFIT_MARGIN = 0.02
 
 #: Outputs the reading ranks: column -> (words, number format).
 OUTPUTS: dict[str, tuple[str, str]] = {
-    "market_share": ("market share", ".1%"),
+    "market_share": ("mean market share", ".1%"),
     "cumulative_profit": ("cumulative profit", ",.0f"),
 }
 
 
 def lead_status(runs: pd.DataFrame, output: str, structures: Sequence[str], margin: float,
                 confidence: float = 0.95) -> dict:
-    """The standing of one output in one market: leader, runner-up, advantage and verdict.
+    """The standing of one output in one market: the leader and every other structure's
+    place against it.
 
-    ``runs`` has one row per run (``structure``, ``replicate``, ``output``). Returns a dict
-    with ``best``, ``runner_up``, ``best_mean``, ``margin`` (the advantage over the
-    runner-up) and its ``low``/``high``, ``pairs``, ``unbeaten`` (structures whose difference
-    against the leader includes 0) and ``verdict`` in {"clear", "tie", "ahead", "open"}.
+    ``runs`` has one row per run (``structure``, ``replicate``, ``output``). Each other
+    structure's paired difference against the leader (other - leader, 95% t) puts it in one
+    of three places: **behind** (the interval lies below 0), **level** (not behind, and the
+    interval lies inside plus or minus ``margin``: equivalent at that resolution) or
+    **unresolved** (neither yet). The verdict is
+
+    - ``"clear"``: every other structure is behind;
+    - ``"tie"``: nobody is unresolved and some are level: the leader and the level ones form
+      the leading group, equivalent within the margin; every other structure is behind;
+    - ``"ahead"``: the runner-up is behind but some structure is unresolved;
+    - ``"open"``: the runner-up (or more) is unresolved.
+
+    Returns a dict with ``best``, ``runner_up``, ``best_mean``, ``margin`` (the advantage over
+    the runner-up) and its ``low``/``high``, ``pairs``, ``behind``, ``level``, ``unbeaten``
+    (the unresolved structures), ``means`` (structure -> mean), ``differences`` (structure ->
+    (mean, low, high) of other - leader), ``tie_margin`` and ``verdict``.
     """
     means = runs.groupby("structure")[output].mean().reindex(list(structures)).dropna()
     ranked = means.iloc[np.argsort(-means.to_numpy(), kind="stable")]
     best, runner_up = ranked.index[0], ranked.index[1]
     differences = paired_differences(runs, output, reference=best, better="higher",
                                      confidence=confidence).set_index("structure")
-    others = differences.drop(index=best)
-    # other - best < 0 throughout the interval: the leader is ahead of that structure.
-    unbeaten = [s for s in others.index if not others.loc[s, "high"] < 0]
-    runner = others.loc[runner_up]
-    low, high = -float(runner["high"]), -float(runner["low"])
-    significant = not unbeaten and bool(others["low"].notna().all())
-    if significant:
-        verdict = "clear"
-    elif -margin <= low and high <= margin:
-        verdict = "tie"
-    elif low > 0:
+    others = differences.drop(index=best).reindex(ranked.index[1:])
+    behind, level, unresolved = [], [], []
+    for structure, row in others.iterrows():
+        if not (row["low"] == row["low"]):  # NaN: fewer than two pairs
+            unresolved.append(structure)
+        elif row["high"] < 0:
+            behind.append(structure)
+        elif -margin <= row["low"] and row["high"] <= margin:
+            level.append(structure)
+        else:
+            unresolved.append(structure)
+    if not unresolved:
+        verdict = "tie" if level else "clear"
+    elif runner_up in behind:
         verdict = "ahead"
     else:
         verdict = "open"
+    runner = others.loc[runner_up]
     return {"best": best, "runner_up": runner_up, "best_mean": float(means[best]),
-            "margin": -float(runner["mean_difference"]), "low": low, "high": high,
-            "pairs": int(others["pairs"].min()), "unbeaten": unbeaten, "verdict": verdict,
-            "tie_margin": margin}
+            "margin": -float(runner["mean_difference"]), "low": -float(runner["high"]),
+            "high": -float(runner["low"]), "pairs": int(others["pairs"].min()),
+            "behind": behind, "level": level, "unbeaten": unresolved,
+            "means": {k: float(v) for k, v in ranked.items()},
+            "differences": {k: (float(r["mean_difference"]), float(r["low"]), float(r["high"]))
+                            for k, r in others.iterrows()},
+            "verdict": verdict, "tie_margin": margin}
 
 
 def standings(levels: pd.DataFrame, structures: Sequence[str], potential: float,
@@ -79,9 +102,10 @@ def standings(levels: pd.DataFrame, structures: Sequence[str], potential: float,
     """:func:`lead_status` of every market of ``levels`` and every :data:`OUTPUTS` column.
 
     ``potential`` is the market's potential revenue over the run (price x customers x
-    steps): the tie margin of cumulative profit is :data:`TIE_MARGIN` of it.
+    steps): the tie margin of cumulative profit is :data:`PROFIT_MARGIN` of it; that of
+    market share is :data:`SHARE_MARGIN`.
     """
-    margins = {"market_share": TIE_MARGIN, "cumulative_profit": TIE_MARGIN * potential}
+    margins = {"market_share": SHARE_MARGIN, "cumulative_profit": PROFIT_MARGIN * potential}
     return {(market, output): lead_status(group, output, structures, margins[output],
                                           confidence)
             for market, group in levels.groupby("market", sort=False) for output in OUTPUTS}
@@ -92,25 +116,42 @@ def settled(statuses: Mapping) -> bool:
     return all(s["verdict"] in ("clear", "tie") for s in statuses.values())
 
 
+def _names(structures: Sequence[str]) -> str:
+    items = list(structures)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def lead_sentence(status: dict, label: str, output: str) -> str:
     """One sentence on who reached the highest level of ``output`` in one market."""
     what, form = OUTPUTS[output]
     s = status
-    figure = (f"{s['margin']:{form}} [{s['low']:{form}}, {s['high']:{form}}] above "
-              f"{s['runner_up']} on the same seeds")
     pairs = f"{s['pairs']} paired runs"
+
+    def gaps(structures: Sequence[str]) -> str:
+        cells = []
+        for structure in structures:
+            mean, low, high = s["differences"][structure]
+            cells.append(f"{structure} {mean:+{form}} [{low:+{form}}, {high:+{form}}]")
+        return f"paired differences from {s['best']}: {', '.join(cells)}"
+
+    behind = (f"; {_names(s['behind'])} clearly behind" if s["behind"] else "")
     if s["verdict"] == "tie":
-        return (f"In the {label} market {s['best']} and {s['runner_up']} tie on {what}: "
-                f"{s['best']} is {figure}, inside the tie margin of "
-                f"{s['tie_margin']:{form}} ({pairs}).")
-    head = f"In the {label} market {s['best']} reached the highest {what} ({s['best_mean']:{form}})"
+        group = [s["best"], *s["level"]]
+        return (f"In the {label} market {_names(group)} tie on {what} "
+                f"({', '.join(f'{s['means'][g]:{form}}' for g in group)}): every paired "
+                f"difference within the tie margin of {s['tie_margin']:{form}} at 95% "
+                f"({gaps(s['level'])}){behind} ({pairs}).")
+    head = (f"In the {label} market {s['best']} reached the highest {what} "
+            f"({s['best_mean']:{form}})")
     if s["verdict"] == "clear":
-        return f"{head}, {figure}: ahead of every other structure at 95% ({pairs})."
-    if s["verdict"] == "ahead":
-        return (f"{head}, {figure}: ahead of {s['runner_up']} at 95%, but not clearly ahead "
-                f"of {', '.join(s['unbeaten'])} ({pairs}).")
-    return (f"{head}, {figure}: not settled at 95% over {pairs} (neither a clear lead nor a "
-            "tie within the margin).")
+        return (f"{head}, {s['margin']:{form}} [{s['low']:{form}}, {s['high']:{form}}] above "
+                f"{s['runner_up']} on the same seeds: ahead of every other structure at 95% "
+                f"({pairs}).")
+    level = (f"; level with {_names(s['level'])} within {s['tie_margin']:{form}}"
+             if s["level"] else "")
+    return (f"{head}; not yet told apart from {_names(s['unbeaten'])} at 95%, neither a "
+            f"lead nor a tie within {s['tie_margin']:{form}} ({gaps(s['unbeaten'])})"
+            f"{level}{behind} ({pairs}).")
 
 
 def _mechanics(timeseries: pd.DataFrame) -> pd.DataFrame:

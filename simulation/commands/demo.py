@@ -6,13 +6,16 @@ attribute's interdependence crosses module borders) and turbulent with modular p
 (small landscape redraws every few steps; interdependence stays inside modules). Both use the
 same product policy (the scenario's, or ``--variants``), which the output states.
 
-It reports, per market, the level each structure reached (market share over the last steps,
-cumulative profit over the run) with paired 95% intervals, and chooses its replicates by
-precision: a first batch of :data:`DEMO_REPLICATES`, then batches of 4 while some lead is
-neither clear nor a tie within the margin, up to :data:`DEMO_MAX_REPLICATES`, and never a
-batch the time so far says would end after :data:`DEMO_SECONDS`. Area lost after the shock
-is a secondary table. The reading printed at the end is generated from the tables
-(:mod:`simulation.analysis.demo_reading`).
+It runs a smaller world than the scenario (:data:`DEMO_CUSTOMERS` customers,
+:data:`DEMO_STEPS` steps, the shock at the middle) so that enough paired replicates fit in a
+minute on two cores; docs/ODD.md section 8.4 measures what the size changes in the reading.
+It reports, per market, the level each structure reached (mean market share and cumulative
+profit over the run) with 95% intervals, and chooses its replicates by precision: a first
+batch of :data:`DEMO_REPLICATES`, then batches of :data:`DEMO_BATCH` while some structure is
+neither clearly behind the leader nor level with it within the tie margin, up to
+:data:`DEMO_MAX_REPLICATES`, and never a batch the time so far says would end after
+:data:`DEMO_SECONDS`. Area lost after the shock is a secondary table. The reading printed at
+the end is generated from the tables (:mod:`simulation.analysis.demo_reading`).
 """
 
 from __future__ import annotations
@@ -33,11 +36,16 @@ MARKETS: dict[str, tuple[str, list[str]]] = {
     "turbulent_modular": ("turbulent, modular-product",
                           ["market.turbulence=0.1", "market.cross_module_share=0.0"]),
 }
-#: Customers per run in the demo (the scenario's 20,000 would take several minutes).
-DEMO_CUSTOMERS = 5_000
-#: First batch of replicates; batches of 4 follow until the reading is settled.
+#: The demo's world: smaller and shorter than the scenario's (20,000 customers, 300 steps)
+#: so that enough paired replicates fit in a minute on two cores; the shock stays at the
+#: middle of the run. What the size changes in the reading is measured in docs/ODD.md
+#: section 8.4 ("The demo's size").
+DEMO_CUSTOMERS = 2_000
+DEMO_STEPS = 200
+#: First batch of replicates; batches of DEMO_BATCH follow until the reading is settled.
 DEMO_REPLICATES = 4
-DEMO_MAX_REPLICATES = 20
+DEMO_BATCH = 4
+DEMO_MAX_REPLICATES = 24
 #: Time budget of the runs, seconds (the demo must stay under a minute on two cores).
 DEMO_SECONDS = 45.0
 
@@ -57,6 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"this many seconds (default {DEMO_SECONDS:g})")
     parser.add_argument("--customers", type=int, default=DEMO_CUSTOMERS,
                         help=f"customers per run (default {DEMO_CUSTOMERS:,})")
+    parser.add_argument("--steps", type=int, default=DEMO_STEPS,
+                        help=f"steps per run, the shock at the middle (default {DEMO_STEPS})")
     parser.add_argument("--variants", default=None, metavar="POLICY",
                         help="product policy in both markets (default: the scenario's)")
     parser.add_argument("--workers", type=int, default=None,
@@ -85,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
                         f"--replicates={args.replicates}")
     if args.customers < 10:
         raise UserError(f"--customers={args.customers}: must be at least 10")
+    if args.steps < 20:
+        raise UserError(f"--steps={args.steps}: must be at least 20")
     if not args.seconds > 0:
         raise UserError(f"--seconds={args.seconds}: must be a positive number of seconds")
     started = time.perf_counter()
@@ -96,14 +108,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--variants: {error}") from None
     structures = base.structures
     print(f"firmsim demo: {len(structures)} structures x {len(MARKETS)} markets, "
-          f"{base.steps} steps, {args.customers:,} customers, {base.firm.employees} employees; "
+          f"{args.steps} steps, {args.customers:,} customers, {base.firm.employees} employees; "
           f"product policy: {described} (firm.variants = {policy}); shock: "
-          + ", ".join(f"{s.kind} of strength {s.strength:g} at step {s.step}"
+          + ", ".join(f"{s.kind} of strength {s.strength:g} at step {args.steps // 2}"
                       for s in base.shocks)
           + f"; replicates by precision: {args.replicates} first, up to "
           f"{args.max_replicates}")
     _warm_up(structures, policy)
     scenarios = {market: resolve("demo", [*overrides, f"customers.count={args.customers}",
+                                          f"steps={args.steps}",
+                                          f"shocks.0.step={args.steps // 2}",
                                           f"firm.variants=\"{policy}\""])[0]
                  for market, (_, overrides) in MARKETS.items()}
     timeseries, resilience, statuses, replicates = _precise_runs(
@@ -127,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv(levels, out / "levels.csv")
         text = "\n".join(reading) + "\n"
         atomic_write(out / "reading.txt", lambda path: path.write_text(text))
-        shock_steps = [s.step for s in base.shocks]
+        shock_steps = [args.steps // 2]
         _plot(timeseries, (metric, "cumulative_profit"), labels, shock_steps,
               out / "comparison.png",
               "market share and cumulative profit by structure (mean, 95% t band; dashed: "
@@ -183,7 +197,7 @@ def _precise_runs(scenarios, structures, args, started: float):
         per_replicate = (time.perf_counter() - begun) / (batch * len(open_markets))
         open_markets = [m for m in open_markets
                         if not settled({o: statuses[(m, o)] for o in OUTPUTS})]
-        batch = 4
+        batch = DEMO_BATCH
         open_markets = [m for m in open_markets if done[m] + batch <= args.max_replicates]
         expected_end = (time.perf_counter() - started
                         + per_replicate * batch * len(open_markets))
@@ -235,13 +249,11 @@ def _warm_up(structures, policy: str) -> None:
 
 
 def _levels(timeseries):
-    """Per run: market share over the last fifth of the steps (at most 50), the level it
-    reached, and cumulative profit at the end of the run."""
+    """Per run: the level it reached over the run: mean market share over all its steps and
+    cumulative profit at its end (both are sums over the run, one of shares, one of money)."""
     steps = int(timeseries["step"].max()) + 1
-    window = max(1, min(50, steps // 5))
     keys = ["market", "structure", "replicate"]
-    tail = timeseries[timeseries["step"] >= steps - window]
-    share = tail.groupby(keys, sort=False)["market_share"].mean()
+    share = timeseries.groupby(keys, sort=False)["market_share"].mean()
     profit = timeseries[timeseries["step"] == steps - 1].set_index(keys)["cumulative_profit"]
     return share.to_frame().join(profit).reset_index()
 

@@ -314,8 +314,9 @@ class Economics(_Section):
         "of the whole market's demand (52: a year of weekly steps)",
     )
     change_depreciation: float = Field(
-        1.0, ge=0, le=1, description="share of the experience of the changed part of a module "
-        "lost when a change lands (Abernathy & Wayne 1974)",
+        0.5, ge=0, le=1, description="share of the experience of the changed part of a module "
+        "lost when a change lands (0.5: some but not all experience carries over to a "
+        "redesign, Benkard 2000; Argote, Beckman & Epple 1990)",
     )
     variant_cost: float = Field(
         0.01, ge=0, le=MAX_REAL, description="fixed cost per distinct product variant in the "

@@ -9,11 +9,12 @@ trees whose top decides best-first, ``network`` a small world of local deciders,
 and ``open`` pods whose hubs check decisions in arrival order (``open`` adds partners'
 proposals). ``docs/ODD.md`` section 5 describes each builder.
 
-The continuous dial ``lateral_links`` (Dodds, Watts & Sabel 2003) adds random lateral links
-among the frontline of a tree: ``round(lateral_links * frontline * network_degree / 2)``
-links. A frontline employee with at least one lateral link decides its own proposals after
-peer review with its lateral neighbours, as in the network; the others escalate. At 0 the
-tree is a pure hierarchy; near 1 almost every proposal is decided locally.
+The continuous dial ``lateral_links`` (Dodds, Watts & Sabel 2003) moves decision rights
+from the top of a tree to its frontline linearly (:func:`lateral_links`): a share
+``lateral_links`` of the frontline gets lateral links among itself (mean lateral degree
+``network_degree``) and decides its own proposals after review by those peers, as in the
+network; the others escalate. At 0 the tree is the hierarchy; at 1 every frontline employee
+decides as in the network.
 """
 
 from __future__ import annotations
@@ -197,18 +198,12 @@ def build_tree(config, rng: np.random.Generator, siloed: bool) -> Organization:
     for group in groups:
         _assign_scopes(cycle, length, group, pairs)
     edges = [np.column_stack([np.arange(1, employees), parent[1:]])]
-    lateral_count = int(round(firm.lateral_links * frontline.shape[0] * firm.network_degree / 2))
-    decides_locally = np.zeros(employees, dtype=bool)
-    if lateral_count > 0 and frontline.shape[0] > 1:
-        a = frontline[rng.integers(frontline.shape[0], size=lateral_count)]
-        b = frontline[rng.integers(frontline.shape[0], size=lateral_count)]
-        peer_ptr, peers = csr_from_edges(employees, a, b)
-        lateral_degree = np.diff(peer_ptr)
-        decides_locally = senses & (lateral_degree > 0)
-        keep = a != b
-        edges.append(np.column_stack([a[keep], b[keep]]))
-    else:
-        peer_ptr, peers = csr_from_edges(employees, np.empty(0, np.int64), np.empty(0, np.int64))
+    a, b = lateral_links(firm.lateral_links, frontline, firm.network_degree, rng)
+    peer_ptr, peers = csr_from_edges(employees, a, b)
+    # A lateral link is the decision right of both its ends (peer review replaces the climb).
+    decides_locally = senses & (np.diff(peer_ptr) > 0)
+    if a.size:
+        edges.append(np.column_stack([a, b]))
     return Organization(
         role=role, parent=parent, depth=depth, module=module, segment=segment, senses=senses,
         survey_only=survey_only, decides_locally=decides_locally,
@@ -216,6 +211,34 @@ def build_tree(config, rng: np.random.Generator, siloed: bool) -> Organization:
         edges=np.concatenate(edges).astype(np.int64), kind="tree",
         scope_cycle=cycle, scope_length=length,
     )
+
+
+def lateral_links(dial: float, frontline: np.ndarray, degree: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The lateral links of a tree at ``dial`` in [0, 1]: the two ends of each link.
+
+    The dial moves decision rights linearly: ``m = round(dial x F)`` of the ``F`` frontline
+    employees (a random subset) get lateral links, and a lateral link is the decision right of
+    its ends (they decide their own proposals after review by their lateral peers, as in the
+    network; everyone else escalates). The links carry the information of that review: a
+    ring through the group gives each member a peer, and random pairs within the group bring
+    the links to ``round(m x degree / 2)``, a mean lateral degree of ``degree`` (the
+    network's). At 0 the tree is the hierarchy; at 1 every frontline employee decides after
+    peer review with ``degree`` peers on average, the network's decision rule and degree,
+    inside the tree's staff (its managers are still there, and paid, with nothing left to
+    decide). A group of one has nobody to link to: below ``1.5 / F`` the dial is the tree.
+    Links are never self-loops; a pair drawn twice is one link.
+    """
+    chosen = int(round(dial * frontline.shape[0]))
+    if chosen < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    group = rng.permutation(frontline)[:chosen]
+    ring_a, ring_b = (group[:1], group[1:]) if chosen == 2 else (group, np.roll(group, -1))
+    extra = max(0, int(round(chosen * degree / 2)) - ring_a.size)
+    a = np.concatenate([ring_a, group[rng.integers(chosen, size=extra)]]).astype(np.int64)
+    b = np.concatenate([ring_b, group[rng.integers(chosen, size=extra)]]).astype(np.int64)
+    keep = a != b
+    return a[keep], b[keep]
 
 
 def build_flat_network(config, rng: np.random.Generator) -> Organization:
