@@ -702,6 +702,10 @@ def _reached(run) -> list[int]:
             for frame in frames]
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "open bug (issue 28): Step pressed while Pause is still bringing the workers to one step "
+    "is lost; the run never reports 'paused' (fails at the second pause+step on main after "
+    "the numbered-command protocol; the first pause and step pass)"))
 def test_pause_stops_every_worker_at_the_same_step_and_step_advances_each_by_one():
     """At full speed on two worker processes, Pause leaves every structure and replicate at
     one step (the slower worker catches up), and Step then advances each by exactly one."""
