@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,38 +46,48 @@ MAX_AUTO_BATCH = 20
 
 
 def total_runs(resolved: ResolvedExperiment, design: Design) -> int:
-    """Runs of the sweep; in a market sweep, one per firm of each market (point x replicate)."""
+    """Runs of the sweep (with precision: at most); in a market sweep, one per firm of each
+    market (point x replicate)."""
     if resolved.market:
-        return resolved.replicates * sum(len(resolved.firms_at(values))
-                                         for values in design.values)
-    return len(design) * resolved.replicates * len(resolved.structures)
+        return resolved.replicate_stride * sum(len(resolved.firms_at(values))
+                                               for values in design.values)
+    return len(design) * resolved.replicate_stride * len(resolved.structures)
+
+
+def run_number(resolved: ResolvedExperiment, point: int, replicate: int, slot: int) -> int:
+    """The run number of structure (or firm name) number ``slot`` at ``point`` and
+    ``replicate``: ``(point x stride + replicate) x structures + slot``, the stride being
+    :attr:`~.spec.ResolvedExperiment.replicate_stride`."""
+    return (point * resolved.replicate_stride + replicate) * len(resolved.structures) + slot
 
 
 def plan_jobs(resolved: ResolvedExperiment, design: Design, done: set[int],
-              batch_size: int) -> list[dict[str, Any]]:
+              batch_size: int, targets: Sequence[int] | None = None) -> list[dict[str, Any]]:
     """Batches (jobs for :func:`~.worker.run_batch`) of the runs not in ``done``.
 
-    In a market sweep a job's entry is a whole market (structure :data:`~.worker.MARKET`)
-    whose run number is that of its first firm slot; firm ``f`` of it is run
-    ``run + structures.index(f)`` (:mod:`.worker`).
+    ``targets`` gives the replicates wanted at each point (default: the experiment's
+    ``replicates`` everywhere). In a market sweep a job's entry is a whole market (structure
+    :data:`~.worker.MARKET`) whose run number is that of its first firm slot; firm ``f`` of
+    it is run ``run + structures.index(f)`` (:mod:`.worker`).
     """
     structures = resolved.structures
-    replicates = resolved.replicates
+    if targets is None:
+        targets = [resolved.replicates] * len(design)
     pending = []
-    if resolved.market:
-        for point, values in enumerate(design.values):
+    for point, values in enumerate(design.values):
+        values = tuple(values)
+        if resolved.market:
             slots = [structures.index(name) for name in resolved.firms_at(values)]
-            for replicate in range(replicates):
-                first = (point * replicates + replicate) * len(structures)
+            for replicate in range(targets[point]):
+                first = run_number(resolved, point, replicate, 0)
                 if not all(first + s in done for s in slots):
-                    pending.append((first, point, MARKET, replicate, tuple(values)))
-    else:
-        for run in range(total_runs(resolved, design)):
-            if run in done:
-                continue
-            point_replicate, s = divmod(run, len(structures))
-            point, replicate = divmod(point_replicate, replicates)
-            pending.append((run, point, structures[s], replicate, tuple(design.values[point])))
+                    pending.append((first, point, MARKET, replicate, values))
+            continue
+        for replicate in range(targets[point]):
+            for slot, structure in enumerate(structures):
+                run = run_number(resolved, point, replicate, slot)
+                if run not in done:
+                    pending.append((run, point, structure, replicate, values))
     common = {"base": resolved.base, "paths": [v.path for v in resolved.parameters],
               "columns": [v.column for v in resolved.parameters], "root": resolved.seed,
               "metric": resolved.metric, "outputs": list(resolved.experiment.outputs),
@@ -138,6 +148,8 @@ class SweepOutcome:
     run_seconds: float = 0.0
     workers: int = 1
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rounds: int = 1
+    unresolved: list[int] = field(default_factory=list)
 
     @property
     def done(self) -> int:
@@ -150,15 +162,34 @@ class SweepOutcome:
         return max(0.0, 1.0 - self.run_seconds / capacity) if capacity > 0 else float("nan")
 
 
+def planned_runs(resolved: ResolvedExperiment, design: Design,
+                 targets: Sequence[int] | None = None) -> set[int]:
+    """Run numbers of the sweep with ``targets`` replicates per point (default: the
+    experiment's ``replicates`` everywhere)."""
+    if targets is None:
+        targets = [resolved.replicates] * len(design)
+    structures = resolved.structures
+    runs = set()
+    for point, values in enumerate(design.values):
+        slots = ([structures.index(name) for name in resolved.firms_at(values)]
+                 if resolved.market else range(len(structures)))
+        runs.update(run_number(resolved, point, replicate, slot)
+                    for replicate in range(targets[point]) for slot in slots)
+    return runs
+
+
 def run_sweep(resolved: ResolvedExperiment, design: Design, store: SweepStore, executor,
-              batch_size: int | None = None, progress: bool = True) -> SweepOutcome:
-    """Run every run of the sweep that is not on disk yet; append batches as they finish."""
-    total = total_runs(resolved, design)
-    done = store.done_runs()
+              batch_size: int | None = None, progress: bool = True,
+              targets: Sequence[int] | None = None) -> SweepOutcome:
+    """Run every run of the sweep (``targets`` replicates per point, default the
+    experiment's) that is not on disk yet; append batches as they finish."""
+    planned = planned_runs(resolved, design, targets)
+    total = len(planned)
+    done = store.done_runs() & planned
     pending = total - len(done)
     size = batch_size or resolved.experiment.batch_size or auto_batch_size(
         pending, executor.workers)
-    jobs = plan_jobs(resolved, design, done, size)
+    jobs = plan_jobs(resolved, design, done, size, targets)
     outcome = SweepOutcome(total=total, done_before=len(done), batches=len(jobs),
                            batch_size=size, workers=executor.workers)
     bar = None

@@ -30,7 +30,8 @@ def build_manifest(resolved, design, source: str, argv: list[str] | None) -> dic
     ).hexdigest()
     summary = {"kind": resolved.experiment.design, "points": len(design),
                "runs": total_runs(resolved, design), "structures": resolved.structures,
-               "replicates": resolved.replicates, "parameters": design.names,
+               "replicates": resolved.replicates,
+               "max_replicates": resolved.replicate_stride, "parameters": design.names,
                "problem": design.problem}
     return sweep_manifest(resolved.experiment.name, fingerprint, resolved.data(), summary,
                           resolved.seed, source, argv)
@@ -57,7 +58,7 @@ def run_sweep_folder(args) -> int:
     workers = args.workers or os.cpu_count() or 1
     # The design's size and time, from its definition, before it is built.
     points = point_count(resolved)
-    runs = points * resolved.replicates * (max(map(len, resolved.lineups())) if resolved.market
+    runs = points * resolved.replicate_stride * (max(map(len, resolved.lineups())) if resolved.market
                                            else len(resolved.structures))
     base = ModelConfig.model_validate(resolved.base)
     size = check_design_size(points, runs, run_seconds(base) * runs / workers, workers,
@@ -105,6 +106,7 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
         NoWorkers,
         run_sweep,
     )
+    from simulation.sweep.runner import planned_runs
     from simulation.sweep.storage import SweepStore
 
     store = SweepStore(out)
@@ -138,15 +140,17 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
         print(f"firmsim sweep: {experiment.name}: {experiment.design} design, {len(design)} "
               f"points x {len(resolved.structures)} "
               f"{'firms (one market per point)' if resolved.market else 'structures'} x "
-              f"{resolved.replicates} "
-              f"replicates = {total} runs; {executor.description} -> {out}")
+              + (f"{resolved.replicates} replicates first, up to "
+                 f"{experiment.precision.max_replicates} by precision = at most {total} runs"
+                 if experiment.precision is not None else
+                 f"{resolved.replicates} replicates = {total} runs")
+              + f"; {executor.description} -> {out}")
         if done:
             print(f"firmsim sweep: resuming: {done} runs already on disk, "
                   f"{total - done} to run")
         session = {"started": _now(), "executor": executor.description}
         try:
-            outcome = run_sweep(resolved, design, store, executor, batch_size=args.batch_size,
-                                progress=not args.no_progress)
+            outcome, targets = _rounds(resolved, design, store, executor, args)
         except NoWorkers as error:
             stopped = error
     finally:
@@ -168,9 +172,12 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
                    run_seconds=round(outcome.run_seconds, 2),
                    overhead_share=round(outcome.overhead_share(), 4))
     manifest["sessions"].append(session)
-    complete = len(store.done_runs()) == outcome.total
+    complete = planned_runs(resolved, design, targets) <= store.done_runs()
     manifest.update(status="complete" if complete else "incomplete", runs_done=outcome.done,
                     runs_failed=len(failures))
+    if resolved.experiment.precision is not None:
+        manifest["precision"] = {"replicates": targets, "rounds": outcome.rounds,
+                                 "unresolved": outcome.unresolved}
     store.write_manifest(manifest)
     fault_point("sweep:after-manifest")
 
@@ -193,6 +200,58 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
         return 1
     print(f"firmsim sweep: complete; analyse with `firmsim analyze {out}`")
     return 0
+
+
+def _rounds(resolved, design, store, executor, args):
+    """Run the sweep: one round, or with ``[precision]`` rounds that add replicates where a
+    point's leader is not yet told apart (:mod:`simulation.analysis.precision`), until every
+    point is resolved or at ``max_replicates``. Which points get more depends only on the
+    runs of the replicates planned so far (not on what else an interrupted session left on
+    disk), so a resumed sweep takes the same rounds. Returns the summed outcome (with
+    ``rounds`` and ``unresolved`` points) and the replicates planned per point."""
+    import pandas as pd
+
+    from simulation.analysis.precision import next_targets, point_resolution
+    from simulation.sweep.runner import run_sweep
+
+    precision = resolved.experiment.precision
+    targets = [resolved.replicates] * len(design)
+    total = None
+    rounds = 0
+    while True:
+        rounds += 1
+        step = run_sweep(resolved, design, store, executor, batch_size=args.batch_size,
+                         progress=not args.no_progress, targets=targets)
+        if total is None:
+            total = step
+        else:
+            total.total = step.total
+            for name in ("done_now", "failed_now", "batches", "wall_seconds", "run_seconds"):
+                setattr(total, name, getattr(total, name) + getattr(step, name))
+            total.failures = step.failures
+        total.rounds, total.unresolved = rounds, []
+        if precision is None:
+            return total, targets
+        runs = store.read("runs")
+        if runs.empty:
+            return total, targets
+        wanted = pd.Series(targets).reindex(runs["point"].to_numpy()).to_numpy()
+        runs = runs[runs["replicate"].to_numpy() < wanted]
+        resolution = point_resolution(runs, precision.margins, resolved.structures,
+                                      precision.confidence)
+        total.unresolved = [int(p) for p in resolution.loc[~resolution["resolved"], "point"]]
+        following = next_targets(targets, resolution, precision.step,
+                                 precision.max_replicates)
+        more = sum(following) - sum(targets)
+        print(f"firmsim sweep: precision round {rounds}: {int(resolution['resolved'].sum())} "
+              f"of {len(design)} points resolved"
+              + (f"; {more} more replicates for {len(total.unresolved)} points"
+                 if more else "") + (f"; {len(total.unresolved)} at max_replicates="
+                                     f"{precision.max_replicates}, still open"
+                                     if not more and total.unresolved else ""), flush=True)
+        if following == targets:
+            return total, targets
+        targets = following
 
 
 def _now() -> str:

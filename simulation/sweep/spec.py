@@ -160,6 +160,37 @@ class Analysis(_Strict):
                                 "(A beats B on output by at least d)")
 
 
+class Precision(_Strict):
+    """Replicates chosen by precision: after the first ``replicates`` of every point, points
+    whose leader is not yet told apart get ``step`` more, up to ``max_replicates``.
+
+    At a point, the leader on a metric (best mean over the structures) is *told apart* from
+    another structure when their paired difference's interval excludes 0 in the leader's
+    favour (clearly ahead) or lies within plus or minus the metric's margin (a tie within the
+    margin). A point is resolved when the leader is told apart from every other structure on
+    every listed metric (:mod:`simulation.analysis.precision`).
+    """
+
+    margins: dict[str, float] = Field(
+        min_length=1, description="outputs the leader must be told apart on, each with its "
+        "tie margin in the output's units (0: only a clear lead resolves)")
+    step: int = Field(4, ge=1, le=1000, description="replicates added per round to every "
+                      "point not yet resolved")
+    max_replicates: int = Field(ge=2, le=100_000, description="replicates per point and "
+                                "structure at most")
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="coverage of the intervals")
+
+    @field_validator("margins")
+    @classmethod
+    def _margins(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, margin in value.items():
+            if not (isinstance(margin, (int, float)) and math.isfinite(margin)
+                    and margin >= 0):
+                raise ValueError(f"margins.{name}={margin!r}: a tie margin is a finite number "
+                                 ">= 0")
+        return value
+
+
 class Experiment(_Strict):
     """A sweep: a base scenario, the varied parameters, the design, replicates, outputs."""
 
@@ -216,9 +247,23 @@ class Experiment(_Strict):
                                    description="runs per task (default: automatic)")
     parameters: list[Parameter] = Field(min_length=1, description="the varied parameters")
     analysis: Analysis = Field(default_factory=Analysis, description="defaults of analyze")
+    precision: Precision | None = Field(
+        None, description="replicates chosen by precision (grid designs): more replicates "
+        "where the leader is not yet told apart")
 
     @model_validator(mode="after")
     def _check_design(self) -> Experiment:
+        if self.precision is not None:
+            if self.design != "grid":
+                raise ValueError(f"precision: design='{self.design}' samples points for "
+                                 "sensitivity indices, which need the same replicates at "
+                                 "every point; precision is for grid designs")
+            if self.precision.max_replicates < self.replicates:
+                raise ValueError(f"precision.max_replicates={self.precision.max_replicates}: "
+                                 f"must be at least replicates={self.replicates}")
+            if self.replicates < 2:
+                raise ValueError(f"replicates={self.replicates}: precision needs at least 2 "
+                                 "first replicates (an interval)")
         if self.structures is not None and len(set(self.structures)) != len(self.structures):
             raise ValueError(f"structures={self.structures}: each structure at most once")
         if len(set(self.outputs)) != len(self.outputs):
@@ -320,7 +365,15 @@ class ResolvedExperiment:
 
     @property
     def replicates(self) -> int:
+        """Replicates of every point (with precision: the first round's)."""
         return self.experiment.replicates
+
+    @property
+    def replicate_stride(self) -> int:
+        """Replicates a point can hold: run numbers are spaced by it, so a run's number (and
+        its numbers) do not depend on how many replicates precision ends up choosing."""
+        precision = self.experiment.precision
+        return precision.max_replicates if precision is not None else self.replicates
 
     @property
     def seed(self) -> int:
@@ -447,7 +500,29 @@ def resolve_experiment(data: dict, source: str = "experiment",
             raise ConfigError(f"{source}: analysis.{axis}={chosen!r}: not a parameter "
                               f"(parameters: {', '.join(columns)})")
     base = scenario.model_config_only().model_dump(mode="json")
+    if experiment.precision is not None:
+        allowed = output_columns(experiment.outputs, len(scenario.shocks))
+        for name in experiment.precision.margins:
+            if name not in allowed:
+                hint = did_you_mean(name, allowed)
+                raise ConfigError(f"{source}: precision.margins.{name}: not an output of this "
+                                  f"sweep{hint} (outputs {experiment.outputs} give e.g. "
+                                  f"{', '.join(allowed[:6])}, ...)")
     return ResolvedExperiment(experiment, source, scenario, parameters, base)
+
+
+def output_columns(outputs, shocks: int) -> list[str]:
+    """The output columns a run row of a sweep with ``outputs`` and ``shocks`` shocks holds
+    (:mod:`simulation.sweep.worker`)."""
+    from simulation.config.vocabulary import RESILIENCE_FIGURES, level_metric_names
+
+    columns = []
+    if "levels" in outputs:
+        for metric in level_metric_names():
+            columns += [f"final_{metric}", f"mean_{metric}"]
+    if "resilience" in outputs:
+        columns += [f"s{i}_{figure}" for i in range(shocks) for figure in RESILIENCE_FIGURES]
+    return columns
 
 
 def _firms_factor(spec: Parameter, resolved: dict, where: str,

@@ -5,7 +5,9 @@ point's values), so it pickles small and runs the same in a local process, in th
 or on a Dask worker. A run that raises becomes an error record; the batch carries on.
 
 Run ``run`` of a sweep is design point ``point``, replicate ``replicate`` and structure
-number ``s`` with ``run = (point * replicates + replicate) * len(structures) + s``. Its seed
+number ``s`` with ``run = (point * stride + replicate) * len(structures) + s``, the stride
+being the replicates a point can hold (``replicates``, or ``precision.max_replicates`` when
+replicates are chosen by precision: :func:`~.runner.run_number`). Its seed
 is ``run_seed(root, replicate, point)`` (:data:`simulation.config.seeds.SEED_RULE`): the same for
 every structure at a point and replicate (common random numbers) and independent of
 batching, workers and order.
