@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.precision import standing
 from simulation.analysis.statistics import paired_differences
 from simulation.analysis.winners import TIE, winner_table
 
@@ -72,14 +73,8 @@ def lead_status(runs: pd.DataFrame, output: str, structures: Sequence[str], marg
     others = differences.drop(index=best).reindex(ranked.index[1:])
     behind, level, unresolved = [], [], []
     for structure, row in others.iterrows():
-        if not (row["low"] == row["low"]):  # NaN: fewer than two pairs
-            unresolved.append(structure)
-        elif row["high"] < 0:
-            behind.append(structure)
-        elif -margin <= row["low"] and row["high"] <= margin:
-            level.append(structure)
-        else:
-            unresolved.append(structure)
+        kind = standing(row["low"], row["high"], margin, "higher")
+        {"behind": behind, "tie": level, "open": unresolved}[kind].append(structure)
     if not unresolved:
         verdict = "tie" if level else "clear"
     elif runner_up in behind:

@@ -36,7 +36,11 @@ TIE = "tie"
 TIE_COLOUR = "#BBBBBB"
 
 WINNER_COLUMNS = ["best", "best_mean", "runner_up", "margin", "margin_low", "margin_high",
-                  "significant", "replicates"]
+                  "significant", "verdict", "level_with", "replicates"]
+
+#: ``verdict`` of a condition: the best is significantly ahead of every other structure; it
+#: leads a group tied within the tie margin, every other structure behind; or still open.
+CLEAR, LEVEL, OPEN = "clear", "tie within margin", "open"
 
 
 def better_direction(output: str) -> Better:
@@ -47,7 +51,7 @@ def better_direction(output: str) -> Better:
 
 def winner_table(runs: pd.DataFrame, conditions: Sequence[str], output: str,
                  structures: Sequence[str], better: Better | None = None,
-                 confidence: float = 0.95) -> pd.DataFrame:
+                 confidence: float = 0.95, tie_margin: float | None = None) -> pd.DataFrame:
     """Per condition: the best structure on ``output`` and whether it is significantly best.
 
     Parameters
@@ -63,6 +67,10 @@ def winner_table(runs: pd.DataFrame, conditions: Sequence[str], output: str,
     better : {"lower", "higher"}, optional
         Direction of ``output`` (default :func:`better_direction`).
     confidence : float, default 0.95
+    tie_margin : float, optional
+        A structure whose paired difference against the best lies inside plus or minus
+        this margin (in ``output`` units) is level with it (the sweep's ``[precision]``
+        margin); without it, only "clear" and "open" verdicts are given.
 
     Returns
     -------
@@ -73,8 +81,13 @@ def winner_table(runs: pd.DataFrame, conditions: Sequence[str], output: str,
         ``output`` units, >= 0) with its interval ``margin_low``/``margin_high``,
         ``significant`` (every other structure's paired difference against the best has an
         interval excluding 0 in the best's favour) and ``replicates`` (fewest pairs behind
-        any of those differences), then ``mean_<structure>`` per structure.
+        any of those differences), ``verdict`` (:data:`CLEAR`, :data:`LEVEL` or
+        :data:`OPEN`: :func:`simulation.analysis.precision.standing` of every other
+        structure), ``level_with`` (the structures tied with the best within the margin,
+        comma-separated), then ``mean_<structure>`` per structure.
     """
+    from simulation.analysis.precision import standing
+
     better = better or better_direction(output)
     conditions = list(conditions)
     for column in [*conditions, output, "structure", "replicate"]:
@@ -101,13 +114,24 @@ def winner_table(runs: pd.DataFrame, conditions: Sequence[str], output: str,
                              sign * runner["high"])
         if better == "higher":
             low, high = high, low
+        stands = {name: standing(r["low"], r["high"], tie_margin or 0.0, better)
+                  for name, r in others.iterrows()}
+        level = [name for name, kind in stands.items() if kind == "tie"]
+        if significant:
+            verdict = CLEAR
+        elif tie_margin is not None and "open" not in stands.values():
+            verdict = LEVEL
+        else:
+            verdict = OPEN
         if means[runner_up] == means[best]:
             # Equal means (e.g. every structure lost nothing): no winner, not a tie-break.
             best, significant = TIE, False
         row = dict(zip(conditions, key, strict=True))
         row.update(best=best, best_mean=float(means[ranked.index[0]]), runner_up=runner_up,
                    margin=float(margin), margin_low=float(low), margin_high=float(high),
-                   significant=significant, replicates=int(others["pairs"].min()))
+                   significant=significant, verdict=verdict,
+                   level_with=", ".join(level) if tie_margin is not None else "",
+                   replicates=int(others["pairs"].min()))
         row.update({f"mean_{name}": float(means.get(name, np.nan)) for name in structures})
         rows.append(row)
     columns = [*conditions, *WINNER_COLUMNS, *[f"mean_{name}" for name in structures]]
@@ -166,11 +190,14 @@ def plot_winner_map(table: pd.DataFrame, conditions: Sequence[str], structures: 
                 continue
             cell = indexed.loc[[index]].iloc[0]
             significant = bool(cell["significant"])
+            level = cell.get("verdict") == LEVEL
             axis.add_patch(Rectangle((c, r), 1, 1, facecolor=colour[cell["best"]],
-                                     alpha=1.0 if significant else 0.45,
-                                     hatch=None if significant else "///",
+                                     alpha=1.0 if significant else 0.7 if level else 0.45,
+                                     hatch=None if significant or level else "///",
                                      edgecolor="white", linewidth=1.5))
-            text = f"{cell['best']}{' *' if significant else ''}\nn={int(cell['replicates'])}"
+            tied = f"\n= {cell['level_with']}" if level and cell["level_with"] else ""
+            text = (f"{cell['best']}{' *' if significant else ''}{tied}"
+                    f"\nn={int(cell['replicates'])}")
             axis.text(c + 0.5, r + 0.5, text, ha="center", va="center", fontsize=7)
     axis.set_xlim(0, len(column_keys))
     axis.set_ylim(len(row_keys), 0)
@@ -178,8 +205,11 @@ def plot_winner_map(table: pd.DataFrame, conditions: Sequence[str], structures: 
     axis.set_xticklabels([label(across, k, "\n") for k in column_keys], fontsize=7)
     axis.set_yticks(np.arange(len(row_keys)) + 0.5)
     axis.set_yticklabels([label(rest, k, ", ") for k in row_keys], fontsize=7)
+    levels = "verdict" in table.columns and (table["verdict"] == LEVEL).any()
     axis.set_title(f"Best structure on {output} per condition\n(* and solid: significantly "
-                   "best, paired 95% intervals; hatched: not; n: pairs)", fontsize=9)
+                   "best, paired 95% intervals; "
+                   + ("= names: tied with the best within the margin; " if levels else "")
+                   + "hatched: not told apart; n: pairs)", fontsize=9)
     handles = [Patch(facecolor=colour[name], label=name) for name in structures]
     if (table["best"] == TIE).any():
         handles.append(Patch(facecolor=TIE_COLOUR, label="tie (equal means)"))

@@ -140,16 +140,20 @@ def winners_and_discovery(args, data, experiment: dict,
             raise UserError(f"--winner-metric={metric!r}: unknown output (available: "
                             f"{', '.join(available)})")
         better = args.better or analysis.get("better") or better_direction(metric)
-        table = winner_table(data.runs, conditions, metric, data.structures, better)
+        margins = (experiment.get("precision") or {}).get("margins") or {}
+        table = winner_table(data.runs, conditions, metric, data.structures, better,
+                             tie_margin=margins.get(metric))
         write_csv(table, out / "winners.csv")
         plot_winner_map(table, conditions, data.structures, metric, out / "winners.png",
                         x=args.x or analysis.get("x"), y=args.y or analysis.get("y"))
         written += ["winners.csv", "winners.png"]
-        shown = table[[*conditions, "best", "significant", "replicates", "margin",
-                       "margin_low", "margin_high", "runner_up"]]
+        shown = table[[*conditions, "best", "significant", "verdict", "level_with",
+                       "replicates", "margin", "margin_low", "margin_high", "runner_up"]]
         wins = table.groupby("best")["significant"].agg(["size", "sum"])
+        margin_note = (f"; tie within margin: every other structure behind or within "
+                       f"+/-{margins[metric]:g}" if metric in margins else "")
         print(f"\nWinner map on {metric} ({better} is better; significant: the paired 95% "
-              "interval against every other structure excludes 0):")
+              f"interval against every other structure excludes 0{margin_note}):")
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
         print("Cells won (significantly): " + "; ".join(
             f"{name} {int(row['size'])} ({int(row['sum'])})" for name, row in wins.iterrows()))
