@@ -58,8 +58,8 @@ def run_sweep_folder(args) -> int:
     workers = args.workers or os.cpu_count() or 1
     # The design's size and time, from its definition, before it is built.
     points = point_count(resolved)
-    runs = points * resolved.replicate_stride * (max(map(len, resolved.lineups())) if resolved.market
-                                           else len(resolved.structures))
+    slots = max(map(len, resolved.lineups())) if resolved.market else len(resolved.structures)
+    runs = points * resolved.replicate_stride * slots  # with precision: at most
     base = ModelConfig.model_validate(resolved.base)
     size = check_design_size(points, runs, run_seconds(base) * runs / workers, workers,
                              yes=getattr(args, "yes", False),
@@ -104,9 +104,8 @@ def _sweep(args, resolved, design, out: Path, manifest: dict) -> int:
         InProcess,
         LocalProcesses,
         NoWorkers,
-        run_sweep,
+        planned_runs,
     )
-    from simulation.sweep.runner import planned_runs
     from simulation.sweep.storage import SweepStore
 
     store = SweepStore(out)
