@@ -26,8 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.precision import standing
-from simulation.analysis.statistics import paired_differences
+from simulation.analysis.statistics import paired_differences, standing
 from simulation.analysis.winners import TIE, winner_table
 
 #: Tie margins: two structures tie when their paired difference is known (95%) to lie

@@ -26,24 +26,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.statistics import paired_differences
+from simulation.analysis.statistics import paired_differences, standing
 from simulation.analysis.winners import better_direction
+
+__all__ = ["RESOLUTION_COLUMNS", "next_targets", "point_resolution", "standing"]
 
 #: Columns of :func:`point_resolution`.
 RESOLUTION_COLUMNS = ["point", "replicates", "resolved", "open"]
-
-
-def standing(low: float, high: float, margin: float, better: str) -> str:
-    """How another structure stands against the leader, from the interval ``[low, high]`` of
-    its paired difference (other - leader): ``"behind"``, ``"tie"`` (within ``margin``) or
-    ``"open"`` (neither yet, or no interval)."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "open"
-    if (high < 0) if better == "higher" else (low > 0):
-        return "behind"
-    if -margin <= low and high <= margin:
-        return "tie"
-    return "open"
 
 
 def point_resolution(runs: pd.DataFrame, margins: Mapping[str, float],

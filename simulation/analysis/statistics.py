@@ -171,6 +171,19 @@ def _check_better(better: str) -> None:
                           f"{', '.join(BETTER_VALUES)}")
 
 
+def standing(low: float, high: float, margin: float, better: Better) -> str:
+    """How another structure stands against the leader, from the interval ``[low, high]`` of
+    its paired difference (other - leader): ``"behind"``, ``"tie"`` (within ``margin``) or
+    ``"open"`` (neither yet, or no interval)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "open"
+    if (high < 0) if better == "higher" else (low > 0):
+        return "behind"
+    if -margin <= low and high <= margin:
+        return "tie"
+    return "open"
+
+
 def paired_differences(table: pd.DataFrame, metric: str, reference: str | None = None,
                        by: str = "structure", pair_on: str = "replicate",
                        groups: Sequence[str] = (), better: Better = "lower",

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.statistics import Better, paired_differences
+from simulation.analysis.statistics import Better, paired_differences, standing
 from simulation.errors import UserError
 
 #: Output-name fragments for which lower is better (losses, times, costs).
@@ -82,11 +82,10 @@ def winner_table(runs: pd.DataFrame, conditions: Sequence[str], output: str,
         ``significant`` (every other structure's paired difference against the best has an
         interval excluding 0 in the best's favour) and ``replicates`` (fewest pairs behind
         any of those differences), ``verdict`` (:data:`CLEAR`, :data:`LEVEL` or
-        :data:`OPEN`: :func:`simulation.analysis.precision.standing` of every other
+        :data:`OPEN`: :func:`simulation.analysis.statistics.standing` of every other
         structure), ``level_with`` (the structures tied with the best within the margin,
         comma-separated), then ``mean_<structure>`` per structure.
     """
-    from simulation.analysis.precision import standing
 
     better = better or better_direction(output)
     conditions = list(conditions)
