@@ -1,7 +1,7 @@
 """Which economics parameters decide the ranking? Sobol indices of paired profit differences
 (issue 22).
 
-    PYTHONPATH=. python experiments/economics/sobol_ranking.py [--samples 16] [--workers 2]
+    PYTHONPATH=. python experiments/economics/sobol_ranking.py [--samples 64] [--workers 2]
 
 Saltelli's sampling (``SALib.sample.sobol``, first-order and total indices, no second
 order: ``samples x (D + 2)`` points) over the economics parameters in their published or
@@ -55,7 +55,7 @@ def main() -> None:
     from SALib.sample import sobol as sample
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     problem = {"num_vars": len(RANGES), "names": list(RANGES),
