@@ -162,6 +162,62 @@ def test_only_full_speed_play_is_shared(case):
 
 
 # ------------------------------------------------------------------ the access code
+def test_sessions_showing_the_same_numbers_compute_each_view_once():
+    """Thirty sessions asking at once for the charts of the same numbers: one computes, the
+    others wait for it and get the same view; other numbers (another key) compute again; a
+    failed computation is not kept."""
+    import threading
+
+    from simulation.ui.cache import SharedViews
+
+    views, calls, gate = SharedViews(), [], threading.Event()
+
+    def compute(value):
+        def work():
+            calls.append(value)
+            gate.wait(5)  # every session asks while the first still computes
+            return {"view": value}
+        return work
+
+    got = [None] * 30
+    threads = [threading.Thread(target=lambda i=i: got.__setitem__(
+        i, views.get(("run", (300,), "charts"), compute("a")))) for i in range(30)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert calls == ["a"]
+    assert all(view is got[0] for view in got) and got[0] == {"view": "a"}
+    assert (views.computed, views.shared) == (1, 29)
+    assert views.get(("run", (299,), "charts"), compute("b")) == {"view": "b"}
+    assert calls == ["a", "b"]
+
+    def fails():
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        views.get(("run", (1,), "charts"), fails)
+    assert views.get(("run", (1,), "charts"), compute("c")) == {"view": "c"}
+
+
+def test_identical_comparisons_have_one_content_key_and_any_difference_another():
+    """The key under which sessions share what the page computes: the same for the same
+    comparison asked twice, another for another seed, configuration, metric or number of
+    replicates."""
+    config = config_from_flat(None, **SMALL)
+
+    def key(seed=4, replicates=2, metric="market_share", config=config):
+        return ComparisonRun(config, STRUCTURES, seed=seed, replicates=replicates,
+                             metric=metric, workers=2).content_key()
+
+    assert key() == key()
+    others = [key(seed=5), key(replicates=3), key(metric="fitness"),
+              key(config=config_from_flat(None, **{**SMALL, "customers": 1_001}))]
+    assert len({key(), *others}) == 5
+
+
 def call(middleware, path="/", query="", cookie=None, kind="http", client="10.0.0.7"):
     """One request through the ASGI middleware; returns (status, headers, body) or, for a
     websocket, the first message sent."""
