@@ -902,3 +902,78 @@ def test_too_many_sweep_parameters_or_levels_are_refused(tmp_path):
     refused(status, err, "levels: 20000 levels, more than the 10000 allowed")
     assert len(err) < 400
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- every writer
+#: Writes that are not results: a lock's owner line, a part's own temporary (renamed by its
+#: writer), downloads built in memory, tables printed to the terminal.
+NOT_RESULT_WRITES = {
+    ("store/locks.py", "owner.write_text"),
+    ("sweep/storage.py", "frame.to_parquet(temporary"),
+    ("ui/compare.py", "to_parquet(buffer"),
+    ("ui/compare.py", "to_csv(index=False)"),
+    ("ui/charts.py", "savefig(buffer"),
+    ("commands/query.py", "to_csv(sys.stdout"),
+    ("commands/chart.py", "chart.to_csv(index=False)"),
+}
+WRITERS = ("to_parquet", "to_csv", "savefig", "write_text", "write_bytes", "write_table")
+
+
+def direct_writes(root: Path) -> list[str]:
+    """Calls of a file writer in ``root`` that are not inside ``atomic_write(...)`` (the
+    writer given to it as a lambda), as ``file:line: source``."""
+    import ast
+
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text()
+        tree = ast.parse(source)
+        inside = set()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "atomic_write"):
+                inside.update(id(n) for n in ast.walk(node))
+        relative = path.relative_to(root).as_posix()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in WRITERS and id(node) not in inside):
+                text = ast.get_source_segment(source, node) or ""
+                if any(relative == where and what in text for where, what in NOT_RESULT_WRITES):
+                    continue
+                found.append(f"{relative}:{node.lineno}: {text[:80]}")
+    return found
+
+
+def test_every_file_the_package_writes_goes_through_atomic_write():
+    """A result, figure, manifest or export is written to a temporary name and renamed when
+    complete (``simulation.store.atomic.atomic_write``: a full disk leaves no half-written
+    file and ends in one line). A direct ``to_csv(path)``, ``savefig(path)`` or
+    ``write_text`` anywhere in the package fails this test, naming it."""
+    package = Path(__file__).resolve().parents[1] / "simulation"
+    assert direct_writes(package) == []
+
+
+def test_the_writer_check_finds_a_direct_write(tmp_path):
+    """The check above is not blind: a planted direct write is found, a wrapped one not."""
+    (tmp_path / "planted.py").write_text(
+        "from simulation.store.atomic import atomic_write\n"
+        "def save(frame, figure, path):\n"
+        "    frame.to_csv(path, index=False)\n"
+        "    atomic_write(path, lambda p: figure.savefig(p, format='png'))\n")
+    assert direct_writes(tmp_path) == ["planted.py:3: frame.to_csv(path, index=False)"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".graphml"])
+def test_a_huge_org_chart_file_is_refused_before_it_is_read(suffix, tmp_path):
+    """An org chart file above the size limit (GraphML is parsed whole) is refused in one
+    line with its size and the limit, before a byte is parsed (a sparse file: no disk
+    used)."""
+    from simulation.config.limits import MAX_CHART_BYTES
+
+    chart = tmp_path / f"chart{suffix}"
+    with open(chart, "wb") as handle:
+        handle.truncate(MAX_CHART_BYTES + 2**20)
+    status, _, err = cli("run", "demo", "--set", 'structures=["org_chart","network"]',
+                         "--set", f"firm.org_chart=\"{chart}\"", "--steps", "5", "--set",
+                         "shocks=[]", "--out", tmp_path / "out", "--no-progress")
+    refused(status, err, "firm.org_chart", f"{MAX_CHART_BYTES // 2**20} MB")
+    assert not (tmp_path / "out").exists()
