@@ -202,6 +202,37 @@ def test_sessions_showing_the_same_numbers_compute_each_view_once():
     assert views.get(("run", (1,), "charts"), compute("c")) == {"view": "c"}
 
 
+def test_a_running_comparisons_views_are_shared_for_one_refresh_then_computed_again():
+    """While the runs go on, sessions refreshing at their own moments (other steps each)
+    share a view of the same comparison less than one refresh old; an older one is
+    computed again, once."""
+    import threading
+
+    from simulation.ui.cache import SharedViews
+
+    views, calls = SharedViews(), []
+
+    def compute(step):
+        def work():
+            calls.append(step)
+            time.sleep(0.2)  # the others ask meanwhile
+            return step
+        return work
+
+    got = []
+    threads = [threading.Thread(target=lambda s=s: got.append(
+        views.recent(("run", "charts"), compute(s), max_age=1.0))) for s in range(10, 40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(calls) == 1 and got == [calls[0]] * 30
+    assert views.recent(("other run", "charts"), compute(5), max_age=1.0) == 5
+    time.sleep(1.1)
+    assert views.recent(("run", "charts"), compute(77), max_age=1.0) == 77
+    assert len(calls) == 3
+
+
 def test_identical_comparisons_have_one_content_key_and_any_difference_another():
     """The key under which sessions share what the page computes: the same for the same
     comparison asked twice, another for another seed, configuration, metric or number of

@@ -87,6 +87,14 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+def _command(pid: int) -> str:
+    try:
+        parts = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    return " ".join(part.decode(errors="replace") for part in parts[1:])
+
+
 class Watch:
     """Samples every 0.5 s: the server tree's memory, the CPU seconds of the server tree, of
     the protocol clients and of everything else the benchmark started (the browser), and
@@ -127,7 +135,10 @@ class Watch:
             return
         client = set(tree(self.client)) if self.client else set()
         mine = set(tree(os.getpid())) - set(server) - client - {os.getpid()}
-        for group, pids in (("server", server), ("clients", client), ("browser", mine)):
+        web = {pid for pid in server if _command(pid).startswith("-m simulation.ui.classroom")}
+        for group, pids in (("server: Solara process", web),
+                            ("server: workers and the rest of its tree", set(server) - web),
+                            ("protocol clients", client), ("browser", mine)):
             for pid in pids:
                 seconds = cpu_seconds(pid)
                 if seconds is None:

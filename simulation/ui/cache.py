@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -164,6 +165,7 @@ class SharedViews:
     def __init__(self, max_items: int = 128):
         self.max_items = max_items
         self._views: OrderedDict[tuple, object] = OrderedDict()
+        self._recent: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
         self._computing: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
         #: Views computed, and views served to a session that did not compute them.
@@ -196,9 +198,42 @@ class SharedViews:
             with self._lock:
                 self._computing.pop(key).set()
 
+    def recent(self, family: tuple, compute, max_age: float):
+        """A view of ``family`` computed less than ``max_age`` seconds ago, whatever steps
+        it was computed at, else ``compute()`` (once: sessions asking meanwhile wait for it).
+
+        For a comparison still running: its followers' pages refresh at their own moments
+        (at most once a second each), each a few steps apart, so exact keys would almost
+        never match; a provisional chart one refresh old is what each page shows anyway.
+        """
+        while True:
+            with self._lock:
+                latest = self._recent.get(family)
+                if latest is not None and time.monotonic() - latest[0] <= max_age:
+                    self._recent.move_to_end(family)
+                    self.shared += 1
+                    return latest[1]
+                waiting = self._computing.get(family)
+                if waiting is None:
+                    self._computing[family] = threading.Event()
+                    break
+            waiting.wait(60)
+        try:
+            view = compute()
+            with self._lock:
+                self._recent[family] = (time.monotonic(), view)
+                self.computed += 1
+                while len(self._recent) > self.max_items:
+                    self._recent.popitem(last=False)
+            return view
+        finally:
+            with self._lock:
+                self._computing.pop(family).set()
+
     def clear(self) -> None:
         with self._lock:
             self._views.clear()
+            self._recent.clear()
 
 
 #: The server's shared views (one per server, like the pool and the run cache).

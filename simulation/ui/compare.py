@@ -385,12 +385,16 @@ def shared_view(snapshot, name: str, compute, *parameters):
     """``compute()``: what the page shows of ``snapshot`` under ``name`` (with
     ``parameters``), computed once for every session showing the same numbers
     (:class:`simulation.ui.cache.SharedViews`; a run without a content key computes its
-    own)."""
+    own). Final numbers (finished, stopped, error) are matched exactly; while the runs go
+    on, a view of the same comparison at most one chart refresh old is shown."""
     if snapshot.content is None:
         return compute()
     from simulation.ui.cache import VIEWS
 
-    return VIEWS.get((snapshot.content, snapshot.version[0], name, *parameters), compute)
+    if snapshot.state in ("finished", "stopped", "error"):
+        return VIEWS.get((snapshot.content, snapshot.version, name, *parameters), compute)
+    return VIEWS.recent((snapshot.content, name, *parameters), compute,
+                        max_age=state.CHART_REFRESH)
 
 
 def _status_text(snapshot) -> str:
@@ -473,8 +477,7 @@ def Results(run):
                                                      if stale else [])):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"},
                         classes=["firmsim-charts"]):
-            for metric, option, description in shared_view(snapshot, "charts", charts,
-                                                           provisional):
+            for metric, option, description in shared_view(snapshot, "charts", charts):
                 with solara.Column(classes=["firmsim-chart-cell"]):
                     EChart(option, "300px", f"firmsim-chart firmsim-chart-{metric}",
                            description)
