@@ -165,7 +165,7 @@ class SharedViews:
     def __init__(self, max_items: int = 128):
         self.max_items = max_items
         self._views: OrderedDict[tuple, object] = OrderedDict()
-        self._recent: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+        self._recent: OrderedDict[tuple, tuple[float, object, float]] = OrderedDict()
         self._computing: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
         #: Views computed, and views served to a session that did not compute them.
@@ -198,9 +198,12 @@ class SharedViews:
             with self._lock:
                 self._computing.pop(key).set()
 
-    def recent(self, family: tuple, compute, max_age: float):
-        """A view of ``family`` computed less than ``max_age`` seconds ago, whatever steps
-        it was computed at, else ``compute()`` (once: sessions asking meanwhile wait for it).
+    def recent(self, family: tuple, compute, max_age: float, share: float = 1.0):
+        """A view of ``family`` computed less than ``max_age`` seconds ago (or, if
+        computing it took longer than ``share`` of that, less than its cost / ``share``
+        ago: however many sessions show it, computing it takes at most that share of the
+        server's time), whatever steps it was computed at; else ``compute()`` (once:
+        sessions asking meanwhile wait for it).
 
         For a comparison still running: its followers' pages refresh at their own moments
         (at most once a second each), each a few steps apart, so exact keys would almost
@@ -209,7 +212,8 @@ class SharedViews:
         while True:
             with self._lock:
                 latest = self._recent.get(family)
-                if latest is not None and time.monotonic() - latest[0] <= max_age:
+                if latest is not None and time.monotonic() - latest[0] <= max(
+                        max_age, latest[2] / share):
                     self._recent.move_to_end(family)
                     self.shared += 1
                     return latest[1]
@@ -219,9 +223,10 @@ class SharedViews:
                     break
             waiting.wait(60)
         try:
+            began = time.monotonic()
             view = compute()
             with self._lock:
-                self._recent[family] = (time.monotonic(), view)
+                self._recent[family] = (time.monotonic(), view, time.monotonic() - began)
                 self.computed += 1
                 while len(self._recent) > self.max_items:
                     self._recent.popitem(last=False)

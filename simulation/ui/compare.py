@@ -394,7 +394,7 @@ def shared_view(snapshot, name: str, compute, *parameters):
     if snapshot.state in ("finished", "stopped", "error"):
         return VIEWS.get((snapshot.content, snapshot.version, name, *parameters), compute)
     return VIEWS.recent((snapshot.content, name, *parameters), compute,
-                        max_age=state.CHART_REFRESH)
+                        max_age=state.CHART_REFRESH, share=state.CHART_SHARE)
 
 
 def _status_text(snapshot) -> str:
