@@ -1,19 +1,22 @@
 """A class on the classroom server: many sessions pressing Run at once.
 
 Run: ``.venv/bin/python experiments/benchmarks/bench_ui_classroom.py [--sessions 30]
-[--browsers 3] [--scenario demo] [--different] [--alone]``
+[--browsers 3] [--scenario demo] [--different] [--alone] [--cold]``
 
 Starts ``firmsim ui --host 0.0.0.0 --classroom --port 0`` (the command a teacher types) and
-reads the access code it prints. ``--sessions`` students then open the page with the code and
-press Run at the same moment, on the preset as the page loads it (demo: 5 structures x 5
+reads the access code it prints. ``--sessions`` students then open the page with the code
+and press Run at the same moment, on the preset as the page loads it (demo: 5 structures x 5
 paired replicates, 20,000 customers, 300 steps), or with ``--different`` each on another
-seed (a different comparison each). A *session* is one page of the app on the server: its
-own cookie, Solara session and virtual kernel, the real page rendered and refreshed by the
-server. ``--browsers`` of them are tabs of one headless Debian Chromium (Playwright, each its
-own browser context); the others are protocol sessions (``classroom_client.py``: the app's
-own websocket protocol, as a browser speaks it, without drawing: 30 Chromium renderers on
-the 2 cores of the server would measure the renderers). A session that is asked to confirm a
-run estimated above 60 s confirms it, as a student would (counted in its time).
+seed (a different comparison each). The server computes the opening comparison at start
+(``firmsim ui --classroom`` does) and the sessions open once it says it is ready; with
+``--cold`` it does not, and the first Run computes it. A *session* is one page of the app on
+the server: its own cookie, Solara session and virtual kernel, the real page rendered and
+refreshed by the server. ``--browsers`` of them are tabs of one headless Debian Chromium
+(Playwright, each its own browser context); the others are protocol sessions
+(``classroom_client.py``: the app's own websocket protocol, as a browser speaks it, without
+drawing: 30 Chromium renderers on the 2 cores of the server would measure the renderers). A
+session that is asked to confirm a run estimated above 60 s confirms it, as a student would
+(counted in its time).
 
 Prints per session the seconds from its click to "finished" in its status line (goal: every
 one within 15 s), the places in the queue each was told, sessions that ended in an error or
@@ -278,6 +281,7 @@ def serve(args, sessions: int, browsers: int, seeds: list[int] | None) -> None:
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     if args.set:
         env["FIRMSIM_UI_SET"] = args.set
+    env["FIRMSIM_CLASSROOM_PREPARE"] = "0" if args.cold else "1"
     before = os.getloadavg()[0]
     server = subprocess.Popen([sys.executable, "-m", "simulation.commands.cli", "ui",
                                "--host", "0.0.0.0", "--classroom", "--port", "0",
@@ -304,6 +308,14 @@ def serve(args, sessions: int, browsers: int, seeds: list[int] | None) -> None:
         watch = Watch(server.pid)
         wait_for_server(url, server)
         time.sleep(args.settle)  # the workers warm up and probe the machine's speed
+        if not args.cold:  # the server computes the opening comparison first
+            deadline = time.perf_counter() + args.timeout
+            while not any("opening comparison" in text for text in log_lines):
+                if time.perf_counter() > deadline or server.poll() is not None:
+                    sys.exit("the server did not prepare the opening comparison")
+                time.sleep(0.5)
+            print(next(text for text in log_lines if "opening comparison" in text).strip(),
+                  flush=True)
         results, wall = asyncio.run(drive(url, code, sessions, browsers, args.timeout, seeds,
                                           watch, env))
         cpu = watch.stop()
@@ -320,6 +332,8 @@ def report(args, sessions, browsers, seeds, results, wall, cpu, watch, before, l
     finished = [r for r in results if r.get("status") == "finished" and not r.get("page_error")]
     times = sorted(r["seconds"] for r in finished)
     kind = f"{len(set(seeds))} different seeds" if seeds else "the same preset"
+    kind += ", cold (computed on the first Run)" if args.cold else (
+        ", warm (the server computed the opening comparison at start)")
     print(f"{sessions} sessions ({browsers} Chromium tabs, {sessions - browsers} protocol), "
           f"{args.scenario} on {kind}: {len(times)} finished without error")
     for label, group in (("browser", "browser"), ("protocol", "protocol")):
@@ -370,6 +384,9 @@ def main() -> None:
                         help="each session a different comparison (seeds 1001, 1002, ...)")
     parser.add_argument("--alone", action="store_true",
                         help="first one protocol session alone on its own server")
+    parser.add_argument("--cold", action="store_true",
+                        help="the server does not compute the opening comparison at start "
+                             "(FIRMSIM_CLASSROOM_PREPARE=0): the first Run computes it")
     parser.add_argument("--set", default="",
                         help="FIRMSIM_UI_SET for the page's editor (smaller runs for a try)")
     parser.add_argument("--settle", type=float, default=10.0,
