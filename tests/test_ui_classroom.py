@@ -162,6 +162,46 @@ def test_only_full_speed_play_is_shared(case):
 
 
 # ------------------------------------------------------------------ the access code
+def test_the_opening_comparison_prepared_at_start_serves_the_first_run(monkeypatch):
+    """``firmsim ui --classroom`` computes the comparison the page opens with at start: a
+    session pressing Run on the preset as loaded then computes nothing (served from the
+    cache, same numbers as a comparison computed alone); one that changes the seed
+    computes."""
+    from simulation.ui import classroom, compare, runner, state
+
+    monkeypatch.setenv("FIRMSIM_UI_SET", "customers.count=600,firm.employees=40,steps=30,"
+                                         "shocks.0.step=15,replicates=2")
+    pool = WorkerPool(size=1)
+    monkeypatch.setattr(runner, "shared_pool", lambda: pool)
+    try:
+        classroom.prepare_opening(wait_for_app=0)
+        prepared = pool.computed_runs
+        form = state.load_form(state.DEFAULT_SCENARIO)[0]
+        assert prepared == len(form.structures) * 2 and pool.cache.hits == 0
+        state.form.set(form)
+        state.run.set(None)
+        compare.start_run(confirmed=True)
+        run = state.run.value
+        assert run.wait(5) and run.snapshot().state == "finished"
+        assert pool.computed_runs == prepared and pool.cache.hits == prepared
+        alone = ComparisonRun(run.config, run.structures, seed=run.seed, replicates=2,
+                              pool=WorkerPool(size=1)).start()
+        try:
+            assert alone.wait(120)
+        finally:
+            alone._pool.shutdown()
+        pd.testing.assert_frame_equal(run.snapshot().long_table(),
+                                      alone.snapshot().long_table())
+        state.form.set(form.with_value("seed", "12"))
+        compare.start_run(confirmed=True)
+        assert state.run.value.wait(120)
+        assert pool.computed_runs == 2 * prepared
+    finally:
+        compare.reset_run()
+        state.form.set(state.load_form(state.DEFAULT_SCENARIO)[0])
+        pool.shutdown()
+
+
 def test_sessions_showing_the_same_numbers_compute_each_view_once():
     """Thirty sessions asking at once for the charts of the same numbers: one computes, the
     others wait for it and get the same view; other numbers (another key) compute again; a
@@ -337,7 +377,9 @@ def test_firmsim_ui_classroom_prints_a_code_and_serves_nothing_without_it(tmp_pa
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A small opening comparison: the server computes it at start and says so.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FIRMSIM_UI_SET": "customers.count=600,"
+           "firm.employees=40,steps=30,shocks.0.step=15,replicates=2"}
     process = subprocess.Popen([sys.executable, "-m", "simulation.commands.cli", "ui",
                                 "--classroom", "--port", "0"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env)
@@ -369,6 +411,10 @@ def test_firmsim_ui_classroom_prints_a_code_and_serves_nothing_without_it(tmp_pa
         assert status == 303
         status, _, body = get("/", cookie.split(";")[0])
         assert status == 200 and "solara" in body.lower()
+        ready = process.stdout.readline()  # (only warnings are logged before it)
+        while "opening comparison" not in ready and ready:
+            ready = process.stdout.readline()
+        assert re.search(r"the opening comparison \(demo, 10 runs\) is ready", ready), ready
     finally:
         process.terminate()
         process.wait(20)
