@@ -977,3 +977,51 @@ def test_a_huge_org_chart_file_is_refused_before_it_is_read(suffix, tmp_path):
                          "shocks=[]", "--out", tmp_path / "out", "--no-progress")
     refused(status, err, "firm.org_chart", f"{MAX_CHART_BYTES // 2**20} MB")
     assert not (tmp_path / "out").exists()
+
+
+PLANTED_FORKS = '''
+import os
+import threading
+
+
+def _fork_and_wait():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def test_forks_beside_a_thread():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        _fork_and_wait()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_forks_alone():
+    _fork_and_wait()
+'''
+
+
+def test_the_suite_fails_a_test_that_forks_a_threaded_process(tmp_path):
+    """The suite's guard (tests/conftest.py) is not blind: with it, a test that forks while
+    another thread runs fails, naming the cause; a fork without threads passes."""
+    import subprocess
+    import sys
+
+    (tmp_path / "conftest.py").write_text((Path(__file__).parent / "conftest.py").read_text())
+    (tmp_path / "test_planted_forks.py").write_text(PLANTED_FORKS)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "-W", "ignore::DeprecationWarning", str(tmp_path)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 1, result.stdout
+    # The threaded test's own steps pass; the guard fails it at teardown (an error).
+    assert "2 passed, 1 error" in result.stdout, result.stdout
+    assert "this process forked while it had 2 threads" in result.stdout
+    summary = result.stdout.split("short test summary")[-1]
+    assert "ERROR test_planted_forks.py::test_forks_beside_a_thread" in summary
+    assert "test_forks_alone" not in summary
