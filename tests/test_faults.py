@@ -792,6 +792,26 @@ def test_a_linked_table_of_a_run_is_refused(reference_run, tmp_path):
     assert any("symbolic link" in m for m in shown.messages)
 
 
+def test_a_linked_manifest_is_refused_by_every_reader(reference_run, tmp_path):
+    """manifest.json replaced by a link to an identical copy outside the folder: show,
+    query and a re-run from the folder refuse it in one line naming it; nothing is run."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    outside = tmp_path / "elsewhere.json"
+    shutil.copy(out / "manifest.json", outside)
+    (out / "manifest.json").unlink()
+    (out / "manifest.json").symlink_to(outside)
+    before = sorted(p.name for p in out.iterdir())
+    for command in (("show", out / "manifest.json"), ("query", out, "SELECT 1"),
+                    ("run", out, "--out", tmp_path / "again", "--no-progress")):
+        status, _, err = cli(*command)
+        refused(status, err, "manifest.json", "symbolic link")
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert not (tmp_path / "again").exists()
+
+
 def test_a_linked_part_of_a_sweep_is_refused(reference_sweep, tmp_path):
     """A runs part replaced by a link to an identical copy outside: analyze, query-like
     reads and a resumed sweep refuse it, naming it."""
