@@ -1045,3 +1045,23 @@ def test_the_suite_fails_a_test_that_forks_a_threaded_process(tmp_path):
     summary = result.stdout.split("short test summary")[-1]
     assert "ERROR test_planted_forks.py::test_forks_beside_a_thread" in summary
     assert "test_forks_alone" not in summary
+
+
+def test_a_huge_design_search_is_refused_before_it_starts(tmp_path, monkeypatch):
+    """firmsim design with two million trials: its size (trials, runs, time) is refused in
+    one line before the search starts or a folder is made, unless --yes; a small search
+    shows its size first."""
+    from simulation.design import search
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the search started")
+
+    monkeypatch.setattr(search, "search_designs", no_search)
+    status, _, err = cli("design", "need-shift", "--trials", "2000000", "--out",
+                         tmp_path / "out")
+    refused(status, err, "design search", "2,000,000 points", "runs", "--yes")
+    assert not (tmp_path / "out").exists()
+    status, _, err = cli("design", "need-shift", "--trials", "20000000", "--yes", "--out",
+                         tmp_path / "out")
+    refused(status, err, "design search", "more than the 10,000,000 points")
+    assert not (tmp_path / "out").exists()
