@@ -202,6 +202,29 @@ def test_the_opening_comparison_prepared_at_start_serves_the_first_run(monkeypat
         pool.shutdown()
 
 
+def test_a_waiting_comparison_is_told_each_new_place_in_the_queue():
+    """Three different comparisons on a one-worker pool: the third waits with two ahead;
+    when the first ends its version (what makes the page refresh its status line) changes
+    and its snapshot says one ahead, then next."""
+    pool = WorkerPool(size=1)
+    try:
+        # The second one is long: the third waits as "next" long enough to be seen.
+        runs = [comparison(pool, seed=21), comparison(pool, seed=22, size={"steps": 300}),
+                comparison(pool, seed=23)]
+        third = runs[2]
+        assert third.snapshot().queue == 1
+        seen = {third.version()}
+        assert runs[0].wait(120)
+        deadline = time.time() + 60
+        while third.snapshot().queue != 0:
+            assert third.snapshot().state == "queued" and time.time() < deadline
+            time.sleep(0.05)
+        assert third.version() not in seen and third.version()[-1] == 0
+        assert all(run.wait(120) for run in runs)
+    finally:
+        pool.shutdown()
+
+
 def test_sessions_showing_the_same_numbers_compute_each_view_once():
     """Thirty sessions asking at once for the charts of the same numbers: one computes, the
     others wait for it and get the same view; other numbers (another key) compute again; a

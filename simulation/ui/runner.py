@@ -1000,6 +1000,14 @@ class ComparisonRun(ThreadedRun):
             return "queued"
         return state
 
+    def version(self) -> tuple:
+        """Changes whenever the page has something new to show: also when the place in the
+        queue changes while the run waits (the status line says it)."""
+        version = super().version()
+        if version[1] == "queued":
+            return (*version, self.queue_position())
+        return version
+
     def snapshot(self) -> Snapshot:
         snapshot = super().snapshot()
         snapshot.queue = self.queue_position() if snapshot.state == "queued" else None
