@@ -18,8 +18,10 @@ tab does, through the same doors:
   ``v_model``, as the browser sends when a user types);
 - reads the status line's widget until it says ``finished`` (or ``error``/``stopped``).
 
-What it does not do: fetch the page's scripts and styles, or draw anything (the charts'
-options are received and parsed, not drawn). The server cannot tell it from a browser.
+What it does not do: fetch the page's scripts and styles (static files), send the
+frontend's housekeeping messages (kernel info, app status), or draw anything (the charts'
+options are received and parsed, not drawn). The server's work for the page itself (the
+virtual kernel, every render, every widget message) is the same as for a browser tab.
 
 Run by the benchmark as a subprocess: ``python classroom_client.py URL CODE N [--seeds ...]``;
 it prints ``ready`` once all ``N`` sessions show the Run button, waits for a line ``go`` on
