@@ -1065,3 +1065,60 @@ def test_a_huge_design_search_is_refused_before_it_starts(tmp_path, monkeypatch)
                          tmp_path / "out")
     refused(status, err, "design search", "more than the 10,000,000 points")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 8 MB (tmpfs), mounted for the test (needs root; skipped
+    elsewhere)."""
+    import subprocess
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root?)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_a_real_disk_filling_up_during_a_run_is_one_line_and_resumable(
+        small_disk, reference_run, monkeypatch):
+    """On a real (tmpfs) file system: another program fills the disk just after the run's
+    free-space check passed; the run ends in one line naming the folder and the free space,
+    leaves no temporary file and no folder taken for complete; once space is made, the same
+    command gives exactly the uninterrupted results. Then the disk is too small from the
+    start: refused before anything is written, with the real free space."""
+    from simulation.execution import budget
+
+    out = small_disk / "need-shift"
+    ballast = small_disk / "ballast"
+    check = budget.check_disk
+
+    def check_then_fill(folder, needed, what):
+        check(folder, needed, what)
+        with open(ballast, "wb") as handle:  # leave about 64 KB free
+            free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+            handle.write(b"\0" * max(0, free - 64 * 2**10))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(budget, "check_disk", check_then_fill)
+        status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
+    refused(status, err, str(out), "free there", os.strerror(errno.ENOSPC))
+    assert leftovers(out) == []
+    if (out / "manifest.json").exists():
+        assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    assert cli("query", out, "SELECT count(*) FROM timeseries")[0] == 2
+    ballast.unlink()
+    status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
+    assert status == 0, err
+    assert same_run(reference_run, out) == 0
+    with open(ballast, "wb") as handle:  # now the disk is nearly full before the run
+        free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+        handle.write(b"\0" * max(0, free - 256 * 2**10))
+    status, _, err = cli("run", "need-shift", "--out", small_disk / "other", *SMALL)
+    refused(status, err, "writes about", "free there")
+    assert not (small_disk / "other").exists()
