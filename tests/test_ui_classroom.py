@@ -294,6 +294,12 @@ def test_a_running_comparisons_views_are_shared_for_one_refresh_then_computed_ag
     time.sleep(1.1)
     assert views.recent(("run", "charts"), compute(77), max_age=1.0) == 77
     assert len(calls) == 3
+    # Never a step the session has not reached: a view computed at steps (10, 10) is not
+    # shown to a session at (5, 10) (a paused or slower one); it is to one at (12, 10).
+    assert views.recent(("ahead", "charts"), compute(10), max_age=5.0, steps=(10, 10)) == 10
+    assert views.recent(("ahead", "charts"), compute(5), max_age=5.0, steps=(5, 10)) == 5
+    assert views.recent(("ahead", "charts"), compute(12), max_age=5.0, steps=(12, 10)) == 5
+    assert len(calls) == 5
 
 
 def test_identical_comparisons_have_one_content_key_and_any_difference_another():

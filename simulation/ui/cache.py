@@ -165,7 +165,7 @@ class SharedViews:
     def __init__(self, max_items: int = 128):
         self.max_items = max_items
         self._views: OrderedDict[tuple, object] = OrderedDict()
-        self._recent: OrderedDict[tuple, tuple[float, object, float]] = OrderedDict()
+        self._recent: OrderedDict[tuple, tuple] = OrderedDict()
         self._computing: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
         #: Views computed, and views served to a session that did not compute them.
@@ -198,12 +198,14 @@ class SharedViews:
             with self._lock:
                 self._computing.pop(key).set()
 
-    def recent(self, family: tuple, compute, max_age: float, share: float = 1.0):
+    def recent(self, family: tuple, compute, max_age: float, share: float = 1.0,
+               steps: tuple = ()):
         """A view of ``family`` computed less than ``max_age`` seconds ago (or, if
         computing it took longer than ``share`` of that, less than its cost / ``share``
         ago: however many sessions show it, computing it takes at most that share of the
-        server's time), whatever steps it was computed at; else ``compute()`` (once:
-        sessions asking meanwhile wait for it).
+        server's time) from no more steps than ``steps`` (the steps each run has reached
+        for the session asking: a view never shows a step its session has not reached);
+        else ``compute()`` (once: sessions asking meanwhile wait for it).
 
         For a comparison still running: its followers' pages refresh at their own moments
         (at most once a second each), each a few steps apart, so exact keys would almost
@@ -212,8 +214,9 @@ class SharedViews:
         while True:
             with self._lock:
                 latest = self._recent.get(family)
-                if latest is not None and time.monotonic() - latest[0] <= max(
-                        max_age, latest[2] / share):
+                if (latest is not None and time.monotonic() - latest[0] <= max(
+                        max_age, latest[2] / share) and len(latest[3]) == len(steps)
+                        and all(a <= b for a, b in zip(latest[3], steps, strict=True))):
                     self._recent.move_to_end(family)
                     self.shared += 1
                     return latest[1]
@@ -226,7 +229,8 @@ class SharedViews:
             began = time.monotonic()
             view = compute()
             with self._lock:
-                self._recent[family] = (time.monotonic(), view, time.monotonic() - began)
+                self._recent[family] = (time.monotonic(), view, time.monotonic() - began,
+                                        tuple(steps))
                 self.computed += 1
                 while len(self._recent) > self.max_items:
                     self._recent.popitem(last=False)

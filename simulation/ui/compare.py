@@ -385,16 +385,19 @@ def shared_view(snapshot, name: str, compute, *parameters):
     """``compute()``: what the page shows of ``snapshot`` under ``name`` (with
     ``parameters``), computed once for every session showing the same numbers
     (:class:`simulation.ui.cache.SharedViews`; a run without a content key computes its
-    own). Final numbers (finished, stopped, error) are matched exactly; while the runs go
-    on, a view of the same comparison at most one chart refresh old is shown."""
+    own). Numbers at rest (finished, stopped, error, paused) are matched exactly; while the
+    runs go on, a view of the same comparison at most one chart refresh old, computed from
+    no step this session has not reached, is shown."""
     if snapshot.content is None:
         return compute()
     from simulation.ui.cache import VIEWS
 
-    if snapshot.state in ("finished", "stopped", "error"):
+    if snapshot.state not in ("running", "starting"):
+        # Finished, stopped, failed, paused or pausing: exactly these steps.
         return VIEWS.get((snapshot.content, snapshot.version, name, *parameters), compute)
+    steps = tuple(length for structure in snapshot.version[0] for length in structure)
     return VIEWS.recent((snapshot.content, name, *parameters), compute,
-                        max_age=state.CHART_REFRESH, share=state.CHART_SHARE)
+                        max_age=state.CHART_REFRESH, share=state.CHART_SHARE, steps=steps)
 
 
 def _status_text(snapshot) -> str:
