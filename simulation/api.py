@@ -132,7 +132,10 @@ class Comparison:
         axis.set_ylabel(metric.replace("_", " "))
         axis.legend(fontsize=8)
         if path is not None:
-            figure.savefig(path, dpi=120)
+            from simulation.store.atomic import atomic_write
+
+            kind = Path(path).suffix.lstrip(".").lower() or "png"  # the temporary has none
+            atomic_write(Path(path), lambda p: figure.savefig(p, dpi=120, format=kind))
         return figure
 
 

@@ -792,6 +792,26 @@ def test_a_linked_table_of_a_run_is_refused(reference_run, tmp_path):
     assert any("symbolic link" in m for m in shown.messages)
 
 
+def test_a_linked_manifest_is_refused_by_every_reader(reference_run, tmp_path):
+    """manifest.json replaced by a link to an identical copy outside the folder: show,
+    query and a re-run from the folder refuse it in one line naming it; nothing is run."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    outside = tmp_path / "elsewhere.json"
+    shutil.copy(out / "manifest.json", outside)
+    (out / "manifest.json").unlink()
+    (out / "manifest.json").symlink_to(outside)
+    before = sorted(p.name for p in out.iterdir())
+    for command in (("show", out / "manifest.json"), ("query", out, "SELECT 1"),
+                    ("run", out, "--out", tmp_path / "again", "--no-progress")):
+        status, _, err = cli(*command)
+        refused(status, err, "manifest.json", "symbolic link")
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert not (tmp_path / "again").exists()
+
+
 def test_a_linked_part_of_a_sweep_is_refused(reference_sweep, tmp_path):
     """A runs part replaced by a link to an identical copy outside: analyze, query-like
     reads and a resumed sweep refuse it, naming it."""
@@ -902,3 +922,203 @@ def test_too_many_sweep_parameters_or_levels_are_refused(tmp_path):
     refused(status, err, "levels: 20000 levels, more than the 10000 allowed")
     assert len(err) < 400
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- every writer
+#: Writes that are not results: a lock's owner line, a part's own temporary (renamed by its
+#: writer), downloads built in memory, tables printed to the terminal.
+NOT_RESULT_WRITES = {
+    ("store/locks.py", "owner.write_text"),
+    ("sweep/storage.py", "frame.to_parquet(temporary"),
+    ("ui/compare.py", "to_parquet(buffer"),
+    ("ui/compare.py", "to_csv(index=False)"),
+    ("ui/charts.py", "savefig(buffer"),
+    ("commands/query.py", "to_csv(sys.stdout"),
+    ("commands/chart.py", "chart.to_csv(index=False)"),
+}
+WRITERS = ("to_parquet", "to_csv", "savefig", "write_text", "write_bytes", "write_table")
+
+
+def direct_writes(root: Path) -> list[str]:
+    """Calls of a file writer in ``root`` that are not inside ``atomic_write(...)`` (the
+    writer given to it as a lambda), as ``file:line: source``."""
+    import ast
+
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text()
+        tree = ast.parse(source)
+        inside = set()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "atomic_write"):
+                inside.update(id(n) for n in ast.walk(node))
+        relative = path.relative_to(root).as_posix()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in WRITERS and id(node) not in inside):
+                text = ast.get_source_segment(source, node) or ""
+                if any(relative == where and what in text for where, what in NOT_RESULT_WRITES):
+                    continue
+                found.append(f"{relative}:{node.lineno}: {text[:80]}")
+    return found
+
+
+def test_every_file_the_package_writes_goes_through_atomic_write():
+    """A result, figure, manifest or export is written to a temporary name and renamed when
+    complete (``simulation.store.atomic.atomic_write``: a full disk leaves no half-written
+    file and ends in one line). A direct ``to_csv(path)``, ``savefig(path)`` or
+    ``write_text`` anywhere in the package fails this test, naming it."""
+    package = Path(__file__).resolve().parents[1] / "simulation"
+    assert direct_writes(package) == []
+
+
+def test_the_writer_check_finds_a_direct_write(tmp_path):
+    """The check above is not blind: a planted direct write is found, a wrapped one not."""
+    (tmp_path / "planted.py").write_text(
+        "from simulation.store.atomic import atomic_write\n"
+        "def save(frame, figure, path):\n"
+        "    frame.to_csv(path, index=False)\n"
+        "    atomic_write(path, lambda p: figure.savefig(p, format='png'))\n")
+    assert direct_writes(tmp_path) == ["planted.py:3: frame.to_csv(path, index=False)"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".graphml"])
+def test_a_huge_org_chart_file_is_refused_before_it_is_read(suffix, tmp_path):
+    """An org chart file above the size limit (GraphML is parsed whole) is refused in one
+    line with its size and the limit, before a byte is parsed (a sparse file: no disk
+    used)."""
+    from simulation.config.limits import MAX_CHART_BYTES
+
+    chart = tmp_path / f"chart{suffix}"
+    with open(chart, "wb") as handle:
+        handle.truncate(MAX_CHART_BYTES + 2**20)
+    status, _, err = cli("run", "demo", "--set", 'structures=["org_chart","network"]',
+                         "--set", f"firm.org_chart=\"{chart}\"", "--steps", "5", "--set",
+                         "shocks=[]", "--out", tmp_path / "out", "--no-progress")
+    refused(status, err, "firm.org_chart", f"{MAX_CHART_BYTES // 2**20} MB")
+    assert not (tmp_path / "out").exists()
+
+
+PLANTED_FORKS = '''
+import os
+import threading
+
+
+def _fork_and_wait():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def test_forks_beside_a_thread():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        _fork_and_wait()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_forks_alone():
+    _fork_and_wait()
+'''
+
+
+def test_the_suite_fails_a_test_that_forks_a_threaded_process(tmp_path):
+    """The suite's guard (tests/conftest.py) is not blind: with it, a test that forks while
+    another thread runs fails, naming the cause; a fork without threads passes."""
+    import subprocess
+    import sys
+
+    (tmp_path / "conftest.py").write_text((Path(__file__).parent / "conftest.py").read_text())
+    (tmp_path / "test_planted_forks.py").write_text(PLANTED_FORKS)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "-W", "ignore::DeprecationWarning", str(tmp_path)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 1, result.stdout
+    # The threaded test's own steps pass; the guard fails it at teardown (an error).
+    assert "2 passed, 1 error" in result.stdout, result.stdout
+    assert "this process forked while it had 2 threads" in result.stdout
+    summary = result.stdout.split("short test summary")[-1]
+    assert "ERROR test_planted_forks.py::test_forks_beside_a_thread" in summary
+    assert "test_forks_alone" not in summary
+
+
+def test_a_huge_design_search_is_refused_before_it_starts(tmp_path, monkeypatch):
+    """firmsim design with two million trials: its size (trials, runs, time) is refused in
+    one line before the search starts or a folder is made, unless --yes; a small search
+    shows its size first."""
+    from simulation.design import search
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the search started")
+
+    monkeypatch.setattr(search, "search_designs", no_search)
+    status, _, err = cli("design", "need-shift", "--trials", "2000000", "--out",
+                         tmp_path / "out")
+    refused(status, err, "design search", "2,000,000 points", "runs", "--yes")
+    assert not (tmp_path / "out").exists()
+    status, _, err = cli("design", "need-shift", "--trials", "20000000", "--yes", "--out",
+                         tmp_path / "out")
+    refused(status, err, "design search", "more than the 10,000,000 points")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 8 MB (tmpfs), mounted for the test (needs root; skipped
+    elsewhere)."""
+    import subprocess
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root?)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_a_real_disk_filling_up_during_a_run_is_one_line_and_resumable(
+        small_disk, reference_run, monkeypatch):
+    """On a real (tmpfs) file system: another program fills the disk just after the run's
+    free-space check passed; the run ends in one line naming the folder and the free space,
+    leaves no temporary file and no folder taken for complete; once space is made, the same
+    command gives exactly the uninterrupted results. Then the disk is too small from the
+    start: refused before anything is written, with the real free space."""
+    from simulation.execution import budget
+
+    out = small_disk / "need-shift"
+    ballast = small_disk / "ballast"
+    check = budget.check_disk
+
+    def check_then_fill(folder, needed, what):
+        check(folder, needed, what)
+        with open(ballast, "wb") as handle:  # leave about 64 KB free
+            free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+            handle.write(b"\0" * max(0, free - 64 * 2**10))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(budget, "check_disk", check_then_fill)
+        status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
+    refused(status, err, str(out), "free there", os.strerror(errno.ENOSPC))
+    assert leftovers(out) == []
+    if (out / "manifest.json").exists():
+        assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    assert cli("query", out, "SELECT count(*) FROM timeseries")[0] == 2
+    ballast.unlink()
+    status, _, err = cli("run", "need-shift", "--out", out, "--workers", "1", *SMALL)
+    assert status == 0, err
+    assert same_run(reference_run, out) == 0
+    with open(ballast, "wb") as handle:  # now the disk is nearly full before the run
+        free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+        handle.write(b"\0" * max(0, free - 256 * 2**10))
+    status, _, err = cli("run", "need-shift", "--out", small_disk / "other", *SMALL)
+    refused(status, err, "writes about", "free there")
+    assert not (small_disk / "other").exists()

@@ -655,6 +655,11 @@ def test_charts_refresh_less_often_when_a_refresh_is_costly():
     for seconds in (0.3, 0.7, 2.0):
         wait = chart_wait_after(seconds)
         assert wait > CHART_REFRESH and seconds / wait == pytest.approx(CHART_SHARE)
+    # Thirty sessions refreshing: all of them together keep to CHART_SHARE of the server.
+    for seconds in (0.01, 0.05, 0.3):
+        wait = chart_wait_after(seconds, sessions=30)
+        assert wait >= CHART_REFRESH and 30 * seconds / wait <= CHART_SHARE + 1e-9
+    assert chart_wait_after(0.05, sessions=30) == pytest.approx(30 * 0.05 / CHART_SHARE)
 
 
 def test_a_failing_structure_is_reported_and_the_others_finish(monkeypatch):

@@ -162,6 +162,162 @@ def test_only_full_speed_play_is_shared(case):
 
 
 # ------------------------------------------------------------------ the access code
+def test_the_opening_comparison_prepared_at_start_serves_the_first_run(monkeypatch):
+    """``firmsim ui --classroom`` computes the comparison the page opens with at start: a
+    session pressing Run on the preset as loaded then computes nothing (served from the
+    cache, same numbers as a comparison computed alone); one that changes the seed
+    computes."""
+    from simulation.ui import classroom, compare, runner, state
+
+    monkeypatch.setenv("FIRMSIM_UI_SET", "customers.count=600,firm.employees=40,steps=30,"
+                                         "shocks.0.step=15,replicates=2")
+    pool = WorkerPool(size=1)
+    monkeypatch.setattr(runner, "shared_pool", lambda: pool)
+    try:
+        classroom.prepare_opening(wait_for_app=0)
+        prepared = pool.computed_runs
+        form = state.load_form(state.DEFAULT_SCENARIO)[0]
+        assert prepared == len(form.structures) * 2 and pool.cache.hits == 0
+        state.form.set(form)
+        state.run.set(None)
+        compare.start_run(confirmed=True)
+        run = state.run.value
+        assert run.wait(5) and run.snapshot().state == "finished"
+        assert pool.computed_runs == prepared and pool.cache.hits == prepared
+        alone = ComparisonRun(run.config, run.structures, seed=run.seed, replicates=2,
+                              pool=WorkerPool(size=1)).start()
+        try:
+            assert alone.wait(120)
+        finally:
+            alone._pool.shutdown()
+        pd.testing.assert_frame_equal(run.snapshot().long_table(),
+                                      alone.snapshot().long_table())
+        state.form.set(form.with_value("seed", "12"))
+        compare.start_run(confirmed=True)
+        assert state.run.value.wait(120)
+        assert pool.computed_runs == 2 * prepared
+    finally:
+        compare.reset_run()
+        state.form.set(state.load_form(state.DEFAULT_SCENARIO)[0])
+        pool.shutdown()
+
+
+def test_a_waiting_comparison_is_told_each_new_place_in_the_queue():
+    """Three different comparisons on a one-worker pool: the third waits with two ahead;
+    when the first ends its version (what makes the page refresh its status line) changes
+    and its snapshot says one ahead, then next."""
+    pool = WorkerPool(size=1)
+    try:
+        # The second one is long: the third waits as "next" long enough to be seen.
+        runs = [comparison(pool, seed=21), comparison(pool, seed=22, size={"steps": 300}),
+                comparison(pool, seed=23)]
+        third = runs[2]
+        assert third.snapshot().queue == 1
+        seen = {third.version()}
+        assert runs[0].wait(120)
+        deadline = time.time() + 60
+        while third.snapshot().queue != 0:
+            assert third.snapshot().state == "queued" and time.time() < deadline
+            time.sleep(0.05)
+        assert third.version() not in seen and third.version()[-1] == 0
+        assert all(run.wait(120) for run in runs)
+    finally:
+        pool.shutdown()
+
+
+def test_sessions_showing_the_same_numbers_compute_each_view_once():
+    """Thirty sessions asking at once for the charts of the same numbers: one computes, the
+    others wait for it and get the same view; other numbers (another key) compute again; a
+    failed computation is not kept."""
+    import threading
+
+    from simulation.ui.cache import SharedViews
+
+    views, calls, gate = SharedViews(), [], threading.Event()
+
+    def compute(value):
+        def work():
+            calls.append(value)
+            gate.wait(5)  # every session asks while the first still computes
+            return {"view": value}
+        return work
+
+    got = [None] * 30
+    threads = [threading.Thread(target=lambda i=i: got.__setitem__(
+        i, views.get(("run", (300,), "charts"), compute("a")))) for i in range(30)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert calls == ["a"]
+    assert all(view is got[0] for view in got) and got[0] == {"view": "a"}
+    assert (views.computed, views.shared) == (1, 29)
+    assert views.get(("run", (299,), "charts"), compute("b")) == {"view": "b"}
+    assert calls == ["a", "b"]
+
+    def fails():
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        views.get(("run", (1,), "charts"), fails)
+    assert views.get(("run", (1,), "charts"), compute("c")) == {"view": "c"}
+
+
+def test_a_running_comparisons_views_are_shared_for_one_refresh_then_computed_again():
+    """While the runs go on, sessions refreshing at their own moments (other steps each)
+    share a view of the same comparison less than one refresh old; an older one is
+    computed again, once."""
+    import threading
+
+    from simulation.ui.cache import SharedViews
+
+    views, calls = SharedViews(), []
+
+    def compute(step):
+        def work():
+            calls.append(step)
+            time.sleep(0.2)  # the others ask meanwhile
+            return step
+        return work
+
+    got = []
+    threads = [threading.Thread(target=lambda s=s: got.append(
+        views.recent(("run", "charts"), compute(s), max_age=1.0))) for s in range(10, 40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(calls) == 1 and got == [calls[0]] * 30
+    assert views.recent(("other run", "charts"), compute(5), max_age=1.0) == 5
+    time.sleep(1.1)
+    assert views.recent(("run", "charts"), compute(77), max_age=1.0) == 77
+    assert len(calls) == 3
+    # Never a step the session has not reached: a view computed at steps (10, 10) is not
+    # shown to a session at (5, 10) (a paused or slower one); it is to one at (12, 10).
+    assert views.recent(("ahead", "charts"), compute(10), max_age=5.0, steps=(10, 10)) == 10
+    assert views.recent(("ahead", "charts"), compute(5), max_age=5.0, steps=(5, 10)) == 5
+    assert views.recent(("ahead", "charts"), compute(12), max_age=5.0, steps=(12, 10)) == 5
+    assert len(calls) == 5
+
+
+def test_identical_comparisons_have_one_content_key_and_any_difference_another():
+    """The key under which sessions share what the page computes: the same for the same
+    comparison asked twice, another for another seed, configuration, metric or number of
+    replicates."""
+    config = config_from_flat(None, **SMALL)
+
+    def key(seed=4, replicates=2, metric="market_share", config=config):
+        return ComparisonRun(config, STRUCTURES, seed=seed, replicates=replicates,
+                             metric=metric, workers=2).content_key()
+
+    assert key() == key()
+    others = [key(seed=5), key(replicates=3), key(metric="fitness"),
+              key(config=config_from_flat(None, **{**SMALL, "customers": 1_001}))]
+    assert len({key(), *others}) == 5
+
+
 def call(middleware, path="/", query="", cookie=None, kind="http", client="10.0.0.7"):
     """One request through the ASGI middleware; returns (status, headers, body) or, for a
     websocket, the first message sent."""
@@ -250,7 +406,9 @@ def test_firmsim_ui_classroom_prints_a_code_and_serves_nothing_without_it(tmp_pa
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A small opening comparison: the server computes it at start and says so.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FIRMSIM_UI_SET": "customers.count=600,"
+           "firm.employees=40,steps=30,shocks.0.step=15,replicates=2"}
     process = subprocess.Popen([sys.executable, "-m", "simulation.commands.cli", "ui",
                                 "--classroom", "--port", "0"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env)
@@ -282,6 +440,10 @@ def test_firmsim_ui_classroom_prints_a_code_and_serves_nothing_without_it(tmp_pa
         assert status == 303
         status, _, body = get("/", cookie.split(";")[0])
         assert status == 200 and "solara" in body.lower()
+        ready = process.stdout.readline()  # (only warnings are logged before it)
+        while "opening comparison" not in ready and ready:
+            ready = process.stdout.readline()
+        assert re.search(r"the opening comparison \(demo, 10 runs\) is ready", ready), ready
     finally:
         process.terminate()
         process.wait(20)

@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     write_csv(tables.entries, out / "entries.csv")
     plot_shares(bands, config, out / "shares.png")
     text = reading(tables, args.window, config.shocks)
-    (out / "reading.txt").write_text(text + "\n", encoding="utf-8")
+    from simulation.store.atomic import atomic_write
+
+    atomic_write(out / "reading.txt", lambda p: p.write_text(text + "\n", encoding="utf-8"))
     print(text)
     print(f"\n{args.replicates} runs in {elapsed:.1f} s; wrote {out}", file=sys.stderr)
     return 0

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local processes running a trial's replicates (default 1)")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="run the replicates on an existing Dask scheduler instead")
+    parser.add_argument("--yes", action="store_true",
+                        help="run a search above the size limit (100,000 trials, 1,000,000 "
+                             "runs or 24 hours estimated); its size is shown first")
 
 
 def design_space(firm_fields, chosen: list[str] | None, structures: list[str]) -> dict:
@@ -117,6 +120,17 @@ def run(args: argparse.Namespace) -> int:
     if args.objective in ("area_lost", "depth", "post_level") and not scenario.shocks:
         raise UserError(f"--objective={args.objective}: the scenario has no shocks; use "
                         "mean_fitness or mean_market_share")
+    # Bounded and estimated before any work: each trial runs one structure on every
+    # replicate seed.
+    from simulation.execution.budget import check_design_size, check_run_budget, run_seconds
+
+    config = scenario.model_config_only()
+    runs = args.trials * scenario.replicates
+    workers = args.workers
+    size = check_design_size(args.trials, runs, runs * run_seconds(config) / workers, workers,
+                             yes=args.yes, what="design search (points: trials)")
+    check_run_budget(config, max(1, min(runs, workers)), workers)
+    print(f"firmsim design: {size}", file=sys.stderr)
     chosen = [p.strip() for p in args.parameters.split(",")] if args.parameters else None
     space = design_space(Firm.model_fields, chosen, structures)
     out = args.out or Path("results") / "design" / scenario.name

@@ -81,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     runs = len(scenario.structures) * scenario.replicates
     workers = args.workers or min(runs, os.cpu_count() or 1)
     check_run_budget(scenario.model_config_only(), runs, workers)
+    if "org_chart" in scenario.structures:
+        from simulation.core.org_chart import read_chart
+
+        # A missing, malformed or oversized chart: one line before anything is written.
+        read_chart(scenario.model_config_only().firm.org_chart)
     needed = run_output_bytes(scenario.model_config_only(), runs)
     check_disk(out, needed, f"the run ({runs} runs)")
     with folder_lock(out, "firmsim run"), expected_output(needed):

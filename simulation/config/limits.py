@@ -25,6 +25,9 @@ MAX_FACTORS = 50
 MAX_LEVELS = 10_000
 #: Bytes of a scenario or experiment file.
 MAX_FILE_BYTES = 1 * 2**20
+#: Bytes of an org chart file (CSV or GraphML; GraphML is parsed whole, so its size is
+#: checked before it is read): room for the largest chart allowed (1,000,000 employees).
+MAX_CHART_BYTES = 256 * 2**20
 #: Characters of a value shown in an error line.
 SHOWN = 60
 

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import registry
+from simulation.config.limits import MAX_CHART_BYTES
 from simulation.config.vocabulary import (
     FRONTLINE,
     HUB,
@@ -102,8 +103,10 @@ def chart_of(org: Organization) -> pd.DataFrame:
 
 
 def write_chart(org: Organization, path: Path) -> None:
-    """Write :func:`chart_of` as CSV to ``path``."""
-    chart_of(org).to_csv(path, index=False)
+    """Write :func:`chart_of` as CSV to ``path`` (complete or not at all)."""
+    from simulation.store.atomic import atomic_write
+
+    atomic_write(Path(path), lambda p: chart_of(org).to_csv(p, index=False))
 
 
 def _rows_csv(path: Path) -> list[dict[str, str]]:
@@ -236,6 +239,9 @@ def read_chart(path: str | Path) -> Chart:
                           f"({error.strerror or error})") from None
     if not location.is_file():
         raise ConfigError(f"firm.org_chart={str(path)!r}: not a file")
+    if stat.st_size > MAX_CHART_BYTES:
+        raise ConfigError(f"firm.org_chart={str(path)!r}: {stat.st_size / 2**20:.0f} MB, more "
+                          f"than the {MAX_CHART_BYTES // 2**20} MB a chart file may have")
     try:
         return _read_cached(str(location), stat.st_mtime, stat.st_size)
     except UnicodeDecodeError:

@@ -63,7 +63,23 @@ def _prepare() -> None:
 threading.Thread(target=_prepare, name="firmsim-ui-standby", daemon=True).start()
 
 
+#: Sessions whose charts refresh now (their runs advance): the server's chart time is
+#: shared between them (:func:`simulation.ui.state.chart_wait_after`).
+_refreshing = [0]
+_refreshing_lock = threading.Lock()
+
+
 def _poll(runs, cancel: threading.Event) -> None:
+    with _refreshing_lock:
+        _refreshing[0] += 1
+    try:
+        _poll_until_ended(runs, cancel)
+    finally:
+        with _refreshing_lock:
+            _refreshing[0] -= 1
+
+
+def _poll_until_ended(runs, cancel: threading.Event) -> None:
     """Bump ``state.tick`` whenever one of ``runs`` has advanced (every ``REFRESH`` s) and
     ``state.chart_tick`` at most every ``CHART_REFRESH`` s and within ``CHART_SHARE`` of the
     time (and whenever a run pauses, plays or ends), until they have all ended.
@@ -83,7 +99,7 @@ def _poll(runs, cancel: threading.Event) -> None:
             if flags != last_flags or not playing or began - charts_at >= chart_wait:
                 last_flags, charts_at = flags, began
                 state.chart_tick.set(state.chart_tick.value + 1)  # renders, in this thread
-                chart_wait = chart_wait_after(time.perf_counter() - began)
+                chart_wait = chart_wait_after(time.perf_counter() - began, _refreshing[0])
             state.tick.set(state.tick.value + 1)
             if DEBUG:
                 print(f"firmsim ui: render {time.perf_counter() - began:.3f} s", flush=True)

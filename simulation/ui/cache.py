@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -143,3 +144,113 @@ class RunCache:
         with self._lock:
             self._runs.clear()
             self._bytes = 0
+
+
+class SharedViews:
+    """What the page computes from a comparison's numbers (chart bands and options, the
+    resilience table and its summary), computed once for every session showing the same
+    numbers.
+
+    Thirty sessions following one computation receive the same copies at the same moments;
+    each used to compute the same bands, options and tables from them, all in the server's
+    one process (0.2 s of CPU per chart refresh, 0.3 s more for the finished tables at the
+    demo's size): 30 sessions queued some 15 s behind each other for the interpreter after
+    the last step. A view is keyed by the comparison's content (:func:`comparison_key`: the
+    keys of all its runs), the steps each run has reached (numbers at a given step depend on
+    nothing else) and the view's own parameters; sessions asking for a view being computed
+    wait for it instead of computing it again. The oldest views leave beyond ``max_items``
+    (a finished demo comparison's charts take about 0.5 MB).
+    """
+
+    def __init__(self, max_items: int = 128):
+        self.max_items = max_items
+        self._views: OrderedDict[tuple, object] = OrderedDict()
+        self._recent: OrderedDict[tuple, tuple] = OrderedDict()
+        self._computing: dict[tuple, threading.Event] = {}
+        self._lock = threading.Lock()
+        #: Views computed, and views served to a session that did not compute them.
+        self.computed = 0
+        self.shared = 0
+
+    def get(self, key: tuple, compute):
+        """The view of ``key``, computed by ``compute()`` once (by the first session
+        asking); an error is not kept (the next request computes again)."""
+        while True:
+            with self._lock:
+                if key in self._views:
+                    self._views.move_to_end(key)
+                    self.shared += 1
+                    return self._views[key]
+                waiting = self._computing.get(key)
+                if waiting is None:
+                    self._computing[key] = threading.Event()
+                    break
+            waiting.wait(60)
+        try:
+            view = compute()
+            with self._lock:
+                self._views[key] = view
+                self.computed += 1
+                while len(self._views) > self.max_items:
+                    self._views.popitem(last=False)
+            return view
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
+
+    def recent(self, family: tuple, compute, max_age: float, share: float = 1.0,
+               steps: tuple = ()):
+        """A view of ``family`` computed less than ``max_age`` seconds ago (or, if
+        computing it took longer than ``share`` of that, less than its cost / ``share``
+        ago: however many sessions show it, computing it takes at most that share of the
+        server's time) from no more steps than ``steps`` (the steps each run has reached
+        for the session asking: a view never shows a step its session has not reached);
+        else ``compute()`` (once: sessions asking meanwhile wait for it).
+
+        For a comparison still running: its followers' pages refresh at their own moments
+        (at most once a second each), each a few steps apart, so exact keys would almost
+        never match; a provisional chart one refresh old is what each page shows anyway.
+        """
+        while True:
+            with self._lock:
+                latest = self._recent.get(family)
+                if (latest is not None and time.monotonic() - latest[0] <= max(
+                        max_age, latest[2] / share) and len(latest[3]) == len(steps)
+                        and all(a <= b for a, b in zip(latest[3], steps, strict=True))):
+                    self._recent.move_to_end(family)
+                    self.shared += 1
+                    return latest[1]
+                waiting = self._computing.get(family)
+                if waiting is None:
+                    self._computing[family] = threading.Event()
+                    break
+            waiting.wait(60)
+        try:
+            began = time.monotonic()
+            view = compute()
+            with self._lock:
+                self._recent[family] = (time.monotonic(), view, time.monotonic() - began,
+                                        tuple(steps))
+                self.computed += 1
+                while len(self._recent) > self.max_items:
+                    self._recent.popitem(last=False)
+            return view
+        finally:
+            with self._lock:
+                self._computing.pop(family).set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._views.clear()
+            self._recent.clear()
+
+
+#: The server's shared views (one per server, like the pool and the run cache).
+VIEWS = SharedViews()
+
+
+def comparison_key(run_keys: list[str], *parameters) -> str:
+    """The content of a comparison: the keys of its runs in the order shown, and any
+    parameter of how it is shown (the resilience metric)."""
+    text = json.dumps([list(run_keys), [str(p) for p in parameters]])
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -75,6 +75,14 @@ def _y_range(values) -> dict:
     return {"min": round(low - pad, 6), "max": round(high + pad, 6)}
 
 
+def chart_json(option: dict) -> str:
+    """An option as the JSON text the chart widget sends (made once, however many pages show
+    it: :class:`simulation.ui.cache.SharedViews`)."""
+    import json
+
+    return json.dumps(option, separators=(",", ":"), allow_nan=False)
+
+
 def band_option(metric: str, title: str, bands: pd.DataFrame, steps: int, shocks: list[dict],
                 y_name: str = "", provisional: str = "") -> dict:
     """Mean line per structure with its pointwise 95% t-band, clipped to the metric's range

@@ -6,6 +6,9 @@ one-field form and nothing of the app; the right code sets a cookie (a keyed has
 code, never the code itself) and opens the page; wrong codes are rate limited per address
 (:data:`ATTEMPTS` per :data:`WINDOW_SECONDS`, then a wait, said in one line on the page).
 
+At start the server computes the comparison the page opens with (:func:`prepare_opening`),
+so that a class pressing Run on it is served from the cache of finished runs.
+
 Run as ``python -m simulation.ui.classroom run <app> [solara run options]``: it adds
 :class:`AccessCode` in front of Solara's server (the code comes from the environment variable
 :data:`CODE_VARIABLE`) and then runs Solara's own command line.
@@ -27,6 +30,8 @@ from urllib.parse import parse_qsl, urlencode
 
 #: Environment variable holding the access code (set by ``firmsim ui --classroom``).
 CODE_VARIABLE = "FIRMSIM_UI_ACCESS_CODE"
+#: Set to 0 to skip computing the opening comparison at start (:func:`prepare_opening`).
+PREPARE_VARIABLE = "FIRMSIM_CLASSROOM_PREPARE"
 #: Letters and digits of a code (no 0/o, 1/l/i: read aloud or from a board without doubt).
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 CODE_LENGTH = 6
@@ -178,6 +183,52 @@ class AccessCode:
         await send({"type": "http.response.body", "body": body})
 
 
+def prepare_opening(wait_for_app: float = 120.0) -> None:
+    """Compute the comparison the page opens with (the preset as the editor loads it, Run at
+    full speed) into the server's cache of finished runs, while the class arrives: the first
+    student to press Run, and every one after, is then served from the cache instead of
+    waiting for the whole comparison. Prints one line when it is ready (or why not).
+
+    The runs are the ones a session's Run computes (same configuration, structures, seeds,
+    replicates and shares: :func:`simulation.ui.cache.run_key`); a session pressing Run while
+    they compute follows them (:class:`simulation.ui.runner.WorkerPool`).
+    """
+    deadline = time.monotonic() + wait_for_app
+    while "simulation.ui.app" not in sys.modules and time.monotonic() < deadline:
+        time.sleep(0.2)  # Solara imports the app (and starts the pool's workers) first
+    try:
+        from simulation.ui import state
+        from simulation.ui.compare import _speed_value
+        from simulation.ui.form import validate_form
+        from simulation.ui.runner import ComparisonRun
+
+        form, _ = state.load_form(state.DEFAULT_SCENARIO)
+        checked = validate_form(form)
+        if not checked.ok:
+            print("firmsim ui: classroom: the opening scenario is not valid; nothing "
+                  "prepared", flush=True)
+            return
+        scenario = checked.scenario
+        began = time.perf_counter()
+        run = ComparisonRun(scenario.model_config_only(), list(form.structures),
+                            seed=scenario.seed, metric=scenario.resilience_metric,
+                            steps_per_second=_speed_value("max"),
+                            replicates=scenario.replicates).start()
+        run.wait()
+        snapshot = run.snapshot()
+        if snapshot.state != "finished" or snapshot.error:
+            print(f"firmsim ui: classroom: preparing the opening comparison failed "
+                  f"({snapshot.error or snapshot.state})", flush=True)
+            return
+        runs = len(form.structures) * scenario.replicates
+        print(f"firmsim ui: classroom: the opening comparison ({scenario.name}, {runs} runs) "
+              f"is ready in the server's cache ({time.perf_counter() - began:.0f} s)",
+              flush=True)
+    except Exception as error:  # noqa: BLE001 - the class can still compute it themselves
+        print(f"firmsim ui: classroom: preparing the opening comparison failed ({error})",
+              flush=True)
+
+
 def main() -> None:
     """``python -m simulation.ui.classroom run <app> [options]``: Solara's ``run`` with
     :class:`AccessCode` in front."""
@@ -196,6 +247,9 @@ def main() -> None:
     import solara.server.starlette as server
 
     server.app.add_middleware(AccessCode, code=code)
+    if os.environ.get(PREPARE_VARIABLE, "1") != "0":
+        threading.Thread(target=prepare_opening, daemon=True,
+                         name="firmsim-classroom-prepare").start()
     from solara.__main__ import main as solara_main
 
     sys.argv = ["solara", *arguments]

@@ -16,7 +16,7 @@ from simulation import registry
 from simulation.config import scenario as scenario_module
 from simulation.errors import ConfigError
 from simulation.ui import link, state
-from simulation.ui.charts import CHARTS, band_option, chart_bands, charts_png
+from simulation.ui.charts import CHARTS, band_option, chart_bands, chart_json, charts_png
 from simulation.ui.form import (
     GENERAL,
     SECTIONS,
@@ -381,6 +381,25 @@ def Controls(run, valid: bool):
            set_speed)
 
 
+def shared_view(snapshot, name: str, compute, *parameters):
+    """``compute()``: what the page shows of ``snapshot`` under ``name`` (with
+    ``parameters``), computed once for every session showing the same numbers
+    (:class:`simulation.ui.cache.SharedViews`; a run without a content key computes its
+    own). Numbers at rest (finished, stopped, error, paused) are matched exactly; while the
+    runs go on, a view of the same comparison at most one chart refresh old, computed from
+    no step this session has not reached, is shown."""
+    if snapshot.content is None:
+        return compute()
+    from simulation.ui.cache import VIEWS
+
+    if snapshot.state not in ("running", "starting"):
+        # Finished, stopped, failed, paused or pausing: exactly these steps.
+        return VIEWS.get((snapshot.content, snapshot.version, name, *parameters), compute)
+    steps = tuple(length for structure in snapshot.version[0] for length in structure)
+    return VIEWS.recent((snapshot.content, name, *parameters), compute,
+                        max_age=state.CHART_REFRESH, share=state.CHART_SHARE, steps=steps)
+
+
 def _status_text(snapshot) -> str:
     """The status line; "step t" when every chart is at step t, "steps t1 to t2" while the
     structures stand at different steps (each chart is drawn to its structure's step)."""
@@ -446,18 +465,25 @@ def Results(run):
         solara.Text("building the models...")
     provisional = "" if snapshot.state == "finished" else (
         f"(provisional: step {min(snapshot.done.values(), default=0)} of {snapshot.steps})")
-    long = snapshot.long_table()
+    def charts():
+        long = snapshot.long_table()
+        drawn = []
+        for metric, title, y_name in CHARTS:
+            bands = chart_bands(long, metric)
+            option = band_option(metric, title, bands, snapshot.steps, snapshot.shocks,
+                                 y_name, provisional)
+            drawn.append((metric, chart_json(option),
+                          chart_description(title, bands, snapshot.steps)))
+        return drawn
+
     with solara.Column(classes=["firmsim-results"] + (["firmsim-stale-results"]
                                                      if stale else [])):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"},
                         classes=["firmsim-charts"]):
-            for metric, title, y_name in CHARTS:
-                bands = chart_bands(long, metric)
-                option = band_option(metric, title, bands, snapshot.steps, snapshot.shocks,
-                                     y_name, provisional)
+            for metric, option, description in shared_view(snapshot, "charts", charts):
                 with solara.Column(classes=["firmsim-chart-cell"]):
                     EChart(option, "300px", f"firmsim-chart firmsim-chart-{metric}",
-                           chart_description(title, bands, snapshot.steps))
+                           description)
         Resilience(run, snapshot, bool(provisional))
     Export(run)
 
@@ -468,7 +494,7 @@ def Resilience(run, snapshot, provisional: bool):
     unit = UNITS.get(metric, metric)
     Prose("", heading=f"Resilience ({metric.replace('_', ' ')}, {unit})"
           + (" - provisional, runs still going" if provisional else ""))
-    table = snapshot.resilience
+    table = shared_view(snapshot, "resilience", lambda: snapshot.resilience)
     if table is None or table.empty:
         text = ("No shocks in this scenario." if not snapshot.shocks
                 else "Figures appear once the runs pass a shock.")
@@ -479,12 +505,15 @@ def Resilience(run, snapshot, provisional: bool):
         reference = run.structures[0]
     Choice("reference structure (paired differences against it)", list(run.structures),
            reference, state.reference.set)
-    sentence = comparison_sentence(table, reference, metric)
+    def summary():
+        return (comparison_sentence(table, reference, metric),
+                resilience_summary(table, reference, metric, snapshot.steps).to_html(
+                    index=False, classes="firmsim-resilience", border=0))
+
+    sentence, html = shared_view(snapshot, "summary", summary, reference, metric)
     if sentence:
         solara.HTML(tag="p", unsafe_innerHTML=sentence, classes=["firmsim-sentence"],
                     style="font-weight: 500;")
-    summary = resilience_summary(table, reference, metric, snapshot.steps)
-    html = summary.to_html(index=False, classes="firmsim-resilience", border=0)
     solara.HTML(tag="div", unsafe_innerHTML=html, style={"overflow-x": "auto"})
     solara.Text("Each cell: mean [95% t-interval over the replicates]. Level before: mean "
                 "over the 20 steps before the shock (the baseline); level after: mean over "

@@ -106,6 +106,9 @@ class Snapshot:
     score: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
     #: Comparisons ahead of this one while it waits for a worker (state ``queued``).
     queue: int | None = None
+    #: What the numbers are (:func:`simulation.ui.cache.comparison_key`), so that sessions
+    #: showing the same numbers share what the page computes from them (None: not shared).
+    content: str | None = None
 
     @cached_property
     def resilience(self) -> pd.DataFrame:
@@ -701,6 +704,7 @@ class ComparisonRun(ThreadedRun):
         #: shorter copies are not shown meanwhile: the charts never go back).
         self._catch_up: dict[int, int] = {}
         self._keys: dict[int, list[str]] = {}
+        self._content: str | None = None
 
     def start(self) -> ComparisonRun:
         self._started = time.perf_counter()
@@ -996,10 +1000,29 @@ class ComparisonRun(ThreadedRun):
             return "queued"
         return state
 
+    def version(self) -> tuple:
+        """Changes whenever the page has something new to show: also when the place in the
+        queue changes while the run waits (the status line says it)."""
+        version = super().version()
+        if version[1] == "queued":
+            return (*version, self.queue_position())
+        return version
+
     def snapshot(self) -> Snapshot:
         snapshot = super().snapshot()
         snapshot.queue = self.queue_position() if snapshot.state == "queued" else None
+        snapshot.content = self.content_key()
         return snapshot
+
+    def content_key(self) -> str:
+        """The comparison's content: the keys of all its runs, in the order shown, and the
+        resilience metric (equal for every session asking for the same comparison)."""
+        if self._content is None:
+            from simulation.ui.cache import comparison_key
+
+            keys = [key for index in range(len(self._shares)) for key in self.share_keys(index)]
+            self._content = comparison_key(keys, self.metric, self.replicates)
+        return self._content
 
     def _started_models(self) -> int:
         return len(self._published)  # no lock: callers may hold it; len() is atomic

@@ -30,11 +30,13 @@ CHART_REFRESH = 1.0
 CHART_SHARE = 0.2
 
 
-def chart_wait_after(render_seconds: float) -> float:
+def chart_wait_after(render_seconds: float, sessions: int = 1) -> float:
     """Seconds from one chart refresh to the next while runs play, given how long the
-    refresh took: at least ``CHART_REFRESH``, and long enough that refreshing takes at most
-    ``CHART_SHARE`` of the time."""
-    return max(CHART_REFRESH, render_seconds / CHART_SHARE)
+    refresh took and how many ``sessions`` refresh charts on this server now: at least
+    ``CHART_REFRESH``, and long enough that refreshing, all sessions together, takes at most
+    ``CHART_SHARE`` of the server's time (thirty sessions refreshing every second took more
+    of the server's one interpreter than the runs had left)."""
+    return max(CHART_REFRESH, max(1, sessions) * render_seconds / CHART_SHARE)
 
 
 def shipped_names() -> list[str]:

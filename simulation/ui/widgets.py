@@ -144,8 +144,10 @@ class _EChartWidget(ipyvuetify.VuetifyTemplate):
     attributes = traitlets.Dict({}).tag(sync=True)
 
 
-def EChart(option: dict, height: str = "300px", css_class: str = "", description: str = ""):
-    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string.
+def EChart(option: dict | str, height: str = "300px", css_class: str = "",
+           description: str = ""):
+    """An ECharts chart (hover tooltips, PNG button), its option sent as one JSON string
+    (``option`` may be that string already: :func:`simulation.ui.charts.chart_json`).
 
     ``description`` is the chart's text alternative (``role="img"`` with an ``aria-label``).
     """
@@ -153,7 +155,8 @@ def EChart(option: dict, height: str = "300px", css_class: str = "", description
     if description:
         attributes.update({"role": "img", "aria-label": description})
     return _EChartWidget.element(
-        option_json=json.dumps(option, separators=(",", ":"), allow_nan=False),
+        option_json=option if isinstance(option, str) else json.dumps(
+            option, separators=(",", ":"), allow_nan=False),
         attributes=attributes)
 
 
