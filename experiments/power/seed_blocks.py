@@ -5,14 +5,18 @@ evaluates it, on ``--blocks`` independent blocks of seeds
 (block ``b`` uses seeds ``10_000 (b + 1) + range(n)``, the test itself uses ``range(n)``),
 once with the rule the claim names and once with it removed. A claim has power when it
 holds in at least 19 of 20 blocks with its rule and fails in most blocks without it.
-(The teach cards' claims are checked on the runs their page makes, ``tests/test_lessons.py``;
-this script does not measure their power.)
+``--cards`` does the same for the teach cards' claims (``tests/test_lessons.py``), each run
+exactly as the page runs it (the preset's form, the page's runner and replicates) with the
+preset's seed replaced by the block's seed ``10_000 (b + 1) + preset seed``; without the
+rule, the card's shocks are removed (only the claims about a shock can fail that way: a
+structure-versus-structure claim has no rule to remove short of the structure itself).
 
 Usage (from the repository root; a few minutes per claim)::
 
     python experiments/power/seed_blocks.py                      # every claim, 20 blocks
     python experiments/power/seed_blocks.py --claims need_shift louder --blocks 20
     python experiments/power/seed_blocks.py --removed-blocks 5   # fewer blocks without rule
+    python experiments/power/seed_blocks.py --cards demo need-shift --blocks 20 --removed-blocks 2
 """
 
 from __future__ import annotations
@@ -101,14 +105,76 @@ CLAIMS = {
 }
 
 
+def card_blocks(name: str, blocks: int, removed_blocks: int) -> None:
+    """Per claim of the card: in how many blocks it holds with the card's shocks and
+    without them (printed per block as it goes, so a cut run still reports)."""
+    import test_lessons as lessons
+
+    from simulation.analysis.statistics import t_interval
+    from simulation.ui import state
+    from simulation.ui.form import validate_form
+    from simulation.ui.runner import ComparisonRun
+    from simulation.ui.teach import LESSONS
+
+    lesson = LESSONS[name]
+    form, message = state.load_form(name)
+    assert message is None, message
+    scenario = validate_form(form).scenario
+    structures = sorted(lessons.claimed_structures(lesson))
+
+    def holds(block: int, shocks: bool) -> list[bool]:
+        config = scenario.model_config_only()
+        if not shocks:
+            config = config.model_copy(update={"shocks": []})
+        run = ComparisonRun(config, structures, seed=10_000 * (block + 1) + scenario.seed,
+                            metric=scenario.resilience_metric,
+                            replicates=scenario.replicates).start()
+        assert run.wait(3600), f"{name}: block {block} did not finish"
+        snapshot = run.snapshot()
+        assert snapshot.error is None, snapshot.error
+        long = snapshot.long_table()
+        result = []
+        for claim in lesson.claims:
+            _, low, high = t_interval(lessons.differences(claim, scenario, long))
+            result.append(bool(low > 0 if claim.higher else high < 0))
+        return result
+
+    started = time.perf_counter()
+    with_rule = []
+    for block in range(blocks):
+        with_rule.append(holds(block, True))
+        print(f"  {name} block {block}: {''.join('+' if h else '-' for h in with_rule[-1])}"
+              f"  {time.perf_counter() - started:5.0f}s", flush=True)
+    without = []
+    if scenario.shocks:
+        for block in range(removed_blocks):
+            without.append(holds(block, False))
+            print(f"  {name} block {block} without shocks: "
+                  f"{''.join('+' if h else '-' for h in without[-1])}", flush=True)
+    for i, claim in enumerate(lesson.claims):
+        about_shock = claim.other is None or claim.start is None
+        removed = (f"{sum(b[i] for b in without):3d} / {len(without):<3d}"
+                   if without and about_shock else "   -     ")
+        print(f"{name:18s} {sum(b[i] for b in with_rule):4d} / {len(with_rule):<3d} {removed} "
+              f"n={scenario.replicates}  {claim.text}", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--claims", nargs="+", default=list(CLAIMS))
     parser.add_argument("--blocks", type=int, default=20)
     parser.add_argument("--removed-blocks", type=int, default=None,
                         help="blocks without the rule (default: --blocks)")
+    parser.add_argument("--cards", nargs="*", default=None,
+                        help="teach cards whose claims to measure (no names: every card "
+                             "with claims) instead of the findings' claims")
     args = parser.parse_args(argv)
     removed_blocks = args.blocks if args.removed_blocks is None else args.removed_blocks
+    if args.cards is not None:
+        from simulation.ui.teach import LESSONS
+        for name in args.cards or [n for n, lesson in LESSONS.items() if lesson.claims]:
+            card_blocks(name, args.blocks, removed_blocks)
+        return 0
     print(f"{'claim':28s} {'n':>3s} {'with rule':>10s} {'without':>9s} {'time':>6s}  rule removed")
     for name in args.claims:
         claim, size, removal = CLAIMS[name]
