@@ -91,6 +91,23 @@ def rumour(structure):
     return claim, 8, "employees converse in neither arm"
 
 
+def turbulence(seeds, rule):
+    """tests/test_decisions.py: every seed, the hierarchy's fitness over the last 60 steps is
+    lower by > 0.05 at turbulence 0.2 than in a calm market (removed: calm against calm)."""
+    from simulation import FirmModel
+
+    for seed in seeds:
+        levels = []
+        for level in (0.0, 0.2 if rule else 0.0):
+            model = FirmModel(structure="hierarchy", rng=seed, customers=1000, employees=60,
+                              steps=120, turbulence=level)
+            model.run()
+            levels.append(model.metrics()["fitness"].iloc[-60:].mean())
+        if not levels[0] - levels[1] > 0.05:
+            return False
+    return True
+
+
 CLAIMS = {
     "need_shift_hierarchy": need_shift("hierarchy"),
     "need_shift_podular": need_shift("podular"),
@@ -102,6 +119,7 @@ CLAIMS = {
     "coupled": (coupled, 4, "the hierarchy against itself"),
     "rumour_network": rumour("network"),
     "rumour_podular": rumour("podular"),
+    "turbulence": (turbulence, 3, "turbulence 0.2 -> 0 (calm against calm)"),
 }
 
 
