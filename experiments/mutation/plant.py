@@ -286,7 +286,7 @@ SURVIVORS = [
         "simulation/core/shocks.py", "if start <= t < end:", "if start != t < end:",
         ("tests/test_shocks_rules.py",), r"turbulence_window"),
     Bug("network_tops_decide", "the network's spec says tops decide",
-        "simulation/core/structures.py",
+        "simulation/config/builtins.py",
         'decides="each proposer after peer review", tops_decide=False,',
         'decides="each proposer after peer review", tops_decide=True,',
         ("tests/test_rules.py",), r"network_has_no_tops"),
