@@ -123,58 +123,77 @@ CLAIMS = {
 }
 
 
-def card_blocks(name: str, blocks: int, removed_blocks: int) -> None:
-    """Per claim of the card: in how many blocks it holds with the card's shocks and
-    without them (printed per block as it goes, so a cut run still reports)."""
-    import test_lessons as lessons
+class Card:
+    """A teach card's claims, evaluated on the page's runs of one block of seeds."""
 
-    from simulation.analysis.statistics import t_interval
-    from simulation.ui import state
-    from simulation.ui.form import validate_form
-    from simulation.ui.runner import ComparisonRun
-    from simulation.ui.teach import LESSONS
+    def __init__(self, name: str) -> None:
+        import test_lessons as lessons
 
-    lesson = LESSONS[name]
-    form, message = state.load_form(name)
-    assert message is None, message
-    scenario = validate_form(form).scenario
-    structures = sorted(lessons.claimed_structures(lesson))
+        from simulation.ui import state
+        from simulation.ui.form import validate_form
+        from simulation.ui.teach import LESSONS
 
-    def holds(block: int, shocks: bool) -> list[bool]:
+        self.name, self.lesson = name, LESSONS[name]
+        form, message = state.load_form(name)
+        assert message is None, message
+        self.scenario = validate_form(form).scenario
+        self.structures = sorted(lessons.claimed_structures(self.lesson))
+        self.with_rule: list[list[bool]] = []
+        self.without: list[list[bool]] = []
+
+    def holds(self, block: int, shocks: bool) -> list[bool]:
+        """Whether each claim holds on the page's runs with block ``block``'s seed (without
+        the card's shocks if not ``shocks``)."""
+        import test_lessons as lessons
+
+        from simulation.analysis.statistics import t_interval
+        from simulation.ui.runner import ComparisonRun
+
+        scenario = self.scenario
         config = scenario.model_config_only()
         if not shocks:
             config = config.model_copy(update={"shocks": []})
-        run = ComparisonRun(config, structures, seed=10_000 * (block + 1) + scenario.seed,
+        run = ComparisonRun(config, self.structures, seed=10_000 * (block + 1) + scenario.seed,
                             metric=scenario.resilience_metric,
                             replicates=scenario.replicates).start()
-        assert run.wait(3600), f"{name}: block {block} did not finish"
+        assert run.wait(3600), f"{self.name}: block {block} did not finish"
         snapshot = run.snapshot()
         assert snapshot.error is None, snapshot.error
         long = snapshot.long_table()
         result = []
-        for claim in lesson.claims:
+        for claim in self.lesson.claims:
             _, low, high = t_interval(lessons.differences(claim, scenario, long))
             result.append(bool(low > 0 if claim.higher else high < 0))
+        (self.with_rule if shocks else self.without).append(result)
         return result
 
+    def report(self) -> None:
+        for i, claim in enumerate(self.lesson.claims):
+            about_shock = claim.other is None or claim.start is None
+            removed = (f"{sum(b[i] for b in self.without):3d} / {len(self.without):<3d}"
+                       if self.without and about_shock else "   -     ")
+            print(f"{self.name:18s} {sum(b[i] for b in self.with_rule):4d} / "
+                  f"{len(self.with_rule):<3d} {removed} n={self.scenario.replicates}  "
+                  f"{claim.text}", flush=True)
+
+
+def card_blocks(names: list[str], blocks: int, removed_blocks: int) -> None:
+    """Per claim of each card: in how many blocks it holds with the card's shocks and
+    without them. Blocks go round the cards (block 0 of every card, then block 1, ...) and
+    each is printed as it ends, so a run cut short still reports every card."""
+    cards = [Card(name) for name in names]
     started = time.perf_counter()
-    with_rule = []
-    for block in range(blocks):
-        with_rule.append(holds(block, True))
-        print(f"  {name} block {block}: {''.join('+' if h else '-' for h in with_rule[-1])}"
-              f"  {time.perf_counter() - started:5.0f}s", flush=True)
-    without = []
-    if scenario.shocks:
-        for block in range(removed_blocks):
-            without.append(holds(block, False))
-            print(f"  {name} block {block} without shocks: "
-                  f"{''.join('+' if h else '-' for h in without[-1])}", flush=True)
-    for i, claim in enumerate(lesson.claims):
-        about_shock = claim.other is None or claim.start is None
-        removed = (f"{sum(b[i] for b in without):3d} / {len(without):<3d}"
-                   if without and about_shock else "   -     ")
-        print(f"{name:18s} {sum(b[i] for b in with_rule):4d} / {len(with_rule):<3d} {removed} "
-              f"n={scenario.replicates}  {claim.text}", flush=True)
+    for block in range(max(blocks, removed_blocks)):
+        for card in cards:
+            for shocks, wanted in ((True, blocks), (False, removed_blocks)):
+                if block >= wanted or (not shocks and not card.scenario.shocks):
+                    continue
+                signs = "".join("+" if h else "-" for h in card.holds(block, shocks))
+                print(f"  {card.name} block {block}{'' if shocks else ' without shocks'}: "
+                      f"{signs}  {time.perf_counter() - started:5.0f}s", flush=True)
+    print(f"{'card':18s} {'with rule':>9s} {'without':>9s} replicates  claim")
+    for card in cards:
+        card.report()
 
 
 def main(argv=None) -> int:
@@ -190,8 +209,8 @@ def main(argv=None) -> int:
     removed_blocks = args.blocks if args.removed_blocks is None else args.removed_blocks
     if args.cards is not None:
         from simulation.ui.teach import LESSONS
-        for name in args.cards or [n for n, lesson in LESSONS.items() if lesson.claims]:
-            card_blocks(name, args.blocks, removed_blocks)
+        card_blocks(args.cards or [n for n, lesson in LESSONS.items() if lesson.claims],
+                    args.blocks, removed_blocks)
         return 0
     print(f"{'claim':28s} {'n':>3s} {'with rule':>10s} {'without':>9s} {'time':>6s}  rule removed")
     for name in args.claims:
