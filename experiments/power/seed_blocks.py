@@ -76,9 +76,18 @@ def latency(seeds, rule):
 def coupled(seeds, rule):
     """Hierarchy minus network fitness, coupled modules, calm market (removed: the
     hierarchy against itself)."""
-    other = "network" if rule else "hierarchy"
-    gain = findings.paired_difference("fitness", other, "hierarchy", seeds,
-                                      cross_module_share=1.0, k=4)
+    if rule:
+        gain = findings.coupled_hierarchy_gain(seeds)
+    else:
+        gain = findings.paired_difference("fitness", "hierarchy", "hierarchy", seeds,
+                                          cross_module_share=1.0, k=4)
+    return bool(findings.mean_interval(gain)[1] > 0)
+
+
+def coupled_uncoupled(seeds, rule):
+    """The same claim, removed by uncoupling the modules (cross-module share 0): does the
+    hierarchy's lead come from the coupling?"""
+    gain = findings.coupled_hierarchy_gain(seeds, cross_module_share=1.0 if rule else 0.0)
     return bool(findings.mean_interval(gain)[1] > 0)
 
 
@@ -88,7 +97,7 @@ def rumour(structure):
                 - findings.rumour_reach(structure, s, employees_converse=False)
                 for s in seeds]
         return bool(findings.mean_interval(less)[2] < 0)
-    return claim, 8, "employees converse in neither arm"
+    return claim, len(findings.RUMOUR_SEEDS), "employees converse in neither arm"
 
 
 def turbulence(seeds, rule):
@@ -115,8 +124,10 @@ CLAIMS = {
     "louder_amplification": louder("amplification", 8.0, 0.0, len(findings.LOUDER_SEEDS)),
     "louder_negativity": louder("negativity", 3.0, 1.0, len(findings.NEGATIVITY_SEEDS)),
     "modular": (modular, len(findings.MODULAR_SEEDS), "no need shifts"),
-    "latency": (latency, 3, "the network against itself"),
-    "coupled": (coupled, 4, "the hierarchy against itself"),
+    "latency": (latency, len(findings.LATENCY_SEEDS), "the network against itself"),
+    "coupled": (coupled, len(findings.COUPLED_SEEDS), "the hierarchy against itself"),
+    "coupled_uncoupled": (coupled_uncoupled, len(findings.COUPLED_SEEDS),
+                          "cross-module share 1 -> 0"),
     "rumour_network": rumour("network"),
     "rumour_podular": rumour("podular"),
     "turbulence": (turbulence, 3, "turbulence 0.2 -> 0 (calm against calm)"),
