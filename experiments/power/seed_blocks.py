@@ -84,6 +84,15 @@ def coupled(seeds, rule):
     return bool(findings.mean_interval(gain)[1] > 0)
 
 
+def coupled_interaction(seeds, rule):
+    """The test's second claim: the hierarchy's lead is larger with coupled modules than
+    with uncoupled ones (removed: uncoupled in both arms)."""
+    share = 1.0 if rule else 0.0
+    more = (findings.coupled_hierarchy_gain(seeds, cross_module_share=share)
+            - findings.coupled_hierarchy_gain(seeds, cross_module_share=0.0))
+    return bool(findings.mean_interval(more)[1] > 0)
+
+
 def coupled_uncoupled(seeds, rule):
     """The same claim, removed by uncoupling the modules (cross-module share 0): does the
     hierarchy's lead come from the coupling?"""
@@ -128,6 +137,8 @@ CLAIMS = {
     "coupled": (coupled, len(findings.COUPLED_SEEDS), "the hierarchy against itself"),
     "coupled_uncoupled": (coupled_uncoupled, len(findings.COUPLED_SEEDS),
                           "cross-module share 1 -> 0"),
+    "coupled_interaction": (coupled_interaction, len(findings.COUPLED_SEEDS),
+                            "uncoupled in both arms"),
     "rumour_network": rumour("network"),
     "rumour_podular": rumour("podular"),
     "turbulence": (turbulence, 3, "turbulence 0.2 -> 0 (calm against calm)"),
