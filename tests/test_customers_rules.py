@@ -54,3 +54,28 @@ def test_media_message_is_the_outside_option_moved_by_tone_times_stance(monkeypa
     tone = model.config.stakeholders.media_tone
     assert tone > 0
     np.testing.assert_allclose(messages[0], model.outside_option + tone * s.stance[media])
+
+
+def test_an_isolated_customer_hears_no_one_so_only_innovation_draws_it_in():
+    """A non-buyer with no ties, no answers and no media stories hears no one: the share of
+    positive voices it hears is 0, so its Bass hazard is the innovation rate alone
+    (imitation adds nothing) and it adopts iff u < reconsider_rate x p."""
+    from test_kernels import customer_arguments
+
+    from simulation.kernels import customers as ck
+
+    args = list(customer_arguments(1, customers=1, edges=0))
+    args[0][:] = 1  # active
+    args[1][:] = 0  # not buying
+    for k in (15, 16, 18, 19, 20):  # media messages, stories, the firm's answers
+        args[k][:] = 0.0
+    belief, outside, beta, innovation, imitation = args[4][0], args[26], args[37], 0.2, 0.5
+    args[36], args[38] = imitation, innovation
+    p = 1.0 / (1.0 + np.exp(-beta * (belief - outside)))
+    assert args[14][0] == 0.0  # no ties at all
+    for u, buys in ((0.99 * innovation * p, 1), (1.01 * innovation * p, 0),
+                    ((innovation + 0.99 * imitation) * p, 0)):
+        trial = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        trial[28][:] = u  # the choice draw
+        ck.customer_step(*trial)
+        assert trial[1][0] == buys, (u, p)

@@ -129,3 +129,61 @@ def test_band_does_not_depend_on_row_order(values, seed):
                           "step": [i % 3 for i in range(len(values))], "value": values})
     shuffled = frame.sample(frac=1.0, random_state=seed)
     pd.testing.assert_frame_equal(band(frame, "value"), band(shuffled, "value"))
+
+
+#: customer_step's arguments that hold one value per customer (the rest are the network,
+#: scalars, the segments' values and the per-segment outputs).
+PER_CUSTOMER = (*range(10), 14, 15, 16, *range(18, 25), 27, 28, 29)
+
+
+def relabel_customers(arguments, order):
+    """The same world with customer ``order[k]`` renamed ``k``: every per-customer array
+    (draws included) reordered, the network's ties renamed and each neighbour list sorted
+    again (the kernel wants ascending lists), each tie keeping its strong flag."""
+    arguments = [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+    indptr, indices, strong = arguments[10], arguments[11], arguments[12]
+    new_name = np.empty_like(order)
+    new_name[order] = np.arange(order.size)
+    rows, names, flags = [], [], []
+    for k, old in enumerate(order):
+        ties = slice(indptr[old], indptr[old + 1])
+        renamed = new_name[indices[ties]]
+        by_name = np.argsort(renamed, kind="stable")
+        rows.append(np.full(renamed.size, k))
+        names.append(renamed[by_name])
+        flags.append(strong[ties][by_name])
+    counts = np.bincount(np.concatenate(rows + [np.empty(0, int)]).astype(int),
+                         minlength=order.size)
+    arguments[10] = np.concatenate([[0], np.cumsum(counts)]).astype(indptr.dtype)
+    arguments[11] = np.concatenate(names + [np.empty(0, int)]).astype(indices.dtype)
+    arguments[12] = np.concatenate(flags + [np.empty(0, int)]).astype(strong.dtype)
+    for i in PER_CUSTOMER:
+        arguments[i] = arguments[i][order]
+    return arguments
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), customers=st.integers(1, 40), edges=st.integers(0, 120),
+       talk_rate=st.sampled_from([0.3, 2.0]), threshold=st.sampled_from([None, 0.0]))
+def test_customer_step_does_not_depend_on_the_customers_order(seed, customers, edges,
+                                                                talk_rate, threshold):
+    """Customers update synchronously from this step's voices: renaming them (each keeping
+    its own draws and ties) renames the outcome and changes no segment's totals."""
+    from test_kernels import customer_arguments
+
+    from simulation.kernels import customers as ck
+
+    arguments = customer_arguments(seed, customers=customers, edges=edges,
+                                   talk_rate=talk_rate, threshold=threshold)
+    order = np.random.default_rng(seed + 1).permutation(customers)
+    mine = [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+    renamed = relabel_customers(arguments, order)
+    assert ck.customer_step(*mine) == ck.customer_step(*renamed)
+    for i in PER_CUSTOMER:
+        if i in range(21, 25):
+            continue  # scratch
+        np.testing.assert_allclose(renamed[i], mine[i][order], rtol=0, atol=1e-12,
+                                   err_msg=f"argument {i}")
+    for i in range(39, 43):  # buyers, active customers, satisfaction and sentiment sums
+        np.testing.assert_allclose(renamed[i], mine[i], rtol=0, atol=1e-9,
+                                   err_msg=f"segment totals {i}")

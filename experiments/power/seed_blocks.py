@@ -5,14 +5,18 @@ evaluates it, on ``--blocks`` independent blocks of seeds
 (block ``b`` uses seeds ``10_000 (b + 1) + range(n)``, the test itself uses ``range(n)``),
 once with the rule the claim names and once with it removed. A claim has power when it
 holds in at least 19 of 20 blocks with its rule and fails in most blocks without it.
-(The teach cards' claims are checked on the runs their page makes, ``tests/test_lessons.py``;
-this script does not measure their power.)
+``--cards`` does the same for the teach cards' claims (``tests/test_lessons.py``), each run
+exactly as the page runs it (the preset's form, the page's runner and replicates) with the
+preset's seed replaced by the block's seed ``10_000 (b + 1) + preset seed``; without the
+rule, the card's shocks are removed (only the claims about a shock can fail that way: a
+structure-versus-structure claim has no rule to remove short of the structure itself).
 
 Usage (from the repository root; a few minutes per claim)::
 
     python experiments/power/seed_blocks.py                      # every claim, 20 blocks
     python experiments/power/seed_blocks.py --claims need_shift louder --blocks 20
     python experiments/power/seed_blocks.py --removed-blocks 5   # fewer blocks without rule
+    python experiments/power/seed_blocks.py --cards demo need-shift --blocks 20 --removed-blocks 2
 """
 
 from __future__ import annotations
@@ -72,9 +76,27 @@ def latency(seeds, rule):
 def coupled(seeds, rule):
     """Hierarchy minus network fitness, coupled modules, calm market (removed: the
     hierarchy against itself)."""
-    other = "network" if rule else "hierarchy"
-    gain = findings.paired_difference("fitness", other, "hierarchy", seeds,
-                                      cross_module_share=1.0, k=4)
+    if rule:
+        gain = findings.coupled_hierarchy_gain(seeds)
+    else:
+        gain = findings.paired_difference("fitness", "hierarchy", "hierarchy", seeds,
+                                          cross_module_share=1.0, k=4)
+    return bool(findings.mean_interval(gain)[1] > 0)
+
+
+def coupled_interaction(seeds, rule):
+    """The test's second claim: the hierarchy's lead is larger with coupled modules than
+    with uncoupled ones (removed: uncoupled in both arms)."""
+    share = 1.0 if rule else 0.0
+    more = (findings.coupled_hierarchy_gain(seeds, cross_module_share=share)
+            - findings.coupled_hierarchy_gain(seeds, cross_module_share=0.0))
+    return bool(findings.mean_interval(more)[1] > 0)
+
+
+def coupled_uncoupled(seeds, rule):
+    """The same claim, removed by uncoupling the modules (cross-module share 0): does the
+    hierarchy's lead come from the coupling?"""
+    gain = findings.coupled_hierarchy_gain(seeds, cross_module_share=1.0 if rule else 0.0)
     return bool(findings.mean_interval(gain)[1] > 0)
 
 
@@ -84,7 +106,24 @@ def rumour(structure):
                 - findings.rumour_reach(structure, s, employees_converse=False)
                 for s in seeds]
         return bool(findings.mean_interval(less)[2] < 0)
-    return claim, 8, "employees converse in neither arm"
+    return claim, len(findings.RUMOUR_SEEDS), "employees converse in neither arm"
+
+
+def turbulence(seeds, rule):
+    """tests/test_decisions.py: every seed, the hierarchy's fitness over the last 60 steps is
+    lower by > 0.05 at turbulence 0.2 than in a calm market (removed: calm against calm)."""
+    from simulation import FirmModel
+
+    for seed in seeds:
+        levels = []
+        for level in (0.0, 0.2 if rule else 0.0):
+            model = FirmModel(structure="hierarchy", rng=seed, customers=1000, employees=60,
+                              steps=120, turbulence=level)
+            model.run()
+            levels.append(model.metrics()["fitness"].iloc[-60:].mean())
+        if not levels[0] - levels[1] > 0.05:
+            return False
+    return True
 
 
 CLAIMS = {
@@ -94,11 +133,89 @@ CLAIMS = {
     "louder_amplification": louder("amplification", 8.0, 0.0, len(findings.LOUDER_SEEDS)),
     "louder_negativity": louder("negativity", 3.0, 1.0, len(findings.NEGATIVITY_SEEDS)),
     "modular": (modular, len(findings.MODULAR_SEEDS), "no need shifts"),
-    "latency": (latency, 3, "the network against itself"),
-    "coupled": (coupled, 4, "the hierarchy against itself"),
+    "latency": (latency, len(findings.LATENCY_SEEDS), "the network against itself"),
+    "coupled": (coupled, len(findings.COUPLED_SEEDS), "the hierarchy against itself"),
+    "coupled_uncoupled": (coupled_uncoupled, len(findings.COUPLED_SEEDS),
+                          "cross-module share 1 -> 0"),
+    "coupled_interaction": (coupled_interaction, len(findings.COUPLED_SEEDS),
+                            "uncoupled in both arms"),
     "rumour_network": rumour("network"),
     "rumour_podular": rumour("podular"),
+    "turbulence": (turbulence, 3, "turbulence 0.2 -> 0 (calm against calm)"),
 }
+
+
+class Card:
+    """A teach card's claims, evaluated on the page's runs of one block of seeds."""
+
+    def __init__(self, name: str) -> None:
+        import test_lessons as lessons
+
+        from simulation.ui import state
+        from simulation.ui.form import validate_form
+        from simulation.ui.teach import LESSONS
+
+        self.name, self.lesson = name, LESSONS[name]
+        form, message = state.load_form(name)
+        assert message is None, message
+        self.scenario = validate_form(form).scenario
+        self.structures = sorted(lessons.claimed_structures(self.lesson))
+        self.with_rule: list[list[bool]] = []
+        self.without: list[list[bool]] = []
+
+    def holds(self, block: int, shocks: bool) -> list[bool]:
+        """Whether each claim holds on the page's runs with block ``block``'s seed (without
+        the card's shocks if not ``shocks``)."""
+        import test_lessons as lessons
+
+        from simulation.analysis.statistics import t_interval
+        from simulation.ui.runner import ComparisonRun
+
+        scenario = self.scenario
+        config = scenario.model_config_only()
+        if not shocks:
+            config = config.model_copy(update={"shocks": []})
+        run = ComparisonRun(config, self.structures, seed=10_000 * (block + 1) + scenario.seed,
+                            metric=scenario.resilience_metric,
+                            replicates=scenario.replicates).start()
+        assert run.wait(3600), f"{self.name}: block {block} did not finish"
+        snapshot = run.snapshot()
+        assert snapshot.error is None, snapshot.error
+        long = snapshot.long_table()
+        result = []
+        for claim in self.lesson.claims:
+            _, low, high = t_interval(lessons.differences(claim, scenario, long))
+            result.append(bool(low > 0 if claim.higher else high < 0))
+        (self.with_rule if shocks else self.without).append(result)
+        return result
+
+    def report(self) -> None:
+        for i, claim in enumerate(self.lesson.claims):
+            about_shock = claim.other is None or claim.start is None
+            removed = (f"{sum(b[i] for b in self.without):3d} / {len(self.without):<3d}"
+                       if self.without and about_shock else "   -     ")
+            print(f"{self.name:18s} {sum(b[i] for b in self.with_rule):4d} / "
+                  f"{len(self.with_rule):<3d} {removed} n={self.scenario.replicates}  "
+                  f"{claim.text}", flush=True)
+
+
+def card_blocks(names: list[str], blocks: int, removed_blocks: int) -> None:
+    """Per claim of each card: in how many blocks it holds with the card's shocks and
+    without them. Blocks go round the cards (block 0 of every card, then block 1, ...) and
+    each is printed as it ends, so a run cut short still reports every card."""
+    cards = [Card(name) for name in names]
+    started = time.perf_counter()
+    for block in range(max(blocks, removed_blocks)):
+        for card in cards:
+            for shocks, wanted in ((True, blocks), (False, removed_blocks)):
+                if block >= wanted or (not shocks and not card.scenario.shocks):
+                    continue
+                signs = "".join("+" if h else "-" for h in card.holds(block, shocks))
+                print(f"  {card.name} block {block}{'' if shocks else ' without shocks'}: "
+                      f"{signs}  {time.perf_counter() - started:5.0f}s", flush=True)
+    print(f"{'card':18s} {'with rule':>9s} {'without':>9s} replicates  claim")
+    for card in cards:
+        card.report()
 
 
 def main(argv=None) -> int:
@@ -107,8 +224,16 @@ def main(argv=None) -> int:
     parser.add_argument("--blocks", type=int, default=20)
     parser.add_argument("--removed-blocks", type=int, default=None,
                         help="blocks without the rule (default: --blocks)")
+    parser.add_argument("--cards", nargs="*", default=None,
+                        help="teach cards whose claims to measure (no names: every card "
+                             "with claims) instead of the findings' claims")
     args = parser.parse_args(argv)
     removed_blocks = args.blocks if args.removed_blocks is None else args.removed_blocks
+    if args.cards is not None:
+        from simulation.ui.teach import LESSONS
+        card_blocks(args.cards or [n for n, lesson in LESSONS.items() if lesson.claims],
+                    args.blocks, removed_blocks)
+        return 0
     print(f"{'claim':28s} {'n':>3s} {'with rule':>10s} {'without':>9s} {'time':>6s}  rule removed")
     for name in args.claims:
         claim, size, removal = CLAIMS[name]
