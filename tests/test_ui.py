@@ -12,6 +12,7 @@ import pytest
 from simulation import registry
 from simulation.config.scenario import load_scenario
 from simulation.config.schema import config_from_flat
+from simulation.config.seeds import run_seed
 from simulation.ui import charts, explore, teach
 from simulation.ui.form import GENERAL, form_from_scenario, validate_form
 from simulation.ui.runner import ComparisonRun, ThreadedRun, customer_sample, tree_layout
@@ -780,17 +781,18 @@ def test_pause_stops_every_worker_at_the_same_step_and_step_advances_each_by_one
 
 
 def test_the_estimate_follows_the_speed_the_app_measured():
-    """After timed comparisons the estimate is the uncalibrated work times the median ratio
-    of measured to predicted work of the last five, plus the start-up seconds."""
+    """After timed comparisons the estimate is the uncalibrated work times the median probe
+    ratio times the median probe-to-comparison factor of the last five, plus the start-up
+    seconds."""
     from simulation.ui import summary
 
     config = config_from_flat(customers=20_000, steps=300)
     work = summary.work_seconds(config, 5, 5, cores=2)
-    # 25 runs on 2 workers: the busier one steps 13 whole runs.
+    # 25 runs on 2 workers: the busier one steps 13 whole runs (a calm market: no redraws).
     assert work == pytest.approx(13 * (300 * (20_000 * 1.5e-7 + 200 * 4e-7) + 0.15))
     calibration = summary.SpeedCalibration()
     assert calibration.ratio == 1.0
-    for measured in (12.0, 32.0, 22.0):  # ratios (m - 2) / 10: 1, 3, 2
+    for measured in (12.0, 32.0, 22.0):  # ratios (m - 2) / 10: 1, 3, 2 (no probe: factor)
         calibration.observe(10.0, measured)
     assert calibration.ratio == pytest.approx(2.0)
     for _ in range(5):
@@ -803,3 +805,78 @@ def test_the_estimate_follows_the_speed_the_app_measured():
             4.0 * work + summary.START_SECONDS)
     finally:
         summary.SPEED = original
+
+
+def test_comparisons_are_kept_as_their_ratio_to_the_probes_of_their_time():
+    """A probe measures the machine's speed now; a timed comparison, what comparisons cost
+    beyond the probe. A first estimate is the probe's; after a comparison 1.5 times the
+    probe's ratio, estimates are 1.5 times the probe's; a later probe twice as slow (more
+    load) doubles them."""
+    from simulation.ui import summary
+
+    calibration = summary.SpeedCalibration()
+    calibration.observe_probe(10.0, 8.0)  # ratio 0.8
+    assert calibration.ratio == pytest.approx(0.8)
+    calibration.observe(10.0, 10.0 * 0.8 * 1.5 + summary.START_SECONDS)
+    assert calibration.factor == pytest.approx(1.5)
+    assert calibration.ratio == pytest.approx(1.2)
+    for _ in range(5):
+        calibration.observe_probe(10.0, 16.0)  # the machine got twice as slow
+    assert calibration.ratio == pytest.approx(1.6 * 1.5)
+
+
+def test_expected_redraws_count_the_turbulence_windows():
+    """Every step of a turbulence window re-searches each live segment whose landscape
+    moved: probability 1 - (1 - rate)^attributes per window and step."""
+    from simulation.ui import summary
+
+    calm = config_from_flat(steps=300)
+    assert summary.expected_redraws(calm) == 0.0
+    assert summary.work_seconds(calm, 1, 1, cores=1) == pytest.approx(
+        300 * (calm.customers.count * 1.5e-7 + calm.firm.employees * 4e-7)
+        + 0.15 * calm.customers.count / 20_000)
+    restless = config_from_flat(steps=350, turbulence=0.01, shocks=[
+        {"kind": "turbulence", "step": 150, "strength": 0.04, "duration": 0},
+        {"kind": "turbulence", "step": 300, "strength": 0.1, "duration": 20},
+        {"kind": "new_segment", "step": 200, "strength": 0.25}])
+    n, segments = restless.market.attributes, restless.market.segments
+
+    def moved(rate):
+        return 1 - (1 - rate) ** n
+
+    expected = (moved(0.01) * (200 * segments + 150 * (segments + 1))
+                + moved(0.04) * (50 * segments + 150 * (segments + 1))
+                + moved(0.1) * 20 * (segments + 1))
+    assert summary.expected_redraws(restless) == pytest.approx(expected)
+    assert summary.redraw_seconds(restless.market) > 0
+    assert summary.work_seconds(restless, 1, 1, cores=1) == pytest.approx(
+        summary.work_seconds(restless.model_copy(update={"shocks": []}).model_copy(
+            update={"market": restless.market.model_copy(update={"turbulence": 0.0})}),
+            1, 1, cores=1)
+        + expected * summary.redraw_seconds(restless.market))
+
+
+def test_expected_redraws_match_the_searches_a_run_makes(monkeypatch):
+    """The estimate's count of optimum searches against the searches real runs make (the
+    market's ``refresh_optimum`` counted), over four seeds: within 10%."""
+    from simulation.core.market import Market
+    from simulation.execution.runs import run_model
+    from simulation.ui import summary
+
+    config = config_from_flat(customers=300, employees=20, steps=150, turbulence=0.02,
+                              shocks=[{"kind": "turbulence", "step": 60, "strength": 0.05,
+                                       "duration": 50}])
+    searches = []
+    refresh = Market.refresh_optimum
+
+    def counted(self, segment):
+        searches.append(segment)
+        refresh(self, segment)
+
+    monkeypatch.setattr(Market, "refresh_optimum", counted)
+    seeds = 4
+    for seed in range(seeds):
+        run_model(config, "hierarchy", run_seed(seed, 0))
+    at_build = seeds * config.market.segments  # each model searches every segment once
+    made = (len(searches) - at_build) / seeds
+    assert made == pytest.approx(summary.expected_redraws(config), rel=0.10), made
