@@ -762,3 +762,43 @@ def test_pause_stops_every_structure_at_one_step_and_step_adds_exactly_one(page)
     page.wait_for_timeout(1000)
     assert status.inner_text().startswith(f"paused (no run advances): step {step + 1} of"), (
         status.inner_text())
+
+
+def test_a_compete_link_opens_the_compete_tab_with_its_market(browser, server):
+    """A Compete page's address (``?compete=<code>``) opened in a new tab lands on the
+    Compete tab by itself, its form filled with the linked firms and market."""
+    from simulation.ui.compete_page import PARAMETER, encode_inputs
+
+    inputs = {"count": 3, "structures": ["network", "open", "hierarchy", "podular"],
+              "sizes": [150, 120, 90, 200], "enters": [0, 40, 0, 0], "customers": 2500,
+              "steps": 150, "replicates": 4, "turbulence": 0.05, "crisis": "open",
+              "crisis_step": 60}
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    try:
+        page.goto(f"{server['url']}?{PARAMETER}={encode_inputs(inputs)}")
+        sync_api.expect(page.get_by_role("tab", name="Compete")).to_have_attribute(
+            "aria-selected", "true", timeout=60_000)
+        # Only the open tab is drawn: these are the Compete page's fields (Compare's
+        # customers and steps would read the demo's 20000 and 300).
+        sync_api.expect(page.get_by_label("customers", exact=True)).to_have_value(
+            "2500", timeout=30_000)
+        sync_api.expect(page.get_by_label("steps", exact=True)).to_have_value("150")
+        sync_api.expect(page.get_by_label("crisis at step", exact=True)).to_have_value("60")
+        employees = page.get_by_label("employees", exact=True)
+        sync_api.expect(employees).to_have_count(3)
+        for k, size in enumerate(inputs["sizes"][:3]):
+            sync_api.expect(employees.nth(k)).to_have_value(str(size))
+        entering = page.get_by_label("enters at step", exact=True)
+        for k, step in enumerate(inputs["enters"][:3]):
+            sync_api.expect(entering.nth(k)).to_have_value(str(step))
+        selections = page.locator(".v-select__selection")
+        sync_api.expect(selections).to_have_text(["network", "open", "hierarchy", "open"])
+        for text in ("firms: 3", "replicates: 4",
+                     "turbulence (share of needs redrawn a step): 0.05"):
+            page.get_by_text(text, exact=True).wait_for(timeout=10_000)
+        sync_api.expect(page.get_by_role("tab", name="Compete")).to_have_attribute(
+            "aria-selected", "true")
+        page.screenshot(path=str(SCREENSHOTS / "compete-link.png"), full_page=True)
+    finally:
+        context.close()
