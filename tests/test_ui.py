@@ -483,6 +483,49 @@ def test_losing_less_from_a_lower_level_is_never_called_better():
     assert "lost less, but from a lower level" in answer.detail
 
 
+def test_the_sentence_ranks_on_cumulative_profit_before_it_speaks_of_losses():
+    """Issue 28: the sentence ranks on what a strategist asks, the level reached and the
+    cumulative profit (at the last step every run reached, paired), before the loss."""
+    from scipy import stats
+
+    from simulation.ui.summary import comparison_sentence, values_at_last_common_step
+
+    table = _resilience_rows({"hierarchy": [3.0, 5.0, 4.0], "network": [1.0, 6.0, 2.0]},
+                             levels={"hierarchy": [0.90, 0.91, 0.89],
+                                     "network": [0.44, 0.40, 0.47]})
+    profit = {"hierarchy": [120.0, 135.0, 110.0], "network": [150.0, 160.0, 149.0]}
+    long = pd.DataFrame([
+        {"structure": structure, "replicate": r, "step": step,
+         "cumulative_profit": values[r] * (step + 1) / 60}
+        # network's replicate 2 is one step behind: every run is read at step 58.
+        for structure, values in profit.items() for r in range(3)
+        for step in range(59 if (structure, r) == ("network", 2) else 60)])
+    final = values_at_last_common_step(long)
+    assert set(final["step"]) == {58} and len(final) == 6
+    sentence = comparison_sentence(table, "hierarchy", "market_share", final)
+    at = {s: [v * 59 / 60 for v in values] for s, values in profit.items()}
+    differences = [n - h for n, h in zip(at["network"], at["hierarchy"], strict=True)]
+    mean = sum(differences) / 3
+    half = stats.t.ppf(0.975, 2) * pd.Series(differences).std() / 3 ** 0.5
+    expected = (f"Cumulative profit by step 58: network {sum(at['network']) / 3:.2f} [")
+    assert expected in sentence, sentence
+    assert (f"difference {mean:.2f} [{mean - half:.2f}, {mean + half:.2f}]: clearly higher, "
+            "higher in 3 of 3.") in sentence, sentence
+    # Large amounts in one unit for the whole sentence.
+    large = final.assign(cumulative_profit=final["cumulative_profit"] * 10_000)
+    text = comparison_sentence(table, "hierarchy", "market_share", large)
+    assert (f"Cumulative profit by step 58 (millions): network "
+            f"{sum(at['network']) / 3 * 0.01:.2f} [") in text, text
+    # The level first, then the profit, then the loss.
+    assert (sentence.index("holds") < sentence.index("Cumulative profit")
+            < sentence.index("lost less"))
+    # Without a profit column the sentence is as before.
+    assert comparison_sentence(table, "hierarchy", "market_share",
+                               values_at_last_common_step(long.drop(
+                                   columns="cumulative_profit"))) == comparison_sentence(
+        table, "hierarchy", "market_share")
+
+
 def test_intervals_of_quantities_that_cannot_be_negative_are_clipped_and_marked():
     from simulation.ui.summary import interval_text, resilience_summary
 

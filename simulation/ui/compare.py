@@ -38,6 +38,7 @@ from simulation.ui.summary import (
     comparison_sentence,
     estimate_seconds,
     resilience_summary,
+    values_at_last_common_step,
     work_seconds,
 )
 from simulation.ui.teach import lesson_for
@@ -479,7 +480,8 @@ def Resilience(run, snapshot, provisional: bool):
         reference = run.structures[0]
     Choice("reference structure (paired differences against it)", list(run.structures),
            reference, state.reference.set)
-    sentence = comparison_sentence(table, reference, metric)
+    sentence = comparison_sentence(table, reference, metric,
+                                   values_at_last_common_step(snapshot.long_table()))
     if sentence:
         solara.HTML(tag="p", unsafe_innerHTML=sentence, classes=["firmsim-sentence"],
                     style="font-weight: 500;")

@@ -380,7 +380,21 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
     return pd.DataFrame(rows)
 
 
-def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str:
+#: What a strategist asks besides the level after a shock: the money made so far.
+PROFIT = "cumulative_profit"
+
+
+def values_at_last_common_step(long: pd.DataFrame, metric: str = PROFIT) -> pd.DataFrame:
+    """``metric`` of every structure and replicate at the last step every run has reached
+    (columns ``structure``, ``replicate``, ``step``, ``metric``); empty without it."""
+    if long is None or long.empty or metric not in long.columns:
+        return pd.DataFrame(columns=["structure", "replicate", "step", metric])
+    last = int(long.groupby(["structure", "replicate"])["step"].max().min())
+    return long.loc[long["step"] == last, ["structure", "replicate", "step", metric]]
+
+
+def comparison_sentence(table: pd.DataFrame, reference: str, metric: str,
+                        final: pd.DataFrame | None = None) -> str:
     """Plain sentences per structure on the first shock, computed from the paired runs: first
     the level each structure holds after the shock (what a strategist asks), then the loss,
     which is measured from each structure's own level and so is never read as "better" on
@@ -388,7 +402,12 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
     and hierarchy 0.90 [0.88, 0.92]; network minus hierarchy -0.46 [-0.50, -0.42] (95%
     t-interval, 3 paired runs): clearly lower, lower in 3 of 3. network lost less market share
     than hierarchy (area lost -0.3 [-0.9, 0.3], in 2 of 3 runs), but from a lower level:
-    losing less does not make it better here.``"""
+    losing less does not make it better here.``
+
+    ``final`` (:func:`values_at_last_common_step`): each run's cumulative profit at the last
+    step all have reached; when given, the profit is compared (paired) after the level and
+    before the loss.
+    """
     if table is None or table.empty:
         return ""
     first = table["shock"].min()
@@ -401,6 +420,7 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
     areas = paired_differences(rows, "area_lost", reference=reference, better="lower")
     reference_level = interval_text(*t_interval(
         rows[rows["structure"] == reference][LEVEL_AFTER]))
+    profits = _profit_texts(final, reference)
     sentences = []
     for level, area in zip(levels.itertuples(index=False), areas.itertuples(index=False),
                            strict=True):
@@ -423,6 +443,8 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
                  f"t-interval, {pairs} paired runs): "
                  + (f"clearly {direction}" if direction else "no clear difference")
                  + f", higher in {level.better} of {pairs}.")
+        if structure in profits:
+            text += f" {profits[structure]}"
         lost_less = area.mean_difference < 0
         lower_level = level.mean_difference < 0
         loss = (f"{structure} lost {'less' if lost_less else 'more'} {label(metric)} than "
@@ -435,6 +457,36 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
             loss += ", from a higher level"
         sentences.append(f"{text} {loss[0].upper()}{loss[1:]}.")
     return " ".join(sentences)
+
+
+def _profit_texts(final: pd.DataFrame | None, reference: str) -> dict[str, str]:
+    """Per structure: its cumulative profit beside the reference's, paired (in thousands or
+    millions when the amounts are that large: one unit for the whole sentence)."""
+    if final is None or final.empty or reference not in set(final["structure"]):
+        return {}
+    step = int(final["step"].iloc[0])
+    largest = float(final[PROFIT].abs().max())
+    scale, unit = next(((size, word) for size, word in ((1e6, " (millions)"),
+                                                         (1e3, " (thousands)"))
+                        if largest >= size), (1.0, ""))
+    values = final.assign(**{PROFIT: final[PROFIT] / scale})
+    ours = interval_text(*t_interval(values[values["structure"] == reference][PROFIT]), 2)
+    texts = {}
+    for row in paired_differences(values, PROFIT, reference=reference,
+                                  better="higher").itertuples(index=False):
+        if row.structure == reference:
+            continue
+        own = interval_text(*t_interval(values[values["structure"] == row.structure][PROFIT]),
+                            2)
+        text = f"Cumulative profit by step {step}{unit}: {row.structure} {own}, {reference} {ours}"
+        if int(row.pairs) >= 2:
+            direction = _clear(row)
+            text += (f"; difference "
+                     f"{interval_text(row.mean_difference, row.low, row.high, 2)}: "
+                     + (f"clearly {direction}" if direction else "no clear difference")
+                     + f", higher in {row.better} of {int(row.pairs)}")
+        texts[row.structure] = text + "."
+    return texts
 
 
 def window_means(long: pd.DataFrame, start: int, end: int, metrics) -> pd.DataFrame:
