@@ -272,6 +272,39 @@ def test_png_export_is_the_screen_charts():
     assert combined.columns[0] == "structure" and len(combined) == 24
 
 
+def test_cli_figure_bands_span_the_datas_interval_at_every_step():
+    """Issue 28 for the command line's figures (shown in Explore results too): the band
+    drawn at each step spans the 95% t-interval of the data (computed here with scipy),
+    clipped to what the metric can take."""
+    import numpy as np
+    from matplotlib.figure import Figure
+    from scipy import stats
+
+    from simulation.analysis.report import _lines_with_bands
+
+    rng = np.random.default_rng(4)
+    rows = [{"structure": structure, "replicate": r, "step": step,
+             "market_share": float(np.clip(centre + rng.normal(0, 0.08), 0, 1))}
+            for structure, centre in (("hierarchy", 0.92), ("network", 0.45))
+            for r in range(4) for step in range(12)]
+    table = pd.DataFrame(rows)
+    axis = Figure().subplots()
+    _lines_with_bands(axis, table, "market_share")
+    assert len(axis.collections) == 2
+    checked = 0
+    for fill, structure in zip(axis.collections, ("hierarchy", "network"), strict=True):
+        vertices = np.vstack([path.vertices for path in fill.get_paths()])
+        for step, values in table[table["structure"] == structure].groupby("step")[
+                "market_share"]:
+            half = stats.t.ppf(0.975, 3) * values.std() / 2
+            low, high = max(values.mean() - half, 0.0), min(values.mean() + half, 1.0)
+            at = vertices[np.isclose(vertices[:, 0], step), 1]
+            assert at.min() == pytest.approx(low) and at.max() == pytest.approx(high), (
+                structure, step, at, low, high)
+            checked += 1
+    assert checked == 24
+
+
 # ----------------------------------------------------------------------------- results folders
 def test_missing_and_corrupt_results_folders_give_messages(tmp_path):
     assert "does not exist" in explore.load_results(tmp_path / "nope").messages[0]
