@@ -768,12 +768,36 @@ def test_pause_stops_every_structure_at_one_step_and_step_adds_exactly_one(page)
     step = int(paused.search(status.inner_text()).group(1))
     page.wait_for_timeout(1500)
     assert paused.search(status.inner_text()).group(1) == str(step), status.inner_text()
+    charts_at(page, step)
     page.get_by_role("button", name="Step").click()
     page.get_by_text(re.compile(rf"^paused \(no run advances\): step {step + 1} of 400")
                      ).wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert status.inner_text().startswith(f"paused (no run advances): step {step + 1} of"), (
         status.inner_text())
+    charts_at(page, step + 1)
+
+
+#: The last step drawn by every structure's mean line on every chart of the page.
+LAST_DRAWN_STEPS = """() => Array.from(document.querySelectorAll('.firmsim-chart')).map((e) => {
+  const option = e.__vue__.chart.getOption();
+  return option.series.filter((s) => s.type === 'line').map(
+    (s) => s.data.length ? s.data[s.data.length - 1][0] : -1);
+}).flat()"""
+
+
+def charts_at(page, step: int) -> None:
+    """Every chart draws every structure up to the step the status shows (``step`` steps
+    done: the last point is step ``step - 1``)."""
+    from simulation.ui.charts import CHARTS
+
+    try:
+        page.wait_for_function(f"""() => {{ const last = ({LAST_DRAWN_STEPS})();
+            return last.length === {len(CHARTS) * 3} && last.every((x) => x === {step - 1});
+            }}""", timeout=15_000)
+    except sync_api.TimeoutError:
+        drawn = page.evaluate(LAST_DRAWN_STEPS)
+        pytest.fail(f"the status says step {step}; the charts' last steps are {drawn}")
 
 
 def test_a_compete_link_opens_the_compete_tab_with_its_market(browser, server):
