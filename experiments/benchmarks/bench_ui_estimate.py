@@ -13,9 +13,10 @@ calibrated, as in the app, by the probes and the comparisons timed before it), t
 seconds from start to finished, their ratio (the issue's target: within a factor of 1.5
 either way), the calibration used (the ratio = the probes' median ratio x the median
 probe-to-comparison factor of the comparisons timed so far), the expected optimum searches
-of a run (turbulence; :func:`simulation.ui.summary.expected_redraws`) and the load average
-(1 minute) before and after (other work on the two cores slows the runs). ``--rounds 2``
-runs the list twice.
+of a run (turbulence; :func:`simulation.ui.summary.expected_redraws`), the workers' CPU
+seconds per core over the uncalibrated work (the work model's own error, apart from the
+load: about 1 when it holds) and the load average (1 minute) before and after (other work
+on the two cores slows the runs). ``--rounds 2`` runs the list twice.
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ from simulation.ui.summary import (  # noqa: E402
 )
 
 
+def workers_cpu_seconds() -> float:
+    """CPU seconds (user + system) the app's worker processes have used so far (Linux)."""
+    total = 0.0
+    for pid in shared_pool().processes():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def measure(name: str) -> tuple[float, float, str, str]:
     form, _ = state.load_form(name)
     scenario = validate_form(form).scenario
@@ -56,17 +69,22 @@ def measure(name: str) -> tuple[float, float, str, str]:
     work = work_seconds(scenario.model_config_only(), len(structures), scenario.replicates,
                         cores=worker_count())
     shared_pool().cache.clear()  # measure the computation, not the server's cache
+    cpu = workers_cpu_seconds()
     started = time.perf_counter()
     run = ComparisonRun(scenario.model_config_only(), structures, seed=scenario.seed,
                         metric=scenario.resilience_metric, steps_per_second=math.inf,
                         playing=True, replicates=scenario.replicates).start()
     run.wait()
     measured = time.perf_counter() - started
+    # The model's own error, apart from the load: the workers' CPU seconds per core against
+    # the uncalibrated work (about 1 when the work model holds, whatever the load).
+    cpu_ratio = (workers_cpu_seconds() - cpu) / worker_count() / work
     run.stop()
     SPEED.observe(work, measured)
     size = (f"{len(structures)} x {scenario.replicates}, {scenario.steps} steps, "
             f"{scenario.customers.count} customers, {scenario.firm.employees} employees, "
-            f"{expected_redraws(scenario.model_config_only()):.0f} searches a run")
+            f"{expected_redraws(scenario.model_config_only()):.0f} searches a run, "
+            f"workers' CPU / core / work {cpu_ratio:.2f}")
     return estimate, measured, calibration, size
 
 
