@@ -179,6 +179,12 @@ def test_compare_two_structures_live_charts_and_resilience(page):
                      r".* and hierarchy \d\.\d{3}", sentence), sentence
     assert re.search(r"lost (less|more) market share than hierarchy from its own level",
                      sentence), sentence
+    # The money made so far, paired, between the level and the loss.
+    assert re.search(r"Cumulative profit by step \d+( \((thousands|millions)\))?: network "
+                     r"-?[\d.]+ \[.*\], hierarchy -?[\d.]+ \[.*\]; difference", sentence), (
+        sentence)
+    assert sentence.index("holds") < sentence.index("Cumulative profit") < sentence.index(
+        " lost ")
     assert "level after" in text and "level before" in text
     # Bands: each chart's text alternative gives the mean and its band per structure.
     label = page.locator(".firmsim-chart-market_share").get_attribute("aria-label")
@@ -597,7 +603,11 @@ def test_bands_cover_the_interval_in_the_downloaded_data(page, tmp_path):
     table = pd.read_csv(path)
     assert set(table["replicate"]) == {0, 1, 2}
     checked = 0
-    for metric in BOUNDS:
+    from simulation.ui.charts import CHARTS
+
+    metrics = [metric for metric, _, _ in CHARTS]
+    assert set(BOUNDS) < set(metrics)  # every chart, cumulative profit (unbounded) too
+    for metric in metrics:
         page.wait_for_function(
             """(m) => { const e = document.querySelector('.firmsim-chart-' + m);
                         const c = e && e.__vue__ && e.__vue__.chart;
@@ -625,8 +635,10 @@ def test_bands_cover_the_interval_in_the_downloaded_data(page, tmp_path):
                 checked += 1
             assert sorted(drawn_steps) == list(rows.index[finite]), f"{metric} {structure}"
         assert "95% t-interval" in drawn["subtitle"] and "3 runs" in drawn["subtitle"], drawn
-    print(f"band rows checked against the CSV: {checked}")
-    assert checked > 6 * 2 * 40, checked
+        # Few replicates: the chart says so.
+        assert "only 3 runs: wide bands" in drawn["subtitle"], drawn["subtitle"]
+    print(f"band rows checked against the CSV: {checked} ({len(metrics)} charts)")
+    assert checked > len(metrics) * 2 * 40, checked
     page.screenshot(path=str(SCREENSHOTS / "bands.png"), full_page=True)
 
 
@@ -756,9 +768,73 @@ def test_pause_stops_every_structure_at_one_step_and_step_adds_exactly_one(page)
     step = int(paused.search(status.inner_text()).group(1))
     page.wait_for_timeout(1500)
     assert paused.search(status.inner_text()).group(1) == str(step), status.inner_text()
+    charts_at(page, step)
     page.get_by_role("button", name="Step").click()
     page.get_by_text(re.compile(rf"^paused \(no run advances\): step {step + 1} of 400")
                      ).wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert status.inner_text().startswith(f"paused (no run advances): step {step + 1} of"), (
         status.inner_text())
+    charts_at(page, step + 1)
+
+
+#: The last step drawn by every structure's mean line on every chart of the page.
+LAST_DRAWN_STEPS = """() => Array.from(document.querySelectorAll('.firmsim-chart')).map((e) => {
+  const option = e.__vue__.chart.getOption();
+  return option.series.filter((s) => s.type === 'line').map(
+    (s) => s.data.length ? s.data[s.data.length - 1][0] : -1);
+}).flat()"""
+
+
+def charts_at(page, step: int) -> None:
+    """Every chart draws every structure up to the step the status shows (``step`` steps
+    done: the last point is step ``step - 1``)."""
+    from simulation.ui.charts import CHARTS
+
+    try:
+        page.wait_for_function(f"""() => {{ const last = ({LAST_DRAWN_STEPS})();
+            return last.length === {len(CHARTS) * 3} && last.every((x) => x === {step - 1});
+            }}""", timeout=15_000)
+    except sync_api.TimeoutError:
+        drawn = page.evaluate(LAST_DRAWN_STEPS)
+        pytest.fail(f"the status says step {step}; the charts' last steps are {drawn}")
+
+
+def test_a_compete_link_opens_the_compete_tab_with_its_market(browser, server):
+    """A Compete page's address (``?compete=<code>``) opened in a new tab lands on the
+    Compete tab by itself, its form filled with the linked firms and market."""
+    from simulation.ui.compete_page import PARAMETER, encode_inputs
+
+    inputs = {"count": 3, "structures": ["network", "open", "hierarchy", "podular"],
+              "sizes": [150, 120, 90, 200], "enters": [0, 40, 0, 0], "customers": 2500,
+              "steps": 150, "replicates": 4, "turbulence": 0.05, "crisis": "open",
+              "crisis_step": 60}
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    try:
+        page.goto(f"{server['url']}?{PARAMETER}={encode_inputs(inputs)}")
+        sync_api.expect(page.get_by_role("tab", name="Compete")).to_have_attribute(
+            "aria-selected", "true", timeout=60_000)
+        # Only the open tab is drawn: these are the Compete page's fields (Compare's
+        # customers and steps would read the demo's 20000 and 300).
+        sync_api.expect(page.get_by_label("customers", exact=True)).to_have_value(
+            "2500", timeout=30_000)
+        sync_api.expect(page.get_by_label("steps", exact=True)).to_have_value("150")
+        sync_api.expect(page.get_by_label("crisis at step", exact=True)).to_have_value("60")
+        employees = page.get_by_label("employees", exact=True)
+        sync_api.expect(employees).to_have_count(3)
+        for k, size in enumerate(inputs["sizes"][:3]):
+            sync_api.expect(employees.nth(k)).to_have_value(str(size))
+        entering = page.get_by_label("enters at step", exact=True)
+        for k, step in enumerate(inputs["enters"][:3]):
+            sync_api.expect(entering.nth(k)).to_have_value(str(step))
+        selections = page.locator(".v-select__selection")
+        sync_api.expect(selections).to_have_text(["network", "open", "hierarchy", "open"])
+        for text in ("firms: 3", "replicates: 4",
+                     "turbulence (share of needs redrawn a step): 0.05"):
+            page.get_by_text(text, exact=True).wait_for(timeout=10_000)
+        sync_api.expect(page.get_by_role("tab", name="Compete")).to_have_attribute(
+            "aria-selected", "true")
+        page.screenshot(path=str(SCREENSHOTS / "compete-link.png"), full_page=True)
+    finally:
+        context.close()

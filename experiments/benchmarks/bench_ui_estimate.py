@@ -11,8 +11,12 @@ starts them (:func:`simulation.ui.runner.prepare_worker`) and time the speed pro
 Prints per preset: the page's estimate (:func:`simulation.ui.summary.estimate_seconds`,
 calibrated, as in the app, by the probes and the comparisons timed before it), the measured
 seconds from start to finished, their ratio (the issue's target: within a factor of 1.5
-either way), the calibration ratio used and the load average (1 minute) before and after
-(other work on the two cores slows the runs). ``--rounds 2`` runs the list twice.
+either way), the calibration used (the ratio = the probes' median ratio x the median
+probe-to-comparison factor of the comparisons timed so far), the expected optimum searches
+of a run (turbulence; :func:`simulation.ui.summary.expected_redraws`), the workers' CPU
+seconds per core over the uncalibrated work (the work model's own error, apart from the
+load: about 1 when it holds) and the load average (1 minute) before and after (other work
+on the two cores slows the runs). ``--rounds 2`` runs the list twice.
 """
 
 from __future__ import annotations
@@ -35,30 +39,53 @@ from simulation.ui.runner import (  # noqa: E402
     shared_pool,
     worker_count,
 )
-from simulation.ui.summary import SPEED, estimate_seconds, work_seconds  # noqa: E402
+from simulation.ui.summary import (  # noqa: E402
+    SPEED,
+    estimate_seconds,
+    expected_redraws,
+    work_seconds,
+)
 
 
-def measure(name: str) -> tuple[float, float, float, str]:
+def workers_cpu_seconds() -> float:
+    """CPU seconds (user + system) the app's worker processes have used so far (Linux)."""
+    total = 0.0
+    for pid in shared_pool().processes():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure(name: str) -> tuple[float, float, str, str]:
     form, _ = state.load_form(name)
     scenario = validate_form(form).scenario
     structures = list(form.structures)
     estimate = estimate_seconds(scenario.model_config_only(), len(structures),
                                 scenario.replicates, cores=worker_count())
-    ratio = SPEED.ratio
+    calibration = f"{SPEED.probe_ratio:.2f}x{SPEED.factor:.2f}"
     work = work_seconds(scenario.model_config_only(), len(structures), scenario.replicates,
                         cores=worker_count())
     shared_pool().cache.clear()  # measure the computation, not the server's cache
+    cpu = workers_cpu_seconds()
     started = time.perf_counter()
     run = ComparisonRun(scenario.model_config_only(), structures, seed=scenario.seed,
                         metric=scenario.resilience_metric, steps_per_second=math.inf,
                         playing=True, replicates=scenario.replicates).start()
     run.wait()
     measured = time.perf_counter() - started
+    # The model's own error, apart from the load: the workers' CPU seconds per core against
+    # the uncalibrated work (about 1 when the work model holds, whatever the load).
+    cpu_ratio = (workers_cpu_seconds() - cpu) / worker_count() / work
     run.stop()
     SPEED.observe(work, measured)
     size = (f"{len(structures)} x {scenario.replicates}, {scenario.steps} steps, "
-            f"{scenario.customers.count} customers, {scenario.firm.employees} employees")
-    return estimate, measured, ratio, size
+            f"{scenario.customers.count} customers, {scenario.firm.employees} employees, "
+            f"{expected_redraws(scenario.model_config_only()):.0f} searches a run, "
+            f"workers' CPU / core / work {cpu_ratio:.2f}")
+    return estimate, measured, calibration, size
 
 
 def main() -> None:
@@ -74,7 +101,7 @@ def main() -> None:
         time.sleep(0.1)
     print(f"workers warm and probed in {time.perf_counter() - started:.1f} s "
           f"(calibration ratio {SPEED.ratio:.2f})", flush=True)
-    print(f"{'preset':18} {'estimate s':>10} {'measured s':>10} {'ratio':>6} {'calib':>6} "
+    print(f"{'preset':18} {'estimate s':>10} {'measured s':>10} {'ratio':>6} {'calib':>9} "
           f"{'load':>10}  size")
     ratios = []
     for _ in range(args.rounds):
@@ -83,7 +110,7 @@ def main() -> None:
             estimate, measured, calibration, size = measure(name)
             ratios.append(measured / estimate)
             print(f"{name:18} {estimate:10.1f} {measured:10.1f} {measured / estimate:6.2f} "
-                  f"{calibration:6.2f} {before:4.1f}-{os.getloadavg()[0]:4.1f}  {size}",
+                  f"{calibration:>9} {before:4.1f}-{os.getloadavg()[0]:4.1f}  {size}",
                   flush=True)
     within = sum(1 / 1.5 <= r <= 1.5 for r in ratios)
     print(f"measured / estimate from {min(ratios):.2f} to {max(ratios):.2f}; within a factor "

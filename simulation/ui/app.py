@@ -1,8 +1,9 @@
 """The firmsim browser app (Solara): ``firmsim ui`` or ``solara run simulation.ui.app:Page``.
 
 Pages (tabs): Compare (the start page), Question, Inside the firm, Explore results, Teach,
-Info. The runs compute in worker processes (:mod:`simulation.ui.runner`); a light polling
-thread in :func:`Page` re-renders the page while a run advances (the status about twice a
+Info, Compete (the start page of a Compete link, ``?compete=...``). The runs compute in
+worker processes (:mod:`simulation.ui.runner`); a light polling thread in :func:`Page`
+re-renders the page while a run advances (the status about twice a
 second, the charts at most once a second).
 """
 
@@ -15,7 +16,7 @@ import time
 
 import solara
 
-from simulation.ui import state
+from simulation.ui import compete_page, state
 from simulation.ui.compare import AddressSync, ComparePage, choose_scenario
 from simulation.ui.compete_page import CompetePage
 from simulation.ui.explore_page import ExplorePage
@@ -132,6 +133,12 @@ def TeachPage():
                             style={"font-size": "0.8em"})
 
 
+#: The tabs, in order (``state.tab`` is an index into it).
+PAGES = (("Compare", ComparePage), ("Question", QuestionPage),
+         ("Inside the firm", FirmPage), ("Explore results", ExplorePage),
+         ("Teach", TeachPage), ("Info", InfoPage), ("Compete", CompetePage))
+
+
 @solara.component
 def Page():
     run = state.run.value
@@ -143,6 +150,15 @@ def Page():
             _poll(runs, cancel)
 
     solara.use_thread(poll, dependencies=[run, asked], intrusive_cancel=False)
+    router = solara.use_router()
+
+    def open_linked_tab():
+        # A Compete link (``?compete=...``) opens its own tab; the page loads its inputs
+        # from the address when it is first drawn.
+        if compete_page.code_in(router.search) is not None:
+            state.tab.set(next(k for k, (label, _) in enumerate(PAGES) if label == "Compete"))
+
+    solara.use_effect(open_linked_tab, [])
     solara.Title("firmsim: structures under shocks")
     solara.Style(STYLE)
     PageLanguage()
@@ -155,15 +171,12 @@ def Page():
                         style="font-size: 1.6em; margin: 0")
             solara.Text("networked vs. hierarchical firms under market shocks")
             solara.Switch(label="presenter mode (large text)", value=state.presenter)
-        pages = (("Compare", ComparePage), ("Question", QuestionPage),
-                 ("Inside the firm", FirmPage), ("Explore results", ExplorePage),
-                 ("Teach", TeachPage), ("Info", InfoPage), ("Compete", CompetePage))
         # Vuetify tabs (solara.lab.Tabs needs a newer ipyvuetify than Mesa's); only the
         # open page is rendered.
         with solara.v.Tabs(v_model=state.tab.value, on_v_model=state.tab.set):
-            for label, _ in pages:
+            for label, _ in PAGES:
                 solara.v.Tab(children=[label])
-        index = state.tab.value if 0 <= (state.tab.value or 0) < len(pages) else 0
-        pages[index][1]()
+        index = state.tab.value if 0 <= (state.tab.value or 0) < len(PAGES) else 0
+        PAGES[index][1]()
 
 __all__ = ["Page"]

@@ -38,6 +38,7 @@ from simulation.ui.summary import (
     comparison_sentence,
     estimate_seconds,
     resilience_summary,
+    values_at_last_common_step,
     work_seconds,
 )
 from simulation.ui.teach import lesson_for
@@ -506,7 +507,8 @@ def Resilience(run, snapshot, provisional: bool):
     Choice("reference structure (paired differences against it)", list(run.structures),
            reference, state.reference.set)
     def summary():
-        return (comparison_sentence(table, reference, metric),
+        return (comparison_sentence(table, reference, metric,
+                                    values_at_last_common_step(snapshot.long_table())),
                 resilience_summary(table, reference, metric, snapshot.steps).to_html(
                     index=False, classes="firmsim-resilience", border=0))
 

@@ -6,21 +6,15 @@ The replicates advance in lockstep in a background thread (:func:`run_live`): ev
 (:func:`simulation.analysis.compete_report.share_figure`); at the end, the reading of who
 took the market from whom and when (:func:`simulation.execution.competition.reading`).
 The page's inputs live in the address (``?compete=<code>``, :func:`encode_inputs`), as the
-Compare page keeps its scenario there: a copied address opened on this tab restores the same
-firms and market. Not yet: the Compare page's live worker processes (the runs here share the
-app's process), and opening this tab from a link by itself (the app opens on its first tab;
-the inputs load when Compete is chosen).
+Compare page keeps its scenario there: a copied address opens the app on this tab
+(:func:`simulation.ui.app.Page`) with the same firms and market. Not yet: the Compare page's
+live worker processes (the runs here share the app's process).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
-import zlib
 from collections.abc import Callable
-from urllib.parse import parse_qs
 
 import pandas as pd
 import solara
@@ -28,6 +22,7 @@ import solara
 from simulation import registry
 from simulation.config.schema import ModelConfig
 from simulation.errors import ConfigError
+from simulation.ui import link
 
 #: Steps between two live redraws of the shares.
 PUBLISH_EVERY = 10
@@ -45,23 +40,15 @@ INPUTS = {"count": int, "structures": list, "sizes": list, "enters": list, "cust
 
 
 def encode_inputs(inputs: dict) -> str:
-    """The address code of the page's inputs: compact JSON, zlib, base64url (as the Compare
-    page's scenario links, :mod:`simulation.ui.link`)."""
-    text = json.dumps({k: inputs[k] for k in INPUTS}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+    """The address code of the page's inputs (:func:`simulation.ui.link.pack`, as the
+    Compare page's scenario links)."""
+    return link.pack({k: inputs[k] for k in INPUTS})
 
 
 def decode_inputs(code: str) -> dict:
     """The inputs of an address code; a one-line :class:`ConfigError` naming the field if a
     value is missing, of the wrong type or out of range, or if the code is damaged."""
-    try:
-        padded = code + "=" * (-len(code) % 4)
-        data = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)).decode())
-    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError):
-        raise ConfigError(f"the page address holds a damaged market ({PARAMETER}=...); open "
-                          "the app without it or paste the whole link") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"the page address holds no market ({PARAMETER}=...)")
+    data = link.unpack(code, PARAMETER, "market")
     for name, kind in INPUTS.items():
         value = data.get(name)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -91,8 +78,7 @@ def decode_inputs(code: str) -> dict:
 
 def code_in(search: str | None) -> str | None:
     """The market code of a query string (``a=1&compete=...``), or None."""
-    values = parse_qs(search or "").get(PARAMETER)
-    return values[0] if values else None
+    return link.code_in(search, PARAMETER)
 
 
 def compete_config(structures: list[str], employees: list[int], enters: list[int],
@@ -239,20 +225,29 @@ def CompetePage():
         with solara.Column(classes=["firmsim-editor-column"]):
             solara.Markdown("Two to four firms in one market, competing for the same "
                             "customers (`firmsim compete`).")
-            solara.SliderInt("firms", value=count, min=2, max=MAX_FIRMS_HERE)
-            for k in range(count.value):
-                with solara.Row():
-                    solara.Select(f"firm {k + 1}", values=choices, value=structures.value[k],
-                                  on_value=lambda v, k=k: set_item(structures, k, v))
-                    solara.InputInt("employees", value=sizes.value[k],
-                                    on_value=lambda v, k=k: set_item(sizes, k, v))
-                    solara.InputInt("enters at step", value=enters.value[k],
-                                    on_value=lambda v, k=k: set_item(enters, k, v))
+            # Sliders show their value in the label (a slider alone shows no number).
+            solara.SliderInt(f"firms: {count.value}", value=count, min=2, max=MAX_FIRMS_HERE)
+            # The firms' rows in a column of their own: a change in their number never
+            # moves the fields below to another position (a field reused at another
+            # position kept the text of the one it replaced: a linked market opened with
+            # three firms showed the steps in "customers").
+            with solara.Column(gap="0px"):
+                for k in range(count.value):
+                    with solara.Row():
+                        solara.Select(f"firm {k + 1}", values=choices,
+                                      value=structures.value[k],
+                                      on_value=lambda v, k=k: set_item(structures, k, v))
+                        solara.InputInt("employees", value=sizes.value[k],
+                                        on_value=lambda v, k=k: set_item(sizes, k, v))
+                        solara.InputInt("enters at step", value=enters.value[k],
+                                        on_value=lambda v, k=k: set_item(enters, k, v))
             solara.InputInt("customers", value=customers)
             solara.InputInt("steps", value=steps)
-            solara.SliderInt("replicates", value=replicates, min=2, max=20)
-            solara.SliderFloat("turbulence (share of needs redrawn a step)", value=turbulence,
-                               min=0.0, max=0.2, step=0.01)
+            solara.SliderInt(f"replicates: {replicates.value}", value=replicates, min=2,
+                             max=20)
+            solara.SliderFloat("turbulence (share of needs redrawn a step): "
+                               f"{turbulence.value:.2f}", value=turbulence, min=0.0, max=0.2,
+                               step=0.01)
             firm_names = [""] + list(dict.fromkeys(structures.value[:count.value]))
             solara.Select("reputation crisis about (none: no crisis)", values=firm_names,
                           value=crisis)

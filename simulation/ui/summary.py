@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -104,22 +106,95 @@ def budget_problem(config, structures: int, replicates: int) -> str | None:
 
 def work_seconds(config, structures: int, replicates: int, cores: int | None = None) -> float:
     """Uncalibrated wall time of a comparison of ``config``: model work (building, then
-    customers and employees per step) spread over ``cores`` worker processes (default: the
-    machine's cores), each taking whole runs."""
+    customers and employees per step, then the landscape redraws of a restless market, see
+    :func:`redraw_seconds`) spread over ``cores`` worker processes (default: the machine's
+    cores), each taking whole runs."""
     runs = structures * replicates
     cores = max(1, min(cores or os.cpu_count() or 1, runs))
     customers, employees, steps = config.customers.count, config.firm.employees, config.steps
     per_run = (steps * (customers * SECONDS_PER_CUSTOMER_STEP
                         + employees * SECONDS_PER_EMPLOYEE_STEP)
-               + SECONDS_PER_MODEL * customers / 20_000)
+               + SECONDS_PER_MODEL * customers / 20_000
+               + _redraw_work(config))
     return math.ceil(runs / cores) * per_run
+
+
+def _redraw_work(config) -> float:
+    redraws = expected_redraws(config)
+    return redraws * redraw_seconds(config.market) if redraws else 0.0  # calm: no search
+
+
+def expected_redraws(config) -> float:
+    """Expected segment landscapes re-optimised in one run by turbulence: at each step of a
+    turbulence window (the market's own ``turbulence`` from step 0, and every ``turbulence``
+    shock) a live segment's optimum is searched again if any of its ``attributes`` tables
+    moved (each with probability ``rate``: :meth:`simulation.core.market.Market.turbulence_step`).
+    A calm market redraws nothing."""
+    windows = []
+    if config.market.turbulence > 0:
+        windows.append((0, config.steps, config.market.turbulence))
+    for shock in config.shocks:
+        if shock.kind == "turbulence":
+            end = config.steps if shock.duration == 0 else min(config.steps,
+                                                               shock.step + shock.duration)
+            windows.append((shock.step, end, shock.strength))
+    arrivals = sorted(s.step for s in config.shocks if s.kind == "new_segment")
+    total = 0.0
+    for start, end, rate in windows:
+        moved = 1.0 - (1.0 - min(rate, 1.0)) ** config.market.attributes
+        for first, last in _live_segment_spans(start, end, arrivals):
+            total += moved * (last - first) * (config.market.segments
+                                               + sum(a <= first for a in arrivals))
+    return total
+
+
+def _live_segment_spans(start: int, end: int, arrivals: list[int]) -> list[tuple[int, int]]:
+    """``[start, end)`` cut where a new segment arrives (the live segments change there)."""
+    cuts = [start, *(a for a in arrivals if start < a < end), end]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+@lru_cache(maxsize=32)
+def _redraw_seconds(market_json: str) -> float:
+    from simulation.config.schema import Market as MarketSection
+    from simulation.core.market import Market
+
+    market_config = MarketSection.model_validate_json(market_json)
+    rng = np.random.default_rng(0)
+    elapsed = 0.0
+    for _ in range(REDRAW_SAMPLE):
+        # A landscape of its own each time: the search's cost varies several-fold from one
+        # drawn interaction structure to another (0.3 to 1.8 ms at the presets' market).
+        market = Market(market_config, 1, rng)
+        started = time.thread_time()  # CPU time: other work on the machine is not counted
+        market.turbulence_step([0], 1.0, rng)
+        elapsed += time.thread_time() - started
+    return elapsed / REDRAW_SAMPLE
+
+
+#: Landscapes the redraw measurement draws and searches (about 0.05 s at the presets'
+#: market).
+REDRAW_SAMPLE = 32
+
+
+def redraw_seconds(market_config) -> float:
+    """CPU seconds one redraw and search of a segment's global optimum takes here for
+    ``market_config``'s landscapes (attributes, K, modules: the branch-and-bound search's
+    cost depends on them), measured once per market shape (the mean over
+    :data:`REDRAW_SAMPLE` drawn landscapes) and kept; like the other terms of
+    :func:`work_seconds` it is then scaled by the measured speed (:data:`SPEED`). The one
+    piece of a run's work that does not grow with customers or employees: in a restless
+    market it is most of the difference between presets of one size (restless: about 700
+    searches a run, about 0.5 s of a 2 s run)."""
+    return _redraw_seconds(market_config.model_dump_json())
 
 
 #: The speed probe: a short run of three structures at the presets' size, timed in each app
 #: worker when it starts and again after :data:`PROBE_IDLE_SECONDS` without work (about
-#: 0.5-1 s of one core), so the first estimate of a server is already this machine's speed
-#: under its load of the moment, not an idle machine's constant.
-PROBE_SIZE = {"customers": 20_000, "steps": 20}
+#: 1 s of one core; 60 steps, so that stepping weighs at least as much as building), so
+#: the first estimate of a server is already this machine's speed under its load of the
+#: moment, not an idle machine's constant.
+PROBE_SIZE = {"customers": 20_000, "steps": 60}
 PROBE_STRUCTURES = ("hierarchy", "network", "podular")
 PROBE_IDLE_SECONDS = 120.0
 
@@ -147,17 +222,24 @@ def speed_probe() -> tuple[float, float]:
 
 class SpeedCalibration:
     """This machine's measured speed: the ratio of measured to uncalibrated time
-    (:func:`work_seconds`), the median of the last :attr:`KEEP` measurements, shared by every
-    page of the server. Measurements are the workers' speed probes (:func:`speed_probe`, at
-    start and when idle) and the comparisons the app ran at full speed from start to end.
-    The machine's load changes its speed, so the estimate follows what the app measures
-    here rather than a constant from another day; before any measurement the ratio is 1.
+    (:func:`work_seconds`), shared by every page of the server.
+
+    Two kinds of measurement: the workers' speed probes (:func:`speed_probe`, at start and
+    when idle: the machine's speed under its load of the moment) and the comparisons the app
+    ran at full speed from start to end. A probe is short and cannot see everything a
+    comparison costs, so each timed comparison is kept as its ratio to the probes of its
+    time (the probe-to-comparison factor). The ratio is the median of the last :attr:`KEEP`
+    probes times the median of the last :attr:`KEEP` factors: a fresh server's first
+    estimate is the probe's (factor 1), later ones carry what comparisons cost beyond the
+    probe, and a probe after a change of load moves every later estimate with it. Before any
+    measurement the ratio is 1.
     """
 
     KEEP = 5
 
     def __init__(self):
-        self._ratios: list[float] = []
+        self._probes: list[float] = []
+        self._factors: list[float] = []
         self._lock = threading.Lock()
 
     def observe_probe(self, predicted_work: float, measured_seconds: float) -> None:
@@ -165,12 +247,12 @@ class SpeedCalibration:
         if predicted_work <= 0 or measured_seconds <= 0:
             return
         with self._lock:
-            self._ratios = [*self._ratios, measured_seconds / predicted_work][-self.KEEP:]
+            self._probes = [*self._probes, measured_seconds / predicted_work][-self.KEEP:]
 
     @property
     def measurements(self) -> int:
         with self._lock:
-            return len(self._ratios)
+            return len(self._probes) + len(self._factors)
 
     def observe(self, predicted_work: float, measured_seconds: float) -> None:
         """Record a comparison that took ``measured_seconds`` for ``predicted_work`` s of
@@ -179,12 +261,27 @@ class SpeedCalibration:
             return
         with self._lock:
             ratio = max(measured_seconds - START_SECONDS, 0.1 * measured_seconds)
-            self._ratios = [*self._ratios, ratio / predicted_work][-self.KEEP:]
+            factor = ratio / predicted_work / self._probe_ratio()
+            self._factors = [*self._factors, factor][-self.KEEP:]
+
+    def _probe_ratio(self) -> float:
+        return float(np.median(self._probes)) if self._probes else 1.0
+
+    @property
+    def probe_ratio(self) -> float:
+        """Median ratio of the last probes (1 before any)."""
+        with self._lock:
+            return self._probe_ratio()
+
+    @property
+    def factor(self) -> float:
+        """Median probe-to-comparison factor of the last timed comparisons (1 before any)."""
+        with self._lock:
+            return float(np.median(self._factors)) if self._factors else 1.0
 
     @property
     def ratio(self) -> float:
-        with self._lock:
-            return float(np.median(self._ratios)) if self._ratios else 1.0
+        return self.probe_ratio * self.factor
 
 
 #: Seconds a comparison takes besides its model work (starting the workers, the last
@@ -283,7 +380,21 @@ def resilience_summary(table: pd.DataFrame, reference: str, metric: str,
     return pd.DataFrame(rows)
 
 
-def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str:
+#: What a strategist asks besides the level after a shock: the money made so far.
+PROFIT = "cumulative_profit"
+
+
+def values_at_last_common_step(long: pd.DataFrame, metric: str = PROFIT) -> pd.DataFrame:
+    """``metric`` of every structure and replicate at the last step every run has reached
+    (columns ``structure``, ``replicate``, ``step``, ``metric``); empty without it."""
+    if long is None or long.empty or metric not in long.columns:
+        return pd.DataFrame(columns=["structure", "replicate", "step", metric])
+    last = int(long.groupby(["structure", "replicate"])["step"].max().min())
+    return long.loc[long["step"] == last, ["structure", "replicate", "step", metric]]
+
+
+def comparison_sentence(table: pd.DataFrame, reference: str, metric: str,
+                        final: pd.DataFrame | None = None) -> str:
     """Plain sentences per structure on the first shock, computed from the paired runs: first
     the level each structure holds after the shock (what a strategist asks), then the loss,
     which is measured from each structure's own level and so is never read as "better" on
@@ -291,7 +402,12 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
     and hierarchy 0.90 [0.88, 0.92]; network minus hierarchy -0.46 [-0.50, -0.42] (95%
     t-interval, 3 paired runs): clearly lower, lower in 3 of 3. network lost less market share
     than hierarchy (area lost -0.3 [-0.9, 0.3], in 2 of 3 runs), but from a lower level:
-    losing less does not make it better here.``"""
+    losing less does not make it better here.``
+
+    ``final`` (:func:`values_at_last_common_step`): each run's cumulative profit at the last
+    step all have reached; when given, the profit is compared (paired) after the level and
+    before the loss.
+    """
     if table is None or table.empty:
         return ""
     first = table["shock"].min()
@@ -304,6 +420,7 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
     areas = paired_differences(rows, "area_lost", reference=reference, better="lower")
     reference_level = interval_text(*t_interval(
         rows[rows["structure"] == reference][LEVEL_AFTER]))
+    profits = _profit_texts(final, reference)
     sentences = []
     for level, area in zip(levels.itertuples(index=False), areas.itertuples(index=False),
                            strict=True):
@@ -326,6 +443,8 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
                  f"t-interval, {pairs} paired runs): "
                  + (f"clearly {direction}" if direction else "no clear difference")
                  + f", higher in {level.better} of {pairs}.")
+        if structure in profits:
+            text += f" {profits[structure]}"
         lost_less = area.mean_difference < 0
         lower_level = level.mean_difference < 0
         loss = (f"{structure} lost {'less' if lost_less else 'more'} {label(metric)} than "
@@ -338,6 +457,36 @@ def comparison_sentence(table: pd.DataFrame, reference: str, metric: str) -> str
             loss += ", from a higher level"
         sentences.append(f"{text} {loss[0].upper()}{loss[1:]}.")
     return " ".join(sentences)
+
+
+def _profit_texts(final: pd.DataFrame | None, reference: str) -> dict[str, str]:
+    """Per structure: its cumulative profit beside the reference's, paired (in thousands or
+    millions when the amounts are that large: one unit for the whole sentence)."""
+    if final is None or final.empty or reference not in set(final["structure"]):
+        return {}
+    step = int(final["step"].iloc[0])
+    largest = float(final[PROFIT].abs().max())
+    scale, unit = next(((size, word) for size, word in ((1e6, " (millions)"),
+                                                         (1e3, " (thousands)"))
+                        if largest >= size), (1.0, ""))
+    values = final.assign(**{PROFIT: final[PROFIT] / scale})
+    ours = interval_text(*t_interval(values[values["structure"] == reference][PROFIT]), 2)
+    texts = {}
+    for row in paired_differences(values, PROFIT, reference=reference,
+                                  better="higher").itertuples(index=False):
+        if row.structure == reference:
+            continue
+        own = interval_text(*t_interval(values[values["structure"] == row.structure][PROFIT]),
+                            2)
+        text = f"Cumulative profit by step {step}{unit}: {row.structure} {own}, {reference} {ours}"
+        if int(row.pairs) >= 2:
+            direction = _clear(row)
+            text += (f"; difference "
+                     f"{interval_text(row.mean_difference, row.low, row.high, 2)}: "
+                     + (f"clearly {direction}" if direction else "no clear difference")
+                     + f", higher in {row.better} of {int(row.pairs)}")
+        texts[row.structure] = text + "."
+    return texts
 
 
 def window_means(long: pd.DataFrame, start: int, end: int, metrics) -> pd.DataFrame:
