@@ -164,7 +164,9 @@ def test_compare_two_structures_live_charts_and_resilience(page):
     page.locator(".firmsim-chart canvas").nth(len(CHARTS) - 1).wait_for(timeout=30_000)
     assert page.locator(".firmsim-chart canvas").count() == len(CHARTS)
     cells = page.locator("table.firmsim-resilience tbody tr")
-    assert cells.count() == 2  # one shock, two structures
+    # The table is drawn just after the status says finished: wait for its rows (it fails
+    # after the timeout if they never come).
+    sync_api.expect(cells).to_have_count(2)  # one shock, two structures
     text = page.locator("table.firmsim-resilience").inner_text()
     assert "hierarchy" in text and "network" in text and "need_shift" in text
     # Intervals over the three paired replicates, and the paired column against hierarchy.
@@ -323,7 +325,7 @@ def test_question_page_gives_a_verdict_and_opens_the_comparison(page):
     status = page.locator(".firmsim-status").inner_text()
     assert status.startswith("finished") and "5 paired replicates" in status, status
     assert page.locator(".firmsim-stale").count() == 0
-    assert page.locator("table.firmsim-resilience tbody tr").count() == 2
+    sync_api.expect(page.locator("table.firmsim-resilience tbody tr")).to_have_count(2)
 
 
 def _alive(pid: int) -> bool:
