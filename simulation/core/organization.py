@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -78,7 +79,12 @@ class ProposalQueues:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The arrays in the kernels' argument order."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return _QUEUE_ARRAYS(self)
+
+
+#: Reads the queue arrays in field order (one C call; ``dataclasses.fields`` every step cost
+#: more than the kernels it fed).
+_QUEUE_ARRAYS = attrgetter(*(f.name for f in fields(ProposalQueues)))
 
 
 class Tests(NamedTuple):
@@ -118,10 +124,20 @@ def reviewer_limit(org, capacity: int) -> int:
 
 def effective_budget(model) -> int:
     """The change budget, shrunk by up to :data:`BUDGET_SHRINK` when investors turn negative."""
-    investors = model.stance[model.stakeholder_kind == INVESTOR]
+    investors = model.stance[investor_index(model.stakeholders)]
     mood = float(investors.mean()) if investors.size else 0.0
     budget = model.config.firm.change_budget
     return max(1, int(math.floor(budget * (1.0 + BUDGET_SHRINK * min(0.0, mood)) + 0.5)))
+
+
+def investor_index(group) -> np.ndarray:
+    """Indices of the investors among the stakeholders ``group`` (kinds never change, so
+    they are found once; the same elements in the same order as a mask would select)."""
+    index = getattr(group, "_investor_index", None)
+    if index is None:
+        index = np.flatnonzero(group.kind == INVESTOR)
+        group._investor_index = index
+    return index
 
 
 def land_changes(model, t: int) -> None:
@@ -317,28 +333,17 @@ def organization_step(model, t: int) -> None:
     report = judged_noise if fully_informed else local + judged_noise
     # A local decider also weighs the change's gain over the payback horizon against its
     # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
-    affordable = economics.local_affordable(model, attribute, segment,
-                                            local + judged_noise).tolist()
-    direct = []
-    queues = model.queues.arrays()
-    for p in np.flatnonzero(good):
-        e = proposer[p]
-        up = org.parent[e]
-        if locally[p] and not affordable[p]:
-            counters["vetoed"] += 1
-            continue
-        if spec.hub_review or not locally[p]:
-            if up < 0:
-                if spec.hub_review:
-                    direct.append(p)  # no hub left: the pod's decision stands
-                continue
-            counters["messages"] += 1
-            accepted = org_kernels.push(up, attribute[p], value[p], variant[p],
-                                        report[p], e, t, t, *queues)
-            if not accepted:
-                counters["dropped"] += 1
-        else:
-            direct.append(p)
+    affordable = economics.local_affordable(model, attribute, segment, local + judged_noise)
+    good_index = np.flatnonzero(good)
+    direct = np.empty(good_index.shape[0], np.int64)
+    n_direct, vetoed, messages, dropped = org_kernels.route_proposals(
+        good_index, proposer, locally, affordable, spec.hub_review, org.parent, attribute,
+        value, variant, report, t, *model.queues.arrays(), direct,
+    )
+    counters["vetoed"] += int(vetoed)
+    counters["messages"] += int(messages)
+    counters["dropped"] += int(dropped)
+    direct = direct[:n_direct]
 
     # 5. Messages climb one level; tops (the CEO, hubs) decide against the projection.
     remaining = budget
@@ -346,8 +351,8 @@ def organization_step(model, t: int) -> None:
         remaining -= climb_and_decide(model, t, budget, rng)
 
     # 6. Local decisions take what is left of the budget, in random order.
-    if direct:
-        direct = np.array(direct)[rng.permutation(len(direct))]
+    if direct.size:
+        direct = direct[rng.permutation(direct.size)]
         for p in direct[:max(0, remaining)]:
             model.pending.append((t + 1, int(attribute[p]), int(value[p]), int(variant[p]), t))
             counters["approved"] += 1

@@ -95,6 +95,50 @@ def climb_tree(
     return taken, forwarded, dropped
 
 
+@kernel
+def route_proposals(
+    good, proposer, locally, affordable, hub_review, parent, attribute, value, variant,
+    report, step,
+    q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head, q_length,
+    out_direct,
+):
+    """Route each good proposal (indices ``good``, in order): escalate it or keep it local.
+
+    A local decider's proposal it cannot afford (``affordable`` False) is vetoed. Under
+    ``hub_review``, or when the proposer does not decide locally, the proposal is pushed to
+    the proposer's parent's queue (one message; a full queue drops it); a proposer with no
+    parent keeps it for a local decision under ``hub_review`` (no hub left: the pod's decision
+    stands) and loses it otherwise. Every other proposal is decided locally: its index goes to
+    ``out_direct``. Returns ``(direct, vetoed, messages, dropped)``.
+    """
+    direct = 0
+    vetoed = 0
+    messages = 0
+    dropped = 0
+    for k in range(good.shape[0]):
+        p = good[k]
+        e = proposer[p]
+        up = parent[e]
+        if locally[p] and not affordable[p]:
+            vetoed += 1
+            continue
+        if hub_review or not locally[p]:
+            if up < 0:
+                if hub_review:
+                    out_direct[direct] = p
+                    direct += 1
+                continue
+            messages += 1
+            if not push(up, attribute[p], value[p], variant[p], report[p], e, step, step,
+                        q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
+                        q_arrived, q_head, q_length):
+                dropped += 1
+        else:
+            out_direct[direct] = p
+            direct += 1
+    return direct, vetoed, messages, dropped
+
+
 # ----------------------------------------------------------------------------- peer review
 @kernel
 def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, review_draw,
