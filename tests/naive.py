@@ -960,3 +960,33 @@ def market_customer_step(
                                               if current[i] == g)
             sentiment_sum[g, s] = (left_sum(sentiment[g, i] for i in members)
                                    if present[g] else 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# organization: routing good proposals (the twin of kernels.organization.route_proposals)
+def route_proposals(good, proposer, locally, affordable, hub_review, parent, attribute, value,
+                    variant, report, step, queues, slots):
+    """Each good proposal in turn: vetoed, pushed up to the proposer's parent, or kept for a
+    local decision. Returns ``(kept for a local decision, vetoed, messages, dropped)``.
+
+    A local decider vetoes a change it cannot afford. A proposal is escalated under hub review
+    or when its proposer does not decide locally; escalating costs a message and a full parent
+    queue drops it; a proposer without a parent keeps it under hub review, else it is lost.
+    """
+    kept, vetoed, messages, dropped = [], 0, 0, 0
+    for p in good:
+        if locally[p] and not affordable[p]:
+            vetoed += 1
+            continue
+        escalate = bool(hub_review) or not locally[p]
+        boss = parent[proposer[p]]
+        if not escalate:
+            kept.append(int(p))
+        elif boss >= 0:
+            messages += 1
+            message = Message(attribute[p], value[p], variant[p], report[p], proposer[p], step,
+                              step)
+            dropped += not push(queues, slots, boss, message)
+        elif hub_review:
+            kept.append(int(p))
+    return kept, vetoed, messages, dropped
