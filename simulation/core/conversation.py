@@ -28,7 +28,6 @@ each structure preset (:attr:`simulation.core.structures.StructureSpec.employees
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -52,6 +51,8 @@ class Conversation:
     lag: int
     complaints: deque = field(default_factory=deque)
     answers: int = 0
+    #: The distinct conversing employees, sorted (found on first use).
+    talking: np.ndarray | None = None
 
 
 def conversation_mode(config, spec) -> str:
@@ -118,7 +119,9 @@ def hear(model, sensors: np.ndarray, tests):
     conv, p = model.conversation, model.population
     if conv.mode not in ("everyone", "marketing") or conv.employee.shape[0] == 0:
         return tests
-    talking = np.unique(conv.employee)
+    talking = conv.talking
+    if talking is None:  # the conversing employees never change: found once
+        talking = conv.talking = np.unique(conv.employee)
     paying = talking[(model.org.alive[talking] == 1) & (model.capacity_left[talking] > 0)]
     model.capacity_left[paying] -= 1
     model.counters["messages"] += int(paying.shape[0])
@@ -127,10 +130,12 @@ def hear(model, sensors: np.ndarray, tests):
     heard = np.bincount(conv.employee[spoke], minlength=model.org.size)
     paid = np.zeros(model.org.size, dtype=bool)
     paid[paying] = True
-    for k in range(sensors.shape[0]):
-        e = sensors[k]
-        m = int(tests.responders[k])
-        h = int(heard[e])
-        if paid[e] and m > 0 and h > 0:
-            tests.noise[k] *= math.sqrt(m / (m + h))
+    # Sensors are distinct employees, so one vectorised pass changes each test once; the
+    # factor is the same correctly rounded sqrt of the same quotient as one test at a time.
+    m = tests.responders
+    h = heard[sensors]
+    louder = paid[sensors] & (m > 0) & (h > 0)
+    if louder.any():
+        m, h = m[louder], h[louder]
+        tests.noise[louder] *= np.sqrt(m / (m + h))
     return tests

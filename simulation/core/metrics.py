@@ -60,6 +60,7 @@ from simulation.config.vocabulary import (
     RESILIENCE_FIGURES,
     STEP_METRICS,
 )
+from simulation.core.stakeholders import kind_index
 
 #: Columns of :func:`resilience_table`: the shock, the metric, the figures (with the step of
 #: the trough after the trough).
@@ -104,7 +105,7 @@ def record_step(model) -> None:
     r["sentiment"].append(float(p.sentiment_sum.sum() / active) if active else 0.0)
     r["outside_option"].append(model.outside_option)
     for code, column in STANCE_COLUMNS.items():
-        group = s.stance[s.kind == code]
+        group = s.stance[kind_index(s, code)]
         r[column].append(float(group.mean()) if group.size else 0.0)
     r["change_budget"].append(model.budget_now)
     for name in ("made", "approved", "implemented", "vetoed", "dropped"):

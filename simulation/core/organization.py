@@ -26,6 +26,7 @@ import numpy as np
 
 from simulation.config.vocabulary import INVESTOR, MARKETING, PARTNER
 from simulation.core import conversation, economics
+from simulation.core.stakeholders import kind_index
 from simulation.core.structures import current_scopes
 from simulation.kernels import judging
 from simulation.kernels import organization as org_kernels
@@ -124,20 +125,10 @@ def reviewer_limit(org, capacity: int) -> int:
 
 def effective_budget(model) -> int:
     """The change budget, shrunk by up to :data:`BUDGET_SHRINK` when investors turn negative."""
-    investors = model.stance[investor_index(model.stakeholders)]
+    investors = model.stance[kind_index(model.stakeholders, INVESTOR)]
     mood = float(investors.mean()) if investors.size else 0.0
     budget = model.config.firm.change_budget
     return max(1, int(math.floor(budget * (1.0 + BUDGET_SHRINK * min(0.0, mood)) + 0.5)))
-
-
-def investor_index(group) -> np.ndarray:
-    """Indices of the investors among the stakeholders ``group`` (kinds never change, so
-    they are found once; the same elements in the same order as a mask would select)."""
-    index = getattr(group, "_investor_index", None)
-    if index is None:
-        index = np.flatnonzero(group.kind == INVESTOR)
-        group._investor_index = index
-    return index
 
 
 def land_changes(model, t: int) -> None:

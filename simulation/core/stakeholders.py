@@ -87,6 +87,16 @@ def build_stakeholders(config, customers: int, rng: np.random.Generator) -> Stak
     )
 
 
+def kind_index(group: StakeholderGroup, kind: int) -> np.ndarray:
+    """Indices (ascending) of the stakeholders of ``kind`` in ``group``; kinds never change
+    in a run, so each is found once (the same elements, in the same order, as a mask)."""
+    found = group.__dict__.setdefault("_kind_index", {})
+    index = found.get(kind)
+    if index is None:
+        index = found[kind] = np.flatnonzero(group.kind == kind)
+    return index
+
+
 def update_stances(model) -> None:
     """Every stakeholder moves its stance toward its target (after the customers' step)."""
     s, p = model.stakeholders, model.population
@@ -94,13 +104,13 @@ def update_stances(model) -> None:
     revenue = float(p.buyers.sum()) * model.config.market.price
     history = s.revenue_history
     history.append(revenue)
-    for i in np.flatnonzero(s.kind == INVESTOR):
+    for i in kind_index(s, INVESTOR):
         horizon = int(s.investor_horizon[i])
         past = history[-horizon - 1] if len(history) > horizon else history[0]
         growth = revenue / past - 1.0 if past > 0 else 0.0
         target = math.tanh(model.config.stakeholders.investor_sensitivity * growth)
         s.stance[i] = (1 - rate) * s.stance[i] + rate * target
-    media = np.flatnonzero(s.kind == MEDIA)
+    media = kind_index(s, MEDIA)
     if media.size:
         # What the audience says: mean voice sign over the audience, divided by the share of
         # the audience that voiced (= (positive - negative) / (positive + negative) voices).
@@ -112,7 +122,7 @@ def update_stances(model) -> None:
         said = np.divide(net, voiced, out=np.zeros_like(net), where=voiced > 0)
         target = np.tanh(MEDIA_SHARPENING * said)
         s.stance[media] = (1 - rate) * s.stance[media] + rate * target
-    partners = np.flatnonzero(s.kind == PARTNER)
+    partners = kind_index(s, PARTNER)
     if partners.size:
         shares = model.records["market_share"]
         share_growth = model.market_share - (shares[-1] if shares else model.market_share)
@@ -126,7 +136,7 @@ def apply_pressure(model) -> None:
     """Investors' pressure cuts the employees' capacity for the next step (see
     :data:`MIN_CAPACITY`); no investors or ``investor_pressure = 0``: full capacity."""
     s = model.stakeholders
-    investors = s.stance[s.kind == INVESTOR]
+    investors = s.stance[kind_index(s, INVESTOR)]
     pressure = max(0.0, -float(investors.mean())) if investors.size else 0.0
     cut = model.config.stakeholders.investor_pressure * pressure
     # Stochastic rounding per employee (one uniform each, drawn whatever the pressure):
