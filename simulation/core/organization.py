@@ -126,7 +126,8 @@ def reviewer_limit(org, capacity: int) -> int:
 def effective_budget(model) -> int:
     """The change budget, shrunk by up to :data:`BUDGET_SHRINK` when investors turn negative."""
     investors = model.stance[kind_index(model.stakeholders, INVESTOR)]
-    mood = float(investors.mean()) if investors.size else 0.0
+    # sum / count is what ``mean`` computes (same sum, same division), without its overhead.
+    mood = float(investors.sum()) / investors.size if investors.size else 0.0
     budget = model.config.firm.change_budget
     return max(1, int(math.floor(budget * (1.0 + BUDGET_SHRINK * min(0.0, mood)) + 0.5)))
 
@@ -157,12 +158,22 @@ def projected_products(model) -> np.ndarray:
 def serve_weight(model) -> np.ndarray:
     """Share of each variant's customers in each segment (V, S); arrived segments only."""
     customers = model.population
+    # It changes only when a segment arrives or its size changes: computed again then (the
+    # key is the arrays it is computed from), else the last one is returned (read-only).
+    key = (model.products.shape[0], customers.segment_active.tobytes(),
+           customers.segment_sizes.tobytes(), model.variant_of_segment.tobytes())
+    cached = getattr(model, "_serve_weight", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     segments = model.total_segments
     weight = np.zeros((model.products.shape[0], segments))
     weight[model.variant_of_segment, np.arange(segments)] = np.where(
         customers.segment_active, customers.segment_sizes, 0.0)
     totals = weight.sum(axis=1, keepdims=True)
-    return np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
+    weight = np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
+    weight.flags.writeable = False
+    model._serve_weight = (key, weight, np.cumsum(weight, axis=1))
+    return weight
 
 
 def _tests(model, modules, segments, asked, awareness, attribute_draw, sample_draw,
@@ -461,8 +472,11 @@ def judge(model, projected, weight, attribute, value, variant, report, proposer_
     respondent_draw = rng.random((count, f.staff_sample))
     noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
     surveyed = np.empty(count)
+    cached = getattr(model, "_serve_weight", None)
+    cumulative = (cached[2] if cached is not None and weight is cached[1]
+                  else np.cumsum(weight, axis=1))
     judging.staff_estimates(
-        projected, attribute, value, variant, evaluate, np.cumsum(weight, axis=1),
+        projected, attribute, value, variant, evaluate, cumulative,
         respondent_draw, noise_draw, market.dependencies, market.contributions,
         market.max_fitness, market.dependents_ptr, market.dependents, market.module_of,
         surveyed,
