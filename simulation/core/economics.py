@@ -154,7 +154,7 @@ class Economics:
         if self._worth_step != model.step_index:
             p = model.population
             active = p.active_count.astype(float)
-            share = np.divide(p.buyers, active, out=np.zeros_like(active), where=active > 0)
+            share = np.divide(p.buyers, active, out=np.zeros(active.shape), where=active > 0)
             self._worth = (model.config.market.price * model.config.customers.choice_sensitivity
                            * active * share * (1.0 - share))
             self._worth_step = model.step_index

@@ -170,7 +170,7 @@ def serve_weight(model) -> np.ndarray:
     weight[model.variant_of_segment, np.arange(segments)] = np.where(
         customers.segment_active, customers.segment_sizes, 0.0)
     totals = weight.sum(axis=1, keepdims=True)
-    weight = np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
+    weight = np.divide(weight, totals, out=np.zeros(weight.shape), where=totals > 0)
     weight.flags.writeable = False
     model._serve_weight = (key, weight, np.cumsum(weight, axis=1))
     return weight

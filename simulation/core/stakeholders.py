@@ -119,7 +119,7 @@ def update_stances(model) -> None:
         customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, sign, p.active, net)
         customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, np.abs(sign), p.active,
                                       voiced)
-        said = np.divide(net, voiced, out=np.zeros_like(net), where=voiced > 0)
+        said = np.divide(net, voiced, out=np.zeros(net.shape), where=voiced > 0)
         target = np.tanh(MEDIA_SHARPENING * said)
         s.stance[media] = (1 - rate) * s.stance[media] + rate * target
     partners = kind_index(s, PARTNER)
