@@ -120,6 +120,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2, help="default runs per round")
     parser.add_argument("--seeds", type=int, default=4, help="atlas-size seeds per round")
+    parser.add_argument("--this", type=Path, help="measure this folder's code as 'this tree' "
+                        "(e.g. a snapshot, so edits during a long run change nothing)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -130,12 +132,13 @@ def main() -> int:
                                capture_output=True, text=True, check=True).stdout.strip())
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average)")
     with tempfile.TemporaryDirectory() as folder:
-        trees = {"this tree": root}
+        this = args.this.resolve() if args.this else root
+        trees = {"this tree": this}
         if args.against:
             archive = subprocess.run(["git", "archive", args.against], cwd=root,
                                      capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-            trees = {args.against: Path(folder), "this tree": root}
+            trees = {args.against: Path(folder), "this tree": this}
         rounds: dict[str, list] = {name: [] for name in trees}
         for _ in range(args.rounds):
             for name, tree in trees.items():
