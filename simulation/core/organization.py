@@ -18,6 +18,7 @@ streams.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import NamedTuple
@@ -125,7 +126,9 @@ def reviewer_limit(org, capacity: int) -> int:
 
 def effective_budget(model) -> int:
     """The change budget, shrunk by up to :data:`BUDGET_SHRINK` when investors turn negative."""
-    investors = model.stance[kind_index(model.stakeholders, INVESTOR)]
+    group = getattr(model, "stakeholders", None)  # a bare namespace in the rule tests
+    investors = model.stance[kind_index(group, INVESTOR) if group is not None
+                             else np.flatnonzero(model.stakeholder_kind == INVESTOR)]
     # sum / count is what ``mean`` computes (same sum, same division), without its overhead.
     mood = float(investors.sum()) / investors.size if investors.size else 0.0
     budget = model.config.firm.change_budget
@@ -155,6 +158,11 @@ def projected_products(model) -> np.ndarray:
     return projected
 
 
+#: The last serve weights of each model (firm), with their cumulative sums and the key of
+#: what they were computed from; kept beside the model so stepping adds no attribute to it.
+_SERVE_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def serve_weight(model) -> np.ndarray:
     """Share of each variant's customers in each segment (V, S); arrived segments only."""
     customers = model.population
@@ -162,7 +170,7 @@ def serve_weight(model) -> np.ndarray:
     # key is the arrays it is computed from), else the last one is returned (read-only).
     key = (model.products.shape[0], customers.segment_active.tobytes(),
            customers.segment_sizes.tobytes(), model.variant_of_segment.tobytes())
-    cached = getattr(model, "_serve_weight", None)
+    cached = _SERVE_WEIGHTS.get(model)
     if cached is not None and cached[0] == key:
         return cached[1]
     segments = model.total_segments
@@ -172,7 +180,7 @@ def serve_weight(model) -> np.ndarray:
     totals = weight.sum(axis=1, keepdims=True)
     weight = np.divide(weight, totals, out=np.zeros(weight.shape), where=totals > 0)
     weight.flags.writeable = False
-    model._serve_weight = (key, weight, np.cumsum(weight, axis=1))
+    _SERVE_WEIGHTS[model] = (key, weight, np.cumsum(weight, axis=1))
     return weight
 
 
@@ -472,7 +480,7 @@ def judge(model, projected, weight, attribute, value, variant, report, proposer_
     respondent_draw = rng.random((count, f.staff_sample))
     noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
     surveyed = np.empty(count)
-    cached = getattr(model, "_serve_weight", None)
+    cached = _SERVE_WEIGHTS.get(model)
     cumulative = (cached[2] if cached is not None and weight is cached[1]
                   else np.cumsum(weight, axis=1))
     judging.staff_estimates(
