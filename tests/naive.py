@@ -990,3 +990,14 @@ def route_proposals(good, proposer, locally, affordable, hub_review, parent, att
         elif hub_review:
             kept.append(int(p))
     return kept, vetoed, messages, dropped
+
+
+# organization: what the media hear (the twin of kernels.stakeholders.media_voices)
+def media_voices(reach_ptr, reach, voice, active, out_net, out_voiced) -> None:
+    """Per medium, over the active customers it reaches: mean of the voice's sign, and the
+    share whose voice is not silent (both 0 when none is active)."""
+    for m in range(len(out_net)):
+        heard = [int(voice[c]) for c in reach[reach_ptr[m]:reach_ptr[m + 1]] if active[c]]
+        signs = [float((v > 0) - (v < 0)) for v in heard]
+        out_net[m] = left_sum(signs) / len(heard) if heard else 0.0
+        out_voiced[m] = left_sum(abs(s) for s in signs) / len(heard) if heard else 0.0

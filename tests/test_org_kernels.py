@@ -55,3 +55,32 @@ def test_route_proposals_random_worlds(seed, hub_review):
         assert counts == (len(kept), vetoed, messages, dropped)
         assert out[:counts[0]].tolist() == kept
         assert naive.read_queues(*state) == queues
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_media_voices_random_worlds(seed):
+    """Media with overlapping reach, inactive and silent customers, a medium reaching nobody
+    active and one reaching nobody: the kernel equals its twin, and equals the two passes of
+    ``reached_mean`` over sign(voice) and |sign(voice)| it replaced, bit for bit."""
+    from simulation.kernels import customers as ck
+    from simulation.kernels import stakeholders as sk
+
+    rng = np.random.default_rng(seed)
+    customers, media = 300, 5
+    voice = rng.integers(-1, 2, customers).astype(np.int8)
+    active = (rng.random(customers) < 0.8).astype(np.uint8)
+    lists = [np.sort(rng.choice(customers, size=int(rng.integers(1, 120)), replace=False))
+             for _ in range(media - 2)]
+    lists.append(np.flatnonzero(active == 0)[:7])  # nobody active
+    lists.append(np.empty(0, np.int64))  # nobody at all
+    reach_ptr = np.concatenate([[0], np.cumsum([len(r) for r in lists])]).astype(np.int64)
+    reach = np.concatenate(lists).astype(np.int64)
+    net, voiced = naive.assert_three_equal(sk.media_voices, naive.media_voices, reach_ptr,
+                                           reach, voice, active, np.zeros(media),
+                                           np.zeros(media))[1][-2:]
+    assert (net != 0).any() and (voiced > 0).any() and voiced[-2:].tolist() == [0.0, 0.0]
+    sign = np.sign(voice).astype(np.float64)
+    old_net, old_voiced = np.empty(media), np.empty(media)
+    ck.reached_mean(reach_ptr, reach, sign, active, old_net)
+    ck.reached_mean(reach_ptr, reach, np.abs(sign), active, old_voiced)
+    assert old_net.tobytes() == net.tobytes() and old_voiced.tobytes() == voiced.tobytes()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.config.vocabulary import INVESTOR, MEDIA, PARTNER
-from simulation.kernels import customers as customer_kernels
+from simulation.kernels.stakeholders import media_voices
 
 #: Shortest and longest investor horizon in steps (inclusive), drawn uniformly per investor:
 #: investors judge revenue growth over their own horizon, so impatient and patient ones sit
@@ -115,10 +115,7 @@ def update_stances(model) -> None:
         # What the audience says: mean voice sign over the audience, divided by the share of
         # the audience that voiced (= (positive - negative) / (positive + negative) voices).
         net, voiced = np.empty(media.size), np.empty(media.size)
-        sign = np.sign(p.voice).astype(np.float64)
-        customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, sign, p.active, net)
-        customer_kernels.reached_mean(s.media_reach_ptr, s.media_reach, np.abs(sign), p.active,
-                                      voiced)
+        media_voices(s.media_reach_ptr, s.media_reach, p.voice, p.active, net, voiced)
         said = np.divide(net, voiced, out=np.zeros(net.shape), where=voiced > 0)
         target = np.tanh(MEDIA_SHARPENING * said)
         s.stance[media] = (1 - rate) * s.stance[media] + rate * target
