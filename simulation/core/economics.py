@@ -250,8 +250,8 @@ def hurdles(model, attribute: np.ndarray, variant: np.ndarray) -> np.ndarray:
     worth = np.bincount(model.variant_of_segment, weights=books.value_worth(model),
                         minlength=model.products.shape[0])
     rate = worth[variant] * books.annuity
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(rate > 0, cost / np.where(rate > 0, rate, 1.0), np.inf)
+    # cost / rate where the rate is positive, else infinite (no division by zero to silence).
+    out = np.divide(cost, rate, out=np.full(cost.shape[0], np.inf), where=rate > 0)
     return np.where(cost > 0, out, 0.0)
 
 
