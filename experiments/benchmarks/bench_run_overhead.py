@@ -7,7 +7,8 @@ the run's seed, the model build (and, inside it, the Mesa agents' share), the st
 tables (``metrics()``, ``resilience()``), the sweep's row of outputs, and the pickling of the
 task sent to a worker and of the tables sent back (what a process pool adds per task besides
 its queue latency). Five structures x ``--seeds`` seeds at the atlas's size (2,000 customers,
-100 employees, 200 steps, a need shift at step 100; ``--default``: the default size).
+100 employees, 200 steps, a need shift at step 100, on the calm scenario; ``--default``:
+every default, 20,000 customers, 200 employees, 500 steps, a need shift at step 250).
 Prints CPU milliseconds per run and the share of each part; the steps' share is what batching
 or reusing builds can never remove.
 """
@@ -20,7 +21,6 @@ import time
 
 ATLAS = ["customers.count=2000", "firm.employees=100", "steps=200",
          'shocks=[{kind="need_shift", step=100, strength=0.5}]']
-DEFAULT = ['shocks=[{kind="need_shift", step=250, strength=0.5}]']
 STRUCTURES = ["hierarchy", "siloed_social", "network", "podular", "open"]
 
 
@@ -31,14 +31,18 @@ def main() -> None:
     args = parser.parse_args()
 
     import simulation as fs
+    from simulation.config.schema import validate_model_config
     from simulation.config.seeds import run_seed
     from simulation.core import agents
     from simulation.execution.experiment import RunSpec
     from simulation.execution.runs import RunTables, build_model
     from simulation.sweep.worker import _outputs
 
-    config = fs.load_scenario("calm", set=DEFAULT if args.default else ATLAS
-                              ).model_config_only()
+    if args.default:  # every default (20,000 customers, 200 employees, 500 steps) + a shift
+        config = validate_model_config(
+            {"shocks": [{"kind": "need_shift", "step": 250, "strength": 0.5}]})
+    else:
+        config = fs.load_scenario("calm", set=ATLAS).model_config_only()
     job = {"outputs": ["resilience", "levels"], "level_window": 0.2}
     for structure in STRUCTURES:  # compile or load the kernels first
         build_model(config, structure, run_seed(1, 0)).run(5)
