@@ -84,3 +84,37 @@ def test_media_voices_random_worlds(seed):
     ck.reached_mean(reach_ptr, reach, sign, active, old_net)
     ck.reached_mean(reach_ptr, reach, np.abs(sign), active, old_voiced)
     assert old_net.tobytes() == net.tobytes() and old_voiced.tobytes() == voiced.tobytes()
+
+
+def _serve_weight_afresh(model) -> np.ndarray:
+    """The serve weights computed from scratch (the rule of organization.serve_weight)."""
+    customers, segments = model.population, model.total_segments
+    weight = np.zeros((model.products.shape[0], segments))
+    weight[model.variant_of_segment, np.arange(segments)] = np.where(
+        customers.segment_active, customers.segment_sizes, 0.0)
+    totals = weight.sum(axis=1, keepdims=True)
+    return np.divide(weight, totals, out=np.zeros(weight.shape), where=totals > 0)
+
+
+@pytest.mark.parametrize("variants", ["standard", "per_segment"])
+def test_cached_serve_weights_follow_arriving_segments(variants):
+    """The organization keeps its serve weights until the segments change: through two new
+    segments arriving, every step's cached weights (and their cumulative sums, read by the
+    staff) are the ones computed afresh."""
+    from simulation import FirmModel
+    from simulation.core import organization
+
+    model = FirmModel(structure="hierarchy", rng=3, customers=600, employees=20, steps=40,
+                      customer_degree=4, variants=variants,
+                      shocks=[{"kind": "new_segment", "step": 8, "strength": 0.3},
+                              {"kind": "new_segment", "step": 20, "strength": 0.2}])
+    seen = set()
+    for _ in range(40):
+        model.step()
+        cached = organization.serve_weight(model)
+        fresh = _serve_weight_afresh(model)
+        assert cached.tobytes() == fresh.tobytes()
+        cumulative = organization._SERVE_WEIGHTS[model][2]
+        assert cumulative.tobytes() == np.cumsum(fresh, axis=1).tobytes()
+        seen.add(fresh.tobytes())
+    assert len(seen) >= 3, "the weights should change as segments arrive"
