@@ -1001,3 +1001,23 @@ def media_voices(reach_ptr, reach, voice, active, out_net, out_voiced) -> None:
         signs = [float((v > 0) - (v < 0)) for v in heard]
         out_net[m] = left_sum(signs) / len(heard) if heard else 0.0
         out_voiced[m] = left_sum(abs(s) for s in signs) / len(heard) if heard else 0.0
+
+
+# organization: the conversation's cost and what sensors hear (kernels.conversation twin)
+def hear_customers(sensors, talking, tie_employee, tie_customer, voice, buying, active, alive,
+                   capacity_left, responders, noise) -> int:
+    """Alive conversing employees with capacity pay one unit; a sensor that paid and has
+    ``m > 0`` responders and ``h > 0`` tied customers who are active, buy and voiced has its
+    noise scaled by sqrt(m / (m + h)). Returns how many paid."""
+    payers = {int(e) for e in talking if alive[e] == 1 and capacity_left[e] > 0}
+    for e in payers:
+        capacity_left[e] -= 1
+    heard: dict[int, int] = {}
+    for e, c in zip(tie_employee, tie_customer, strict=True):
+        if voice[c] != 0 and buying[c] == 1 and active[c] == 1:
+            heard[int(e)] = heard.get(int(e), 0) + 1
+    for k, e in enumerate(sensors):
+        m, h = int(responders[k]), heard.get(int(e), 0)
+        if int(e) in payers and m > 0 and h > 0:
+            noise[k] = noise[k] * math.sqrt(m / (m + h))
+    return len(payers)

@@ -118,3 +118,43 @@ def test_cached_serve_weights_follow_arriving_segments(variants):
         assert cumulative.tobytes() == np.cumsum(fresh, axis=1).tobytes()
         seen.add(fresh.tobytes())
     assert len(seen) >= 3, "the weights should change as segments arrive"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hear_customers_random_worlds(seed):
+    """Dead and exhausted talkers, sensors that do not talk, tests with no responder, silent
+    and inactive customers: the kernel equals its twin (capacity, noise, payers), and the
+    noise equals the NumPy passes it replaced, bit for bit."""
+    from simulation.kernels import conversation as cv
+
+    rng = np.random.default_rng(seed)
+    employees, customers, ties = 30, 200, 90
+    talking = np.unique(rng.integers(0, employees, 20)).astype(np.int64)
+    tie_employee = rng.choice(talking, ties).astype(np.int64)
+    tie_customer = rng.integers(0, customers, ties).astype(np.int64)
+    voice = rng.integers(-1, 2, customers).astype(np.int8)
+    buying = (rng.random(customers) < 0.7).astype(np.uint8)
+    active = (rng.random(customers) < 0.9).astype(np.uint8)
+    alive = (rng.random(employees) < 0.85).astype(np.uint8)
+    capacity = rng.integers(0, 3, employees).astype(np.int64)
+    sensors = np.flatnonzero(rng.random(employees) < 0.6).astype(np.int64)
+    responders = rng.integers(0, 4, sensors.shape[0]).astype(np.int64)
+    noise = rng.standard_normal(sensors.shape[0])
+    args = (sensors, talking, tie_employee, tie_customer, voice, buying, active, alive)
+    returned, arrays = naive.assert_three_equal(cv.hear_customers, naive.hear_customers, *args,
+                                                capacity.copy(), responders, noise.copy())
+    assert returned > 0 and not np.array_equal(arrays[-1], noise), "nothing was heard"
+    # The NumPy formulation the kernel replaced.
+    left = capacity.copy()
+    paying = talking[(alive[talking] == 1) & (left[talking] > 0)]
+    left[paying] -= 1
+    spoke = (voice[tie_customer] != 0) & (buying[tie_customer] == 1) & (active[tie_customer] == 1)
+    heard = np.bincount(tie_employee[spoke], minlength=employees)
+    paid = np.zeros(employees, dtype=bool)
+    paid[paying] = True
+    old = noise.copy()
+    m, h = responders, heard[sensors]
+    louder = paid[sensors] & (m > 0) & (h > 0)
+    old[louder] *= np.sqrt(m[louder] / (m[louder] + h[louder]))
+    assert returned == paying.shape[0] and arrays[-1].tobytes() == old.tobytes()
+    np.testing.assert_array_equal(arrays[-3], left)

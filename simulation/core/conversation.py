@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.config.vocabulary import MARKETING
+from simulation.kernels.conversation import hear_customers
 
 
 @dataclass
@@ -122,20 +123,8 @@ def hear(model, sensors: np.ndarray, tests):
     talking = conv.talking
     if talking is None:  # the conversing employees never change: found once
         talking = conv.talking = np.unique(conv.employee)
-    paying = talking[(model.org.alive[talking] == 1) & (model.capacity_left[talking] > 0)]
-    model.capacity_left[paying] -= 1
-    model.counters["messages"] += int(paying.shape[0])
-    spoke = (p.voice[conv.customer] != 0) & (p.buying[conv.customer] == 1) & (
-        p.active[conv.customer] == 1)
-    heard = np.bincount(conv.employee[spoke], minlength=model.org.size)
-    paid = np.zeros(model.org.size, dtype=bool)
-    paid[paying] = True
-    # Sensors are distinct employees, so one vectorised pass changes each test once; the
-    # factor is the same correctly rounded sqrt of the same quotient as one test at a time.
-    m = tests.responders
-    h = heard[sensors]
-    louder = paid[sensors] & (m > 0) & (h > 0)
-    if louder.any():
-        m, h = m[louder], h[louder]
-        tests.noise[louder] *= np.sqrt(m / (m + h))
+    paying = hear_customers(sensors, talking, conv.employee, conv.customer, p.voice, p.buying,
+                            p.active, model.org.alive, model.capacity_left, tests.responders,
+                            tests.noise)
+    model.counters["messages"] += int(paying)
     return tests
