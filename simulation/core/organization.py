@@ -287,7 +287,8 @@ def organization_step(model, t: int) -> None:
     """One step of the organization: test, propose, review, route, climb and decide."""
     org, f, spec, counters = model.org, model.config.firm, model.spec, model.counters
     rng = model.streams["organization_dynamics"]
-    model.capacity_left[:] = np.where(org.alive == 1, model.capacity, 0)
+    # Full capacity for the alive, none for the gone (capacity times 1 or 0, in place).
+    np.multiply(model.capacity, org.alive == 1, out=model.capacity_left)
     budget = effective_budget(model)
     model.budget_now = budget
 

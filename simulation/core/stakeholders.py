@@ -125,7 +125,10 @@ def update_stances(model) -> None:
         share_growth = model.market_share - (shares[-1] if shares else model.market_share)
         target = math.tanh(PARTNER_SENSITIVITY * share_growth)
         s.stance[partners] = (1 - rate) * s.stance[partners] + rate * target
-    np.clip(s.stance, -1.0, 1.0, out=s.stance)
+    # Clipped to [-1, 1] in place (two ufuncs: the same values as np.clip, at a fraction of
+    # its call overhead).
+    np.maximum(s.stance, -1.0, out=s.stance)
+    np.minimum(s.stance, 1.0, out=s.stance)
     apply_pressure(model)
 
 
