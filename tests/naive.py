@@ -1021,3 +1021,19 @@ def hear_customers(sensors, talking, tie_employee, tie_customer, voice, buying, 
         if int(e) in payers and m > 0 and h > 0:
             noise[k] = noise[k] * math.sqrt(m / (m + h))
     return len(payers)
+
+
+# organization: the step's capacity and who tests (kernels.organization.choose_testers twin)
+def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_rate,
+                   capacity_left, out_tests, out_waiting) -> int:
+    """Capacity for the alive only; sensing = senses, alive, a segment in scope; the sensing
+    who are not survey-only test when their draw is under the rate and capacity is left
+    (one unit); the sensing survey-only wait. Returns how many test."""
+    capacity_left[:] = [capacity[e] if alive[e] == 1 else 0 for e in range(len(alive))]
+    sensing = [bool(senses[e]) and alive[e] == 1 and segment[e] >= 0 for e in range(len(alive))]
+    for e, is_sensing in enumerate(sensing):
+        out_waiting[e] = is_sensing and bool(survey_only[e])
+        out_tests[e] = (is_sensing and not survey_only[e] and draw[e] < sense_rate
+                        and capacity_left[e] > 0)
+        capacity_left[e] -= int(out_tests[e])
+    return int(sum(bool(x) for x in out_tests))

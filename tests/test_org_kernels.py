@@ -158,3 +158,32 @@ def test_hear_customers_random_worlds(seed):
     old[louder] *= np.sqrt(m[louder] / (m[louder] + h[louder]))
     assert returned == paying.shape[0] and arrays[-1].tobytes() == old.tobytes()
     np.testing.assert_array_equal(arrays[-3], left)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_choose_testers_random_worlds(seed):
+    """Dead, scope-less, non-sensing, survey-only and exhausted employees, draws on both
+    sides of the rate: the kernel equals its twin, and the NumPy passes it replaced."""
+    rng = np.random.default_rng(seed)
+    employees = 60
+    senses = rng.random(employees) < 0.8
+    alive = (rng.random(employees) < 0.85).astype(np.uint8)
+    segment = rng.integers(-1, 3, employees).astype(np.int64)
+    survey_only = rng.random(employees) < 0.3
+    capacity = rng.integers(0, 3, employees).astype(np.int64)
+    draw = rng.random(employees)
+    args = (senses, alive, segment, survey_only, capacity, draw, 0.5)
+    returned, arrays = naive.assert_three_equal(
+        ok.choose_testers, naive.choose_testers, *args, np.full(employees, -7, np.int64),
+        np.zeros(employees, bool), np.zeros(employees, bool))
+    left, tests, waiting = arrays[-3:]
+    assert 0 < returned < employees and waiting.any() and (left == 0).any()
+    # The NumPy formulation the kernel replaced.
+    old_left = np.where(alive == 1, capacity, 0)
+    sensing = senses & (alive == 1) & (segment >= 0)
+    old_tests = sensing & ~survey_only & (draw < 0.5)
+    old_tests &= old_left > 0
+    old_left[old_tests] -= 1
+    np.testing.assert_array_equal(tests, old_tests)
+    np.testing.assert_array_equal(left, old_left)
+    np.testing.assert_array_equal(waiting, sensing & survey_only)

@@ -287,22 +287,22 @@ def organization_step(model, t: int) -> None:
     """One step of the organization: test, propose, review, route, climb and decide."""
     org, f, spec, counters = model.org, model.config.firm, model.spec, model.counters
     rng = model.streams["organization_dynamics"]
-    # Full capacity for the alive, none for the gone (capacity times 1 or 0, in place).
-    np.multiply(model.capacity, org.alive == 1, out=model.capacity_left)
     budget = effective_budget(model)
     model.budget_now = budget
 
     # 1. Who tests a change this step, in which scope.
     if org.rotating:
         current_scopes(org, t, model.config.market.modules)
-    sensing = org.senses & (org.alive == 1) & (org.segment >= 0)
     draw = rng.random(org.size)
     on_survey = (t % f.survey_interval) == 0
-    tests = sensing & ~org.survey_only & (draw < f.sense_rate)
-    tests &= model.capacity_left > 0
-    model.capacity_left[tests] -= 1
+    # The step's capacity (full for the alive, none for the gone) and who tests: one pass.
+    tests = np.empty(org.size, dtype=bool)
+    waiting = np.empty(org.size, dtype=bool)
+    org_kernels.choose_testers(org.senses, org.alive, org.segment, org.survey_only,
+                               model.capacity, draw, f.sense_rate, model.capacity_left, tests,
+                               waiting)
     if on_survey and org.survey_only.any():
-        tests |= run_surveys(model, sensing & org.survey_only)
+        tests |= run_surveys(model, waiting)
     sensors = np.flatnonzero(tests)
     out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.

@@ -96,6 +96,31 @@ def climb_tree(
 
 
 @kernel
+def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_rate,
+                   capacity_left, out_tests, out_waiting):
+    """This step's capacity, and who tests a change (one uniform ``draw`` per employee).
+
+    Each employee starts the step with its ``capacity`` if alive, else none. An alive
+    employee that senses and has a segment in scope is sensing; one that is not
+    ``survey_only`` tests when its draw is below ``sense_rate`` and it has capacity left,
+    spending one unit. Sensing ``survey_only`` employees are flagged in ``out_waiting`` (they
+    wait for a survey). Returns how many test.
+    """
+    testers = 0
+    for e in range(alive.shape[0]):
+        capacity_left[e] = capacity[e] if alive[e] == 1 else 0
+        sensing = senses[e] and alive[e] == 1 and segment[e] >= 0
+        test = (sensing and not survey_only[e] and draw[e] < sense_rate
+                and capacity_left[e] > 0)
+        if test:
+            capacity_left[e] -= 1
+            testers += 1
+        out_tests[e] = test
+        out_waiting[e] = sensing and survey_only[e]
+    return testers
+
+
+@kernel
 def route_proposals(
     good, proposer, locally, affordable, hub_review, parent, attribute, value, variant,
     report, step,
