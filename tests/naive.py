@@ -960,3 +960,80 @@ def market_customer_step(
                                               if current[i] == g)
             sentiment_sum[g, s] = (left_sum(sentiment[g, i] for i in members)
                                    if present[g] else 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# organization: routing good proposals (the twin of kernels.organization.route_proposals)
+def route_proposals(good, proposer, locally, affordable, hub_review, parent, attribute, value,
+                    variant, report, step, queues, slots):
+    """Each good proposal in turn: vetoed, pushed up to the proposer's parent, or kept for a
+    local decision. Returns ``(kept for a local decision, vetoed, messages, dropped)``.
+
+    A local decider vetoes a change it cannot afford. A proposal is escalated under hub review
+    or when its proposer does not decide locally; escalating costs a message and a full parent
+    queue drops it; a proposer without a parent keeps it under hub review, else it is lost.
+    """
+    kept, vetoed, messages, dropped = [], 0, 0, 0
+    for p in good:
+        if locally[p] and not affordable[p]:
+            vetoed += 1
+            continue
+        escalate = bool(hub_review) or not locally[p]
+        boss = parent[proposer[p]]
+        if not escalate:
+            kept.append(int(p))
+        elif boss >= 0:
+            messages += 1
+            message = Message(attribute[p], value[p], variant[p], report[p], proposer[p], step,
+                              step)
+            dropped += not push(queues, slots, boss, message)
+        elif hub_review:
+            kept.append(int(p))
+    return kept, vetoed, messages, dropped
+
+
+# organization: what the media hear (the twin of kernels.stakeholders.media_voices)
+def media_voices(reach_ptr, reach, voice, active, out_net, out_voiced) -> None:
+    """Per medium, over the active customers it reaches: mean of the voice's sign, and the
+    share whose voice is not silent (both 0 when none is active)."""
+    for m in range(len(out_net)):
+        heard = [int(voice[c]) for c in reach[reach_ptr[m]:reach_ptr[m + 1]] if active[c]]
+        signs = [float((v > 0) - (v < 0)) for v in heard]
+        out_net[m] = left_sum(signs) / len(heard) if heard else 0.0
+        out_voiced[m] = left_sum(abs(s) for s in signs) / len(heard) if heard else 0.0
+
+
+# organization: the conversation's cost and what sensors hear (kernels.conversation twin)
+def hear_customers(sensors, talking, tie_employee, tie_customer, voice, buying, active, alive,
+                   capacity_left, responders, noise) -> int:
+    """Alive conversing employees with capacity pay one unit; a sensor that paid and has
+    ``m > 0`` responders and ``h > 0`` tied customers who are active, buy and voiced has its
+    noise scaled by sqrt(m / (m + h)). Returns how many paid."""
+    payers = {int(e) for e in talking if alive[e] == 1 and capacity_left[e] > 0}
+    for e in payers:
+        capacity_left[e] -= 1
+    heard: dict[int, int] = {}
+    for e, c in zip(tie_employee, tie_customer, strict=True):
+        if voice[c] != 0 and buying[c] == 1 and active[c] == 1:
+            heard[int(e)] = heard.get(int(e), 0) + 1
+    for k, e in enumerate(sensors):
+        m, h = int(responders[k]), heard.get(int(e), 0)
+        if int(e) in payers and m > 0 and h > 0:
+            noise[k] = noise[k] * math.sqrt(m / (m + h))
+    return len(payers)
+
+
+# organization: the step's capacity and who tests (kernels.organization.choose_testers twin)
+def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_rate,
+                   capacity_left, out_tests, out_waiting) -> int:
+    """Capacity for the alive only; sensing = senses, alive, a segment in scope; the sensing
+    who are not survey-only test when their draw is under the rate and capacity is left
+    (one unit); the sensing survey-only wait. Returns how many test."""
+    capacity_left[:] = [capacity[e] if alive[e] == 1 else 0 for e in range(len(alive))]
+    sensing = [bool(senses[e]) and alive[e] == 1 and segment[e] >= 0 for e in range(len(alive))]
+    for e, is_sensing in enumerate(sensing):
+        out_waiting[e] = is_sensing and bool(survey_only[e])
+        out_tests[e] = (is_sensing and not survey_only[e] and draw[e] < sense_rate
+                        and capacity_left[e] > 0)
+        capacity_left[e] -= int(out_tests[e])
+    return int(sum(bool(x) for x in out_tests))

@@ -28,13 +28,13 @@ each structure preset (:attr:`simulation.core.structures.StructureSpec.employees
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from simulation.config.vocabulary import MARKETING
+from simulation.kernels.conversation import hear_customers
 
 
 @dataclass
@@ -52,6 +52,8 @@ class Conversation:
     lag: int
     complaints: deque = field(default_factory=deque)
     answers: int = 0
+    #: The distinct conversing employees, sorted (found on first use).
+    talking: np.ndarray | None = None
 
 
 def conversation_mode(config, spec) -> str:
@@ -118,19 +120,11 @@ def hear(model, sensors: np.ndarray, tests):
     conv, p = model.conversation, model.population
     if conv.mode not in ("everyone", "marketing") or conv.employee.shape[0] == 0:
         return tests
-    talking = np.unique(conv.employee)
-    paying = talking[(model.org.alive[talking] == 1) & (model.capacity_left[talking] > 0)]
-    model.capacity_left[paying] -= 1
-    model.counters["messages"] += int(paying.shape[0])
-    spoke = (p.voice[conv.customer] != 0) & (p.buying[conv.customer] == 1) & (
-        p.active[conv.customer] == 1)
-    heard = np.bincount(conv.employee[spoke], minlength=model.org.size)
-    paid = np.zeros(model.org.size, dtype=bool)
-    paid[paying] = True
-    for k in range(sensors.shape[0]):
-        e = sensors[k]
-        m = int(tests.responders[k])
-        h = int(heard[e])
-        if paid[e] and m > 0 and h > 0:
-            tests.noise[k] *= math.sqrt(m / (m + h))
+    talking = conv.talking
+    if talking is None:  # the conversing employees never change: found once
+        talking = conv.talking = np.unique(conv.employee)
+    paying = hear_customers(sensors, talking, conv.employee, conv.customer, p.voice, p.buying,
+                            p.active, model.org.alive, model.capacity_left, tests.responders,
+                            tests.noise)
+    model.counters["messages"] += int(paying)
     return tests

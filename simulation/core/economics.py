@@ -82,6 +82,7 @@ class Economics:
                                                                              1 / served.size)
         self.experience = np.repeat((e.prior_experience * served)[:, None], modules, axis=1)
         self.touched_modules = touched_modules(market.dependencies, market.module_of)
+        self._known_cost: dict[float, np.ndarray] = {}
         base = e.wage_bill * self.potential / org.size
         premium = np.isin(org.role, (MANAGER, HUB))
         self.wage = np.where(premium, base * (1.0 + e.manager_premium), base)
@@ -136,8 +137,14 @@ class Economics:
     def known_cost(self, attribute: np.ndarray, awareness: float) -> np.ndarray:
         """Retooling cost of changing each attribute as a decider knows it: its own module
         in full, the other modules touched at ``awareness`` (1 for tops)."""
-        others = self.touched_modules[attribute] - 1
-        return self.config.retooling_cost * self.potential * (1.0 + awareness * others)
+        # Per attribute, once per awareness (the touched modules never change): the same
+        # element-wise arithmetic as on the chosen attributes, so the same numbers.
+        table = self._known_cost.get(awareness)
+        if table is None:
+            others = self.touched_modules - 1
+            table = self.config.retooling_cost * self.potential * (1.0 + awareness * others)
+            self._known_cost[awareness] = table
+        return table[attribute]
 
     def value_worth(self, model) -> np.ndarray:
         """Revenue per step of one unit of normalised value in each segment (the slope of
@@ -147,7 +154,7 @@ class Economics:
         if self._worth_step != model.step_index:
             p = model.population
             active = p.active_count.astype(float)
-            share = np.divide(p.buyers, active, out=np.zeros_like(active), where=active > 0)
+            share = np.divide(p.buyers, active, out=np.zeros(active.shape), where=active > 0)
             self._worth = (model.config.market.price * model.config.customers.choice_sensitivity
                            * active * share * (1.0 - share))
             self._worth_step = model.step_index
@@ -238,13 +245,13 @@ def hurdles(model, attribute: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """
     books = model.economics
     cost = books.known_cost(attribute, 1.0)
-    if not np.any(cost > 0):
+    if not (cost > 0).any():
         return np.zeros(attribute.shape[0])
     worth = np.bincount(model.variant_of_segment, weights=books.value_worth(model),
                         minlength=model.products.shape[0])
     rate = worth[variant] * books.annuity
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(rate > 0, cost / np.where(rate > 0, rate, 1.0), np.inf)
+    # cost / rate where the rate is positive, else infinite (no division by zero to silence).
+    out = np.divide(cost, rate, out=np.full(cost.shape[0], np.inf), where=rate > 0)
     return np.where(cost > 0, out, 0.0)
 
 
@@ -257,7 +264,7 @@ def local_affordable(model, attribute: np.ndarray, segment: np.ndarray,
     """
     books = model.economics
     cost = books.known_cost(attribute, model.config.firm.side_effect_awareness)
-    if not np.any(cost > 0):
+    if not (cost > 0).any():
         return np.ones(attribute.shape[0], dtype=bool)
     gain = estimate * books.value_worth(model)[segment] * books.annuity
     return (cost <= 0) | (gain > cost)

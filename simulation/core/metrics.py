@@ -60,6 +60,7 @@ from simulation.config.vocabulary import (
     RESILIENCE_FIGURES,
     STEP_METRICS,
 )
+from simulation.core.stakeholders import kind_index
 
 #: Columns of :func:`resilience_table`: the shock, the metric, the figures (with the step of
 #: the trough after the trough).
@@ -104,18 +105,21 @@ def record_step(model) -> None:
     r["sentiment"].append(float(p.sentiment_sum.sum() / active) if active else 0.0)
     r["outside_option"].append(model.outside_option)
     for code, column in STANCE_COLUMNS.items():
-        group = s.stance[s.kind == code]
-        r[column].append(float(group.mean()) if group.size else 0.0)
+        group = s.stance[kind_index(s, code)]
+        # sum / count is what ``mean`` computes (same sum, same division), minus its overhead.
+        r[column].append(float(group.sum()) / group.size if group.size else 0.0)
     r["change_budget"].append(model.budget_now)
     for name in ("made", "approved", "implemented", "vetoed", "dropped"):
         r[f"proposals_{name}"].append(counters[name])
     r["messages_sent"].append(counters["messages"])
     r["staff_evaluations"].append(counters["staff"])
     r["largest_queue"].append(int(model.queues.length.max(initial=0)))
-    r["decision_latency"].append(float(np.mean(model.latencies)) if model.latencies
-                                 else math.nan)
+    # Whole steps: the integer sum is exact, as ``np.mean``'s float sum of them is.
+    r["decision_latency"].append(sum(model.latencies) / len(model.latencies)
+                                 if model.latencies else math.nan)
     alive = model.org.alive == 1
-    r["workload"].append(float(model.workload[alive].mean()) if alive.any() else 0.0)
+    working = model.workload[alive]
+    r["workload"].append(float(working.sum()) / working.size if working.size else 0.0)
     r["customers_active"].append(active)
     r["customers_buying"].append(buyers)
     r["employees_active"].append(int(alive.sum()))

@@ -18,13 +18,16 @@ streams.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
 
 from simulation.config.vocabulary import INVESTOR, MARKETING, PARTNER
 from simulation.core import conversation, economics
+from simulation.core.stakeholders import kind_index
 from simulation.core.structures import current_scopes
 from simulation.kernels import judging
 from simulation.kernels import organization as org_kernels
@@ -78,7 +81,12 @@ class ProposalQueues:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The arrays in the kernels' argument order."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return _QUEUE_ARRAYS(self)
+
+
+#: Reads the queue arrays in field order (one C call; ``dataclasses.fields`` every step cost
+#: more than the kernels it fed).
+_QUEUE_ARRAYS = attrgetter(*(f.name for f in fields(ProposalQueues)))
 
 
 class Tests(NamedTuple):
@@ -118,8 +126,11 @@ def reviewer_limit(org, capacity: int) -> int:
 
 def effective_budget(model) -> int:
     """The change budget, shrunk by up to :data:`BUDGET_SHRINK` when investors turn negative."""
-    investors = model.stance[model.stakeholder_kind == INVESTOR]
-    mood = float(investors.mean()) if investors.size else 0.0
+    group = getattr(model, "stakeholders", None)  # a bare namespace in the rule tests
+    investors = model.stance[kind_index(group, INVESTOR) if group is not None
+                             else np.flatnonzero(model.stakeholder_kind == INVESTOR)]
+    # sum / count is what ``mean`` computes (same sum, same division), without its overhead.
+    mood = float(investors.sum()) / investors.size if investors.size else 0.0
     budget = model.config.firm.change_budget
     return max(1, int(math.floor(budget * (1.0 + BUDGET_SHRINK * min(0.0, mood)) + 0.5)))
 
@@ -147,15 +158,30 @@ def projected_products(model) -> np.ndarray:
     return projected
 
 
+#: The last serve weights of each model (firm), with their cumulative sums and the key of
+#: what they were computed from; kept beside the model so stepping adds no attribute to it.
+_SERVE_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def serve_weight(model) -> np.ndarray:
     """Share of each variant's customers in each segment (V, S); arrived segments only."""
     customers = model.population
+    # It changes only when a segment arrives or its size changes: computed again then (the
+    # key is the arrays it is computed from), else the last one is returned (read-only).
+    key = (model.products.shape[0], customers.segment_active.tobytes(),
+           customers.segment_sizes.tobytes(), model.variant_of_segment.tobytes())
+    cached = _SERVE_WEIGHTS.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     segments = model.total_segments
     weight = np.zeros((model.products.shape[0], segments))
     weight[model.variant_of_segment, np.arange(segments)] = np.where(
         customers.segment_active, customers.segment_sizes, 0.0)
     totals = weight.sum(axis=1, keepdims=True)
-    return np.divide(weight, totals, out=np.zeros_like(weight), where=totals > 0)
+    weight = np.divide(weight, totals, out=np.zeros(weight.shape), where=totals > 0)
+    weight.flags.writeable = False
+    _SERVE_WEIGHTS[model] = (key, weight, np.cumsum(weight, axis=1))
+    return weight
 
 
 def _tests(model, modules, segments, asked, awareness, attribute_draw, sample_draw,
@@ -261,21 +287,22 @@ def organization_step(model, t: int) -> None:
     """One step of the organization: test, propose, review, route, climb and decide."""
     org, f, spec, counters = model.org, model.config.firm, model.spec, model.counters
     rng = model.streams["organization_dynamics"]
-    model.capacity_left[:] = np.where(org.alive == 1, model.capacity, 0)
     budget = effective_budget(model)
     model.budget_now = budget
 
     # 1. Who tests a change this step, in which scope.
     if org.rotating:
         current_scopes(org, t, model.config.market.modules)
-    sensing = org.senses & (org.alive == 1) & (org.segment >= 0)
     draw = rng.random(org.size)
     on_survey = (t % f.survey_interval) == 0
-    tests = sensing & ~org.survey_only & (draw < f.sense_rate)
-    tests &= model.capacity_left > 0
-    model.capacity_left[tests] -= 1
+    # The step's capacity (full for the alive, none for the gone) and who tests: one pass.
+    tests = np.empty(org.size, dtype=bool)
+    waiting = np.empty(org.size, dtype=bool)
+    org_kernels.choose_testers(org.senses, org.alive, org.segment, org.survey_only,
+                               model.capacity, draw, f.sense_rate, model.capacity_left, tests,
+                               waiting)
     if on_survey and org.survey_only.any():
-        tests |= run_surveys(model, sensing & org.survey_only)
+        tests |= run_surveys(model, waiting)
     sensors = np.flatnonzero(tests)
     out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
@@ -317,28 +344,17 @@ def organization_step(model, t: int) -> None:
     report = judged_noise if fully_informed else local + judged_noise
     # A local decider also weighs the change's gain over the payback horizon against its
     # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
-    affordable = economics.local_affordable(model, attribute, segment,
-                                            local + judged_noise).tolist()
-    direct = []
-    queues = model.queues.arrays()
-    for p in np.flatnonzero(good):
-        e = proposer[p]
-        up = org.parent[e]
-        if locally[p] and not affordable[p]:
-            counters["vetoed"] += 1
-            continue
-        if spec.hub_review or not locally[p]:
-            if up < 0:
-                if spec.hub_review:
-                    direct.append(p)  # no hub left: the pod's decision stands
-                continue
-            counters["messages"] += 1
-            accepted = org_kernels.push(up, attribute[p], value[p], variant[p],
-                                        report[p], e, t, t, *queues)
-            if not accepted:
-                counters["dropped"] += 1
-        else:
-            direct.append(p)
+    affordable = economics.local_affordable(model, attribute, segment, local + judged_noise)
+    good_index = np.flatnonzero(good)
+    direct = np.empty(good_index.shape[0], np.int64)
+    n_direct, vetoed, messages, dropped = org_kernels.route_proposals(
+        good_index, proposer, locally, affordable, spec.hub_review, org.parent, attribute,
+        value, variant, report, t, *model.queues.arrays(), direct,
+    )
+    counters["vetoed"] += int(vetoed)
+    counters["messages"] += int(messages)
+    counters["dropped"] += int(dropped)
+    direct = direct[:n_direct]
 
     # 5. Messages climb one level; tops (the CEO, hubs) decide against the projection.
     remaining = budget
@@ -346,8 +362,8 @@ def organization_step(model, t: int) -> None:
         remaining -= climb_and_decide(model, t, budget, rng)
 
     # 6. Local decisions take what is left of the budget, in random order.
-    if direct:
-        direct = np.array(direct)[rng.permutation(len(direct))]
+    if direct.size:
+        direct = direct[rng.permutation(direct.size)]
         for p in direct[:max(0, remaining)]:
             model.pending.append((t + 1, int(attribute[p]), int(value[p]), int(variant[p]), t))
             counters["approved"] += 1
@@ -465,8 +481,11 @@ def judge(model, projected, weight, attribute, value, variant, report, proposer_
     respondent_draw = rng.random((count, f.staff_sample))
     noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
     surveyed = np.empty(count)
+    cached = _SERVE_WEIGHTS.get(model)
+    cumulative = (cached[2] if cached is not None and weight is cached[1]
+                  else np.cumsum(weight, axis=1))
     judging.staff_estimates(
-        projected, attribute, value, variant, evaluate, np.cumsum(weight, axis=1),
+        projected, attribute, value, variant, evaluate, cumulative,
         respondent_draw, noise_draw, market.dependencies, market.contributions,
         market.max_fitness, market.dependents_ptr, market.dependents, market.module_of,
         surveyed,

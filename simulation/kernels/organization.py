@@ -95,6 +95,75 @@ def climb_tree(
     return taken, forwarded, dropped
 
 
+@kernel
+def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_rate,
+                   capacity_left, out_tests, out_waiting):
+    """This step's capacity, and who tests a change (one uniform ``draw`` per employee).
+
+    Each employee starts the step with its ``capacity`` if alive, else none. An alive
+    employee that senses and has a segment in scope is sensing; one that is not
+    ``survey_only`` tests when its draw is below ``sense_rate`` and it has capacity left,
+    spending one unit. Sensing ``survey_only`` employees are flagged in ``out_waiting`` (they
+    wait for a survey). Returns how many test.
+    """
+    testers = 0
+    for e in range(alive.shape[0]):
+        capacity_left[e] = capacity[e] if alive[e] == 1 else 0
+        sensing = senses[e] and alive[e] == 1 and segment[e] >= 0
+        test = (sensing and not survey_only[e] and draw[e] < sense_rate
+                and capacity_left[e] > 0)
+        if test:
+            capacity_left[e] -= 1
+            testers += 1
+        out_tests[e] = test
+        out_waiting[e] = sensing and survey_only[e]
+    return testers
+
+
+@kernel
+def route_proposals(
+    good, proposer, locally, affordable, hub_review, parent, attribute, value, variant,
+    report, step,
+    q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head, q_length,
+    out_direct,
+):
+    """Route each good proposal (indices ``good``, in order): escalate it or keep it local.
+
+    A local decider's proposal it cannot afford (``affordable`` False) is vetoed. Under
+    ``hub_review``, or when the proposer does not decide locally, the proposal is pushed to
+    the proposer's parent's queue (one message; a full queue drops it); a proposer with no
+    parent keeps it for a local decision under ``hub_review`` (no hub left: the pod's decision
+    stands) and loses it otherwise. Every other proposal is decided locally: its index goes to
+    ``out_direct``. Returns ``(direct, vetoed, messages, dropped)``.
+    """
+    direct = 0
+    vetoed = 0
+    messages = 0
+    dropped = 0
+    for k in range(good.shape[0]):
+        p = good[k]
+        e = proposer[p]
+        up = parent[e]
+        if locally[p] and not affordable[p]:
+            vetoed += 1
+            continue
+        if hub_review or not locally[p]:
+            if up < 0:
+                if hub_review:
+                    out_direct[direct] = p
+                    direct += 1
+                continue
+            messages += 1
+            if not push(up, attribute[p], value[p], variant[p], report[p], e, step, step,
+                        q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
+                        q_arrived, q_head, q_length):
+                dropped += 1
+        else:
+            out_direct[direct] = p
+            direct += 1
+    return direct, vetoed, messages, dropped
+
+
 # ----------------------------------------------------------------------------- peer review
 @kernel
 def peer_review(proposer, neighbour_ptr, neighbours, alive, capacity_left, review_draw,
