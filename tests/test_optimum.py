@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from simulation.core.landscapes import dependents_of, draw_contributions, draw_dependencies
-from simulation.kernels import nk
+from simulation.kernels import nk, optimum
 from simulation.kernels.optimum import global_maximum_bb
 
 
@@ -43,3 +43,84 @@ def test_branch_and_bound_full_size_and_edge_cases():
     dependencies, contributions, ptr, dependents, bits = _landscape(rng, 8, 2, 2, 0.5)
     flat = np.full_like(contributions, 0.5)
     assert global_maximum_bb(dependencies, flat, ptr, dependents)[0] == 0.5
+
+
+def _brute_doll(dependencies, contributions, start):
+    """Best total of the contributions whose dependencies are all ``start`` or later, over
+    every assignment of those attributes (plain Python, from scratch)."""
+    n = len(dependencies)
+    members = [i for i in range(n) if min(dependencies[i]) >= start]
+    best = -np.inf
+    for suffix in range(1 << (n - start)):
+        total = 0.0
+        for i in members:
+            index = sum(((suffix >> (int(d) - start)) & 1) << j
+                        for j, d in enumerate(dependencies[i]))
+            total += contributions[i, index]
+        best = max(best, total)
+    return best if members else 0.0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_doll_bounds_are_the_best_sums_of_the_later_contributions(seed):
+    """Each computed doll bound equals the brute-force best of its contributions, and no bound
+    exceeds the plain sum of best entries it replaces."""
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(4, 13))
+    k = int(rng.integers(0, min(n, 4)))
+    dependencies, contributions, ptr, dependents, _ = _landscape(
+        rng, n, k, int(rng.integers(1, 4)), float(rng.random()))
+    maxima = optimum._prefix_maxima(dependencies, contributions)
+    doll_max, unassigned_max = optimum._doll_bounds(maxima, dependencies, ptr, dependents)
+    assert doll_max[n] == unassigned_max[n] == 0.0
+    assert np.all(doll_max <= unassigned_max + 1e-12)
+    for start in range(max(n // optimum.DOLL_FROM, 1), n):
+        assert doll_max[start] == pytest.approx(
+            _brute_doll(dependencies, contributions, start), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_warm_start_returns_the_cold_answer_whatever_the_hints(seed):
+    """Hints (none, random states, the optimum itself, the optimum of a nearby landscape) change
+    neither the value nor the state found; both are enumeration's (the maximum is unique)."""
+    rng = np.random.default_rng(200 + seed)
+    n = int(rng.integers(3, 14))
+    k = int(rng.integers(0, min(n, 5)))
+    dependencies, contributions, ptr, dependents, bits = _landscape(
+        rng, n, k, int(rng.integers(1, 4)), float(rng.random()))
+    cold = global_maximum_bb(dependencies, contributions, ptr, dependents)
+    expected = nk.global_maximum(dependencies, contributions, ptr, dependents, bits)
+    assert cold[0] == expected[0] and cold[1] == expected[1]
+    nearby = contributions.copy()
+    moved = rng.random(n) < 0.3
+    nearby[moved] = rng.random((int(moved.sum()), nearby.shape[1]))
+    near_optimum = global_maximum_bb(dependencies, nearby, ptr, dependents)[1]
+    for hints in ([], [int(rng.integers(0, 1 << n)) for _ in range(3)], [cold[1]],
+                  [near_optimum], [near_optimum, cold[1], 0]):
+        warm = optimum.global_maximum_warm(dependencies, contributions, ptr, dependents,
+                                           np.array(hints, dtype=np.int64))
+        assert warm[0] == cold[0] and warm[1] == cold[1]
+
+
+def test_restless_market_keeps_the_exact_optimum_of_every_segment():
+    """After every turbulent step and need shift, each segment's stored optimum (found warm, from
+    the previous optima) is the brute-force maximum of its landscape, and its state reaches it
+    (naive twin)."""
+    import naive
+
+    from simulation.config.schema import ModelConfig
+    from simulation.core.market import Market
+
+    market = Market(ModelConfig(market={"attributes": 10, "k": 3, "modules": 2}).market, 3,
+                    np.random.default_rng(4))
+    rng = np.random.default_rng(5)
+    for step in range(24):
+        if step % 8 == 7:
+            market.shift_needs([0, 2], 0.4, rng)
+        else:
+            market.turbulence_step([0, 1, 2], 0.25, rng)
+        for segment in range(3):
+            value, number = naive.global_maximum(
+                market.dependencies, market.contributions[segment], None, None, None)
+            assert market.max_fitness[segment] == pytest.approx(value, abs=1e-12)
+            assert market.optimum_state[segment] == number

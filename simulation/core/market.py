@@ -16,7 +16,7 @@ from simulation.core.landscapes import (
     module_of_attributes,
 )
 from simulation.kernels import nk
-from simulation.kernels.optimum import global_maximum_bb
+from simulation.kernels.optimum import global_maximum_warm
 
 
 class Market:
@@ -33,6 +33,7 @@ class Market:
     linked : bool (S, N, W)              entries tied to the base (probability: the
                                          scenario's ``segment_correlation``)
     max_fitness : float64 (S,)           global optimum of each segment (exact search)
+    optimum_state : int64 (S,)           state number reaching it (-1 before the first search)
     module_of : int64 (N,)               module of each attribute
     module_start : int64 (G + 1,)        attributes of module g are module_start[g]:[g + 1]
     """
@@ -63,6 +64,7 @@ class Market:
         self.segment_base = np.repeat(self.base[None], total_segments, axis=0)
         self.contributions = np.where(self.linked, self.segment_base, self.own)
         self.max_fitness = np.empty(total_segments)
+        self.optimum_state = np.full(total_segments, -1, dtype=np.int64)
         for segment in range(total_segments):
             self.refresh_optimum(segment)
 
@@ -73,12 +75,18 @@ class Market:
     def refresh_optimum(self, segment: int) -> None:
         """Re-find the global optimum of ``segment`` after its landscape changed."""
         # Branch and bound: the same optimum as full enumeration, found about 30 times
-        # faster at K = 3 (experiments/benchmarks/bench_optimum.py).
-        value, _ = global_maximum_bb(
+        # faster at K = 3 (experiments/benchmarks/bench_optimum.py). It starts from the best of
+        # the optima known so far (this segment's previous one, the other segments'), re-scored
+        # on the new tables: after a partial redraw they score close to the new maximum, so most
+        # branches are cut at once. The value and state found do not depend on these hints
+        # (kernels/optimum.py; tests/test_optimum.py).
+        known = self.optimum_state[self.optimum_state >= 0]
+        value, state_number = global_maximum_warm(
             self.dependencies, self.contributions[segment], self.dependents_ptr,
-            self.dependents,
+            self.dependents, np.unique(known),
         )
         self.max_fitness[segment] = value
+        self.optimum_state[segment] = state_number
 
     def shift_needs(self, segments, share: float, rng: np.random.Generator,
                     diverge: bool = False) -> None:
