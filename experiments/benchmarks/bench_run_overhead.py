@@ -28,6 +28,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--default", action="store_true", help="the default run size")
+    parser.add_argument("--turbulence", type=float, default=0.0,
+                        help="market.turbulence of the atlas-size runs (the atlas: 0, 0.05, 0.15)")
     args = parser.parse_args()
 
     import simulation as fs
@@ -42,7 +44,8 @@ def main() -> None:
         config = validate_model_config(
             {"shocks": [{"kind": "need_shift", "step": 250, "strength": 0.5}]})
     else:
-        config = fs.load_scenario("calm", set=ATLAS).model_config_only()
+        config = fs.load_scenario(
+            "calm", set=ATLAS + [f"market.turbulence={args.turbulence}"]).model_config_only()
     job = {"outputs": ["resilience", "levels"], "level_window": 0.2}
     for structure in STRUCTURES:  # compile or load the kernels first
         build_model(config, structure, run_seed(1, 0)).run(5)
