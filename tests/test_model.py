@@ -44,6 +44,25 @@ def test_agents_are_views_onto_the_arrays():
     assert employee.role == "manager" and employee.manager == -1
 
 
+def test_agents_made_on_first_use_keep_their_ids_and_change_no_number():
+    """The Mesa agents are made on first use, all at once, in the order customers, employees,
+    stakeholders (unique_id 1 to 860 as when they were made at build); making them early or
+    never gives the same run, and Mesa's agent reporters read them."""
+    touched = small(rng=3)
+    assert len(touched.agents) == 860
+    assert [a.unique_id for a in touched.customer_agents] == list(range(1, 801))
+    assert [a.unique_id for a in touched.employee_agents] == list(range(801, 841))
+    assert [a.unique_id for a in touched.stakeholder_agents] == list(range(841, 861))
+    touched.run(30)
+    untouched = small(rng=3).run(30)
+    assert untouched._views is None  # no submodel needed them
+    pd.testing.assert_frame_equal(touched.metrics(), untouched.metrics(), check_exact=True)
+    collector = mesa.DataCollector(agenttype_reporters={Customer: {"belief": "belief"}})
+    collector.collect(untouched)
+    beliefs = collector.get_agenttype_vars_dataframe(Customer)["belief"].to_numpy()
+    assert np.array_equal(beliefs, untouched.belief)
+
+
 def test_datacollector_and_batch_run_drive_the_model():
     """Mesa's DataCollector and batch_run work with the model unchanged."""
     model = small().run(4)

@@ -186,14 +186,58 @@ class FirmModel(mesa.Model):
         self.outside_option = cfg.market.outside_option
         build_firm(self, cfg, streams)
         self.turbulence_windows = shocks.background_turbulence(cfg)
-        self.customer_agents = [Customer(self, i) for i in range(self.n_customers)]
-        self.employee_agents = [Employee(self, i) for i in range(self.org.size)]
-        self.stakeholder_agents = [Stakeholder(self, i)
-                                   for i in range(self.stakeholders.stance.shape[0])]
+        # The Mesa agents are made on first use (_agent_views): no submodel reads them, and
+        # making one per customer was about half of a build at the atlas's size.
+        self._views = None
         self.update_fitness()
         self.datacollector = mesa.DataCollector(model_reporters={
             name: partial(metrics.latest, name=name) for name in metrics.MESA_REPORTED})
         self.running = True
+
+    def _agent_views(self) -> tuple[list, list, list]:
+        """The Mesa agents (customers, employees, stakeholders), made on first use.
+
+        They hold nothing but their index (views onto the arrays), and making them draws no
+        random number, so making them late changes no result; they are made all at once, in
+        the order they always had, so their ``unique_id`` are the same too.
+        """
+        if self._views is None:
+            gc_was_enabled = gc.isenabled()
+            gc.disable()  # as in the build: Mesa's registries grow by one entry per agent
+            try:
+                self._views = (
+                    [Customer(self, i) for i in range(self.n_customers)],
+                    [Employee(self, i) for i in range(self.org.size)],
+                    [Stakeholder(self, i) for i in range(self.stakeholders.stance.shape[0])])
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+        return self._views
+
+    customer_agents = property(lambda self: self._agent_views()[0],
+                               doc="The customers' Mesa agents (made on first use).")
+    employee_agents = property(lambda self: self._agent_views()[1],
+                               doc="The employees' Mesa agents (made on first use).")
+    stakeholder_agents = property(lambda self: self._agent_views()[2],
+                                  doc="The stakeholders' Mesa agents (made on first use).")
+
+    @property
+    def agents(self):
+        """Mesa's set of every agent (made on first use)."""
+        self._agent_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Mesa's agent sets by agent type (made on first use)."""
+        self._agent_views()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        """Mesa's agent types (made on first use)."""
+        self._agent_views()
+        return super().agent_types
 
     # Arrays of the parts, kept as model attributes for the agents, the UI and the tests.
     segment = _view("population", "segment")
