@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--default", action="store_true", help="the default run size")
     parser.add_argument("--turbulence", type=float, default=0.0,
                         help="market.turbulence of the atlas-size runs (the atlas: 0, 0.05, 0.15)")
+    parser.add_argument("--coupling", type=float, default=0.5,
+                        help="market.cross_module_share of the atlas-size runs (atlas: 0.1, 0.7)")
     args = parser.parse_args()
 
     import simulation as fs
@@ -45,7 +47,9 @@ def main() -> None:
             {"shocks": [{"kind": "need_shift", "step": 250, "strength": 0.5}]})
     else:
         config = fs.load_scenario(
-            "calm", set=ATLAS + [f"market.turbulence={args.turbulence}"]).model_config_only()
+            "calm", set=ATLAS + [f"market.turbulence={args.turbulence}",
+                                 f"market.cross_module_share={args.coupling}"],
+        ).model_config_only()
     job = {"outputs": ["resilience", "levels"], "level_window": 0.2}
     for structure in STRUCTURES:  # compile or load the kernels first
         build_model(config, structure, run_seed(1, 0)).run(5)
