@@ -270,6 +270,20 @@ def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count) -> None:
         out_count[customer] = len(opinions)
 
 
+def media_messages(kind, stance, media_kind, outside, tone, reach_ptr, reach, out_sum,
+                   out_count, out_positive, out_negative) -> None:
+    """The media's messages and stories: one :func:`media_exposure` per quantity, over the
+    media in stakeholder order."""
+    media = [k for k in range(len(kind)) if kind[k] == media_kind]
+    said = np.array([outside + tone * stance[k] for k in media])
+    stories_for = np.array([max(stance[k], 0.0) for k in media])
+    stories_against = np.array([max(-stance[k], 0.0) for k in media])
+    media_exposure(reach_ptr, reach, said, out_sum, out_count)
+    ignored = np.empty_like(out_count)
+    media_exposure(reach_ptr, reach, stories_for, out_positive, ignored)
+    media_exposure(reach_ptr, reach, stories_against, out_negative, ignored)
+
+
 def reached_mean(reach_ptr, reach, values, active, out) -> None:
     """Mean of ``values`` over the active customers each medium reaches (0.0 if none)."""
     for medium in range(len(out)):

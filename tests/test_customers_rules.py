@@ -34,26 +34,32 @@ def test_defection_thresholds_are_drawn_around_their_mean_and_kept_in_0_1():
     assert np.unique(threshold).size > 1_000
 
 
-def test_media_message_is_the_outside_option_moved_by_tone_times_stance(monkeypatch):
+def test_media_message_is_the_outside_option_moved_by_tone_times_stance():
     """Each medium broadcasts the outside option plus ``media_tone`` x its stance (in value
-    units): a hostile medium makes the outside option look better."""
+    units): a hostile medium makes the outside option look better. Its story weighs
+    |stance| for or against the firm. Checked customer by customer against the media's
+    audiences, written out here."""
     model = FirmModel(structure="network", rng=3, **SMALL)
-    s = model.stakeholders
-    media = s.kind == MEDIA
-    assert media.sum() >= 2
-    s.stance[media] = np.linspace(-0.8, 0.6, int(media.sum()))
-    messages = []
-    real_exposure = customers.customer_kernels.media_exposure
-
-    def recording_exposure(ptr, reach, broadcast, *args):
-        messages.append(np.array(broadcast, dtype=float))
-        return real_exposure(ptr, reach, broadcast, *args)
-
-    monkeypatch.setattr(customers.customer_kernels, "media_exposure", recording_exposure)
+    s, p = model.stakeholders, model.population
+    media = np.flatnonzero(s.kind == MEDIA)
+    assert media.size >= 2
+    s.stance[media] = np.linspace(-0.8, 0.6, media.size)
     customers.customer_step(model)
     tone = model.config.stakeholders.media_tone
     assert tone > 0
-    np.testing.assert_allclose(messages[0], model.outside_option + tone * s.stance[media])
+    want_sum, want_count = np.zeros(p.size), np.zeros(p.size)
+    want_for, want_against = np.zeros(p.size), np.zeros(p.size)
+    for m, k in enumerate(media):
+        audience = s.media_reach[s.media_reach_ptr[m]:s.media_reach_ptr[m + 1]]
+        np.add.at(want_sum, audience, model.outside_option + tone * s.stance[k])
+        np.add.at(want_count, audience, 1.0)
+        np.add.at(want_for, audience, max(s.stance[k], 0.0))
+        np.add.at(want_against, audience, max(-s.stance[k], 0.0))
+    np.testing.assert_allclose(p.media_sum, want_sum, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(p.media_count, want_count)
+    np.testing.assert_allclose(p.media_positive, want_for, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(p.media_negative, want_against, rtol=1e-12, atol=1e-12)
+    assert want_against.sum() > 0 and want_for.sum() > 0
 
 
 def test_an_isolated_customer_hears_no_one_so_only_innovation_draws_it_in():

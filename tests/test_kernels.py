@@ -168,6 +168,21 @@ def test_media_kernels_random_worlds(seed):
                              rng.uniform(-1, 1, customers), active, np.full(media, 9.0))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_media_messages_random_worlds(seed):
+    """The fused pass over the media's audiences equals one media_exposure per quantity
+    (the twin), with media among other stakeholders and stances of both signs."""
+    rng, reach_ptr, reach, _ = media_world(seed)
+    media = reach_ptr.shape[0] - 1
+    kind = rng.permutation(np.array([1] * media + [0, 2] * 3, dtype=np.int8))
+    stance = rng.uniform(-1, 1, kind.shape[0])
+    stance[0] = 0.0
+    out = [np.full(20, 9.0) for _ in range(4)]  # media_world's 20 customers
+    _, arrays = naive.assert_three_equal(ck.media_messages, naive.media_messages, kind, stance,
+                                         1, 0.7, 0.3, reach_ptr, reach, *out)
+    assert arrays[-3].sum() == reach.shape[0]  # every reach entry counted once
+
+
 def test_media_kernels_no_media_and_model_state():
     """No media at all, and the media of a small model."""
     empty = np.zeros(1, np.int64), np.zeros(0, np.int64)

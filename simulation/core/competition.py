@@ -442,16 +442,10 @@ class MarketModel:
             g, s = firm.index, firm.stakeholders
             if not self.present[g]:
                 continue
-            stance = s.stance[s.kind == MEDIA]
-            broadcast = self.outside_option + sh.media_tone * stance
-            customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach, broadcast,
-                                            rows["media_sum"][g], rows["media_count"][g])
-            customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
-                                            np.maximum(stance, 0.0), rows["media_positive"][g],
-                                            p.story_count)
-            customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
-                                            np.maximum(-stance, 0.0),
-                                            rows["media_negative"][g], p.story_count)
+            customer_kernels.media_messages(
+                s.kind, s.stance, MEDIA, self.outside_option, sh.media_tone,
+                s.media_reach_ptr, s.media_reach, rows["media_sum"][g], rows["media_count"][g],
+                rows["media_positive"][g], rows["media_negative"][g])
         rng = self.streams["customer_dynamics"]
         uniforms = rng.random((2, p.size))
         normals = rng.standard_normal(p.size)

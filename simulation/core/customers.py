@@ -61,7 +61,6 @@ class CustomerPopulation:
     media_positive: np.ndarray
     media_negative: np.ndarray
     firm_voices: np.ndarray
-    story_count: np.ndarray
     heard: np.ndarray
     buyers: np.ndarray
     active_count: np.ndarray
@@ -126,7 +125,7 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
         sentiment=2.0 * chance - 1.0, opinion=belief.copy(), voice=np.zeros(n, dtype=np.int8),
         tie_strong=tie_strong, tie_weight=tie_weight, threshold=threshold,
         media_sum=np.zeros(n), media_count=np.zeros(n), media_positive=np.zeros(n),
-        media_negative=np.zeros(n), firm_voices=np.zeros(n), story_count=np.zeros(n),
+        media_negative=np.zeros(n), firm_voices=np.zeros(n),
         heard=np.zeros((4, n)),
         buyers=np.zeros(total_segments, dtype=np.int64),
         active_count=np.zeros(total_segments, dtype=np.int64),
@@ -143,18 +142,13 @@ def customer_step(model) -> None:
     """
     c, stakeholders = model.config.customers, model.config.stakeholders
     p, s = model.population, model.stakeholders
+    # Each medium's message: the outside option moved by its stance, in value units; its
+    # story is also a voice in its audience's conversation, weighing |stance|.
+    customer_kernels.media_messages(s.kind, s.stance, MEDIA, model.outside_option,
+                                    stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
+                                    p.media_sum, p.media_count, p.media_positive,
+                                    p.media_negative)
     rng = model.streams["customer_dynamics"]
-    stance = s.stance[s.kind == MEDIA]
-    # Each medium's message: the outside option moved by its stance, in value units.
-    broadcast = model.outside_option + stakeholders.media_tone * stance
-    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach, broadcast, p.media_sum,
-                                    p.media_count)
-    # Each medium's story is also a voice in its audience's conversation, weighing |stance|.
-    scratch = p.story_count
-    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach, np.maximum(stance, 0.0),
-                                    p.media_positive, scratch)
-    customer_kernels.media_exposure(s.media_reach_ptr, s.media_reach,
-                                    np.maximum(-stance, 0.0), p.media_negative, scratch)
     uniforms = rng.random((2, p.size))
     normals = rng.standard_normal(p.size)
     model.cascade_defections = customer_kernels.customer_step(

@@ -181,6 +181,39 @@ def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count):
 
 
 @kernel
+def media_messages(kind, stance, media_kind, outside, tone, reach_ptr, reach, out_sum,
+                   out_count, out_positive, out_negative):
+    """All that media tell each customer this step, in one pass over their audiences.
+
+    Medium ``m`` is the ``m``-th stakeholder whose ``kind`` is ``media_kind`` (in stakeholder
+    order); it reaches ``reach[reach_ptr[m]:reach_ptr[m+1]]``, broadcasts the opinion
+    ``outside + tone * stance`` (in value units) and tells a story for the firm weighing
+    ``max(stance, 0)`` or against it weighing ``max(-stance, 0)``. Each customer gets the sum
+    and the count of the broadcasts and the weights of the stories for and against, summed in
+    media order: what :func:`media_exposure` gives called once per quantity, in one pass and
+    with no array made per step.
+    """
+    out_sum[:] = 0.0
+    out_count[:] = 0.0
+    out_positive[:] = 0.0
+    out_negative[:] = 0.0
+    m = 0
+    for k in range(kind.shape[0]):
+        if kind[k] != media_kind:
+            continue
+        said = outside + tone * stance[k]
+        positive = max(stance[k], 0.0)
+        negative = max(-stance[k], 0.0)
+        for p in range(reach_ptr[m], reach_ptr[m + 1]):
+            c = reach[p]
+            out_sum[c] += said
+            out_count[c] += 1.0
+            out_positive[c] += positive
+            out_negative[c] += negative
+        m += 1
+
+
+@kernel
 def reached_mean(reach_ptr, reach, values, active, out):
     """Mean of ``values`` over the active customers each medium reaches (0 if none)."""
     for m in range(out.shape[0]):
