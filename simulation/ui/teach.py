@@ -22,7 +22,15 @@ class Claim:
     ``structure`` than for ``other``, pair by pair. Without: for ``structure``, its mean over
     the ``window`` steps from the step of shock number ``shock`` is higher (``higher``) than
     over the ``window`` steps before it. It holds when the 95% t-interval of the paired
-    differences lies on the claimed side of 0.
+    differences lies on the claimed side of 0; with ``within`` set (a claim that two
+    structures are level, its margin stated in ``text``), when the interval lies inside
+    ``-within`` to ``+within``.
+
+    ``largest`` marks the claim that names the largest visible effect on the card's page
+    (tests/test_lessons.py: :func:`visible_effects`): the largest gap between two structures'
+    mean curves over a stretch between shocks, or change of one structure's mean at a shock,
+    on a chart with a fixed axis (market share, fitness, satisfaction: 0 to 1; sentiment: -1
+    to 1), in units of that axis.
     """
 
     text: str
@@ -34,6 +42,8 @@ class Claim:
     end: int | None = None
     window: int = 10
     shock: int = 0
+    within: float | None = None
+    largest: bool = False
 
 
 @dataclass(frozen=True)
