@@ -213,9 +213,8 @@ class Card:
 
     def report(self) -> None:
         for i, claim in enumerate(self.lesson.claims):
-            about_shock = claim.other is None or claim.start is None
             removed = (f"{sum(b[i] for b in self.without):3d} / {len(self.without):<3d}"
-                       if self.without and about_shock else "   -     ")
+                       if self.without else "   -     ")
             print(f"{self.name:18s} {sum(b[i] for b in self.with_rule):4d} / "
                   f"{len(self.with_rule):<3d} {removed} n={self.scenario.replicates}  "
                   f"{claim.text}", flush=True)
@@ -226,9 +225,9 @@ class Card:
         """The card's rows of docs/testing.md's table (read by tests/test_lessons.py)."""
         rows = []
         for i, claim in enumerate(self.lesson.claims):
-            about_shock = claim.other is None or claim.start is None
+            # Shown for every claim; only a claim about a shock must fail without it.
             removed = (f"{sum(b[i] for b in self.without)} of {len(self.without)}"
-                       if self.without and about_shock else "-")
+                       if self.without else "-")
             rows.append(f"| {self.name} | {claim.text} | {self.scenario.replicates} | "
                         f"{sum(b[i] for b in self.with_rule)} of {len(self.with_rule)} | "
                         f"{removed} |")
