@@ -79,10 +79,8 @@ def claimed_structures(lesson) -> set[str]:
 
 def holds(claim, values) -> bool:
     """The claim's rule on its paired differences: the 95% t-interval on the claimed side of
-    0, or inside the claim's margin (``within``) for a claim that two structures are level."""
+    0."""
     _, low, high = t_interval(values)
-    if claim.within is not None:
-        return bool(-claim.within < low and high < claim.within)
     return bool(low > 0 if claim.higher else high < 0)
 
 
