@@ -213,32 +213,36 @@ def test_talent_loss_inside_the_firm_shows_the_star_the_card_describes():
 
 
 def test_visible_effects_size_gaps_and_changes_in_units_of_their_axis():
-    """Known curves: b's market share 0.15 below the nearest other (c), c's sentiment 0.8
-    below the others (0.4 of its axis of 2), a 20-step spike of 0.5 in b's fitness at the
-    shock (step 50); a, between b and c in market share, is apart from nothing."""
+    """Known curves: b's market share 0.1 below the nearest other (a), c's sentiment 0.8
+    below the others (0.4 of its axis of 2), a 20-step spike of 0.5 in b's fitness and of
+    0.45 in its satisfaction at the shock (step 50); a, between b and c in market share, is
+    apart from nothing."""
     scenario = SimpleNamespace(steps=100, shocks=[SimpleNamespace(step=50)])
     rows = []
     for structure, replicate, step in itertools.product("abc", range(3), range(100)):
         spike = 0.5 if structure == "b" and 50 <= step < 70 else 0.0
         rows.append({"structure": structure, "replicate": replicate, "step": step,
                      "market_share": {"a": 0.4, "b": 0.3, "c": 0.45}[structure],
-                     "fitness": 0.4 + spike, "satisfaction": 0.6,
+                     "fitness": 0.4 + spike, "satisfaction": 0.3 + 0.9 * spike,
                      "sentiment": -0.8 if structure == "c" else 0.0})
     effects = visible_effects(scenario, pd.DataFrame(rows))
     top = effects.iloc[0]
     assert (top["effect"], top["metric"], top["structure"]) == (("change", 0), "fitness", "b")
     assert top["value"] == pytest.approx(0.5) and top["size"] == pytest.approx(0.5)
-    second = effects.iloc[1]
+    assert effects.iloc[1]["effect"] == ("change", 0)  # the same spike, in satisfaction
+    assert effects.iloc[1]["size"] == pytest.approx(0.45)
+    second = effects.iloc[2]
     assert second["effect"] == ("gap", "c") and second["metric"] == "sentiment"
     assert second["size"] == pytest.approx(0.4)
     share = effects[(effects["effect"] == ("gap", "b")) & (effects["metric"] == "market_share")]
-    assert list(share["start"]) == [0, 50] and np.allclose(share["value"], -0.1)
+    assert sorted(share["start"]) == [0, 50] and np.allclose(share["value"], -0.1)
     assert ("gap", "a") not in set(effects.loc[effects["metric"] == "market_share", "effect"])
     # The spike, averaged over the 50 steps from the shock: b above the others by 0.2.
     spike = effects[(effects["effect"] == ("gap", "b")) & (effects["metric"] == "fitness")]
     assert spike["size"].item() == pytest.approx(0.2)
     # A card marking the market-share gap instead of the spike is wrong; marking the spike
-    # and the gap as the two largest is wrong too (the second is c's sentiment).
+    # and the gap as the two largest is wrong too (the second distinct effect is c's
+    # sentiment: the spike in satisfaction is the same effect, counted once).
     spike_claim = Claim("b's fitness jumps", "fitness", "b")
     gap_claim = Claim("b holds less share than c", "market_share", "b", "c", higher=False)
     sentiment_claim = Claim("c is gloomier than a", "sentiment", "c", "a", higher=False)
