@@ -237,6 +237,8 @@ def test_visible_effects_size_gaps_and_changes_in_units_of_their_axis():
     share = effects[(effects["effect"] == ("gap", "b")) & (effects["metric"] == "market_share")]
     assert sorted(share["start"]) == [0, 50] and np.allclose(share["value"], -0.1)
     assert ("gap", "a") not in set(effects.loc[effects["metric"] == "market_share", "effect"])
+    top_share = effects[(effects["effect"] == ("gap", "c")) & (effects["metric"] == "market_share")]
+    assert np.allclose(top_share["value"], 0.05)  # c above a (0.05) and b (0.15): the nearest
     # The spike, averaged over the 50 steps from the shock: b above the others by 0.2.
     spike = effects[(effects["effect"] == ("gap", "b")) & (effects["metric"] == "fitness")]
     assert spike["size"].item() == pytest.approx(0.2)
