@@ -282,6 +282,17 @@ def test_every_card_names_the_largest_visible_effect_on_its_page(name):
     assert planted >= 1
 
 
+#: Cards whose largest-effect mark the seed blocks found below the standard, NOT resolved:
+#: on their pages a third effect, which no claim at five paired runs resolves, is sometimes
+#: among the largest (restless: a dip at step 150 of the hierarchy's or the network's market
+#: share, in some seeds larger than the network's gap; talent-loss: the network's fall at the
+#: need shift, in some seeds second). docs/testing.md records their rates. The test requires
+#: the record to show them below the standard, so the list stays exact: a card leaves it when
+#: its record meets the standard, and a card whose record falls below must be added (and
+#: reported), never silently passed.
+LARGEST_BELOW_STANDARD = {"restless", "talent-loss"}
+LARGEST_ROW = "(the claim marked largest names the largest visible effect)"
+
 #: The fewest seed blocks a card claim's record may rest on. The team's standard is 20
 #: blocks, at least 19 held; a record of fewer blocks (when the measurement did not fit in a
 #: session) must hold in every one of them, and docs/testing.md says how many were run.
@@ -313,16 +324,18 @@ def test_the_default_replicates_resolve_every_claim_in_19_of_20_seed_blocks():
         lesson = LESSONS[name]
         checked = [(claim.text, claim.other is None or claim.start is None)
                    for claim in lesson.claims]
-        checked.append(("(the claim marked largest names the largest visible effect)", False))
+        checked.append((LARGEST_ROW, False))
         for text, about_shock in checked:
             row = rows.get((name, text))
             if row is None:
                 missing.append(f"{name}: '{text}'")
                 continue
             replicates, held, blocks, without = row
-            if (replicates != DEFAULT_REPLICATES or blocks < FEWEST_BLOCKS
-                    or held < blocks - blocks // 20
-                    or (about_shock and not re.fullmatch(r"0 of \d+", without))):
+            resolved = (replicates == DEFAULT_REPLICATES and blocks >= FEWEST_BLOCKS
+                        and held >= blocks - blocks // 20
+                        and not (about_shock and not re.fullmatch(r"0 of \d+", without)))
+            if resolved == (text == LARGEST_ROW and name in LARGEST_BELOW_STANDARD):
                 weak.append(f"{name}: '{text}' {row}")
     assert not missing, f"claims with no seed-block record in docs/testing.md: {missing}"
-    assert not weak, f"claims the default replicates do not resolve: {weak}"
+    assert not weak, (f"records at odds with the standard (or with LARGEST_BELOW_STANDARD): "
+                      f"{weak}")
