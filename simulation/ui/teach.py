@@ -110,9 +110,9 @@ LESSONS: dict[str, Lesson] = {
         "seed). One is the **podular** firm's fall at the loss. With no hub left, the "
         "podular firm implements more changes after losing its hubs; changes made for one "
         "pod's module now also hit the others, so the podular firm's fitness falls after "
-        "the loss and the podular firm's "
-        "market share falls after the loss. From the loss to the need shift the podular "
-        "firm holds less market share than the hierarchy. The other is the network's "
+        "the loss. Its market share falls too, on average by about a sixth of the market, "
+        "but by so different amounts from run to run that five paired runs do not resolve "
+        "it in every seed. The other is the network's "
         "level: the network holds less market share than the hierarchy throughout "
         f"({_NETWORK_LOW}). The hierarchy barely moves: the hierarchy's "
         "decision latency falls after the loss, because every proposal now reaches the "
@@ -123,12 +123,7 @@ LESSONS: dict[str, Lesson] = {
             Claim("the podular firm implements more changes after losing its hubs",
                   "proposals_implemented", "podular", window=20),
             Claim("the podular firm's fitness falls after the loss", "fitness", "podular",
-                  higher=False, window=20),
-            Claim("the podular firm's market share falls after the loss", "market_share",
-                  "podular", higher=False, window=20, largest=True),
-            Claim("From the loss to the need shift the podular firm holds less market share "
-                  "than the hierarchy", "market_share", "podular", "hierarchy", higher=False,
-                  end=200),
+                  higher=False, largest=True),
             Claim("the network holds less market share than the hierarchy throughout",
                   "market_share", "network", "hierarchy", higher=False, start=0,
                   largest=True),
