@@ -3,13 +3,14 @@
 The Teach page opens a card's preset in Compare; the runs checked here are made exactly as
 that page makes them: the editor's form as the preset loads (:func:`simulation.ui.state.
 load_form`: full size, the app's default paired replicates, the preset's seed), run by the
-page's runner (:class:`simulation.ui.runner.ComparisonRun`). Only the structures the claims
-name are run: every (structure, replicate) run has its own seed, so a structure's numbers do
-not depend on which others run beside it (tests/test_ui.py checks the runner gives the same
-numbers whatever the split). A claim holds when the 95% t-interval of its paired differences
-(or of its after-minus-before differences) over those replicates lies on the claimed side of
-0. A claim the runs do not support is rewritten in :mod:`simulation.ui.teach`, never loosened
-here; every claim's sentence is on the card, word for word.
+page's runner (:class:`simulation.ui.runner.ComparisonRun`), every structure the page shows
+(the largest visible effect is judged on the whole page). A claim holds when the 95%
+t-interval of its paired differences (or of its after-minus-before differences) over those
+replicates lies on the claimed side of 0. A claim the runs do not support is rewritten in
+:mod:`simulation.ui.teach`, never loosened here; every claim's sentence is on the card, word
+for word. Each card also names its page's largest visible effect (:func:`visible_effects`),
+and every claim's rate over independent seed blocks is recorded in docs/testing.md (read by
+the last test).
 """
 
 import itertools
