@@ -149,7 +149,6 @@ class Card:
     """A teach card's claims, evaluated on the page's runs of one block of seeds."""
 
     def __init__(self, name: str) -> None:
-        import test_lessons as lessons
 
         from simulation.ui import state
         from simulation.ui.form import validate_form
@@ -159,19 +158,29 @@ class Card:
         form, message = state.load_form(name)
         assert message is None, message
         self.scenario = validate_form(form).scenario
-        self.structures = sorted(lessons.claimed_structures(self.lesson))
+        # Every structure the page runs (not only the claimed ones), so the runs also serve
+        # the largest visible effect; a structure's numbers do not depend on the others.
+        self.structures = list(self.scenario.structures)
         self.with_rule: list[list[bool]] = []
         self.without: list[list[bool]] = []
+        #: Per block with the shocks: whether the claim marked largest names the largest
+        #: visible effect of that block's runs.
+        self.largest: list[bool] = []
 
-    def holds(self, block: int, shocks: bool) -> list[bool]:
-        """Whether each claim holds on the page's runs with block ``block``'s seed (without
-        the card's shocks if not ``shocks``)."""
-        import test_lessons as lessons
+    def page_table(self, block: int, shocks: bool, runs: Path | None = None):
+        """The long table of the page's runs with block ``block``'s seed (without the card's
+        shocks if not ``shocks``), read from ``runs`` when saved there, else run (and saved
+        there when ``runs`` is given)."""
+        import pandas as pd
 
-        from simulation.analysis.statistics import t_interval
         from simulation.ui.runner import ComparisonRun
 
         scenario = self.scenario
+        saved = None
+        if runs is not None:
+            saved = runs / f"{self.name}-b{block}-{'shocks' if shocks else 'noshocks'}.parquet"
+            if saved.exists():
+                return pd.read_parquet(saved)
         config = scenario.model_config_only()
         if not shocks:
             config = config.model_copy(update={"shocks": []})
@@ -182,24 +191,54 @@ class Card:
         snapshot = run.snapshot()
         assert snapshot.error is None, snapshot.error
         long = snapshot.long_table()
-        result = []
-        for claim in self.lesson.claims:
-            _, low, high = t_interval(lessons.differences(claim, scenario, long))
-            result.append(bool(low > 0 if claim.higher else high < 0))
+        if saved is not None:
+            runs.mkdir(parents=True, exist_ok=True)
+            long.to_parquet(saved)
+        return long
+
+    def holds(self, block: int, shocks: bool, runs: Path | None = None) -> list[bool]:
+        """Whether each claim holds on the page's runs with block ``block``'s seed (without
+        the card's shocks if not ``shocks``)."""
+        import test_lessons as lessons
+
+        scenario = self.scenario
+        long = self.page_table(block, shocks, runs)
+        result = [lessons.holds(claim, lessons.differences(claim, scenario, long))
+                  for claim in self.lesson.claims]
+        if shocks:
+            effects = lessons.visible_effects(scenario, long)
+            self.largest.append(lessons.largest_problem(self.lesson, effects) is None)
         (self.with_rule if shocks else self.without).append(result)
         return result
 
     def report(self) -> None:
         for i, claim in enumerate(self.lesson.claims):
-            about_shock = claim.other is None or claim.start is None
             removed = (f"{sum(b[i] for b in self.without):3d} / {len(self.without):<3d}"
-                       if self.without and about_shock else "   -     ")
+                       if self.without else "   -     ")
             print(f"{self.name:18s} {sum(b[i] for b in self.with_rule):4d} / "
                   f"{len(self.with_rule):<3d} {removed} n={self.scenario.replicates}  "
                   f"{claim.text}", flush=True)
+        print(f"{self.name:18s} {sum(self.largest):4d} / {len(self.largest):<3d} "
+              f"   -      the claim marked largest names the largest visible effect")
+
+    def markdown(self) -> list[str]:
+        """The card's rows of docs/testing.md's table (read by tests/test_lessons.py)."""
+        rows = []
+        for i, claim in enumerate(self.lesson.claims):
+            # Shown for every claim; only a claim about a shock must fail without it.
+            removed = (f"{sum(b[i] for b in self.without)} of {len(self.without)}"
+                       if self.without else "-")
+            rows.append(f"| {self.name} | {claim.text} | {self.scenario.replicates} | "
+                        f"{sum(b[i] for b in self.with_rule)} of {len(self.with_rule)} | "
+                        f"{removed} |")
+        rows.append(f"| {self.name} | (the claim marked largest names the largest visible "
+                    f"effect) | {self.scenario.replicates} | {sum(self.largest)} of "
+                    f"{len(self.largest)} | - |")
+        return rows
 
 
-def card_blocks(names: list[str], blocks: int, removed_blocks: int) -> None:
+def card_blocks(names: list[str], blocks: int, removed_blocks: int,
+                runs: Path | None = None) -> None:
     """Per claim of each card: in how many blocks it holds with the card's shocks and
     without them. Blocks go round the cards (block 0 of every card, then block 1, ...) and
     each is printed as it ends, so a run cut short still reports every card."""
@@ -210,12 +249,16 @@ def card_blocks(names: list[str], blocks: int, removed_blocks: int) -> None:
             for shocks, wanted in ((True, blocks), (False, removed_blocks)):
                 if block >= wanted or (not shocks and not card.scenario.shocks):
                     continue
-                signs = "".join("+" if h else "-" for h in card.holds(block, shocks))
+                signs = "".join("+" if h else "-" for h in card.holds(block, shocks, runs))
                 print(f"  {card.name} block {block}{'' if shocks else ' without shocks'}: "
                       f"{signs}  {time.perf_counter() - started:5.0f}s", flush=True)
     print(f"{'card':18s} {'with rule':>9s} {'without':>9s} replicates  claim")
     for card in cards:
         card.report()
+    print("\n| card | claim | replicates | holds (of blocks) | holds without the card's "
+          "shocks |\n|---|---|---|---|---|")
+    for card in cards:
+        print("\n".join(card.markdown()))
 
 
 def main(argv=None) -> int:
@@ -227,12 +270,16 @@ def main(argv=None) -> int:
     parser.add_argument("--cards", nargs="*", default=None,
                         help="teach cards whose claims to measure (no names: every card "
                              "with claims) instead of the findings' claims")
+    parser.add_argument("--runs", type=Path, default=None,
+                        help="with --cards: a folder where each block's runs are saved "
+                             "(Parquet) and read back when there, so a card's rewritten "
+                             "claims are measured on the same runs without running again")
     args = parser.parse_args(argv)
     removed_blocks = args.blocks if args.removed_blocks is None else args.removed_blocks
     if args.cards is not None:
         from simulation.ui.teach import LESSONS
         card_blocks(args.cards or [n for n, lesson in LESSONS.items() if lesson.claims],
-                    args.blocks, removed_blocks)
+                    args.blocks, removed_blocks, args.runs)
         return 0
     print(f"{'claim':28s} {'n':>3s} {'with rule':>10s} {'without':>9s} {'time':>6s}  rule removed")
     for name in args.claims:
