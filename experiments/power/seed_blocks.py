@@ -238,16 +238,19 @@ class Card:
 
 
 def card_blocks(names: list[str], blocks: int, removed_blocks: int,
-                runs: Path | None = None) -> None:
+                runs: Path | None = None, first_block: int = 0) -> None:
     """Per claim of each card: in how many blocks it holds with the card's shocks and
     without them. Blocks go round the cards (block 0 of every card, then block 1, ...) and
-    each is printed as it ends, so a run cut short still reports every card."""
+    each is printed as it ends, so a run cut short still reports every card. With
+    ``first_block`` the blocks are ``first_block``, ``first_block + 1``, ...: seeds no
+    earlier measurement used (a fresh test of claims chosen on the earlier blocks)."""
     cards = [Card(name) for name in names]
     started = time.perf_counter()
-    for block in range(max(blocks, removed_blocks)):
+    for index in range(max(blocks, removed_blocks)):
+        block = first_block + index
         for card in cards:
             for shocks, wanted in ((True, blocks), (False, removed_blocks)):
-                if block >= wanted or (not shocks and not card.scenario.shocks):
+                if index >= wanted or (not shocks and not card.scenario.shocks):
                     continue
                 signs = "".join("+" if h else "-" for h in card.holds(block, shocks, runs))
                 print(f"  {card.name} block {block}{'' if shocks else ' without shocks'}: "
@@ -274,12 +277,15 @@ def main(argv=None) -> int:
                         help="with --cards: a folder where each block's runs are saved "
                              "(Parquet) and read back when there, so a card's rewritten "
                              "claims are measured on the same runs without running again")
+    parser.add_argument("--first-block", type=int, default=0,
+                        help="with --cards: number of the first block (blocks before it are "
+                             "not run: a fresh test on seeds no earlier run used)")
     args = parser.parse_args(argv)
     removed_blocks = args.blocks if args.removed_blocks is None else args.removed_blocks
     if args.cards is not None:
         from simulation.ui.teach import LESSONS
         card_blocks(args.cards or [n for n, lesson in LESSONS.items() if lesson.claims],
-                    args.blocks, removed_blocks, args.runs)
+                    args.blocks, removed_blocks, args.runs, args.first_block)
         return 0
     print(f"{'claim':28s} {'n':>3s} {'with rule':>10s} {'without':>9s} {'time':>6s}  rule removed")
     for name in args.claims:
