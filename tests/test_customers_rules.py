@@ -23,6 +23,23 @@ def test_first_purchase_chance_is_logistic_in_belief_minus_outside_option():
     np.testing.assert_allclose(p.satisfaction[buyers], chance[buyers])
 
 
+def test_initial_belief_is_the_segments_product_value_plus_the_customers_taste():
+    """A customer starts believing the product worth what it is worth to its segment
+    (``initial_value[segment]``) plus its own taste offset, a normal draw of sd
+    ``taste_sd`` around 0; arrived-later segments start inactive and buy nothing."""
+    config = FirmModel(structure="network", rng=4, **SMALL).config
+    segments = config.market.segments
+    initial_value = np.linspace(0.3, 0.8, segments)
+    population = customers.build_customers(config, [], [], initial_value,
+                                           np.random.default_rng(11))
+    assert population.segment.min() == 0 and population.segment.max() == segments - 1
+    np.testing.assert_allclose(population.belief - population.taste,
+                               initial_value[population.segment], rtol=0, atol=1e-12)
+    taste, sd = population.taste, config.customers.taste_sd
+    assert sd > 0 and abs(taste.mean()) < 4 * sd / np.sqrt(taste.size)
+    assert abs(taste.std() / sd - 1.0) < 0.1
+
+
 def test_defection_thresholds_are_drawn_around_their_mean_and_kept_in_0_1():
     """Each customer's defection threshold is a normal draw around
     ``defection_threshold``, clipped to [0, 1]."""
