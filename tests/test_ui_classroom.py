@@ -135,7 +135,12 @@ def test_an_owner_that_leaves_hands_the_work_to_its_follower_and_a_follower_that
             snapshot.long_table(),
             follower.snapshot().long_table().groupby(["structure", "replicate"]).head(shown)
             .reset_index(drop=True))
-        # One computation for the owner and follower, one for the one that paused.
+        # One computation for the owner and follower, one for the one that paused. The
+        # paused share is queued for its recomputation and shows its step at once; the
+        # worker takes it up when the follower's work ends, a moment later under load.
+        deadline = time.time() + 120
+        while pool.computed_runs < 2 * len(STRUCTURES) * 2 and time.time() < deadline:
+            time.sleep(0.05)
         assert pool.computed_runs == 2 * len(STRUCTURES) * 2
         pausing.stop()
     finally:
