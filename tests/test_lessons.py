@@ -291,7 +291,15 @@ def test_every_card_names_the_largest_visible_effect_on_its_page(name):
 #: the record to show them below the standard, so the list stays exact: a card leaves it when
 #: its record meets the standard, and a card whose record falls below must be added (and
 #: reported), never silently passed.
-LARGEST_BELOW_STANDARD = {"restless", "talent-loss"}
+LARGEST_BELOW_STANDARD = {"restless", "talent-loss", "need-shift"}
+#: Claims below the standard over all blocks measured (blocks 0-15, on which the claims were
+#: chosen, and the fresh blocks 16-29): each missed 2 of 30. Shown on the card and listed here
+#: until the card is rewritten; the test keeps the list exact.
+CLAIMS_BELOW_STANDARD = {
+    ("demo", "the hierarchy's fitness falls"),
+    ("demo", "the hierarchy's customers' sentiment falls"),
+    ("talent-loss", "the hierarchy's decision latency falls after the loss"),
+}
 LARGEST_ROW = "(the claim marked largest names the largest visible effect)"
 
 #: The fewest seed blocks a card claim's record may rest on. The team's standard is 20
@@ -306,8 +314,9 @@ def recorded_block_rates() -> dict[tuple[str, str], tuple[int, int, int, str]]:
     held, blocks run, held without the card's shocks)."""
     text = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text()
     rows = {}
-    for match in re.finditer(r"^\| (\S+) \| (.+?) \| (\d+) \| (\d+) of (\d+) \| (.+?) \|$",
-                             text, flags=re.MULTILINE):
+    # Columns: card, claim, replicates, blocks 0-15, fresh blocks 16-29, all blocks, without.
+    for match in re.finditer(r"^\| (\S+) \| (.+?) \| (\d+) \| \d+ of \d+ \| \d+ of \d+ \| "
+                             r"(\d+) of (\d+) \| (.+?) \|$", text, flags=re.MULTILINE):
         card, claim, replicates, held, blocks, without = match.groups()
         rows[(card, claim)] = (int(replicates), int(held), int(blocks), without)
     return rows
@@ -336,8 +345,10 @@ def test_the_default_replicates_resolve_every_claim_in_19_of_20_seed_blocks():
             resolved = (replicates == DEFAULT_REPLICATES and blocks >= FEWEST_BLOCKS
                         and held >= blocks - max(1, blocks // 20)
                         and not (about_shock and not re.fullmatch(r"0 of \d+", without)))
-            if resolved == (text == LARGEST_ROW and name in LARGEST_BELOW_STANDARD):
+            below = ((text == LARGEST_ROW and name in LARGEST_BELOW_STANDARD)
+                     or (name, text) in CLAIMS_BELOW_STANDARD)
+            if resolved == below:
                 weak.append(f"{name}: '{text}' {row}")
     assert not missing, f"claims with no seed-block record in docs/testing.md: {missing}"
-    assert not weak, (f"records at odds with the standard (or with LARGEST_BELOW_STANDARD): "
+    assert not weak, (f"records at odds with the standard (or with the lists below it): "
                       f"{weak}")
