@@ -14,6 +14,7 @@ import solara
 from simulation.config import scenario as scenario_module
 from simulation.errors import ConfigError
 from simulation.ui.form import DEFAULT_REPLICATES, FormState, form_from_scenario
+from simulation.ui.teach import LESSONS
 
 DEFAULT_SCENARIO = os.environ.get("FIRMSIM_UI_SCENARIO", "demo")
 SPEEDS = ("1", "5", "20", "50", "max")
@@ -65,10 +66,18 @@ def _apply_env(form: FormState) -> FormState:
 
 
 def load_form(name: str) -> tuple[FormState, str | None]:
-    """The editor filled from a shipped scenario; the default one if it cannot be read."""
+    """The editor filled from a shipped scenario; the default one if it cannot be read.
+
+    A preset with a teach card opens with the paired runs its card's claims need
+    (:attr:`simulation.ui.teach.Lesson.page_replicates`); any other with its own, at most
+    the app's default."""
     try:
         scenario = scenario_module.load_scenario(name)
-        return _apply_env(form_from_scenario(scenario, DEFAULT_REPLICATES)), None
+        form = form_from_scenario(scenario, DEFAULT_REPLICATES)
+        lesson = LESSONS.get(name)
+        if lesson is not None and lesson.claims:
+            form = form.with_value("replicates", str(lesson.page_replicates))
+        return _apply_env(form), None
     except (ConfigError, OSError, ValueError) as error:
         return (_apply_env(form_from_scenario(scenario_module.Scenario(), DEFAULT_REPLICATES)),
                 str(error))
