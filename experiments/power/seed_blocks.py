@@ -221,19 +221,23 @@ class Card:
         print(f"{self.name:18s} {sum(self.largest):4d} / {len(self.largest):<3d} "
               f"   -      the claim marked largest names the largest visible effect")
 
-    def markdown(self) -> list[str]:
-        """The card's rows of docs/testing.md's table (read by tests/test_lessons.py)."""
+    def markdown(self, first_block: int = 0) -> list[str]:
+        """The card's rows of docs/testing.md's table (read by tests/test_lessons.py): card,
+        claim, the page's replicates, the blocks run (``(fresh)`` when they start after block
+        0), held of those blocks, held without the card's shocks."""
+        last = first_block + len(self.with_rule) - 1
+        blocks = f"{first_block}-{last}" + (" (fresh)" if first_block else "")
         rows = []
         for i, claim in enumerate(self.lesson.claims):
             # Shown for every claim; only a claim about a shock must fail without it.
             removed = (f"{sum(b[i] for b in self.without)} of {len(self.without)}"
                        if self.without else "-")
             rows.append(f"| {self.name} | {claim.text} | {self.scenario.replicates} | "
-                        f"{sum(b[i] for b in self.with_rule)} of {len(self.with_rule)} | "
-                        f"{removed} |")
+                        f"{blocks} | {sum(b[i] for b in self.with_rule)} of "
+                        f"{len(self.with_rule)} | {removed} |")
         rows.append(f"| {self.name} | (the claim marked largest names the largest visible "
-                    f"effect) | {self.scenario.replicates} | {sum(self.largest)} of "
-                    f"{len(self.largest)} | - |")
+                    f"effect) | {self.scenario.replicates} | {blocks} | {sum(self.largest)} "
+                    f"of {len(self.largest)} | - |")
         return rows
 
 
@@ -258,10 +262,10 @@ def card_blocks(names: list[str], blocks: int, removed_blocks: int,
     print(f"{'card':18s} {'with rule':>9s} {'without':>9s} replicates  claim")
     for card in cards:
         card.report()
-    print("\n| card | claim | replicates | holds (of blocks) | holds without the card's "
-          "shocks |\n|---|---|---|---|---|")
+    print("\n| card | claim | replicates | blocks | holds (of blocks) | holds without the "
+          "card's shocks |\n|---|---|---|---|---|---|")
     for card in cards:
-        print("\n".join(card.markdown()))
+        print("\n".join(card.markdown(first_block)))
 
 
 def main(argv=None) -> int:
