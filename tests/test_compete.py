@@ -81,6 +81,8 @@ MARKET_CASES = [
     {"firms": 4, "absent": (1, 3)},
     {"threshold": 0.0},                      # every buyer reconsiders at once
     {"reconsider_rate": 1.0, "imitation": 0.9},  # hazards above 1: scaled down together
+    # Hazards well above 1 for many non-buyers: the scaling decides who buys from whom.
+    {"reconsider_rate": 1.0, "imitation": 6.0, "customers": 60, "edges": 240},
     {"reconsider_rate": 0.0, "talk_rate": 0.0},
     {"customers": 1},
     {"firms": 3, "absent": (0, 1, 2)},      # no firm in the market

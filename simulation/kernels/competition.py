@@ -56,7 +56,9 @@ from simulation.kernels._config import kernel
 from simulation.kernels.contagion import bass_hazard, spread_voices
 
 
-@kernel
+# Division checks off (error_model="numpy"): every division here has a positive divisor or a
+# guard, so the checks the default model compiles in (to raise ZeroDivisionError) only cost.
+@kernel(error_model="numpy")
 def market_customer_step(
     present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
     threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
@@ -135,7 +137,9 @@ def market_customer_step(
             negative_share[g, i] = negative / total if total > 0.0 else 0.0
     # 3. The choice among the present firms and the outside option.
     weight = np.zeros(firms)
+    against = np.zeros(firms)
     chance = np.zeros(firms)
+    hazard = np.zeros(firms)
     here = 0
     for g in range(firms):
         if present[g] != 0:
@@ -150,32 +154,38 @@ def market_customer_step(
                     weight[g] = math.exp(beta * (belief[g, i] - outside))
         for g in range(firms):
             if present[g] == 0:
-                chance[g] = 0.0
                 continue
-            others = 1.0
-            for h in range(firms):
-                if h != g and present[h] != 0:
-                    others += weight[h]
             # One firm: exp(-x) as the single-firm logistic computes it; several: 1 / exp(x)
             # (one exponential per firm and customer instead of two).
             if here > 1:
-                against = 1.0 / weight[g]
+                against[g] = 1.0 / weight[g]
             else:
-                against = math.exp(-(beta * (belief[g, i] - outside)))
-            chance[g] = 1.0 / (1.0 + against * others)
-            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
+                against[g] = math.exp(-(beta * (belief[g, i] - outside)))
+            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against[g])) - 1.0
         u = choice_draw[i]
         f = current[i]
         before = f
         if f >= 0 and present[f] == 0:
             f = -1  # its firm left the market: the customer chooses afresh
             current[i] = -1
+        v = -1.0  # where a reconsidering buyer's draw falls (-1: it stays, inertia)
         if f >= 0:
-            v = -1.0
             if negative_share[f, i] >= threshold[i]:
                 v = u
             elif u < reconsider_rate:
                 v = u / reconsider_rate
+        if f < 0 or v >= 0.0:
+            # The logit probabilities, for those who choose (most buyers stay this step).
+            for g in range(firms):
+                if present[g] == 0:
+                    chance[g] = 0.0
+                    continue
+                others = 1.0
+                for h in range(firms):
+                    if h != g and present[h] != 0:
+                        others += weight[h]
+                chance[g] = 1.0 / (1.0 + against[g] * others)
+        if f >= 0:
             if v >= 0.0:
                 choice = -1
                 cumulative = chance[f]
@@ -195,15 +205,15 @@ def market_customer_step(
             total_hazard = 0.0
             for g in range(firms):
                 if present[g] != 0:
-                    total_hazard += bass_hazard(reconsider_rate, imitation,
-                                                positive_share[g, i]) * chance[g]
+                    hazard[g] = bass_hazard(reconsider_rate, imitation,
+                                            positive_share[g, i]) * chance[g]
+                    total_hazard += hazard[g]
             scale = 1.0 / total_hazard if total_hazard > 1.0 else 1.0
             cumulative = 0.0
             choice = -1
             for g in range(firms):
                 if present[g] != 0:
-                    cumulative += bass_hazard(reconsider_rate, imitation,
-                                              positive_share[g, i]) * chance[g] * scale
+                    cumulative += hazard[g] * scale
                     if u < cumulative:
                         choice = g
                         break
