@@ -16,7 +16,7 @@ belief, satisfaction, sentiment, opinion : float64 (F, C)   per firm (in-out / o
 voice : int8 (F, C)               out: a customer voices only about the firm it buys from
 media_sum, media_count, media_positive, media_negative, firm_voices : float64 (F, C)
                                   what each firm's media and people tell each customer
-heard_positive, heard_negative, heard_weight, heard_said : float64 (C,) scratch
+heard_positive, heard_negative, heard_weight, heard_said : float64 (F, C) scratch
 positive_share, negative_share : float64 (F, C) scratch
 value_of_segment : float64 (F, S) normalised fitness of each firm's variant for each segment
 talk_draw, choice_draw, experience_draw : (C,) one draw each per customer and step
@@ -31,8 +31,9 @@ Rule (changes against one firm)
 1. A buyer of firm ``f`` experiences ``f``'s product and may voice about ``f`` (the
    single-firm rule with ``value_of_segment[f]``). Its opinion of every other firm is its
    belief.
-2. Per present firm ``g``: voices about ``g`` spread over the network; beliefs about ``g``
-   move toward what was heard about ``g`` and toward ``g``'s media (single-firm rule).
+2. Per present firm ``g``: voices about ``g`` spread over the network (all firms' voices
+   in one pass: see step 2 of the code); beliefs about ``g`` move toward what was heard
+   about ``g`` and toward ``g``'s media (single-firm rule).
 3. Choice. With ``x_g = beta (belief_g - outside)`` and ``w_g = exp(x_g)``, the logit
    probability of firm ``g`` among the present firms and the outside option is
    ``P_g = 1 / (1 + exp(-x_g) (1 + sum_{h != g} w_h))`` (with one firm ``logistic(x)``;
@@ -53,7 +54,7 @@ import math
 import numpy as np
 
 from simulation.kernels._config import kernel
-from simulation.kernels.contagion import bass_hazard, spread_voices
+from simulation.kernels.contagion import bass_hazard
 
 
 # Division checks off (error_model="numpy"): every division here has a positive divisor or a
@@ -102,20 +103,49 @@ def market_customer_step(
     sentiment_sum[:, :] = 0.0
     defections[:] = 0
     moved[:, :] = 0
-    # 2. Word of mouth and media, firm by firm.
+    # 2. Word of mouth and media. The voices about every firm spread in one pass over the
+    # voicers (a customer voices about one firm at most), each to its firm's rows: for each
+    # firm and hearer the sums run over the voicers in ascending order, as
+    # contagion.spread_voices gives them firm by firm, while the network is read once, in
+    # order, instead of once per firm at that firm's scattered voicers.
+    for g in range(firms):
+        for i in range(n):
+            heard_positive[g, i] = 0.0
+            heard_negative[g, i] = 0.0
+            heard_weight[g, i] = 0.0
+            heard_said[g, i] = 0.0
+    for j in range(n):
+        f = current[j]
+        # Only buyers voice, and only voices about a firm in the market are heard.
+        if f < 0 or present[f] == 0:
+            continue
+        v = voice[f, j]
+        if v == 0:
+            continue
+        far = v == 2 or v == -2
+        said_by_j = opinion[f, j]
+        for e in range(indptr[j], indptr[j + 1]):
+            strong = tie_strong[e] != 0
+            if strong or far:
+                i = indices[e]
+                w = 1.0 if strong else weak_tie_weight
+                heard_weight[f, i] += w
+                heard_said[f, i] += w * said_by_j
+                if v > 0:
+                    heard_positive[f, i] += w
+                else:
+                    heard_negative[f, i] += w
     for g in range(firms):
         if present[g] == 0:
             continue
-        spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice[g], opinion[g],
-                      heard_positive, heard_negative, heard_weight, heard_said)
         for i in range(n):
             if active[i] == 0:
                 continue
             s = segment[i]
-            positive = heard_positive[i]
-            negative = heard_negative[i]
-            heard = heard_weight[i]
-            said = heard_said[i]
+            positive = heard_positive[g, i]
+            negative = heard_negative[g, i]
+            heard = heard_weight[g, i]
+            said = heard_said[g, i]
             answers = firm_voices[g, i]
             if answers > 0.0:
                 truth = value_of_segment[g, s]
