@@ -249,13 +249,32 @@ def market_customer_step(
                         break
             current[i] = choice
         active_count[s] += 1
-        for g in range(firms):
-            buying[g, i] = 1 if current[i] == g else 0
-            if present[g] != 0:
-                sentiment_sum[g, s] += sentiment[g, i]
         f = current[i]
         if f != before:
             moved[before + 1, f + 1] += 1
         if f >= 0:
             buyers[f, s] += 1
             satisfaction_sum[f, s] += satisfaction[f, i]
+    # Who buys from whom, and each firm's sums of sentiment per segment, firm by firm after
+    # the choices: the same additions in the same order (customer by customer), with the
+    # running sum held in a register while the segment stays the same instead of stored and
+    # reloaded for every customer (customers come in blocks of one segment).
+    for g in range(firms):
+        for i in range(n):
+            buying[g, i] = 1 if current[i] == g else 0
+        if present[g] == 0:
+            continue
+        segment_now = -1
+        running = 0.0
+        for i in range(n):
+            if active[i] == 0:
+                continue
+            s = segment[i]
+            if s != segment_now:
+                if segment_now >= 0:
+                    sentiment_sum[g, segment_now] = running
+                segment_now = s
+                running = sentiment_sum[g, s]
+            running += sentiment[g, i]
+        if segment_now >= 0:
+            sentiment_sum[g, segment_now] = running
