@@ -25,6 +25,7 @@ defections (F,): threshold (cascade) defections from each firm
 moved : int64 (F + 1, F + 1)      out: customers who went from option ``a`` to ``b`` this
                                   step (index 0 the outside option, ``g + 1`` firm ``g``;
                                   the diagonal stays 0), counted where they choose
+weight, against : float64 (F, C)  scratch: ``exp(x_g)`` and ``exp(-x_g)`` (see rule 3)
 
 Rule (changes against one firm)
 -------------------------------
@@ -68,7 +69,7 @@ def market_customer_step(
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved, weight, against,
 ):
     """One customer step of a market of several firms; see the module docstring."""
     firms = present.shape[0]
@@ -165,33 +166,45 @@ def market_customer_step(
                 media_sum[g, i] - media_count[g, i] * new_belief)
             positive_share[g, i] = positive / total if total > 0.0 else 0.0
             negative_share[g, i] = negative / total if total > 0.0 else 0.0
-    # 3. The choice among the present firms and the outside option.
-    weight = np.zeros(firms)
-    against = np.zeros(firms)
+    # 3. The choice among the present firms and the outside option. First, firm by firm, the
+    # sentiment about each firm and its sums per segment (the running sum held while the
+    # segment stays: customers come in blocks of one segment), keeping the weights the
+    # choice needs.
     chance = np.zeros(firms)
     hazard = np.zeros(firms)
     here = 0
     for g in range(firms):
         if present[g] != 0:
             here += 1
-    for i in range(n):
-        if active[i] == 0:
+    for g in range(firms):
+        if present[g] == 0:
             continue
-        s = segment[i]
-        if here > 1:
-            for g in range(firms):
-                if present[g] != 0:
-                    weight[g] = math.exp(beta * (belief[g, i] - outside))
-        for g in range(firms):
-            if present[g] == 0:
+        segment_now = -1
+        running = 0.0
+        for i in range(n):
+            if active[i] == 0:
                 continue
             # One firm: exp(-x) as the single-firm logistic computes it; several: 1 / exp(x)
             # (one exponential per firm and customer instead of two).
             if here > 1:
-                against[g] = 1.0 / weight[g]
+                weight[g, i] = math.exp(beta * (belief[g, i] - outside))
+                against[g, i] = 1.0 / weight[g, i]
             else:
-                against[g] = math.exp(-(beta * (belief[g, i] - outside)))
-            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against[g])) - 1.0
+                against[g, i] = math.exp(-(beta * (belief[g, i] - outside)))
+            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against[g, i])) - 1.0
+            s = segment[i]
+            if s != segment_now:
+                if segment_now >= 0:
+                    sentiment_sum[g, segment_now] = running
+                segment_now = s
+                running = sentiment_sum[g, s]
+            running += sentiment[g, i]
+        if segment_now >= 0:
+            sentiment_sum[g, segment_now] = running
+    for i in range(n):
+        if active[i] == 0:
+            continue
+        s = segment[i]
         u = choice_draw[i]
         f = current[i]
         before = f
@@ -213,8 +226,8 @@ def market_customer_step(
                 others = 1.0
                 for h in range(firms):
                     if h != g and present[h] != 0:
-                        others += weight[h]
-                chance[g] = 1.0 / (1.0 + against[g] * others)
+                        others += weight[h, i]
+                chance[g] = 1.0 / (1.0 + against[g, i] * others)
         if f >= 0:
             if v >= 0.0:
                 choice = -1
@@ -255,26 +268,7 @@ def market_customer_step(
         if f >= 0:
             buyers[f, s] += 1
             satisfaction_sum[f, s] += satisfaction[f, i]
-    # Who buys from whom, and each firm's sums of sentiment per segment, firm by firm after
-    # the choices: the same additions in the same order (customer by customer), with the
-    # running sum held in a register while the segment stays the same instead of stored and
-    # reloaded for every customer (customers come in blocks of one segment).
+    # Who buys from whom (a pass per firm: contiguous rows).
     for g in range(firms):
         for i in range(n):
             buying[g, i] = 1 if current[i] == g else 0
-        if present[g] == 0:
-            continue
-        segment_now = -1
-        running = 0.0
-        for i in range(n):
-            if active[i] == 0:
-                continue
-            s = segment[i]
-            if s != segment_now:
-                if segment_now >= 0:
-                    sentiment_sum[g, segment_now] = running
-                segment_now = s
-                running = sentiment_sum[g, s]
-            running += sentiment[g, i]
-        if segment_now >= 0:
-            sentiment_sum[g, segment_now] = running
