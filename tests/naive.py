@@ -859,13 +859,14 @@ def market_customer_step(
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved, weight, against,
 ) -> None:
     """Several firms' customers, stage by stage (rule: kernels/competition.py).
 
     Written from the rule: the firms in the market are a list; every customer's view of a
     firm is computed as a whole row; the choice is a list of (option, probability) pairs
-    walked until the draw falls inside one.
+    walked until the draw falls inside one. The kernel's scratch (``heard_*``, ``weight``,
+    ``against``) is not used.
     """
     in_market = active != 0
     firms_here = [g for g in range(len(present)) if present[g]]

@@ -59,12 +59,12 @@ def market_arguments(seed, firms=3, customers=15, segments=3, edges=30, absent=(
         thresholds, np.zeros((f, c)), np.zeros((f, c), np.int8), indptr, indices, strong, 0.25,
         tie_weight, rng.random((f, c)) * 2, rng.integers(0, 3, (f, c)).astype(float), 0.05,
         rng.random((f, c)) * sparse, rng.random((f, c)) * sparse,
-        rng.integers(0, 3, (f, c)) * sparse.astype(float), *np.full((4, c), 9.0),
+        rng.integers(0, 3, (f, c)) * sparse.astype(float), *np.full((4, f, c), 9.0),
         np.zeros((f, c)), np.zeros((f, c)), rng.random((f, segments)), 0.45, talk, choice,
         rng.standard_normal(c), 0.1, 0.3, talk_rate, 1.0, 2.0, 0.4, imitation, 6.0,
         reconsider_rate, np.zeros((f, segments), np.int64), np.zeros(segments, np.int64),
         np.zeros((f, segments)), np.zeros((f, segments)), np.zeros(f, np.int64),
-        np.zeros((f + 1, f + 1), np.int64),
+        np.zeros((f + 1, f + 1), np.int64), *np.full((2, f, c), 9.0),
     )
 
 
@@ -81,6 +81,8 @@ MARKET_CASES = [
     {"firms": 4, "absent": (1, 3)},
     {"threshold": 0.0},                      # every buyer reconsiders at once
     {"reconsider_rate": 1.0, "imitation": 0.9},  # hazards above 1: scaled down together
+    # Hazards well above 1 for many non-buyers: the scaling decides who buys from whom.
+    {"reconsider_rate": 1.0, "imitation": 6.0, "customers": 60, "edges": 240},
     {"reconsider_rate": 0.0, "talk_rate": 0.0},
     {"customers": 1},
     {"firms": 3, "absent": (0, 1, 2)},      # no firm in the market
@@ -95,6 +97,7 @@ def test_market_kernel_equals_its_twin(case, seed):
     args = market_arguments(seed, **MARKET_CASES[case])
     arrays = [k for k, a in enumerate(args) if isinstance(a, np.ndarray)]
     scratch = {arrays.index(k) for k in range(23, 27)}  # heard_positive ... heard_said
+    scratch |= {len(arrays) - 2, len(arrays) - 1}  # the choice's weight and against
     results = naive.run_three_ways(kc.market_customer_step, naive.market_customer_step, *args)
     want = [a for k, a in enumerate(results["reference"][1]) if k not in scratch]
     for name in ("kernel", "py_func"):
@@ -109,8 +112,9 @@ def test_market_kernel_with_one_firm_is_the_single_firm_kernel(seed):
     args = market_arguments(seed, firms=1, customers=40, edges=120)
     (present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
      threshold, opinion, voice, indptr, indices, strong, weak, tie_weight, media_sum,
-     media_count, influence, media_pos, media_neg, firm_voices, h1, h2, h3, h4, _ps, _ns,
+     media_count, influence, media_pos, media_neg, firm_voices, _h1, _h2, _h3, _h4, _ps, _ns,
      value, outside, talk, choice, experience, *rest) = args
+    h1, h2, h3, h4 = np.full((4, current.shape[0]), 9.0)  # the single kernel's scratch
     parameters, (buyers, active_count, sat_sum, sent_sum, defections) = rest[:9], rest[9:14]
     single = [a.copy() if isinstance(a, np.ndarray) else a for a in (
         active, buying[0], segment, taste, belief[0], satisfaction[0], sentiment[0],

@@ -14,6 +14,7 @@ steps: goal under 3 minutes and 2 GB).
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -61,9 +62,12 @@ def main() -> None:
     MarketModel(market_config(small, ["hierarchy", "podular", "network"]), rng=1).run(2)
     # Cases interleaved (repeat by repeat), so a change of the machine's load hits them all.
     times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in cases}
+    load_before = os.getloadavg()[0]
     for _ in range(args.repeats):
         for name, build in cases.items():
             times[name].append(_time(build, args.steps))
+    print(f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
+          f"{args.customers} customers, {args.steps} steps")
     wall = {name: statistics.median(b + s for b, s, _ in runs) for name, runs in times.items()}
     cpu = {name: statistics.median(c for _, _, c in runs) for name, runs in times.items()}
     for name, runs in times.items():
@@ -80,6 +84,17 @@ def main() -> None:
             alone = [median[f"FirmModel {s}"] for s in ("hierarchy", "podular", "network")
                      if f"FirmModel {s}" in median]
             three_name = "MarketModel [hierarchy, podular, network]"
+            if label == "CPU" and three_name in times:
+                # Each repeat's three-firm run over the single run of the same repeat (a
+                # second apart, under about the same load), and the ratio of the fastest runs
+                # (the least disturbed): how far the load moved the ratio of medians above.
+                paired = sorted(three[2] / single_run[2] for three, single_run in
+                                zip(times[three_name], times["FirmModel hierarchy"], strict=True))
+                fastest = (min(run[2] for run in times[three_name])
+                           / min(run[2] for run in times["FirmModel hierarchy"]))
+                print(f"CPU ratios three firms / FirmModel hierarchy: repeat by repeat median "
+                      f"{statistics.median(paired):.2f} (range {paired[0]:.2f}-{paired[-1]:.2f}); "
+                      f"of the fastest runs {fastest:.2f}")
             if len(alone) == 3 and three_name in median:
                 three = median[three_name]
                 print(f"ratio of median {label} times three firms / mean of their single-firm "

@@ -303,8 +303,12 @@ class MarketModel:
                                for name in PER_FIRM_SUMS})
         self.current = np.full(n, -1, dtype=np.int64)
         self._first_choice(first["draw"])
+        # The customer step's scratch: what customers hear about each firm, their shares, and
+        # the weights of their choice.
+        self.heard = np.zeros((4, count, n))
         self.positive_share = np.zeros((count, n))
         self.negative_share = np.zeros((count, n))
+        self.choice_weights = np.zeros((2, count, n))
         self.defections = np.zeros(count, dtype=np.int64)
         self.outside_option = cfg.market.outside_option
         self.turbulence_windows = shocks.background_turbulence(cfg)
@@ -457,12 +461,12 @@ class MarketModel:
             rows["opinion"], rows["voice"], p.indptr, p.indices, p.tie_strong,
             c.weak_tie_weight, p.tie_weight, rows["media_sum"], rows["media_count"],
             sh.media_influence, rows["media_positive"], rows["media_negative"],
-            rows["firm_voices"], *p.heard, self.positive_share, self.negative_share,
+            rows["firm_voices"], *self.heard, self.positive_share, self.negative_share,
             self.value_of_segment, self.outside_option, uniforms[0], uniforms[1], normals,
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,
             c.reconsider_rate, rows["buyers"], p.active_count, rows["satisfaction_sum"],
-            rows["sentiment_sum"], self.defections, moved)
+            rows["sentiment_sum"], self.defections, moved, *self.choice_weights)
         for firm in self.firms:
             firm.cascade_defections = int(self.defections[firm.index])
         # Who went where this step: (firms + 1)^2 counts, index 0 the outside option.

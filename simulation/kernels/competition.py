@@ -16,7 +16,7 @@ belief, satisfaction, sentiment, opinion : float64 (F, C)   per firm (in-out / o
 voice : int8 (F, C)               out: a customer voices only about the firm it buys from
 media_sum, media_count, media_positive, media_negative, firm_voices : float64 (F, C)
                                   what each firm's media and people tell each customer
-heard_positive, heard_negative, heard_weight, heard_said : float64 (C,) scratch
+heard_positive, heard_negative, heard_weight, heard_said : float64 (F, C) scratch
 positive_share, negative_share : float64 (F, C) scratch
 value_of_segment : float64 (F, S) normalised fitness of each firm's variant for each segment
 talk_draw, choice_draw, experience_draw : (C,) one draw each per customer and step
@@ -25,14 +25,16 @@ defections (F,): threshold (cascade) defections from each firm
 moved : int64 (F + 1, F + 1)      out: customers who went from option ``a`` to ``b`` this
                                   step (index 0 the outside option, ``g + 1`` firm ``g``;
                                   the diagonal stays 0), counted where they choose
+weight, against : float64 (F, C)  scratch: ``exp(x_g)`` and ``exp(-x_g)`` (see rule 3)
 
 Rule (changes against one firm)
 -------------------------------
 1. A buyer of firm ``f`` experiences ``f``'s product and may voice about ``f`` (the
    single-firm rule with ``value_of_segment[f]``). Its opinion of every other firm is its
    belief.
-2. Per present firm ``g``: voices about ``g`` spread over the network; beliefs about ``g``
-   move toward what was heard about ``g`` and toward ``g``'s media (single-firm rule).
+2. Per present firm ``g``: voices about ``g`` spread over the network (all firms' voices
+   in one pass: see step 2 of the code); beliefs about ``g`` move toward what was heard
+   about ``g`` and toward ``g``'s media (single-firm rule).
 3. Choice. With ``x_g = beta (belief_g - outside)`` and ``w_g = exp(x_g)``, the logit
    probability of firm ``g`` among the present firms and the outside option is
    ``P_g = 1 / (1 + exp(-x_g) (1 + sum_{h != g} w_h))`` (with one firm ``logistic(x)``;
@@ -53,10 +55,12 @@ import math
 import numpy as np
 
 from simulation.kernels._config import kernel
-from simulation.kernels.contagion import bass_hazard, spread_voices
+from simulation.kernels.contagion import bass_hazard
 
 
-@kernel
+# Division checks off (error_model="numpy"): every division here has a positive divisor or a
+# guard, so the checks the default model compiles in (to raise ZeroDivisionError) only cost.
+@kernel(error_model="numpy")
 def market_customer_step(
     present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
     threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
@@ -65,7 +69,7 @@ def market_customer_step(
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved,
+    buyers, active_count, satisfaction_sum, sentiment_sum, defections, moved, weight, against,
 ):
     """One customer step of a market of several firms; see the module docstring."""
     firms = present.shape[0]
@@ -100,20 +104,49 @@ def market_customer_step(
     sentiment_sum[:, :] = 0.0
     defections[:] = 0
     moved[:, :] = 0
-    # 2. Word of mouth and media, firm by firm.
+    # 2. Word of mouth and media. The voices about every firm spread in one pass over the
+    # voicers (a customer voices about one firm at most), each to its firm's rows: for each
+    # firm and hearer the sums run over the voicers in ascending order, as
+    # contagion.spread_voices gives them firm by firm, while the network is read once, in
+    # order, instead of once per firm at that firm's scattered voicers.
+    for g in range(firms):
+        for i in range(n):
+            heard_positive[g, i] = 0.0
+            heard_negative[g, i] = 0.0
+            heard_weight[g, i] = 0.0
+            heard_said[g, i] = 0.0
+    for j in range(n):
+        f = current[j]
+        # Only buyers voice, and only voices about a firm in the market are heard.
+        if f < 0 or present[f] == 0:
+            continue
+        v = voice[f, j]
+        if v == 0:
+            continue
+        far = v == 2 or v == -2
+        said_by_j = opinion[f, j]
+        for e in range(indptr[j], indptr[j + 1]):
+            strong = tie_strong[e] != 0
+            if strong or far:
+                i = indices[e]
+                w = 1.0 if strong else weak_tie_weight
+                heard_weight[f, i] += w
+                heard_said[f, i] += w * said_by_j
+                if v > 0:
+                    heard_positive[f, i] += w
+                else:
+                    heard_negative[f, i] += w
     for g in range(firms):
         if present[g] == 0:
             continue
-        spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice[g], opinion[g],
-                      heard_positive, heard_negative, heard_weight, heard_said)
         for i in range(n):
             if active[i] == 0:
                 continue
             s = segment[i]
-            positive = heard_positive[i]
-            negative = heard_negative[i]
-            heard = heard_weight[i]
-            said = heard_said[i]
+            positive = heard_positive[g, i]
+            negative = heard_negative[g, i]
+            heard = heard_weight[g, i]
+            said = heard_said[g, i]
             answers = firm_voices[g, i]
             if answers > 0.0:
                 truth = value_of_segment[g, s]
@@ -133,49 +166,69 @@ def market_customer_step(
                 media_sum[g, i] - media_count[g, i] * new_belief)
             positive_share[g, i] = positive / total if total > 0.0 else 0.0
             negative_share[g, i] = negative / total if total > 0.0 else 0.0
-    # 3. The choice among the present firms and the outside option.
-    weight = np.zeros(firms)
+    # 3. The choice among the present firms and the outside option. First, firm by firm, the
+    # sentiment about each firm and its sums per segment (the running sum held while the
+    # segment stays: customers come in blocks of one segment), keeping the weights the
+    # choice needs.
     chance = np.zeros(firms)
+    hazard = np.zeros(firms)
     here = 0
     for g in range(firms):
         if present[g] != 0:
             here += 1
+    for g in range(firms):
+        if present[g] == 0:
+            continue
+        segment_now = -1
+        running = 0.0
+        for i in range(n):
+            if active[i] == 0:
+                continue
+            # One firm: exp(-x) as the single-firm logistic computes it; several: 1 / exp(x)
+            # (one exponential per firm and customer instead of two).
+            if here > 1:
+                weight[g, i] = math.exp(beta * (belief[g, i] - outside))
+                against[g, i] = 1.0 / weight[g, i]
+            else:
+                against[g, i] = math.exp(-(beta * (belief[g, i] - outside)))
+            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against[g, i])) - 1.0
+            s = segment[i]
+            if s != segment_now:
+                if segment_now >= 0:
+                    sentiment_sum[g, segment_now] = running
+                segment_now = s
+                running = sentiment_sum[g, s]
+            running += sentiment[g, i]
+        if segment_now >= 0:
+            sentiment_sum[g, segment_now] = running
     for i in range(n):
         if active[i] == 0:
             continue
         s = segment[i]
-        if here > 1:
-            for g in range(firms):
-                if present[g] != 0:
-                    weight[g] = math.exp(beta * (belief[g, i] - outside))
-        for g in range(firms):
-            if present[g] == 0:
-                chance[g] = 0.0
-                continue
-            others = 1.0
-            for h in range(firms):
-                if h != g and present[h] != 0:
-                    others += weight[h]
-            # One firm: exp(-x) as the single-firm logistic computes it; several: 1 / exp(x)
-            # (one exponential per firm and customer instead of two).
-            if here > 1:
-                against = 1.0 / weight[g]
-            else:
-                against = math.exp(-(beta * (belief[g, i] - outside)))
-            chance[g] = 1.0 / (1.0 + against * others)
-            sentiment[g, i] = 2.0 * (1.0 / (1.0 + against)) - 1.0
         u = choice_draw[i]
         f = current[i]
         before = f
         if f >= 0 and present[f] == 0:
             f = -1  # its firm left the market: the customer chooses afresh
             current[i] = -1
+        v = -1.0  # where a reconsidering buyer's draw falls (-1: it stays, inertia)
         if f >= 0:
-            v = -1.0
             if negative_share[f, i] >= threshold[i]:
                 v = u
             elif u < reconsider_rate:
                 v = u / reconsider_rate
+        if f < 0 or v >= 0.0:
+            # The logit probabilities, for those who choose (most buyers stay this step).
+            for g in range(firms):
+                if present[g] == 0:
+                    chance[g] = 0.0
+                    continue
+                others = 1.0
+                for h in range(firms):
+                    if h != g and present[h] != 0:
+                        others += weight[h, i]
+                chance[g] = 1.0 / (1.0 + against[g, i] * others)
+        if f >= 0:
             if v >= 0.0:
                 choice = -1
                 cumulative = chance[f]
@@ -195,27 +248,27 @@ def market_customer_step(
             total_hazard = 0.0
             for g in range(firms):
                 if present[g] != 0:
-                    total_hazard += bass_hazard(reconsider_rate, imitation,
-                                                positive_share[g, i]) * chance[g]
+                    hazard[g] = bass_hazard(reconsider_rate, imitation,
+                                            positive_share[g, i]) * chance[g]
+                    total_hazard += hazard[g]
             scale = 1.0 / total_hazard if total_hazard > 1.0 else 1.0
             cumulative = 0.0
             choice = -1
             for g in range(firms):
                 if present[g] != 0:
-                    cumulative += bass_hazard(reconsider_rate, imitation,
-                                              positive_share[g, i]) * chance[g] * scale
+                    cumulative += hazard[g] * scale
                     if u < cumulative:
                         choice = g
                         break
             current[i] = choice
         active_count[s] += 1
-        for g in range(firms):
-            buying[g, i] = 1 if current[i] == g else 0
-            if present[g] != 0:
-                sentiment_sum[g, s] += sentiment[g, i]
         f = current[i]
         if f != before:
             moved[before + 1, f + 1] += 1
         if f >= 0:
             buyers[f, s] += 1
             satisfaction_sum[f, s] += satisfaction[f, i]
+    # Who buys from whom (a pass per firm: contiguous rows).
+    for g in range(firms):
+        for i in range(n):
+            buying[g, i] = 1 if current[i] == g else 0
