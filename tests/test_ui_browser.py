@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from simulation.ui.teach import LESSONS
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -305,6 +307,9 @@ def test_stale_marking_and_teach_opens_a_clean_page(page):
     run_button(page).wait_for()
     assert page.locator(".firmsim-status").count() == 0  # no results of another scenario
     page.get_by_text("Pick structures and a scenario, then press Run").wait_for()
+    # The card's page makes the paired runs its claims were checked on (tests/test_lessons.py).
+    sync_api.expect(page.get_by_label("replicates (paired runs per structure)", exact=True)
+                    ).to_have_value(str(LESSONS["need-shift"].page_replicates))
 
 
 def test_question_page_gives_a_verdict_and_opens_the_comparison(page):
