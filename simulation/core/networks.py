@@ -186,7 +186,10 @@ def csr_from_edges(
             raise ConfigError(
                 f"{name} contains node {bad}: allowed values are 0 to n - 1 = {n - 1}"
             )
-    return graphs.csr_from_edge_arrays(int(n), sources, targets)
+    # Node numbers are below MAX_NODES, so int32 holds them; one dtype means the kernel is
+    # compiled once (the customer network's generators give int32), not once per dtype.
+    return graphs.csr_from_edge_arrays(int(n), sources.astype(np.int32, copy=False),
+                                       targets.astype(np.int32, copy=False))
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +268,7 @@ def _is_int(value: object) -> bool:
 
 
 def _edge_array(name: str, values: object) -> np.ndarray:
-    """``values`` as a 1-D int32 or int64 array (the kernel is compiled for those two)."""
+    """``values`` as a 1-D int32 or int64 array (checked, then passed on as int32)."""
     array = np.asarray(values)
     if array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
         raise ConfigError(
