@@ -171,7 +171,7 @@ def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside,
+    heard, value_of_segment, outside,
     talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
@@ -201,8 +201,7 @@ def customer_step(
     snapshot_buying = buying.copy()
     defections = 0
     for i in range(len(voice)):
-        heard_positive[i], heard_negative[i], heard_weight[i], heard_said[i] = voices_heard(
-            indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
+        heard[i] = voices_heard(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
     # 3. Hearing and 4. choosing, customer by customer.
     for i in np.flatnonzero(in_market):
         positive = negative = heard = said = 0.0

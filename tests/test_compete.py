@@ -114,13 +114,13 @@ def test_market_kernel_with_one_firm_is_the_single_firm_kernel(seed):
      threshold, opinion, voice, indptr, indices, strong, weak, tie_weight, media_sum,
      media_count, influence, media_pos, media_neg, firm_voices, _h1, _h2, _h3, _h4, _ps, _ns,
      value, outside, talk, choice, experience, *rest) = args
-    h1, h2, h3, h4 = np.full((4, current.shape[0]), 9.0)  # the single kernel's scratch
+    heard = np.full((current.shape[0], 4), 9.0)  # the single kernel's hearing rows
     parameters, (buyers, active_count, sat_sum, sent_sum, defections) = rest[:9], rest[9:14]
     single = [a.copy() if isinstance(a, np.ndarray) else a for a in (
         active, buying[0], segment, taste, belief[0], satisfaction[0], sentiment[0],
         threshold, opinion[0], voice[0], indptr, indices, strong, weak, tie_weight,
         media_sum[0], media_count[0], influence, media_pos[0], media_neg[0], firm_voices[0],
-        h1, h2, h3, h4, value[0], outside, talk, choice, experience, *parameters,
+        heard, value[0], outside, talk, choice, experience, *parameters,
         buyers[0], active_count, sat_sum[0], sent_sum[0])]
     cascade = ck.customer_step(*single)
     kc.market_customer_step(*args)
