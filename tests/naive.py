@@ -854,7 +854,7 @@ def market_customer_step(
     present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
     threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, positive_share, negative_share,
+    heard, positive_share, negative_share,
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
@@ -864,7 +864,7 @@ def market_customer_step(
 
     Written from the rule: the firms in the market are a list; every customer's view of a
     firm is computed as a whole row; the choice is a list of (option, probability) pairs
-    walked until the draw falls inside one. The kernel's scratch (``heard_*``, ``weight``,
+    walked until the draw falls inside one. The kernel's scratch (``heard``, ``weight``,
     ``against``) is not used.
     """
     in_market = active != 0

@@ -127,8 +127,8 @@ def customer_step(
         # Talks if u < chance, far if also u < chance * push / (1 + push); counted without
         # branches (whether a customer talks is a coin flip the processor cannot predict).
         talks = u < chance
-        far = talks & (u < chance * (push / (1.0 + push)))
-        level = int(talks) + int(far)
+        far = talk_draw[i] < chance * (push / (1.0 + push))
+        level = int(talks) + int(talks & far)
         voice[i] = level if pleased else -level
     # 2. Who hears what (rule step 3, first part).
     spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard)
@@ -142,10 +142,10 @@ def customer_step(
         if answers > 0.0:
             weight += answers
             said += answers * value_of_segment[segment[i]]
-        listened = opinion[i]
+        new_belief = opinion[i]
         if weight > 0.0:
-            listened += word_of_mouth_weight * (said / weight - opinion[i])
-        belief[i] = listened + media_influence * (media_sum[i] - media_count[i] * listened)
+            new_belief += word_of_mouth_weight * (said / weight - opinion[i])
+        belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
     # 4. The chance to buy, held in ``sentiment`` until the choice turns it into sentiment.
     for i in range(n):
         if active[i] != 0:
