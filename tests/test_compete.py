@@ -60,7 +60,7 @@ def market_arguments(seed, firms=3, customers=15, segments=3, edges=30, absent=(
         tie_weight, rng.random((f, c)) * 2, rng.integers(0, 3, (f, c)).astype(float), 0.05,
         rng.random((f, c)) * sparse, rng.random((f, c)) * sparse,
         rng.integers(0, 3, (f, c)) * sparse.astype(float), np.full((f, c, 4), 9.0),
-        np.zeros((f, c)), np.zeros((f, c)), rng.random((f, segments)), 0.45, talk, choice,
+        rng.random((f, segments)), 0.45, talk, choice,
         rng.standard_normal(c), 0.1, 0.3, talk_rate, 1.0, 2.0, 0.4, imitation, 6.0,
         reconsider_rate, np.zeros((f, segments), np.int64), np.zeros(segments, np.int64),
         np.zeros((f, segments)), np.zeros((f, segments)), np.zeros(f, np.int64),
@@ -112,7 +112,7 @@ def test_market_kernel_with_one_firm_is_the_single_firm_kernel(seed):
     args = market_arguments(seed, firms=1, customers=40, edges=120)
     (present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
      threshold, opinion, voice, indptr, indices, strong, weak, tie_weight, media_sum,
-     media_count, influence, media_pos, media_neg, firm_voices, _heard, _ps, _ns,
+     media_count, influence, media_pos, media_neg, firm_voices, _heard,
      value, outside, talk, choice, experience, *rest) = args
     heard = np.full((current.shape[0], 4), 9.0)  # the single kernel's hearing rows
     parameters, (buyers, active_count, sat_sum, sent_sum, defections) = rest[:9], rest[9:14]

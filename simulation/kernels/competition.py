@@ -18,7 +18,6 @@ media_sum, media_count, media_positive, media_negative, firm_voices : float64 (F
                                   what each firm's media and people tell each customer
 heard : float64 (F, C, 4)         scratch: what each customer hears about each firm from its
                                   neighbours (the columns of contagion.spread_voices' rows)
-positive_share, negative_share : float64 (F, C) scratch
 value_of_segment : float64 (F, S) normalised fitness of each firm's variant for each segment
 talk_draw, choice_draw, experience_draw : (C,) one draw each per customer and step
 outputs: buyers, satisfaction_sum, sentiment_sum (F, S); active_count (S,);
@@ -65,6 +64,23 @@ from simulation.kernels.contagion import (
 )
 
 
+@kernel(error_model="numpy")
+def _share(heard, side, firm_voices, media_positive, media_negative, tie_weight, truth, outside,
+           g, i):
+    """The share of customer ``i``'s total weight (ties, answers, stories) about firm ``g``
+    that carries a positive (``side`` ``HEARD_POSITIVE``) or negative (``HEARD_NEGATIVE``)
+    voice; ``truth`` is what the firm's answers say (its product's value for ``i``'s
+    segment). The additions of rule step 2, in its order; 0 for a customer with no ties,
+    answers or stories."""
+    voiced = heard[g, i, side]
+    answers = firm_voices[g, i]
+    if answers > 0.0 and (truth >= outside) == (side == HEARD_POSITIVE):
+        voiced += answers
+    voiced += media_positive[g, i] if side == HEARD_POSITIVE else media_negative[g, i]
+    total = tie_weight[i] + answers + media_positive[g, i] + media_negative[g, i]
+    return voiced / total if total > 0.0 else 0.0
+
+
 # Division checks off (error_model="numpy"): every division here has a positive divisor or a
 # guard, so the checks the default model compiles in (to raise ZeroDivisionError) only cost.
 @kernel(error_model="numpy")
@@ -72,7 +88,7 @@ def market_customer_step(
     present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
     threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard, positive_share, negative_share,
+    heard,
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
@@ -86,6 +102,11 @@ def market_customer_step(
         for i in range(n):
             opinion[g, i] = belief[g, i]
             voice[g, i] = 0
+            # The hearing rows are cleared here, in this pass, rather than in one of their own.
+            heard[g, i, HEARD_POSITIVE] = 0.0
+            heard[g, i, HEARD_NEGATIVE] = 0.0
+            heard[g, i, HEARD_WEIGHT] = 0.0
+            heard[g, i, HEARD_SAID] = 0.0
     for i in range(n):
         if active[i] == 0:
             continue
@@ -122,7 +143,6 @@ def market_customer_step(
     # contagion.spread_voices gives them firm by firm, while the network is read once, in
     # order, instead of once per firm at that firm's scattered voicers. A hearer's four sums
     # about a firm are adjacent in memory (each voice updates three of them).
-    heard[:, :, :] = 0.0
     for j in range(n):
         f = current[j]
         # Only buyers voice, and only voices about a firm in the market are heard.
@@ -153,30 +173,17 @@ def market_customer_step(
         for i in range(n):
             if active[i] == 0:
                 continue
-            s = segment[i]
-            positive = heard[g, i, HEARD_POSITIVE]
-            negative = heard[g, i, HEARD_NEGATIVE]
             voiced = heard[g, i, HEARD_WEIGHT]
             said = heard[g, i, HEARD_SAID]
             answers = firm_voices[g, i]
             if answers > 0.0:
-                truth = value_of_segment[g, s]
                 voiced += answers
-                said += answers * truth
-                if truth >= outside:
-                    positive += answers
-                else:
-                    negative += answers
-            positive += media_positive[g, i]
-            negative += media_negative[g, i]
-            total = tie_weight[i] + answers + media_positive[g, i] + media_negative[g, i]
+                said += answers * value_of_segment[g, segment[i]]
             new_belief = opinion[g, i]
             if voiced > 0.0:
                 new_belief += word_of_mouth_weight * (said / voiced - opinion[g, i])
             belief[g, i] = new_belief + media_influence * (
                 media_sum[g, i] - media_count[g, i] * new_belief)
-            positive_share[g, i] = positive / total if total > 0.0 else 0.0
-            negative_share[g, i] = negative / total if total > 0.0 else 0.0
     # 3. The choice among the present firms and the outside option. First, firm by firm, the
     # sentiment about each firm and its sums per segment (the running sum held while the
     # segment stays: customers come in blocks of one segment), keeping the weights the
@@ -223,8 +230,14 @@ def market_customer_step(
             f = -1  # its firm left the market: the customer chooses afresh
             current[i] = -1
         v = -1.0  # where a reconsidering buyer's draw falls (-1: it stays, inertia)
+        # The shares of voices heard are computed here, only where the choice reads them: the
+        # negative share about a buyer's firm, the positive ones for a non-buyer.
+        triggered = False
         if f >= 0:
-            if negative_share[f, i] >= threshold[i]:
+            triggered = _share(heard, HEARD_NEGATIVE, firm_voices, media_positive,
+                               media_negative, tie_weight, value_of_segment[f, s], outside,
+                               f, i) >= threshold[i]
+            if triggered:
                 v = u
             elif u < reconsider_rate:
                 v = u / reconsider_rate
@@ -252,15 +265,17 @@ def market_customer_step(
                             if v < cumulative:
                                 choice = g
                                 break
-                if choice != f and negative_share[f, i] >= threshold[i]:
+                if choice != f and triggered:
                     defections[f] += 1
                 current[i] = choice
         else:
             total_hazard = 0.0
             for g in range(firms):
                 if present[g] != 0:
-                    hazard[g] = bass_hazard(reconsider_rate, imitation,
-                                            positive_share[g, i]) * chance[g]
+                    share = _share(heard, HEARD_POSITIVE, firm_voices, media_positive,
+                                   media_negative, tie_weight, value_of_segment[g, s], outside,
+                                   g, i)
+                    hazard[g] = bass_hazard(reconsider_rate, imitation, share) * chance[g]
                     total_hazard += hazard[g]
             scale = 1.0 / total_hazard if total_hazard > 1.0 else 1.0
             cumulative = 0.0
