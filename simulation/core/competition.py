@@ -448,8 +448,9 @@ class MarketModel:
                 s.kind, s.stance, MEDIA, self.outside_option, sh.media_tone,
                 s.media_reach_ptr, s.media_reach, rows["media_sum"][g], rows["media_count"][g],
                 rows["media_positive"][g], rows["media_negative"][g])
-        talk_draw, choice_draw, experience_draw = customers.draw_step(
-            p, self.streams["customer_dynamics"])
+        rng = self.streams["customer_dynamics"]
+        uniforms = rng.random((2, p.size))
+        normals = rng.standard_normal(p.size)
         options = len(self.firms) + 1
         moved = np.empty((options, options), dtype=np.int64)
         competition_kernels.market_customer_step(
@@ -459,7 +460,7 @@ class MarketModel:
             c.weak_tie_weight, p.tie_weight, rows["media_sum"], rows["media_count"],
             sh.media_influence, rows["media_positive"], rows["media_negative"],
             rows["firm_voices"], self.heard,
-            self.value_of_segment, self.outside_option, talk_draw, choice_draw, experience_draw,
+            self.value_of_segment, self.outside_option, uniforms[0], uniforms[1], normals,
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,
             c.reconsider_rate, rows["buyers"], p.active_count, rows["satisfaction_sum"],

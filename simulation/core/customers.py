@@ -35,8 +35,7 @@ class CustomerPopulation:
     tie (CSR-aligned) as strong or weak; ``threshold`` is each customer's defection threshold;
     ``firm_voices`` the answers the firm's people give each customer this step
     (:mod:`simulation.core.conversation`); ``heard`` (one row per customer) what each heard
-    from its neighbours in the last step (:func:`simulation.kernels.contagion.spread_voices`);
-    ``draws`` (3, C) the step's random numbers, drawn into it (:func:`draw_step`).
+    from its neighbours in the last step (:func:`simulation.kernels.contagion.spread_voices`).
     """
 
     segment: np.ndarray
@@ -68,7 +67,6 @@ class CustomerPopulation:
     active_count: np.ndarray
     satisfaction_sum: np.ndarray
     sentiment_sum: np.ndarray
-    draws: np.ndarray
 
     @property
     def size(self) -> int:
@@ -133,19 +131,7 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
         buyers=np.zeros(total_segments, dtype=np.int64),
         active_count=np.zeros(total_segments, dtype=np.int64),
         satisfaction_sum=np.zeros(total_segments), sentiment_sum=np.zeros(total_segments),
-        draws=np.empty((3, n)),
     )
-
-
-def draw_step(population: CustomerPopulation, rng: np.random.Generator) -> np.ndarray:
-    """The customer step's random numbers, drawn into ``population.draws`` (no array made per
-    step): rows 0 and 1 two uniforms per customer (talk, choice), row 2 a standard normal
-    (experience). The same numbers, in the same order, as ``rng.random((2, C))`` then
-    ``rng.standard_normal(C)``."""
-    draws = population.draws
-    rng.random(out=draws[:2])
-    rng.standard_normal(out=draws[2])
-    return draws
 
 
 def customer_step(model) -> None:
@@ -163,13 +149,15 @@ def customer_step(model) -> None:
                                     stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
                                     p.media_sum, p.media_count, p.media_positive,
                                     p.media_negative)
-    talk_draw, choice_draw, experience_draw = draw_step(p, model.streams["customer_dynamics"])
+    rng = model.streams["customer_dynamics"]
+    uniforms = rng.random((2, p.size))
+    normals = rng.standard_normal(p.size)
     model.cascade_defections = customer_kernels.customer_step(
         p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
         p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong, c.weak_tie_weight,
         p.tie_weight, p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
         p.media_negative, p.firm_voices, p.heard, model.segment_fitness, model.outside_option,
-        talk_draw, choice_draw, experience_draw,
+        uniforms[0], uniforms[1], normals,
         c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,
         c.word_of_mouth_weight, c.imitation, c.choice_sensitivity, c.reconsider_rate,
         p.buyers, p.active_count, p.satisfaction_sum, p.sentiment_sum,
