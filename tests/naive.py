@@ -171,7 +171,7 @@ def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside,
+    heard, value_of_segment, outside,
     talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
@@ -201,8 +201,7 @@ def customer_step(
     snapshot_buying = buying.copy()
     defections = 0
     for i in range(len(voice)):
-        heard_positive[i], heard_negative[i], heard_weight[i], heard_said[i] = voices_heard(
-            indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
+        heard[i] = voices_heard(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, i)
     # 3. Hearing and 4. choosing, customer by customer.
     for i in np.flatnonzero(in_market):
         positive = negative = heard = said = 0.0
@@ -855,7 +854,7 @@ def market_customer_step(
     present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
     threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, positive_share, negative_share,
+    heard,
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
@@ -865,7 +864,7 @@ def market_customer_step(
 
     Written from the rule: the firms in the market are a list; every customer's view of a
     firm is computed as a whole row; the choice is a list of (option, probability) pairs
-    walked until the draw falls inside one. The kernel's scratch (``heard_*``, ``weight``,
+    walked until the draw falls inside one. The kernel's scratch (``heard``, ``weight``,
     ``against``) is not used.
     """
     in_market = active != 0
@@ -889,6 +888,7 @@ def market_customer_step(
             level = 2 if talk_draw[i] < talk * (push / (1.0 + push)) else 1
             voice[f, i] = level if happy else -level
     # 2. Per firm: what customers hear about it, and their belief about it.
+    shares = {}  # (firm, customer): shares of the weight heard carrying a +/- voice
     for g in firms_here:
         for i in np.flatnonzero(in_market):
             plus = minus = heard = said = 0.0
@@ -920,8 +920,8 @@ def market_customer_step(
                 listened += word_of_mouth_weight * (said / heard - opinion[g, i])
             belief[g, i] = listened + media_influence * (
                 media_sum[g, i] - media_count[g, i] * listened)
-            positive_share[g, i] = plus / total if total > 0 else 0.0
-            negative_share[g, i] = minus / total if total > 0 else 0.0
+            shares[g, i] = (plus / total if total > 0 else 0.0,
+                            minus / total if total > 0 else 0.0)
     # 3. The logit choice among the firms here and the outside option.
     defections[:] = 0
     for i in np.flatnonzero(in_market):
@@ -936,7 +936,7 @@ def market_customer_step(
         u = choice_draw[i]
         mine = old[i] if old[i] >= 0 and present[old[i]] else -1
         if mine >= 0:
-            triggered = negative_share[mine, i] >= threshold[i]
+            triggered = shares[mine, i][1] >= threshold[i]
             if triggered:
                 v = u
             elif u < reconsider_rate:
@@ -946,7 +946,7 @@ def market_customer_step(
             options = [(mine, chance[mine])] + [(g, chance[g]) for g in firms_here if g != mine]
         else:
             v = u
-            hazards = [(g, (reconsider_rate + imitation * positive_share[g, i]) * chance[g])
+            hazards = [(g, (reconsider_rate + imitation * shares[g, i][0]) * chance[g])
                        for g in firms_here]
             total = left_sum(h for _, h in hazards)
             # Above 1 the hazards are scaled down together (times 1 / total).

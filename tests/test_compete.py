@@ -59,8 +59,8 @@ def market_arguments(seed, firms=3, customers=15, segments=3, edges=30, absent=(
         thresholds, np.zeros((f, c)), np.zeros((f, c), np.int8), indptr, indices, strong, 0.25,
         tie_weight, rng.random((f, c)) * 2, rng.integers(0, 3, (f, c)).astype(float), 0.05,
         rng.random((f, c)) * sparse, rng.random((f, c)) * sparse,
-        rng.integers(0, 3, (f, c)) * sparse.astype(float), *np.full((4, f, c), 9.0),
-        np.zeros((f, c)), np.zeros((f, c)), rng.random((f, segments)), 0.45, talk, choice,
+        rng.integers(0, 3, (f, c)) * sparse.astype(float), np.full((f, c, 4), 9.0),
+        rng.random((f, segments)), 0.45, talk, choice,
         rng.standard_normal(c), 0.1, 0.3, talk_rate, 1.0, 2.0, 0.4, imitation, 6.0,
         reconsider_rate, np.zeros((f, segments), np.int64), np.zeros(segments, np.int64),
         np.zeros((f, segments)), np.zeros((f, segments)), np.zeros(f, np.int64),
@@ -96,7 +96,7 @@ def test_market_kernel_equals_its_twin(case, seed):
     array but the kernel's hearing scratch, which the twin does not use)."""
     args = market_arguments(seed, **MARKET_CASES[case])
     arrays = [k for k, a in enumerate(args) if isinstance(a, np.ndarray)]
-    scratch = {arrays.index(k) for k in range(23, 27)}  # heard_positive ... heard_said
+    scratch = {arrays.index(23)}  # heard
     scratch |= {len(arrays) - 2, len(arrays) - 1}  # the choice's weight and against
     results = naive.run_three_ways(kc.market_customer_step, naive.market_customer_step, *args)
     want = [a for k, a in enumerate(results["reference"][1]) if k not in scratch]
@@ -112,15 +112,15 @@ def test_market_kernel_with_one_firm_is_the_single_firm_kernel(seed):
     args = market_arguments(seed, firms=1, customers=40, edges=120)
     (present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
      threshold, opinion, voice, indptr, indices, strong, weak, tie_weight, media_sum,
-     media_count, influence, media_pos, media_neg, firm_voices, _h1, _h2, _h3, _h4, _ps, _ns,
+     media_count, influence, media_pos, media_neg, firm_voices, _heard,
      value, outside, talk, choice, experience, *rest) = args
-    h1, h2, h3, h4 = np.full((4, current.shape[0]), 9.0)  # the single kernel's scratch
+    heard = np.full((current.shape[0], 4), 9.0)  # the single kernel's hearing rows
     parameters, (buyers, active_count, sat_sum, sent_sum, defections) = rest[:9], rest[9:14]
     single = [a.copy() if isinstance(a, np.ndarray) else a for a in (
         active, buying[0], segment, taste, belief[0], satisfaction[0], sentiment[0],
         threshold, opinion[0], voice[0], indptr, indices, strong, weak, tie_weight,
         media_sum[0], media_count[0], influence, media_pos[0], media_neg[0], firm_voices[0],
-        h1, h2, h3, h4, value[0], outside, talk, choice, experience, *parameters,
+        heard, value[0], outside, talk, choice, experience, *parameters,
         buyers[0], active_count, sat_sum[0], sent_sum[0])]
     cascade = ck.customer_step(*single)
     kc.market_customer_step(*args)

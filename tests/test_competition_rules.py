@@ -79,8 +79,8 @@ def test_market_without_amplification_no_voice_crosses_weak_ties():
     amplification (a = 0) none does, even for the smallest uniform draw, while every
     buyer still talks (talk rate above 1)."""
     args = list(market_arguments(3, firms=2, customers=30, edges=80, talk_rate=5.0))
-    args[37] = 0.0  # amplification
-    args[31][:] = 0.0  # every talk draw the smallest uniform
+    args[32] = 0.0  # amplification
+    args[26][:] = 0.0  # every talk draw the smallest uniform
     active, current = args[3], args[1]
     assert ((active == 1) & (current >= 0)).sum() > 3
     kc.market_customer_step(*args)

@@ -92,13 +92,13 @@ def test_an_isolated_customer_hears_no_one_so_only_innovation_draws_it_in():
     args[1][:] = 0  # not buying
     for k in (15, 16, 18, 19, 20):  # media messages, stories, the firm's answers
         args[k][:] = 0.0
-    belief, outside, beta, innovation, imitation = args[4][0], args[26], args[37], 0.2, 0.5
-    args[36], args[38] = imitation, innovation
+    belief, outside, beta, innovation, imitation = args[4][0], args[23], args[34], 0.2, 0.5
+    args[33], args[35] = imitation, innovation
     p = 1.0 / (1.0 + np.exp(-beta * (belief - outside)))
     assert args[14][0] == 0.0  # no ties at all
     for u, buys in ((0.99 * innovation * p, 1), (1.01 * innovation * p, 0),
                     ((innovation + 0.99 * imitation) * p, 0)):
         trial = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        trial[28][:] = u  # the choice draw
+        trial[25][:] = u  # the choice draw
         ck.customer_step(*trial)
         assert trial[1][0] == buys, (u, p)

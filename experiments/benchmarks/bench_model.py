@@ -160,7 +160,7 @@ def customer_kernel_ratio(repeats: int = 200) -> dict:
     args = (p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
             p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong,
             c.weak_tie_weight, p.tie_weight, p.media_sum, p.media_count, 0.05, p.media_positive,
-            p.media_negative, p.firm_voices, *p.heard, model.segment_fitness, model.outside_option,
+            p.media_negative, p.firm_voices, p.heard, model.segment_fitness, model.outside_option,
             uniforms[0], uniforms[1], normals, c.experience_noise, c.experience_weight,
             c.talk_rate, c.amplification, c.negativity, c.word_of_mouth_weight, c.imitation,
             c.choice_sensitivity, c.reconsider_rate, p.buyers, p.active_count,

@@ -44,8 +44,8 @@ class Bug:
 BUGS = [
     Bug("negativity_positive", "negativity bias applied to positive voices",
         "simulation/kernels/customers.py",
-        "tone = 1.0 if opinion[i] >= outside else negativity",
-        "tone = negativity if opinion[i] >= outside else 1.0",
+        "tone = 1.0 if pleased else negativity",
+        "tone = negativity if pleased else 1.0",
         ("tests/test_kernels.py",), r"test_customer_step"),
     Bug("area_lost_off_by_one", "area_lost sums one step too few",
         "simulation/core/metrics.py",

@@ -305,9 +305,7 @@ class MarketModel:
         self._first_choice(first["draw"])
         # The customer step's scratch: what customers hear about each firm, their shares, and
         # the weights of their choice.
-        self.heard = np.zeros((4, count, n))
-        self.positive_share = np.zeros((count, n))
-        self.negative_share = np.zeros((count, n))
+        self.heard = np.zeros((count, n, 4))
         self.choice_weights = np.zeros((2, count, n))
         self.defections = np.zeros(count, dtype=np.int64)
         self.outside_option = cfg.market.outside_option
@@ -461,7 +459,7 @@ class MarketModel:
             rows["opinion"], rows["voice"], p.indptr, p.indices, p.tie_strong,
             c.weak_tie_weight, p.tie_weight, rows["media_sum"], rows["media_count"],
             sh.media_influence, rows["media_positive"], rows["media_negative"],
-            rows["firm_voices"], *self.heard, self.positive_share, self.negative_share,
+            rows["firm_voices"], self.heard,
             self.value_of_segment, self.outside_option, uniforms[0], uniforms[1], normals,
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,

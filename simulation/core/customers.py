@@ -34,7 +34,8 @@ class CustomerPopulation:
     and ``opinion`` hold what each customer said in the last step). ``tie_strong`` flags each
     tie (CSR-aligned) as strong or weak; ``threshold`` is each customer's defection threshold;
     ``firm_voices`` the answers the firm's people give each customer this step
-    (:mod:`simulation.core.conversation`).
+    (:mod:`simulation.core.conversation`); ``heard`` (one row per customer) what each heard
+    from its neighbours in the last step (:func:`simulation.kernels.contagion.spread_voices`).
     """
 
     segment: np.ndarray
@@ -126,7 +127,7 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
         tie_strong=tie_strong, tie_weight=tie_weight, threshold=threshold,
         media_sum=np.zeros(n), media_count=np.zeros(n), media_positive=np.zeros(n),
         media_negative=np.zeros(n), firm_voices=np.zeros(n),
-        heard=np.zeros((4, n)),
+        heard=np.zeros((n, 4)),
         buyers=np.zeros(total_segments, dtype=np.int64),
         active_count=np.zeros(total_segments, dtype=np.int64),
         satisfaction_sum=np.zeros(total_segments), sentiment_sum=np.zeros(total_segments),
@@ -155,7 +156,7 @@ def customer_step(model) -> None:
         p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
         p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong, c.weak_tie_weight,
         p.tie_weight, p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
-        p.media_negative, p.firm_voices, *p.heard, model.segment_fitness, model.outside_option,
+        p.media_negative, p.firm_voices, p.heard, model.segment_fitness, model.outside_option,
         uniforms[0], uniforms[1], normals,
         c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,
         c.word_of_mouth_weight, c.imitation, c.choice_sensitivity, c.reconsider_rate,

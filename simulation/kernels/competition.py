@@ -16,8 +16,8 @@ belief, satisfaction, sentiment, opinion : float64 (F, C)   per firm (in-out / o
 voice : int8 (F, C)               out: a customer voices only about the firm it buys from
 media_sum, media_count, media_positive, media_negative, firm_voices : float64 (F, C)
                                   what each firm's media and people tell each customer
-heard_positive, heard_negative, heard_weight, heard_said : float64 (F, C) scratch
-positive_share, negative_share : float64 (F, C) scratch
+heard : float64 (F, C, 4)         scratch: what each customer hears about each firm from its
+                                  neighbours (the columns of contagion.spread_voices' rows)
 value_of_segment : float64 (F, S) normalised fitness of each firm's variant for each segment
 talk_draw, choice_draw, experience_draw : (C,) one draw each per customer and step
 outputs: buyers, satisfaction_sum, sentiment_sum (F, S); active_count (S,);
@@ -55,7 +55,30 @@ import math
 import numpy as np
 
 from simulation.kernels._config import kernel
-from simulation.kernels.contagion import bass_hazard
+from simulation.kernels.contagion import (
+    HEARD_NEGATIVE,
+    HEARD_POSITIVE,
+    HEARD_SAID,
+    HEARD_WEIGHT,
+    bass_hazard,
+)
+
+
+@kernel(error_model="numpy")
+def _share(heard, side, firm_voices, media_positive, media_negative, tie_weight, truth, outside,
+           g, i):
+    """The share of customer ``i``'s total weight (ties, answers, stories) about firm ``g``
+    that carries a positive (``side`` ``HEARD_POSITIVE``) or negative (``HEARD_NEGATIVE``)
+    voice; ``truth`` is what the firm's answers say (its product's value for ``i``'s
+    segment). The additions of rule step 2, in its order; 0 for a customer with no ties,
+    answers or stories."""
+    voiced = heard[g, i, side]
+    answers = firm_voices[g, i]
+    if answers > 0.0 and (truth >= outside) == (side == HEARD_POSITIVE):
+        voiced += answers
+    voiced += media_positive[g, i] if side == HEARD_POSITIVE else media_negative[g, i]
+    total = tie_weight[i] + answers + media_positive[g, i] + media_negative[g, i]
+    return voiced / total if total > 0.0 else 0.0
 
 
 # Division checks off (error_model="numpy"): every division here has a positive divisor or a
@@ -65,7 +88,7 @@ def market_customer_step(
     present, current, buying, active, segment, taste, belief, satisfaction, sentiment,
     threshold, opinion, voice, indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, positive_share, negative_share,
+    heard,
     value_of_segment, outside, talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
@@ -79,6 +102,11 @@ def market_customer_step(
         for i in range(n):
             opinion[g, i] = belief[g, i]
             voice[g, i] = 0
+            # The hearing rows are cleared here, in this pass, rather than in one of their own.
+            heard[g, i, HEARD_POSITIVE] = 0.0
+            heard[g, i, HEARD_NEGATIVE] = 0.0
+            heard[g, i, HEARD_WEIGHT] = 0.0
+            heard[g, i, HEARD_SAID] = 0.0
     for i in range(n):
         if active[i] == 0:
             continue
@@ -89,15 +117,20 @@ def market_customer_step(
                        + experience_noise * experience_draw[i])
         opinion[f, i] = (1.0 - experience_weight) * belief[f, i] + experience_weight * experienced
         satisfaction[f, i] = 1.0 / (1.0 + math.exp(-(beta * (experienced - outside))))
-        x = abs(0.5 * beta * (opinion[f, i] - outside))
+        said = opinion[f, i]
+        x = abs(0.5 * beta * (said - outside))
         e = x / (1.0 + x)
-        tone = 1.0 if opinion[f, i] >= outside else negativity
+        pleased = said >= outside
+        tone = 1.0 if pleased else negativity
         chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
-        if talk_draw[i] < chance:
-            push = tone * amplification * e
-            far = talk_draw[i] < chance * (push / (1.0 + push))
-            level = 2 if far else 1
-            voice[f, i] = level if opinion[f, i] >= outside else -level
+        push = tone * amplification * e
+        u = talk_draw[i]
+        # Talks if u < chance, far if also u < chance * push / (1 + push); counted without
+        # branches (whether a customer talks is a coin flip the processor cannot predict).
+        talks = u < chance
+        far = talk_draw[i] < chance * (push / (1.0 + push))
+        level = int(talks) + int(talks & far)
+        voice[f, i] = level if pleased else -level
     buyers[:, :] = 0
     active_count[:] = 0
     satisfaction_sum[:, :] = 0.0
@@ -108,13 +141,8 @@ def market_customer_step(
     # voicers (a customer voices about one firm at most), each to its firm's rows: for each
     # firm and hearer the sums run over the voicers in ascending order, as
     # contagion.spread_voices gives them firm by firm, while the network is read once, in
-    # order, instead of once per firm at that firm's scattered voicers.
-    for g in range(firms):
-        for i in range(n):
-            heard_positive[g, i] = 0.0
-            heard_negative[g, i] = 0.0
-            heard_weight[g, i] = 0.0
-            heard_said[g, i] = 0.0
+    # order, instead of once per firm at that firm's scattered voicers. A hearer's four sums
+    # about a firm are adjacent in memory (each voice updates three of them).
     for j in range(n):
         f = current[j]
         # Only buyers voice, and only voices about a firm in the market are heard.
@@ -123,49 +151,39 @@ def market_customer_step(
         v = voice[f, j]
         if v == 0:
             continue
-        far = v == 2 or v == -2
         said_by_j = opinion[f, j]
-        for e in range(indptr[j], indptr[j + 1]):
-            strong = tie_strong[e] != 0
-            if strong or far:
+        side = HEARD_POSITIVE if v > 0 else HEARD_NEGATIVE
+        if v == 2 or v == -2:  # heard over every tie
+            for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
-                w = 1.0 if strong else weak_tie_weight
-                heard_weight[f, i] += w
-                heard_said[f, i] += w * said_by_j
-                if v > 0:
-                    heard_positive[f, i] += w
-                else:
-                    heard_negative[f, i] += w
+                w = 1.0 if tie_strong[e] != 0 else weak_tie_weight
+                heard[f, i, HEARD_WEIGHT] += w
+                heard[f, i, HEARD_SAID] += w * said_by_j
+                heard[f, i, side] += w
+        else:  # heard over strong ties only, each weighing 1
+            for e in range(indptr[j], indptr[j + 1]):
+                if tie_strong[e] != 0:
+                    i = indices[e]
+                    heard[f, i, HEARD_WEIGHT] += 1.0
+                    heard[f, i, HEARD_SAID] += said_by_j  # 1.0 * said_by_j, exactly
+                    heard[f, i, side] += 1.0
     for g in range(firms):
         if present[g] == 0:
             continue
         for i in range(n):
             if active[i] == 0:
                 continue
-            s = segment[i]
-            positive = heard_positive[g, i]
-            negative = heard_negative[g, i]
-            heard = heard_weight[g, i]
-            said = heard_said[g, i]
+            voiced = heard[g, i, HEARD_WEIGHT]
+            said = heard[g, i, HEARD_SAID]
             answers = firm_voices[g, i]
             if answers > 0.0:
-                truth = value_of_segment[g, s]
-                heard += answers
-                said += answers * truth
-                if truth >= outside:
-                    positive += answers
-                else:
-                    negative += answers
-            positive += media_positive[g, i]
-            negative += media_negative[g, i]
-            total = tie_weight[i] + answers + media_positive[g, i] + media_negative[g, i]
+                voiced += answers
+                said += answers * value_of_segment[g, segment[i]]
             new_belief = opinion[g, i]
-            if heard > 0.0:
-                new_belief += word_of_mouth_weight * (said / heard - opinion[g, i])
+            if voiced > 0.0:
+                new_belief += word_of_mouth_weight * (said / voiced - opinion[g, i])
             belief[g, i] = new_belief + media_influence * (
                 media_sum[g, i] - media_count[g, i] * new_belief)
-            positive_share[g, i] = positive / total if total > 0.0 else 0.0
-            negative_share[g, i] = negative / total if total > 0.0 else 0.0
     # 3. The choice among the present firms and the outside option. First, firm by firm, the
     # sentiment about each firm and its sums per segment (the running sum held while the
     # segment stays: customers come in blocks of one segment), keeping the weights the
@@ -212,8 +230,14 @@ def market_customer_step(
             f = -1  # its firm left the market: the customer chooses afresh
             current[i] = -1
         v = -1.0  # where a reconsidering buyer's draw falls (-1: it stays, inertia)
+        # The shares of voices heard are computed here, only where the choice reads them: the
+        # negative share about a buyer's firm, the positive ones for a non-buyer.
+        triggered = False
         if f >= 0:
-            if negative_share[f, i] >= threshold[i]:
+            triggered = _share(heard, HEARD_NEGATIVE, firm_voices, media_positive,
+                               media_negative, tie_weight, value_of_segment[f, s], outside,
+                               f, i) >= threshold[i]
+            if triggered:
                 v = u
             elif u < reconsider_rate:
                 v = u / reconsider_rate
@@ -241,15 +265,17 @@ def market_customer_step(
                             if v < cumulative:
                                 choice = g
                                 break
-                if choice != f and negative_share[f, i] >= threshold[i]:
+                if choice != f and triggered:
                     defections[f] += 1
                 current[i] = choice
         else:
             total_hazard = 0.0
             for g in range(firms):
                 if present[g] != 0:
-                    hazard[g] = bass_hazard(reconsider_rate, imitation,
-                                            positive_share[g, i]) * chance[g]
+                    share = _share(heard, HEARD_POSITIVE, firm_voices, media_positive,
+                                   media_negative, tie_weight, value_of_segment[g, s], outside,
+                                   g, i)
+                    hazard[g] = bass_hazard(reconsider_rate, imitation, share) * chance[g]
                     total_hazard += hazard[g]
             scale = 1.0 / total_hazard if total_hazard > 1.0 else 1.0
             cumulative = 0.0

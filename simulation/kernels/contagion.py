@@ -120,40 +120,45 @@ def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, o
         out[i, 3] = s
 
 
+#: Columns of the ``(n, 4)`` hearing arrays (:func:`voices_heard_all`, :func:`spread_voices`):
+#: what :func:`voices_heard` returns, in its order.
+HEARD_POSITIVE, HEARD_NEGATIVE, HEARD_WEIGHT, HEARD_SAID = 0, 1, 2, 3
+
+
 @kernel
-def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, positive,
-                  negative, heard, said):
+def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, out):
     """:func:`voices_heard` for every node at once, by pushing each voice to its hearers.
 
-    Fills ``positive``, ``negative``, ``heard``, ``said`` (float64 (n,)) with what
-    :func:`voices_heard` returns for each node, bit for bit, provided the network is
-    undirected with ascending neighbour lists and ``tie_strong`` gives both directions of a
-    tie the same flag (as :mod:`simulation.core.networks` and :func:`embedded_ties` make them):
-    voicers are visited in ascending order, so each hearer receives its neighbours' voices
-    in its own CSR order. Only voicing nodes' ties are visited, so the cost is proportional
-    to the voices, not to all ties.
+    Fills ``out`` (float64 ``(n, 4)``, one row per node: what :func:`voices_heard_all`
+    gives) with what :func:`voices_heard` returns for each node, bit for bit, provided the
+    network is undirected with ascending neighbour lists and ``tie_strong`` gives both
+    directions of a tie the same flag (as :mod:`simulation.core.networks` and
+    :func:`embedded_ties` make them): voicers are visited in ascending order, so each hearer
+    receives its neighbours' voices in its own CSR order. Only voicing nodes' ties are
+    visited, so the cost is proportional to the voices, not to all ties. A node's four sums
+    share a row, adjacent in memory, because each voice it hears updates three of them.
     """
-    positive[:] = 0.0
-    negative[:] = 0.0
-    heard[:] = 0.0
-    said[:] = 0.0
+    out[:, :] = 0.0
     for j in range(voice.shape[0]):
         v = voice[j]
         if v == 0:
             continue
-        far = v == 2 or v == -2
         said_by_j = opinion[j]
-        for e in range(indptr[j], indptr[j + 1]):
-            strong = tie_strong[e] != 0
-            if strong or far:
+        side = HEARD_POSITIVE if v > 0 else HEARD_NEGATIVE
+        if v == 2 or v == -2:  # heard over every tie
+            for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
-                w = 1.0 if strong else weak_weight
-                heard[i] += w
-                said[i] += w * said_by_j
-                if v > 0:
-                    positive[i] += w
-                else:
-                    negative[i] += w
+                w = 1.0 if tie_strong[e] != 0 else weak_weight
+                out[i, HEARD_WEIGHT] += w
+                out[i, HEARD_SAID] += w * said_by_j
+                out[i, side] += w
+        else:  # heard over strong ties only, each weighing 1
+            for e in range(indptr[j], indptr[j + 1]):
+                if tie_strong[e] != 0:
+                    i = indices[e]
+                    out[i, HEARD_WEIGHT] += 1.0
+                    out[i, HEARD_SAID] += said_by_j  # 1.0 * said_by_j, exactly
+                    out[i, side] += 1.0
 
 
 @kernel

@@ -20,9 +20,9 @@ media_sum, media_count : float64   sum and number of the messages media broadcas
 media_positive, media_negative : float64  weight of media stories for / against the firm
                                    reaching each customer (sum of |stance| by sign)
 firm_voices : float64              answers the firm's people gave each customer this step
-heard_positive, heard_negative, heard_weight, heard_said : float64  scratch: what each
-                                   customer hears from its neighbours
-                                   (:func:`contagion.spread_voices`; the network must be
+heard : float64 (C, 4)             out: what each customer hears from its neighbours, one
+                                   row per customer (positive, negative, weight, said:
+                                   :func:`contagion.spread_voices`; the network must be
                                    undirected with ascending neighbour lists and symmetric
                                    tie flags)
 talk_draw, choice_draw : float64 uniforms on [0, 1)
@@ -68,7 +68,14 @@ Returns the number of threshold defections (cascade defections) of the step.
 import math
 
 from simulation.kernels._config import kernel
-from simulation.kernels.contagion import bass_hazard, spread_voices
+from simulation.kernels.contagion import (
+    HEARD_NEGATIVE,
+    HEARD_POSITIVE,
+    HEARD_SAID,
+    HEARD_WEIGHT,
+    bass_hazard,
+    spread_voices,
+)
 
 
 @kernel
@@ -76,92 +83,138 @@ def _logistic(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@kernel
+# Division checks off (error_model="numpy"): every division has a positive divisor or a guard
+# (x / (1 + x) and push / (1 + push) with x, push >= 0; said / weight, share / total and
+# u / reconsider_rate each behind a test), so the checks the default model compiles in only
+# cost. The same numbers wherever the default would not raise.
+@kernel(error_model="numpy")
 def customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
-    heard_positive, heard_negative, heard_weight, heard_said, value_of_segment, outside,
+    heard, value_of_segment, outside,
     talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum,
 ):
-    """One customer step; see the module docstring for the rule and the arrays."""
+    """One customer step; see the module docstring for the rule and the arrays.
+
+    The rule's stages run as passes over the customers, each kept small: passes whose loop
+    holds little besides one exponential run faster than one pass holding everything (the
+    exponential is a call the compiler must save the loop's live values around).
+    """
     n = active.shape[0]
+    # 1. Experience and voice (rule steps 1 and 2).
     for i in range(n):
-        opinion[i] = belief[i]
-        voice[i] = 0
+        held = belief[i]
+        if active[i] == 0 or buying[i] == 0:
+            opinion[i] = held
+            voice[i] = 0
+            continue
+        experienced = (value_of_segment[segment[i]] + taste[i]
+                       + experience_noise * experience_draw[i])
+        said = (1.0 - experience_weight) * held + experience_weight * experienced
+        opinion[i] = said
+        satisfaction[i] = _logistic(beta * (experienced - outside))
+        x = abs(0.5 * beta * (said - outside))
+        e = x / (1.0 + x)
+        pleased = said >= outside
+        tone = 1.0 if pleased else negativity
+        chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
+        push = tone * amplification * e
+        u = talk_draw[i]
+        # Talks if u < chance, far if also u < chance * push / (1 + push); counted without
+        # branches (whether a customer talks is a coin flip the processor cannot predict).
+        talks = u < chance
+        far = talk_draw[i] < chance * (push / (1.0 + push))
+        level = int(talks) + int(talks & far)
+        voice[i] = level if pleased else -level
+    # 2. Who hears what (rule step 3, first part).
+    spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard)
+    # 3. Beliefs move toward the voices and answers heard, then toward the media.
+    for i in range(n):
         if active[i] == 0:
             continue
-        if buying[i] != 0:
-            experienced = (value_of_segment[segment[i]] + taste[i]
-                           + experience_noise * experience_draw[i])
-            opinion[i] = (1.0 - experience_weight) * belief[i] + experience_weight * experienced
-            satisfaction[i] = _logistic(beta * (experienced - outside))
-        if buying[i] == 0:
-            continue  # no experience this step: nothing to tell
-        x = abs(0.5 * beta * (opinion[i] - outside))
-        e = x / (1.0 + x)
-        tone = 1.0 if opinion[i] >= outside else negativity
-        chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
-        if talk_draw[i] < chance:
-            push = tone * amplification * e
-            far = talk_draw[i] < chance * (push / (1.0 + push))
-            level = 2 if far else 1
-            voice[i] = level if opinion[i] >= outside else -level
+        weight = heard[i, HEARD_WEIGHT]
+        said = heard[i, HEARD_SAID]
+        answers = firm_voices[i]
+        if answers > 0.0:
+            weight += answers
+            said += answers * value_of_segment[segment[i]]
+        new_belief = opinion[i]
+        if weight > 0.0:
+            new_belief += word_of_mouth_weight * (said / weight - opinion[i])
+        belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
+    # 4. The chance to buy, held in ``sentiment`` until the choice turns it into sentiment.
+    for i in range(n):
+        if active[i] != 0:
+            sentiment[i] = _logistic(beta * (belief[i] - outside))
+    # 5. The choice (rule step 4) and the per-segment sums. Customers come in blocks of one
+    # segment: each sum is held in a register while the segment stays, then stored (the
+    # same additions in the same order as adding into the arrays customer by customer).
     buyers[:] = 0
     active_count[:] = 0
     satisfaction_sum[:] = 0.0
     sentiment_sum[:] = 0.0
     defections = 0
-    spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice, opinion,
-                  heard_positive, heard_negative, heard_weight, heard_said)
+    segment_now = -1
+    count_now = 0
+    buyers_now = 0
+    sentiment_now = 0.0
+    satisfaction_now = 0.0
     for i in range(n):
         if active[i] == 0:
             continue
         s = segment[i]
-        positive = heard_positive[i]
-        negative = heard_negative[i]
-        heard = heard_weight[i]
-        said = heard_said[i]
+        if s != segment_now:
+            if segment_now >= 0:
+                active_count[segment_now] = count_now
+                buyers[segment_now] = buyers_now
+                sentiment_sum[segment_now] = sentiment_now
+                satisfaction_sum[segment_now] = satisfaction_now
+            segment_now = s
+            count_now = active_count[s]
+            buyers_now = buyers[s]
+            sentiment_now = sentiment_sum[s]
+            satisfaction_now = satisfaction_sum[s]
+        buy_chance = sentiment[i]
+        feeling = 2.0 * buy_chance - 1.0
+        sentiment[i] = feeling
         answers = firm_voices[i]
-        if answers > 0.0:
-            truth = value_of_segment[s]
-            heard += answers
-            said += answers * truth
-            if truth >= outside:
-                positive += answers
-            else:
-                negative += answers
-        positive += media_positive[i]
-        negative += media_negative[i]
         total = tie_weight[i] + answers + media_positive[i] + media_negative[i]
-        new_belief = opinion[i]
-        if heard > 0.0:
-            new_belief += word_of_mouth_weight * (said / heard - opinion[i])
-        belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
-        buy_chance = _logistic(beta * (belief[i] - outside))
-        sentiment[i] = 2.0 * buy_chance - 1.0
-        positive_share = positive / total if total > 0.0 else 0.0
-        negative_share = negative / total if total > 0.0 else 0.0
+        truth_beats_outside = value_of_segment[s] >= outside
         u = choice_draw[i]
         if buying[i] != 0:
+            negative = heard[i, HEARD_NEGATIVE]
+            if answers > 0.0 and not truth_beats_outside:
+                negative += answers
+            negative += media_negative[i]
+            negative_share = negative / total if total > 0.0 else 0.0
             if negative_share >= threshold[i]:
                 # The threshold triggers reconsideration now; the choice decides.
-                if u >= buy_chance:
-                    buying[i] = 0
-                    defections += 1
-            elif u < reconsider_rate:
-                buying[i] = 1 if u / reconsider_rate < buy_chance else 0
+                keeps = u < buy_chance
+                defections += 0 if keeps else 1
+            else:
+                keeps = u >= reconsider_rate or u / reconsider_rate < buy_chance
         else:
-            hazard = bass_hazard(reconsider_rate, imitation, positive_share)
-            buying[i] = 1 if u < hazard * buy_chance else 0
-        active_count[s] += 1
-        sentiment_sum[s] += sentiment[i]
-        if buying[i] != 0:
-            buyers[s] += 1
-            satisfaction_sum[s] += satisfaction[i]
+            positive = heard[i, HEARD_POSITIVE]
+            if answers > 0.0 and truth_beats_outside:
+                positive += answers
+            positive += media_positive[i]
+            positive_share = positive / total if total > 0.0 else 0.0
+            keeps = u < bass_hazard(reconsider_rate, imitation, positive_share) * buy_chance
+        buying[i] = 1 if keeps else 0
+        count_now += 1
+        sentiment_now += feeling
+        if keeps:
+            buyers_now += 1
+            satisfaction_now += satisfaction[i]
+    if segment_now >= 0:
+        active_count[segment_now] = count_now
+        buyers[segment_now] = buyers_now
+        sentiment_sum[segment_now] = sentiment_now
+        satisfaction_sum[segment_now] = satisfaction_now
     return defections
 
 
