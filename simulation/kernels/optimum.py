@@ -401,8 +401,8 @@ def elimination_plan(dependencies, max_work: int = MAX_ELIMINATION_WORK) -> Elim
     if work > max_work:  # too wide: the branch and bound does it (no tables built)
         empty = np.zeros(0, dtype=np.int64)
         return EliminationPlan(empty, np.zeros(n + 1, dtype=np.int64), empty,
-                               np.zeros(n + 1, dtype=np.int64), empty, empty, empty, 0, 0,
-                               work, False)
+                               np.zeros(n + 1, dtype=np.int64), empty,
+                               np.zeros(0, dtype=np.int32), empty, 0, 0, work, False)
     table = 1 << width
     message_start = np.empty(n, dtype=np.int64)
     offset = n * table  # the contributions first, row-major; then each bucket's message
