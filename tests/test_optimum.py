@@ -201,9 +201,9 @@ def test_elimination_equals_its_plain_python_twin(seed):
 
 def test_ties_go_to_the_branch_and_bound():
     """Tables of two values (many exact ties between states): the answer is the warm branch
-    and bound's, state and value, whatever the hints. The elimination saw a tie on most of these
-    landscapes, and on some its own state differs from the branch and bound's: the hand-over,
-    not luck, gives the same answer."""
+    and bound's, state and value, whatever the hints (-1, unknown, skipped). The elimination
+    saw a tie on most of these landscapes, and on some its own state differs from the branch
+    and bound's: the hand-over, not luck, gives the same answer."""
     rng = np.random.default_rng(500)
     ties = differing = 0
     for _ in range(24):
@@ -217,7 +217,7 @@ def test_ties_go_to_the_branch_and_bound():
         cold = global_maximum_bb(dependencies, contributions, ptr, dependents)
         ties += margin <= optimum._TIE_MARGIN
         differing += own_state != cold[1]
-        for hints in ([], [int(rng.integers(0, 1 << n))], [cold[1]]):
+        for hints in ([], [-1, int(rng.integers(0, 1 << n))], [cold[1], -1]):  # -1: unknown
             hints = np.array(hints, dtype=np.int64)
             found = optimum.global_maximum_planned(plan, dependencies, contributions, ptr,
                                                    dependents, hints)

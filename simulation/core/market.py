@@ -84,10 +84,9 @@ class Market:
         # the branch and bound, started from the best of the optima known so far (this
         # segment's previous one, the other segments'); neither the value nor the state found
         # depends on these hints (tests/test_optimum.py).
-        known = self.optimum_state[self.optimum_state >= 0]
         value, state_number = global_maximum_planned(
             self.optimum_plan, self.dependencies, self.contributions[segment],
-            self.dependents_ptr, self.dependents, np.unique(known),
+            self.dependents_ptr, self.dependents, self.optimum_state,
         )
         self.max_fitness[segment] = value
         self.optimum_state[segment] = state_number

@@ -522,7 +522,8 @@ def _global_maximum_planned(order, context_ptr, context, entry_ptr, entry_start,
             for a in range(n):
                 state[a] = (state_number >> a) & 1
             return fitness(state, dependencies, contributions), state_number
-    return global_maximum_warm(dependencies, contributions, dependents_ptr, dependents, hints)
+    known = hints[hints >= 0]  # negative: no state known
+    return global_maximum_warm(dependencies, contributions, dependents_ptr, dependents, known)
 
 
 def global_maximum_planned(plan, dependencies, contributions, dependents_ptr, dependents,
@@ -538,7 +539,9 @@ def global_maximum_planned(plan, dependencies, contributions, dependents_ptr, de
     its fitness is recomputed from it (:func:`simulation.kernels.nk.fitness`), so the value is
     the same bit for bit. A margin at or below ``_TIE_MARGIN`` (a tie within rounding; random
     continuous tables make it vanishingly rare), or a plan too wide to be worth it, hands the
-    search to :func:`global_maximum_warm` with ``hints``, whose answer it then is.
+    search to :func:`global_maximum_warm` with ``hints`` (state numbers, int64; negative ones
+    are skipped, so the market passes its optima, -1 where none is known yet), whose answer
+    it then is.
     """
     return _global_maximum_planned(*plan, dependencies, contributions, dependents_ptr,
                                    dependents, hints)
