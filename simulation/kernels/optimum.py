@@ -1,12 +1,23 @@
-"""The global optimum of an NK landscape by branch and bound.
+"""The global optimum of an NK landscape by variable elimination, and by branch and bound.
 
 Full enumeration (:func:`simulation.kernels.nk.global_maximum`) visits all ``2 ** n`` states:
 about 16 ms for ``n = 20``. A restless market redraws part of every segment's landscape each
 step, and fitness is reported normalised by the optimum, so the optimum is re-found that
-often; branch and bound finds the same state while visiting a small share of the tree.
+often. The market uses variable elimination (:func:`global_maximum_planned`, bottom of this
+module): bucket elimination, or max-sum dynamic programming, over the landscape's
+dependencies (Dechter 1999, "Bucket elimination: a unifying framework for reasoning"), along
+an elimination order chosen once per market (greedy min-fill or min-degree; the dependencies
+never change, only the tables). Its cost is about ``2 ** (width + 1)`` table entries per
+bucket, whatever the tables: 1e3-3e4 entries at N = 20, K = 3 (0.005-0.03 ms). It returns the
+same state as enumeration and branch and bound, and hands over to the branch and bound in a
+tie within rounding or when the dependencies are too intertwined (large K).
 
-Rule
-----
+Branch and bound (:func:`global_maximum_bb`, :func:`global_maximum_warm`) finds the same state
+while visiting a small share of the tree; its cost depends on how well the bounds prune
+(0.1 ms at coupling 0.1 to 0.6 ms at 0.7 for N = 20, K = 3).
+
+Branch and bound rule
+---------------------
 Attributes are assigned in index order, depth first. For a partial assignment, each
 contribution's best attainable value is the largest entry of its table consistent with the
 bits of its dependencies assigned so far (precomputed for every prefix); their sum bounds
