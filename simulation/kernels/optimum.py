@@ -520,21 +520,18 @@ def _eliminate(contributions, order, context_ptr, context, entry_ptr, entry_star
 
 
 @kernel
-def _global_maximum_planned(order, context_ptr, context, entry_ptr, entry_start, gather,
-                            message_start, values_size, table_size, work, use, dependencies,
-                            contributions, dependents_ptr, dependents, hints):
-    if use:
-        state_number, margin = _eliminate(contributions, order, context_ptr, context,
-                                          entry_ptr, entry_start, gather, message_start,
-                                          values_size, table_size)
-        if margin > _TIE_MARGIN:
-            n = dependencies.shape[0]
-            state = np.empty(n, dtype=np.uint8)
-            for a in range(n):
-                state[a] = (state_number >> a) & 1
-            return fitness(state, dependencies, contributions), state_number
-    known = hints[hints >= 0]  # negative: no state known
-    return global_maximum_warm(dependencies, contributions, dependents_ptr, dependents, known)
+def _eliminated_optimum(dependencies, contributions, order, context_ptr, context, entry_ptr,
+                        entry_start, gather, message_start, values_size, table_size):
+    """:func:`_eliminate`'s state with its fitness recomputed from it (as enumeration does):
+    ``(fitness, state_number, smallest margin)``."""
+    state_number, margin = _eliminate(contributions, order, context_ptr, context, entry_ptr,
+                                      entry_start, gather, message_start, values_size,
+                                      table_size)
+    n = dependencies.shape[0]
+    state = np.empty(n, dtype=np.uint8)
+    for a in range(n):
+        state[a] = (state_number >> a) & 1
+    return fitness(state, dependencies, contributions), state_number, margin
 
 
 def global_maximum_planned(plan, dependencies, contributions, dependents_ptr, dependents,
@@ -554,5 +551,12 @@ def global_maximum_planned(plan, dependencies, contributions, dependents_ptr, de
     are skipped, so the market passes its optima, -1 where none is known yet), whose answer
     it then is.
     """
-    return _global_maximum_planned(*plan, dependencies, contributions, dependents_ptr,
-                                   dependents, hints)
+    if plan.use:
+        value, state_number, margin = _eliminated_optimum(dependencies, contributions,
+                                                          *plan[:9])
+        if margin > _TIE_MARGIN:
+            return value, state_number
+    # Called from Python, so the branch and bound (about 8 s of compilation on a cold Numba
+    # cache) is compiled only when a tie or a wide plan first needs it.
+    return global_maximum_warm(dependencies, contributions, dependents_ptr, dependents,
+                               hints[hints >= 0])
