@@ -1099,3 +1099,30 @@ def max_sum_elimination(dependencies, contributions, order):
 
 def _factor_sum(factors, values):
     return sum(table[tuple(values[v] for v in scope)] for scope, table in factors)
+
+
+# market optimum: the greedy elimination order (the twin of kernels.optimum._greedy_order)
+def greedy_order(dependencies, by_fill):
+    """Attributes in the order a greedy rule eliminates them from the interaction graph (two
+    attributes linked when one contribution reads both). Each time, among the attributes
+    left, the one with the fewest links its elimination would add between its neighbours
+    (``by_fill``) or the fewest neighbours, the other count breaking ties, then the lowest
+    number; its neighbours are then linked to each other and it leaves the graph."""
+    n = len(dependencies)
+    graph = {a: set() for a in range(n)}
+    for row in dependencies:
+        for a, b in itertools.permutations({int(x) for x in row}, 2):
+            graph[a].add(b)
+    order = []
+    while graph:
+        def key(a):
+            near = graph[a]
+            fill = sum(1 for x, y in itertools.combinations(sorted(near), 2) if y not in graph[x])
+            return ((fill, len(near)) if by_fill else (len(near), fill)) + (a,)
+        chosen = min(graph, key=key)
+        near = graph.pop(chosen)
+        for x in near:
+            graph[x] |= near - {x}
+            graph[x].discard(chosen)
+        order.append(chosen)
+    return order

@@ -237,3 +237,19 @@ def test_too_wide_a_plan_goes_to_the_branch_and_bound():
                                                dependents, np.zeros(0, dtype=np.int64))
         assert found == global_maximum_bb(dependencies, contributions, ptr, dependents)
         assert found == nk.global_maximum(dependencies, contributions, ptr, dependents, bits)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_elimination_orders_are_the_greedy_rules_twin(seed):
+    """The min-fill and min-degree orders equal the plain-Python twin's (tests/naive.py); any
+    order gives the exact maximum, so this guards the elimination's speed, not its answer."""
+    import naive
+
+    rng = np.random.default_rng(600 + seed)
+    n = int(rng.integers(2, 21))
+    k = int(rng.integers(0, min(n, 6)))
+    dependencies = _landscape(rng, n, k, int(rng.integers(1, min(n, 4) + 1)),
+                              (0.1, 0.5, 0.7)[seed % 3])[0]
+    for by_fill in (True, False):
+        assert list(optimum._greedy_order(dependencies, by_fill)) == naive.greedy_order(
+            dependencies, by_fill)
