@@ -1052,3 +1052,77 @@ def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_ra
                         and capacity_left[e] > 0)
         capacity_left[e] -= int(out_tests[e])
     return int(sum(bool(x) for x in out_tests))
+
+
+# market optimum: max-sum variable elimination (the twin of kernels.optimum._eliminate)
+def max_sum_elimination(dependencies, contributions, order):
+    """``(best total, state number, smallest margin)`` by eliminating the attributes in
+    ``order`` one at a time over factors kept as dicts from value tuples to sums.
+
+    A factor is ``(scope, table)``: ``scope`` a tuple of attributes, ``table[values]`` its sum
+    for those values. Eliminating ``a`` multiplies out (adds) every factor whose scope holds
+    ``a`` over the union of their scopes and keeps, for each assignment of the others, the
+    larger sum over ``a``'s two values. The state is read back in reverse order, each value the
+    larger of its two sums given the values already read (0 on equality); the margin of a
+    choice is the absolute difference of the two.
+    """
+    n = len(dependencies)
+    factors = []
+    for i in range(n):
+        scope = tuple(int(d) for d in dependencies[i])
+        table = {}
+        for index in range(len(contributions[i])):
+            values = tuple((index >> q) & 1 for q in range(len(scope)))
+            table[values] = float(contributions[i][index])
+        factors.append((scope, table))
+    eliminated = []  # (attribute, its factors, the other attributes), for reading back
+    for a in order:
+        a = int(a)
+        mine = [f for f in factors if a in f[0]]
+        factors = [f for f in factors if a not in f[0]]
+        others = tuple(sorted({v for scope, _ in mine for v in scope} - {a}))
+        eliminated.append((a, mine, others))
+        message = {}
+        for values in itertools.product((0, 1), repeat=len(others)):
+            given = dict(zip(others, values, strict=True))
+            message[values] = max(_factor_sum(mine, {**given, a: x}) for x in (0, 1))
+        factors.append((others, message))
+    total = sum(table[()] for scope, table in factors)  # only constants are left
+    chosen = {}
+    margin = math.inf
+    for a, mine, _ in reversed(eliminated):
+        sums = [_factor_sum(mine, {**chosen, a: x}) for x in (0, 1)]
+        chosen[a] = 1 if sums[1] > sums[0] else 0
+        margin = min(margin, abs(sums[1] - sums[0]))
+    return total, sum(chosen[a] << a for a in range(n)), margin
+
+
+def _factor_sum(factors, values):
+    return sum(table[tuple(values[v] for v in scope)] for scope, table in factors)
+
+
+# market optimum: the greedy elimination order (the twin of kernels.optimum._greedy_order)
+def greedy_order(dependencies, by_fill):
+    """Attributes in the order a greedy rule eliminates them from the interaction graph (two
+    attributes linked when one contribution reads both). Each time, among the attributes
+    left, the one with the fewest links its elimination would add between its neighbours
+    (``by_fill``) or the fewest neighbours, the other count breaking ties, then the lowest
+    number; its neighbours are then linked to each other and it leaves the graph."""
+    n = len(dependencies)
+    graph = {a: set() for a in range(n)}
+    for row in dependencies:
+        for a, b in itertools.permutations({int(x) for x in row}, 2):
+            graph[a].add(b)
+    order = []
+    while graph:
+        def key(a):
+            near = graph[a]
+            fill = sum(1 for x, y in itertools.combinations(sorted(near), 2) if y not in graph[x])
+            return ((fill, len(near)) if by_fill else (len(near), fill)) + (a,)
+        chosen = min(graph, key=key)
+        near = graph.pop(chosen)
+        for x in near:
+            graph[x] |= near - {x}
+            graph[x].discard(chosen)
+        order.append(chosen)
+    return order

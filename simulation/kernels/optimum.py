@@ -1,12 +1,23 @@
-"""The global optimum of an NK landscape by branch and bound.
+"""The global optimum of an NK landscape by variable elimination, and by branch and bound.
 
 Full enumeration (:func:`simulation.kernels.nk.global_maximum`) visits all ``2 ** n`` states:
 about 16 ms for ``n = 20``. A restless market redraws part of every segment's landscape each
 step, and fitness is reported normalised by the optimum, so the optimum is re-found that
-often; branch and bound finds the same state while visiting a small share of the tree.
+often. The market uses variable elimination (:func:`global_maximum_planned`, bottom of this
+module): bucket elimination, or max-sum dynamic programming, over the landscape's
+dependencies (Dechter 1999, "Bucket elimination: a unifying framework for reasoning"), along
+an elimination order chosen once per market (greedy min-fill or min-degree; the dependencies
+never change, only the tables). Its cost is about ``2 ** (width + 1)`` table entries per
+bucket, whatever the tables: 1e3-3e4 entries at N = 20, K = 3 (0.005-0.03 ms). It returns the
+same state as enumeration and branch and bound, and hands over to the branch and bound in a
+tie within rounding or when the dependencies are too intertwined (large K).
 
-Rule
-----
+Branch and bound (:func:`global_maximum_bb`, :func:`global_maximum_warm`) finds the same state
+while visiting a small share of the tree; its cost depends on how well the bounds prune
+(0.1 ms at coupling 0.1 to 0.6 ms at 0.7 for N = 20, K = 3).
+
+Branch and bound rule
+---------------------
 Attributes are assigned in index order, depth first. For a partial assignment, each
 contribution's best attainable value is the largest entry of its table consistent with the
 bits of its dependencies assigned so far (precomputed for every prefix); their sum bounds
@@ -28,6 +39,8 @@ fitness is the same bit for bit: the floor only skips work.
 Arrays are those of :mod:`simulation.kernels.nk`; each row of ``dependencies`` must list
 distinct attributes (as NK landscapes do).
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -264,3 +277,286 @@ def _search(dependencies, contributions, dependents_ptr, dependents, floor):
     for a in range(n):
         state[a] = (best_state >> a) & 1
     return fitness(state, dependencies, contributions), best_state
+
+
+# ------------------------------------------------------------------------------------------
+# Variable elimination (bucket elimination, max-sum dynamic programming)
+# ------------------------------------------------------------------------------------------
+
+#: A choice made while reading the optimum back is trusted only if its two sums differ by more
+#: than this: then every other state sums at least this much less (see
+#: :func:`global_maximum_planned`), far above rounding (~1e-13 for n = 20), so branch and bound
+#: and enumeration find the same state. Closer than this, the branch and bound decides.
+_TIE_MARGIN = 1e-9
+
+#: Elimination is used when its table work (gathered entries per search) is at most this; wider
+#: dependency graphs (large K) go to the branch and bound. A speed setting only: both give the
+#: same answer. At N = 20, K = 3 the work is about 1e3-3e4 (experiments/benchmarks/
+#: bench_optimum.py).
+MAX_ELIMINATION_WORK = 1 << 20
+
+
+class EliminationPlan(NamedTuple):
+    """What variable elimination needs that depends only on ``dependencies`` (built once per
+    market by :func:`elimination_plan`; the tables change, the dependencies never do).
+
+    Functions are numbered ``0 .. n - 1`` (the contributions) and ``n + b`` (the message of
+    bucket ``b``). Bucket ``b`` eliminates attribute ``order[b]``; its context (the attributes
+    its message depends on) is ``context[context_ptr[b]:context_ptr[b + 1]]``; an index ``j``
+    into the bucket's table holds the eliminated attribute's value at bit 0 and context
+    attribute ``p``'s at bit ``p + 1``. The functions in bucket ``b`` are the entries
+    ``entry_ptr[b] .. entry_ptr[b + 1] - 1``; entry ``e`` reads, at bucket index ``j``, the value
+    ``values[gather[entry_start[e] + j]]``, where ``values`` holds the contributions (row-major,
+    from 0) and then each bucket's message from ``message_start[b]``. ``work`` counts the
+    gathered entries of one search; ``use`` is False when that exceeds ``MAX_ELIMINATION_WORK``.
+    """
+
+    order: np.ndarray
+    context_ptr: np.ndarray
+    context: np.ndarray
+    entry_ptr: np.ndarray
+    entry_start: np.ndarray
+    gather: np.ndarray
+    message_start: np.ndarray
+    values_size: int
+    table_size: int
+    work: int
+    use: bool
+
+
+@kernel
+def _greedy_order(dependencies, by_fill):
+    """An elimination order by a greedy rule on the interaction graph (attributes linked when
+    one contribution reads both): ``by_fill`` picks the attribute whose elimination adds the
+    fewest new links, then has the fewest neighbours; otherwise the fewest neighbours, then
+    the fewest new links; remaining ties to the lowest attribute (no random draws)."""
+    n, width = dependencies.shape
+    linked = np.zeros((n, n), dtype=np.bool_)
+    for i in range(n):
+        for p in range(width):
+            for q in range(width):
+                if dependencies[i, p] != dependencies[i, q]:
+                    linked[dependencies[i, p], dependencies[i, q]] = True
+    alive = np.ones(n, dtype=np.bool_)
+    order = np.empty(n, dtype=np.int64)
+    for step in range(n):
+        chosen = -1
+        best_first = 0
+        best_second = 0
+        for a in range(n):
+            if not alive[a]:
+                continue
+            degree = 0
+            fill = 0
+            for x in range(n):
+                if alive[x] and linked[a, x]:
+                    degree += 1
+                    for y in range(x):
+                        if alive[y] and linked[a, y] and not linked[x, y]:
+                            fill += 1
+            first, second = (fill, degree) if by_fill else (degree, fill)
+            if chosen < 0 or first < best_first or (first == best_first
+                                                    and second < best_second):
+                chosen, best_first, best_second = a, first, second
+        for x in range(n):
+            if alive[x] and linked[chosen, x]:
+                for y in range(n):
+                    if y != x and alive[y] and linked[chosen, y]:
+                        linked[x, y] = True
+        alive[chosen] = False
+        order[step] = chosen
+    return order
+
+
+def _buckets(scopes, order):
+    """Simulate bucket elimination along ``order``: for each bucket its eliminated attribute,
+    context (sorted) and functions (contribution ``i`` or message ``n + b``), and its work. A
+    function goes to the bucket of its earliest-eliminated attribute."""
+    n = len(order)
+    position = [0] * n
+    for p, a in enumerate(order):
+        position[a] = p
+    members = [[] for _ in range(n)]
+    scope_of = {}
+    for i, scope in enumerate(scopes):
+        scope_of[i] = set(scope)
+        members[min(position[a] for a in scope)].append(i)
+    buckets = []
+    work = 0
+    for b, a in enumerate(order):
+        context = sorted(set().union(*(scope_of[f] for f in members[b])) - {a})
+        buckets.append((a, context, members[b]))
+        work += (2 << len(context)) * len(members[b])
+        if context:
+            scope_of[n + b] = set(context)
+            members[min(position[x] for x in context)].append(n + b)
+    return buckets, work
+
+
+def elimination_plan(dependencies, max_work: int = MAX_ELIMINATION_WORK) -> EliminationPlan:
+    """The :class:`EliminationPlan` of a landscape's ``dependencies`` (int64, (n, k + 1)).
+
+    Tries a greedy min-fill and a greedy min-degree order and keeps the one with less table
+    work (the order changes only the speed: any order gives the exact maximum). Above
+    ``max_work`` no tables are built and the plan is not used.
+    """
+    dependencies = np.asarray(dependencies, dtype=np.int64)
+    n, width = dependencies.shape
+    scopes = [[int(a) for a in row] for row in dependencies]
+    best = None
+    for by_fill in (True, False):
+        plan = _buckets(scopes, [int(a) for a in _greedy_order(dependencies, by_fill)])
+        if best is None or plan[1] < best[1]:
+            best = plan
+    buckets, work = best
+    if work > max_work:  # too wide: the branch and bound does it (no tables built)
+        empty = np.zeros(0, dtype=np.int64)
+        return EliminationPlan(empty, np.zeros(n + 1, dtype=np.int64), empty,
+                               np.zeros(n + 1, dtype=np.int64), empty,
+                               np.zeros(0, dtype=np.int32), empty, 0, 0, work, False)
+    table = 1 << width
+    message_start = np.empty(n, dtype=np.int64)
+    offset = n * table  # the contributions first, row-major; then each bucket's message
+    for b, (_, context, _) in enumerate(buckets):
+        message_start[b] = offset
+        offset += 1 << len(context)
+    context_ptr, context_flat, entry_ptr, entry_function, entry_start = [0], [], [0], [], []
+    start = 0
+    for _, context, functions in buckets:
+        for f in functions:
+            entry_function.append(f)
+            entry_start.append(start)
+            start += 2 << len(context)
+        context_flat.extend(context)
+        context_ptr.append(len(context_flat))
+        entry_ptr.append(len(entry_function))
+    as_int = lambda values: np.array(values, dtype=np.int64)  # noqa: E731
+    order, context_ptr, context_flat = (as_int([a for a, _, _ in buckets]), as_int(context_ptr),
+                                        as_int(context_flat))
+    entry_ptr, entry_start = as_int(entry_ptr), as_int(entry_start)
+    gather = np.empty(start, dtype=np.int32)
+    _fill_gather(dependencies, order, context_ptr, context_flat, entry_ptr,
+                 as_int(entry_function), entry_start, message_start, gather)
+    largest = max(2 << len(context) for _, context, _ in buckets)
+    return EliminationPlan(order, context_ptr, context_flat, entry_ptr, entry_start, gather,
+                           message_start, offset, largest, work, True)
+
+
+@kernel
+def _fill_gather(dependencies, order, context_ptr, context, entry_ptr, entry_function,
+                 entry_start, message_start, gather):
+    """``gather`` of an :class:`EliminationPlan`: for each bucket entry and bucket index ``j``,
+    where in ``values`` its function's entry for the attributes' values in ``j`` lies (a
+    contribution's bit ``q`` is ``dependencies[i, q]``'s value; a message's bit ``p`` is its
+    bucket's ``p``-th context attribute's)."""
+    n, width = dependencies.shape
+    bit_of = np.full(n, -1, dtype=np.int64)  # each attribute's bit in the bucket's index
+    for b in range(n):
+        bit_of[order[b]] = 0
+        for p in range(context_ptr[b], context_ptr[b + 1]):
+            bit_of[context[p]] = p - context_ptr[b] + 1
+        size = 2 << (context_ptr[b + 1] - context_ptr[b])
+        for e in range(entry_ptr[b], entry_ptr[b + 1]):
+            f = entry_function[e]
+            for j in range(size):
+                local = 0
+                if f < n:
+                    for q in range(width):
+                        local |= ((j >> bit_of[dependencies[f, q]]) & 1) << q
+                    local += f * (1 << width)
+                else:
+                    sender = f - n
+                    for q in range(context_ptr[sender], context_ptr[sender + 1]):
+                        local |= ((j >> bit_of[context[q]]) & 1) << (q - context_ptr[sender])
+                    local += message_start[sender]
+                gather[entry_start[e] + j] = local
+        bit_of[order[b]] = -1
+        for p in range(context_ptr[b], context_ptr[b + 1]):
+            bit_of[context[p]] = -1
+
+
+@kernel
+def _eliminate(contributions, order, context_ptr, context, entry_ptr, entry_start, gather,
+               message_start, values_size, table_size):
+    """Bucket elimination: each bucket's message is, for every assignment of its context, the
+    best sum of its functions over the eliminated attribute; the optimum is then read back
+    from the last bucket to the first. Returns ``(state_number, smallest margin)``: the margin
+    of a choice is how much more its sum is than the other value's."""
+    n, width = contributions.shape
+    values = np.empty(values_size)
+    for i in range(n):
+        for w in range(width):
+            values[i * width + w] = contributions[i, w]
+    table = np.empty(table_size)
+    for b in range(n):
+        size = 2 << (context_ptr[b + 1] - context_ptr[b])
+        table[:size] = 0.0
+        for e in range(entry_ptr[b], entry_ptr[b + 1]):
+            start = entry_start[e]
+            for j in range(size):
+                table[j] += values[gather[start + j]]
+        out = message_start[b]
+        for c in range(size >> 1):
+            zero = table[2 * c]
+            one = table[2 * c + 1]
+            values[out + c] = one if one > zero else zero
+    state = np.zeros(n, dtype=np.int64)
+    margin = np.inf
+    for b in range(n - 1, -1, -1):
+        c = 0
+        for p in range(context_ptr[b], context_ptr[b + 1]):
+            c |= state[context[p]] << (p - context_ptr[b])
+        zero = 0.0
+        one = 0.0
+        for e in range(entry_ptr[b], entry_ptr[b + 1]):
+            zero += values[gather[entry_start[e] + 2 * c]]
+            one += values[gather[entry_start[e] + 2 * c + 1]]
+        state[order[b]] = 1 if one > zero else 0
+        margin = min(margin, abs(one - zero))
+    state_number = 0
+    for a in range(n):
+        state_number |= state[a] << a
+    return state_number, margin
+
+
+@kernel
+def _eliminated_optimum(dependencies, contributions, order, context_ptr, context, entry_ptr,
+                        entry_start, gather, message_start, values_size, table_size):
+    """:func:`_eliminate`'s state with its fitness recomputed from it (as enumeration does):
+    ``(fitness, state_number, smallest margin)``."""
+    state_number, margin = _eliminate(contributions, order, context_ptr, context, entry_ptr,
+                                      entry_start, gather, message_start, values_size,
+                                      table_size)
+    n = dependencies.shape[0]
+    state = np.empty(n, dtype=np.uint8)
+    for a in range(n):
+        state[a] = (state_number >> a) & 1
+    return fitness(state, dependencies, contributions), state_number, margin
+
+
+def global_maximum_planned(plan, dependencies, contributions, dependents_ptr, dependents,
+                           hints):
+    """:func:`global_maximum_warm`'s ``(fitness, state_number)``, found by variable elimination.
+
+    ``plan`` is :func:`elimination_plan` of ``dependencies``. Reading the optimum back, each
+    attribute's value is chosen (latest bucket first) as the better of its two sums given the
+    values already chosen; that sum is the best total over all states agreeing with the choices
+    so far. So a state differing from the one found sums less by at least the margin of the
+    first choice where it differs. When every margin exceeds ``_TIE_MARGIN`` the maximum is
+    unique by more than rounding, and branch and bound (and enumeration) return this state;
+    its fitness is recomputed from it (:func:`simulation.kernels.nk.fitness`), so the value is
+    the same bit for bit. A margin at or below ``_TIE_MARGIN`` (a tie within rounding; random
+    continuous tables make it vanishingly rare), or a plan too wide to be worth it, hands the
+    search to :func:`global_maximum_warm` with ``hints`` (state numbers, int64; negative ones
+    are skipped, so the market passes its optima, -1 where none is known yet), whose answer
+    it then is.
+    """
+    if plan.use:
+        value, state_number, margin = _eliminated_optimum(dependencies, contributions,
+                                                          *plan[:9])
+        if margin > _TIE_MARGIN:
+            return value, state_number
+    # Called from Python, so the branch and bound (about 8 s of compilation on a cold Numba
+    # cache) is compiled only when a tie or a wide plan first needs it.
+    return global_maximum_warm(dependencies, contributions, dependents_ptr, dependents,
+                               hints[hints >= 0])
