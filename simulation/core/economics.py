@@ -247,12 +247,19 @@ def hurdles(model, attribute: np.ndarray, variant: np.ndarray) -> np.ndarray:
     cost = books.known_cost(attribute, 1.0)
     if not (cost > 0).any():
         return np.zeros(attribute.shape[0])
-    worth = np.bincount(model.variant_of_segment, weights=books.value_worth(model),
-                        minlength=model.products.shape[0])
+    worth = worth_of_variants(model)
     rate = worth[variant] * books.annuity
     # cost / rate where the rate is positive, else infinite (no division by zero to silence).
     out = np.divide(cost, rate, out=np.full(cost.shape[0], np.inf), where=rate > 0)
     return np.where(cost > 0, out, 0.0)
+
+
+def worth_of_variants(model) -> np.ndarray:
+    """Revenue per step of one unit of normalised value in each product variant: the sum of
+    :meth:`Economics.value_worth` over the segments it serves (what :func:`hurdles` divides
+    by, before the annuity)."""
+    return np.bincount(model.variant_of_segment, weights=model.economics.value_worth(model),
+                       minlength=model.products.shape[0])
 
 
 def local_affordable(model, attribute: np.ndarray, segment: np.ndarray,

@@ -427,8 +427,8 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     weight = serve_weight(model)
     # The value a change must bring to pay its retooling over the payback horizon (exactly
     # 0 when changes cost nothing, so the decisions are then the cost-free model's).
-    hurdle = economics.hurdles(model, attribute, variant)
     if f.decision_information == "fully_informed":
+        hurdle = economics.hurdles(model, attribute, variant)
         approved = org_kernels.decide(
             projected, attribute, value, variant, report - hurdle, budget, best_first, weight,
             market.dependencies, market.contributions, market.max_fitness,
@@ -437,8 +437,12 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     else:
         judged = judge(model, projected, weight, attribute, value, variant, report,
                        org.segment[origin], tops, best_first, rng)
+        # judged - economics.hurdles(...), element by element in one pass (the same numbers).
+        books = model.economics
+        judging.less_hurdles(judged, books.known_cost(attribute, 1.0), variant,
+                             economics.worth_of_variants(model), books.annuity)
         approved = judging.decide_on_estimates(projected, attribute, value, variant,
-                                               judged - hurdle, budget, best_first, order)
+                                               judged, budget, best_first, order)
     for c in order[:approved]:
         # An approved change travels back down to the proposer's level before it lands.
         lag = max(1, int(org.depth[origin[c]]))
@@ -473,26 +477,23 @@ def judge(model, projected, weight, attribute, value, variant, report, proposer_
     f, market, counters = model.config.firm, model.market, model.counters
     count = attribute.shape[0]
     reported = weight[variant, proposer_segment] * report
-    evaluate = np.zeros(count, dtype=bool)
     slots = min(count, f.staff_capacity * max(1, tops))
-    if slots > 0:
-        ranked = np.argsort(-reported, kind="stable") if best_first else np.arange(count)
-        evaluate[ranked[:slots]] = True
     respondent_draw = rng.random((count, f.staff_sample))
     noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
-    surveyed = np.empty(count)
     cached = _SERVE_WEIGHTS.get(model)
     cumulative = (cached[2] if cached is not None and weight is cached[1]
                   else np.cumsum(weight, axis=1))
-    judging.staff_estimates(
-        projected, attribute, value, variant, evaluate, cumulative,
+    # Who is surveyed (the best-reported or the first ``slots``), the surveys, and the
+    # survey or the report per proposal: one kernel.
+    judged = np.empty(count)
+    judging.staff_judgement(
+        reported, slots, best_first, projected, attribute, value, variant, cumulative,
         respondent_draw, noise_draw, market.dependencies, market.contributions,
-        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of,
-        surveyed,
+        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of, judged,
     )
     counters["staff"] += int(slots)
     counters["messages"] += 2 * int(slots)
-    return np.where(evaluate, surveyed, reported)
+    return judged
 
 
 def rescope_for(model, segment: int) -> None:

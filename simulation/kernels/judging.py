@@ -106,3 +106,49 @@ def decide_on_estimates(projected, attribute, value, variant, judged, budget, be
             out_order[approved] = c
             approved += 1
     return approved
+
+
+@kernel
+def staff_judgement(reported, slots, best_first, projected, attribute, value, variant,
+                    serve_cumulative, respondent_draw, noise_draw, dependencies, contributions,
+                    max_fitness, dependents_ptr, dependents, module_of, out_judged):
+    """The value a top believes each candidate has: its staff's survey estimate for the
+    ``slots`` candidates it evaluates, the weighted report (``reported``) for the others.
+
+    The evaluated ones are the best-reported first when ``best_first`` (ties to the earlier
+    arrival, the order of a stable sort of ``-reported``), else the first arrived. One pass of
+    what :func:`simulation.core.organization.judge` did in several NumPy calls; the surveys
+    are :func:`staff_estimates`'s. Returns nothing; ``out_judged`` (c,) is filled.
+    """
+    count = reported.shape[0]
+    evaluate = np.zeros(count, dtype=np.bool_)
+    if slots > 0:
+        if best_first:
+            ranked = np.argsort(-reported, kind="mergesort")
+            for k in range(min(slots, count)):
+                evaluate[ranked[k]] = True
+        else:
+            for k in range(min(slots, count)):
+                evaluate[k] = True
+    staff_estimates(projected, attribute, value, variant, evaluate, serve_cumulative,
+                    respondent_draw, noise_draw, dependencies, contributions, max_fitness,
+                    dependents_ptr, dependents, module_of, out_judged)
+    for c in range(count):
+        if not evaluate[c]:
+            out_judged[c] = reported[c]
+
+
+@kernel
+def less_hurdles(judged, cost, variant, worth_of_variant, annuity):
+    """Subtract from each judged value (in place) the value its change must bring to pay its
+    retooling ``cost`` over the payback horizon: ``cost / (worth x annuity)`` where the cost
+    is positive (infinite when the variant's worth is not positive), nothing where it is not.
+
+    The rule of :func:`simulation.core.economics.hurdles`, element by element (the same
+    division and subtraction, so the same numbers)."""
+    for c in range(judged.shape[0]):
+        if cost[c] > 0:
+            rate = worth_of_variant[variant[c]] * annuity
+            judged[c] = judged[c] - (cost[c] / rate if rate > 0 else np.inf)
+        else:
+            judged[c] = judged[c] - 0.0
