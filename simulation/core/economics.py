@@ -137,14 +137,18 @@ class Economics:
     def known_cost(self, attribute: np.ndarray, awareness: float) -> np.ndarray:
         """Retooling cost of changing each attribute as a decider knows it: its own module
         in full, the other modules touched at ``awareness`` (1 for tops)."""
-        # Per attribute, once per awareness (the touched modules never change): the same
-        # element-wise arithmetic as on the chosen attributes, so the same numbers.
+        return self.known_cost_table(awareness)[attribute]
+
+    def known_cost_table(self, awareness: float) -> np.ndarray:
+        """:meth:`known_cost` of every attribute (float64 (N,)), computed once per
+        awareness (the touched modules never change)."""
+        # The same element-wise arithmetic as on the chosen attributes: the same numbers.
         table = self._known_cost.get(awareness)
         if table is None:
             others = self.touched_modules - 1
             table = self.config.retooling_cost * self.potential * (1.0 + awareness * others)
             self._known_cost[awareness] = table
-        return table[attribute]
+        return table
 
     def value_worth(self, model) -> np.ndarray:
         """Revenue per step of one unit of normalised value in each segment (the slope of

@@ -308,8 +308,9 @@ def organization_step(model, t: int) -> None:
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
     out = conversation.hear(model, sensors, out)
     valid = out.responders > 0
-    proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
-                          out.local[valid], out.noise[valid], org.segment[sensors[valid]])
+    proposing = sensors[valid]
+    proposals = Proposals(proposing, out.attribute[valid], out.value[valid],
+                          out.local[valid], out.noise[valid], org.segment[proposing])
 
     # 2. Partners (``open``) bring proposals too.
     if spec.partners_propose:
@@ -334,17 +335,23 @@ def organization_step(model, t: int) -> None:
         )
         judged_noise[reviewed] = (noise[reviewed] + noise_sum) / (1.0 + reviewers)
         counters["messages"] += 2 * int(reviewers.sum())
-    good = local + judged_noise > 0.0
+    estimate = local + judged_noise
+    good = estimate > 0.0
     counters["made"] += int(good.sum())
 
     # 4. Route: escalate to a superior's queue, or decide directly. The message carries the
     #    proposer's (reviewed) estimate; a fully informed top needs only its error, since it
     #    re-evaluates the change exactly.
     fully_informed = f.decision_information == "fully_informed"
-    report = judged_noise if fully_informed else local + judged_noise
+    report = judged_noise if fully_informed else estimate
     # A local decider also weighs the change's gain over the payback horizon against its
     # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
-    affordable = economics.local_affordable(model, attribute, segment, local + judged_noise)
+    # (economics.local_affordable, in one kernel pass.)
+    books = model.economics
+    affordable = np.empty(attribute.shape[0], dtype=bool)
+    org_kernels.affordable_locally(attribute, segment, estimate,
+                                   books.known_cost_table(f.side_effect_awareness),
+                                   books.value_worth(model), books.annuity, affordable)
     good_index = np.flatnonzero(good)
     direct = np.empty(good_index.shape[0], np.int64)
     n_direct, vetoed, messages, dropped = org_kernels.route_proposals(
@@ -404,7 +411,7 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     the order it judges them in is the structure's own or ``firm.decision_order``.
     """
     org, f, market, counters = model.org, model.config.firm, model.market, model.counters
-    tops = int(((org.parent == -1) & (org.alive == 1)).sum())
+    tops = org_kernels.count_tops(org.parent, org.alive)
     size = max(1, tops * f.capacity)
     # The proposals the tops take out of their queues: (attribute, value, variant, report,
     # origin, created), filled by the kernel.

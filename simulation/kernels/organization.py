@@ -253,3 +253,29 @@ def decide(projected, attribute, value, variant, noise, budget, best_first, serv
             out_order[approved] = c
             approved += 1
     return approved
+
+
+# ------------------------------------------------------------------------ small passes
+@kernel
+def count_tops(parent, alive):
+    """How many alive employees have no superior (the tops: the CEO, hubs, the unattached)."""
+    tops = 0
+    for e in range(parent.shape[0]):
+        if parent[e] == -1 and alive[e] == 1:
+            tops += 1
+    return tops
+
+
+@kernel
+def affordable_locally(attribute, segment, estimate, known_cost, worth, annuity, out):
+    """Whether a local decider finds each change worth its cost (``out``, bool (p,)).
+
+    True where the retooling it knows of (``known_cost`` per attribute) is not positive, or
+    where the estimated value over the payback horizon, ``estimate x worth[segment] x
+    annuity`` (worth: revenue per unit of value in the segment), exceeds it: the rule of
+    :func:`simulation.core.economics.local_affordable` in one pass (the same products, in
+    the same order, so the same decisions).
+    """
+    for p in range(attribute.shape[0]):
+        cost = known_cost[attribute[p]]
+        out[p] = cost <= 0 or estimate[p] * worth[segment[p]] * annuity > cost
