@@ -97,6 +97,15 @@ def kind_index(group: StakeholderGroup, kind: int) -> np.ndarray:
     return index
 
 
+def kind_list(group: StakeholderGroup, kind: int) -> list[int]:
+    """:func:`kind_index` as a list of Python ints (found once)."""
+    found = group.__dict__.setdefault("_kind_list", {})
+    index = found.get(kind)
+    if index is None:
+        index = found[kind] = kind_index(group, kind).tolist()
+    return index
+
+
 def update_stances(model) -> None:
     """Every stakeholder moves its stance toward its target (after the customers' step)."""
     s, p = model.stakeholders, model.population
@@ -104,11 +113,15 @@ def update_stances(model) -> None:
     revenue = float(p.buyers.sum()) * model.config.market.price
     history = s.revenue_history
     history.append(revenue)
-    for i in kind_index(s, INVESTOR):
-        horizon = int(s.investor_horizon[i])
+    sensitivity = model.config.stakeholders.investor_sensitivity
+    # Python ints (indices and horizons): the same arithmetic as with NumPy scalars, at a
+    # fraction of their cost per investor.
+    horizons = s.investor_horizon.tolist()
+    for i in kind_list(s, INVESTOR):
+        horizon = horizons[i]
         past = history[-horizon - 1] if len(history) > horizon else history[0]
         growth = revenue / past - 1.0 if past > 0 else 0.0
-        target = math.tanh(model.config.stakeholders.investor_sensitivity * growth)
+        target = math.tanh(sensitivity * growth)
         s.stance[i] = (1 - rate) * s.stance[i] + rate * target
     media = kind_index(s, MEDIA)
     if media.size:
