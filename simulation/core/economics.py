@@ -196,11 +196,13 @@ class Economics:
         self.steps_booked += 1
         # This step's output adds to the experience of what was made (own volume).
         self.experience += (volume / (self.potential / model.config.market.price))[:, None]
-        served_weight = np.bincount(variant_of, minlength=variants,
-                                    weights=np.where(p.segment_active, p.active_count, 0))
-        mean_unit = (float(volume @ unit / units) if units > 0 else
-                     float(served_weight @ unit / served_weight.sum())
-                     if served_weight.sum() > 0 else float(unit.mean()))
+        if units > 0:
+            mean_unit = float(volume @ unit / units)
+        else:  # no sales: the unit cost of what the active customers are served
+            served_weight = np.bincount(variant_of, minlength=variants,
+                                        weights=np.where(p.segment_active, p.active_count, 0))
+            mean_unit = (float(served_weight @ unit / served_weight.sum())
+                         if served_weight.sum() > 0 else float(unit.mean()))
         self.last = {
             "profit": profit, "cost": cost, "production_cost": production,
             "variety_cost": variety, "change_cost": change, "organization_cost": organization,
