@@ -104,7 +104,7 @@ def speak(model) -> None:
             # ``active`` holds 0 or 1: counting the non-zero is its sum, without the
             # upcast of every flag that ``sum`` makes.
             reach = int(round(model.config.customers.official_reach
-                              * np.count_nonzero(p.active)))
+                              * int(np.count_nonzero(p.active))))
             rng = model.streams["conversation"]
             if heard.shape[0] > reach:
                 heard = rng.choice(heard, size=reach, replace=False)

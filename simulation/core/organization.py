@@ -337,7 +337,7 @@ def organization_step(model, t: int) -> None:
         counters["messages"] += 2 * int(reviewers.sum())
     estimate = local + judged_noise
     good = estimate > 0.0
-    counters["made"] += np.count_nonzero(good)
+    counters["made"] += int(np.count_nonzero(good))
 
     # 4. Route: escalate to a superior's queue, or decide directly. The message carries the
     #    proposer's (reviewed) estimate; a fully informed top needs only its error, since it
