@@ -335,29 +335,21 @@ def organization_step(model, t: int) -> None:
         )
         judged_noise[reviewed] = (noise[reviewed] + noise_sum) / (1.0 + reviewers)
         counters["messages"] += 2 * int(reviewers.sum())
-    estimate = local + judged_noise
-    good = estimate > 0.0
-    counters["made"] += int(np.count_nonzero(good))
-
-    # 4. Route: escalate to a superior's queue, or decide directly. The message carries the
-    #    proposer's (reviewed) estimate; a fully informed top needs only its error, since it
-    #    re-evaluates the change exactly.
-    fully_informed = f.decision_information == "fully_informed"
-    report = judged_noise if fully_informed else estimate
-    # A local decider also weighs the change's gain over the payback horizon against its
-    # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
-    # (economics.local_affordable, in one kernel pass.)
+    # 4. Judge and route: a good proposal (positive estimate) escalates to a superior's
+    #    queue or is decided directly. The message carries the proposer's (reviewed)
+    #    estimate; a fully informed top needs only its error, since it re-evaluates the
+    #    change exactly. A local decider also weighs the change's gain over the payback
+    #    horizon against its retooling cost as it knows it (ODD section 7, "Economics"; the
+    #    rule of economics.local_affordable); all pass at zero cost. One kernel pass.
     books = model.economics
-    affordable = np.empty(attribute.shape[0], dtype=bool)
-    org_kernels.affordable_locally(attribute, segment, estimate,
-                                   books.known_cost_table(f.side_effect_awareness),
-                                   books.value_worth(model), books.annuity, affordable)
-    good_index = np.flatnonzero(good)
-    direct = np.empty(good_index.shape[0], np.int64)
-    n_direct, vetoed, messages, dropped = org_kernels.route_proposals(
-        good_index, proposer, locally, affordable, spec.hub_review, org.parent, attribute,
-        value, variant, report, t, *model.queues.arrays(), direct,
+    direct = np.empty(proposer.shape[0], np.int64)
+    made, n_direct, vetoed, messages, dropped = org_kernels.route_estimates(
+        local, judged_noise, proposer, locally, attribute, value, segment, variant,
+        books.known_cost_table(f.side_effect_awareness), books.value_worth(model),
+        books.annuity, f.decision_information == "fully_informed", spec.hub_review,
+        org.parent, t, *model.queues.arrays(), direct,
     )
+    counters["made"] += int(made)
     counters["vetoed"] += int(vetoed)
     counters["messages"] += int(messages)
     counters["dropped"] += int(dropped)

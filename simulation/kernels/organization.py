@@ -267,15 +267,55 @@ def count_tops(parent, alive):
 
 
 @kernel
-def affordable_locally(attribute, segment, estimate, known_cost, worth, annuity, out):
-    """Whether a local decider finds each change worth its cost (``out``, bool (p,)).
+def route_estimates(
+    local, judged_noise, proposer, locally, attribute, value, segment, variant, known_cost,
+    worth, annuity, fully_informed, hub_review, parent, step,
+    q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head, q_length,
+    out_direct,
+):
+    """Judge each proposal by its proposer's (reviewed) estimate and route the good ones.
 
-    True where the retooling it knows of (``known_cost`` per attribute) is not positive, or
-    where the estimated value over the payback horizon, ``estimate x worth[segment] x
-    annuity`` (worth: revenue per unit of value in the segment), exceeds it: the rule of
-    :func:`simulation.core.economics.local_affordable` in one pass (the same products, in
-    the same order, so the same decisions).
+    A proposal is good when its estimate ``local + judged_noise`` is positive. A local
+    decider also weighs the change's value over the payback horizon, ``estimate x
+    worth[segment] x annuity``, against the retooling it knows of (``known_cost`` per
+    attribute): it cannot afford it when that cost is positive and not exceeded. Good
+    proposals are then routed as :func:`route_proposals` routes them, in order, the message
+    carrying the estimate (only its error, ``judged_noise``, under ``fully_informed``).
+    One pass of what the organization step did in NumPy calls and two kernels (the same
+    sums and products, so the same numbers). Returns ``(made, direct, vetoed, messages,
+    dropped)``: ``made`` counts the good proposals; the local decisions' indices go to
+    ``out_direct``.
     """
-    for p in range(attribute.shape[0]):
-        cost = known_cost[attribute[p]]
-        out[p] = cost <= 0 or estimate[p] * worth[segment[p]] * annuity > cost
+    made = 0
+    direct = 0
+    vetoed = 0
+    messages = 0
+    dropped = 0
+    for p in range(local.shape[0]):
+        estimate = local[p] + judged_noise[p]
+        if not estimate > 0.0:
+            continue
+        made += 1
+        e = proposer[p]
+        if locally[p]:
+            cost = known_cost[attribute[p]]
+            if not (cost <= 0 or estimate * worth[segment[p]] * annuity > cost):
+                vetoed += 1
+                continue
+        if hub_review or not locally[p]:
+            up = parent[e]
+            if up < 0:
+                if hub_review:
+                    out_direct[direct] = p
+                    direct += 1
+                continue
+            messages += 1
+            report = judged_noise[p] if fully_informed else estimate
+            if not push(up, attribute[p], value[p], variant[p], report, e, step, step,
+                        q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
+                        q_arrived, q_head, q_length):
+                dropped += 1
+        else:
+            out_direct[direct] = p
+            direct += 1
+    return made, direct, vetoed, messages, dropped
