@@ -1052,3 +1052,62 @@ def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_ra
                         and capacity_left[e] > 0)
         capacity_left[e] -= int(out_tests[e])
     return int(sum(bool(x) for x in out_tests))
+
+
+# --------------------------------------------------------------------------------------------
+# organization: the per-firm step's fused passes (twins of kernels.organization.count_tops and
+# route_estimates, kernels.judging.staff_judgement and less_hurdles)
+def count_tops(parent, alive) -> int:
+    """Alive employees without a superior."""
+    return sum(1 for e in range(len(parent)) if parent[e] == -1 and alive[e] == 1)
+
+
+def route_estimates(local, judged_noise, proposer, locally, attribute, value, segment, variant,
+                    known_cost, worth, annuity, fully_informed, hub_review, parent, step,
+                    queues, slots):
+    """Estimates, then the good ones, then what a local decider can afford, then the routing
+    twin (:func:`route_proposals`). Returns ``(made, kept, vetoed, messages, dropped)``."""
+    estimate = [local[p] + judged_noise[p] for p in range(len(local))]
+    good = [p for p, x in enumerate(estimate) if x > 0.0]
+    affordable = []
+    for p, x in enumerate(estimate):
+        cost = known_cost[attribute[p]]
+        gain = x * worth[segment[p]] * annuity  # revenue over the payback horizon
+        affordable.append(cost <= 0 or gain > cost)
+    report = list(judged_noise) if fully_informed else estimate
+    kept, vetoed, messages, dropped = route_proposals(
+        good, proposer, locally, affordable, hub_review, parent, attribute, value, variant,
+        report, step, queues, slots)
+    return len(good), kept, vetoed, messages, dropped
+
+
+def staff_judgement(reported, slots, best_first, projected, attribute, value, variant,
+                    serve_cumulative, respondent_draw, noise_draw, dependencies, contributions,
+                    max_fitness):
+    """Which candidates the staff surveys (a stable sort by report, best first, or arrival
+    order), the reference survey (:func:`staff_estimates`) for them and the report for the
+    others. Returns ``(judged, surveyed flags)``."""
+    count = len(reported)
+    order = (sorted(range(count), key=lambda c: -reported[c]) if best_first
+             else list(range(count)))
+    surveyed = np.zeros(count, dtype=bool)
+    surveyed[order[:slots]] = True
+    estimates = staff_estimates(projected, attribute, value, variant, surveyed,
+                                serve_cumulative, respondent_draw, noise_draw, dependencies,
+                                contributions, max_fitness)
+    judged = [estimates[c] if surveyed[c] else reported[c] for c in range(count)]
+    return np.array(judged, dtype=float), surveyed
+
+
+def less_hurdles(judged, cost, variant, worth_of_variant, annuity) -> list[float]:
+    """Each judged value less the value its change must bring to pay its positive retooling
+    cost over the horizon (cost / (worth x annuity); infinite when that rate is not
+    positive); unchanged where the change costs nothing."""
+    out = []
+    for j, c, v in zip(judged, cost, variant, strict=True):
+        if c <= 0:
+            out.append(j)
+            continue
+        rate = worth_of_variant[v] * annuity
+        out.append(j - (c / rate) if rate > 0 else -math.inf)
+    return out

@@ -1,0 +1,172 @@
+"""The per-firm step's fused kernels equal their plain-Python twins (tests/naive.py) and the
+NumPy passes they replaced, bit for bit, on random small worlds (issue 26)."""
+
+from __future__ import annotations
+
+import naive
+import numpy as np
+import pytest
+from test_org_kernels import random_queues
+
+from simulation.core.landscapes import dependents_of, draw_contributions, draw_dependencies
+from simulation.kernels import judging
+from simulation.kernels import organization as ok
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_count_tops_random_worlds(seed):
+    """Dead tops, alive non-tops: the kernel counts what its twin and the old mask count."""
+    rng = np.random.default_rng(seed)
+    employees = 40
+    parent = np.where(rng.random(employees) < 0.3, -1, rng.integers(0, employees, employees))
+    alive = (rng.random(employees) < 0.7).astype(np.uint8)
+    alive[np.flatnonzero(parent == -1)[0]] = 0  # a top who left
+    tops = naive.count_tops(parent, alive)
+    assert 0 < tops < int((parent == -1).sum()), "the world should hold dead and alive tops"
+    for function in (ok.count_tops, ok.count_tops.py_func):
+        assert function(parent, alive) == tops
+    assert tops == int(((parent == -1) & (alive == 1)).sum())
+
+
+def _proposals(rng, count, employees):
+    """Estimates on both sides of 0, local deciders and not, costs with zeros, worths with a
+    zero: every branch of judging and routing."""
+    local = rng.normal(0.0, 0.05, count)
+    judged_noise = rng.normal(0.0, 0.05, count)
+    proposer = rng.integers(0, employees, count).astype(np.int64)
+    locally = rng.random(count) < 0.5
+    attribute = rng.integers(0, 12, count).astype(np.int64)
+    value = rng.integers(0, 2, count).astype(np.uint8)
+    segment = rng.integers(0, 4, count).astype(np.int64)
+    variant = rng.integers(0, 3, count).astype(np.int64)
+    known_cost = np.where(rng.random(12) < 0.3, 0.0, rng.random(12) * 0.4)
+    worth = np.array([0.0, *(rng.random(3) * 40.0)])
+    return (local, judged_noise, proposer, locally, attribute, value, segment, variant,
+            known_cost, worth)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("hub_review", [False, True])
+@pytest.mark.parametrize("fully_informed", [False, True])
+def test_route_estimates_random_worlds(seed, hub_review, fully_informed):
+    """Counts, local decisions and queues equal the twin's, and equal the passes the kernel
+    replaced (economics.local_affordable's rule, then route_proposals), bit for bit."""
+    rng = np.random.default_rng(seed)
+    employees, slots, step, count, annuity = 10, 2, 7, 60, 4.5
+    parent = np.where(rng.random(employees) < 0.3, -1, rng.integers(0, employees, employees))
+    arrays = _proposals(rng, count, employees)
+    (local, judged_noise, proposer, locally, attribute, value, segment, variant, known_cost,
+     worth) = arrays
+    start = random_queues(rng, employees, slots, step)
+    queues = naive.read_queues(*start)
+    made, kept, vetoed, messages, dropped = naive.route_estimates(
+        *arrays, annuity, fully_informed, hub_review, parent, step, queues, slots)
+    assert made < count and vetoed and messages and dropped and kept, "every branch"
+
+    # The NumPy passes the kernel replaced.
+    estimate = local + judged_noise
+    good = estimate > 0.0
+    cost = known_cost[attribute]
+    affordable = (cost <= 0) | (estimate * worth[segment] * annuity > cost)
+    report = judged_noise if fully_informed else estimate
+    old = [a.copy() for a in start]
+    old_direct = np.empty(count, np.int64)
+    old_counts = ok.route_proposals(np.flatnonzero(good), proposer, locally, affordable,
+                                    hub_review, parent, attribute, value, variant, report,
+                                    step, *old, old_direct)
+    assert made == int(good.sum())
+
+    for function in (ok.route_estimates, ok.route_estimates.py_func):
+        state = [a.copy() for a in start]
+        direct = np.full(count, -1, np.int64)
+        counts = function(*arrays, annuity, fully_informed, hub_review, parent, step, *state,
+                          direct)
+        assert counts == (made, len(kept), vetoed, messages, dropped)
+        assert direct[:counts[1]].tolist() == kept
+        assert naive.read_queues(*state) == queues
+        assert counts[1:] == old_counts
+        np.testing.assert_array_equal(direct[:counts[1]], old_direct[:old_counts[0]])
+        for new, before in zip(state, old, strict=True):
+            assert new.tobytes() == before.tobytes()
+
+
+def _world(seed, n=8, k=2, segments=3, variants=2):
+    rng = np.random.default_rng(seed)
+    dependencies = draw_dependencies(n, k, rng, modules=2, cross_module_share=0.5)
+    ptr, dependents, _ = dependents_of(dependencies)
+    contributions = np.stack([draw_contributions(n, k, rng) for _ in range(segments)])
+    max_fitness = 0.5 + rng.random(segments)
+    products = rng.integers(0, 2, size=(variants, n)).astype(np.uint8)
+    weights = rng.random((variants, segments))
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    module_of = (np.arange(n) * 2) // n
+    return (rng, products, cumulative, dependencies, contributions, max_fitness, ptr,
+            dependents, module_of)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("best_first", [True, False])
+def test_staff_judgement_random_worlds(seed, best_first):
+    """Reports with ties (so the order among equals matters), fewer and more slots than
+    candidates: the kernel surveys the candidates its twin surveys and judges the others by
+    their report; it equals the NumPy passes it replaced (stable argsort, staff_estimates,
+    where) bit for bit."""
+    (rng, products, cumulative, dependencies, contributions, max_fitness, ptr, dependents,
+     module_of) = _world(seed)
+    count, respondents = 9, 4
+    reported = np.round(rng.normal(0.0, 0.02, count), 2)  # rounded: ties among the reports
+    attribute = rng.integers(0, dependencies.shape[0], count).astype(np.int64)
+    value = rng.integers(0, 2, count).astype(np.uint8)
+    variant = rng.integers(0, products.shape[0], count).astype(np.int64)
+    respondent_draw = rng.random((count, respondents))
+    noise_draw = rng.standard_normal((count, respondents)) * 0.03
+    landscape = (dependencies, contributions, max_fitness, ptr, dependents, module_of)
+    assert np.unique(reported).size < count, "the reports should hold ties"
+    for slots in (0, 3, count):
+        expected, surveyed = naive.staff_judgement(
+            reported, slots, best_first, products, attribute, value, variant, cumulative,
+            respondent_draw, noise_draw, *landscape[:3])
+        # The passes the kernel replaced.
+        evaluate = np.zeros(count, dtype=bool)
+        if slots > 0:
+            ranked = np.argsort(-reported, kind="stable") if best_first else np.arange(count)
+            evaluate[ranked[:slots]] = True
+        np.testing.assert_array_equal(evaluate, surveyed)
+        estimates = np.empty(count)
+        judging.staff_estimates(products, attribute, value, variant, evaluate, cumulative,
+                                respondent_draw, noise_draw, *landscape, estimates)
+        old = np.where(evaluate, estimates, reported)
+        for function in (judging.staff_judgement, judging.staff_judgement.py_func):
+            judged = np.full(count, np.nan)
+            function(reported, slots, best_first, products, attribute, value, variant,
+                     cumulative, respondent_draw, noise_draw, *landscape, judged)
+            assert judged.tobytes() == old.tobytes()
+            # The twin's surveys sum in another order: equal to rounding; reports exactly.
+            np.testing.assert_allclose(judged, expected, rtol=0, atol=1e-12)
+            assert judged[~surveyed].tobytes() == reported[~surveyed].tobytes()
+            if 0 < slots < count:
+                assert not np.array_equal(judged, reported), "some survey should differ"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_less_hurdles_random_worlds(seed):
+    """Free changes, variants worth nothing (an infinite hurdle) and costly changes: the
+    kernel subtracts what its twin subtracts, and what economics.hurdles' passes gave."""
+    rng = np.random.default_rng(seed)
+    count, annuity = 30, 6.2
+    judged = rng.normal(0.0, 0.05, count)
+    cost = np.where(rng.random(count) < 0.3, 0.0, rng.random(count) * 0.3)
+    variant = rng.integers(0, 3, count).astype(np.int64)
+    worth = np.array([0.0, 12.5, 30.0])
+    expected = np.array(naive.less_hurdles(judged, cost, variant, worth, annuity))
+    assert np.isinf(expected).any() and (expected != judged).any() and (cost == 0).any()
+    # The passes of economics.hurdles, then the subtraction.
+    rate = worth[variant] * annuity
+    hurdle = np.where(cost > 0, np.divide(cost, rate, out=np.full(count, np.inf),
+                                          where=rate > 0), 0.0)
+    old = judged - hurdle
+    assert old.tobytes() == expected.tobytes()
+    for function in (judging.less_hurdles, judging.less_hurdles.py_func):
+        out = judged.copy()
+        function(out, cost, variant, worth, annuity)
+        assert out.tobytes() == expected.tobytes()
