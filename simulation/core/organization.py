@@ -207,7 +207,8 @@ def sense(model, sensors: np.ndarray, awareness: float, sample_size: int,
     segments = model.org.segment[sensors] if segments is None else segments
     attribute_draw = rng.random(count)
     sample_draw = rng.random((count, sample_size))
-    noise_draw = rng.standard_normal((count, sample_size)) * model.config.firm.feedback_noise
+    noise_draw = rng.standard_normal((count, sample_size))
+    noise_draw *= model.config.firm.feedback_noise  # in place: the same products
     return _tests(model, modules, segments, model.population.buying, awareness,
                   attribute_draw, sample_draw, noise_draw)
 
@@ -308,9 +309,13 @@ def organization_step(model, t: int) -> None:
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
     out = conversation.hear(model, sensors, out)
     valid = out.responders > 0
-    proposing = sensors[valid]
-    proposals = Proposals(proposing, out.attribute[valid], out.value[valid],
-                          out.local[valid], out.noise[valid], org.segment[proposing])
+    if valid.all():  # the usual case: every test had responders, nothing to select
+        proposals = Proposals(sensors, out.attribute, out.value, out.local, out.noise,
+                              org.segment[sensors])
+    else:
+        proposing = sensors[valid]
+        proposals = Proposals(proposing, out.attribute[valid], out.value[valid],
+                              out.local[valid], out.noise[valid], org.segment[proposing])
 
     # 2. Partners (``open``) bring proposals too.
     if spec.partners_propose:
