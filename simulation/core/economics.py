@@ -118,7 +118,9 @@ class Economics:
             return np.zeros(products.shape[0])
         # At least one unit made: a design nobody has made yet (a new segment's variant, a
         # module changed whole) costs what Wright's curve gives the first unit, not infinity.
-        pooled = np.maximum(self.pooled_experience(products), self.one_unit)
+        # One variant pools with nobody: its own experience (np.maximum makes the copy).
+        own = self.experience if products.shape[0] == 1 else self.pooled_experience(products)
+        pooled = np.maximum(own, self.one_unit)
         relative = pooled / self.config.prior_experience
         return start * (relative ** -self.exponent) @ self.module_weight
 
@@ -175,11 +177,14 @@ class Economics:
         units = float(volume.sum())
         unit = self.unit_costs(products)
         production = float(volume @ unit)
-        served = np.zeros(products.shape[0], dtype=bool)
-        served[variant_of[p.segment_active]] = True
-        # Distinct designs among the variants in the market (a handful of rows: a set of
-        # their bytes is ~50 times faster than np.unique along an axis).
-        designs = len({row.tobytes() for row in products[served]})
+        if variants == 1:  # one design, in the market while a segment is
+            designs = int(bool(p.segment_active.any()))
+        else:
+            served = np.zeros(variants, dtype=bool)
+            served[variant_of[p.segment_active]] = True
+            # Distinct designs among the variants in the market (a handful of rows: a set
+            # of their bytes is ~50 times faster than np.unique along an axis).
+            designs = len({row.tobytes() for row in products[served]})
         variety = e.variant_cost * self.potential * designs
         alive = org.alive == 1
         used = np.where(alive, model.capacity - model.capacity_left, 0).astype(float)
