@@ -39,6 +39,7 @@ import math
 import numpy as np
 
 from simulation.config.vocabulary import HUB, MANAGER
+from simulation.kernels.judging import logit_worth
 
 
 class Economics:
@@ -159,10 +160,12 @@ class Economics:
         # the worth is computed once per step for every decider.
         if self._worth_step != model.step_index:
             p = model.population
-            active = p.active_count.astype(float)
-            share = np.divide(p.buyers, active, out=np.zeros(active.shape), where=active > 0)
-            self._worth = (model.config.market.price * model.config.customers.choice_sensitivity
-                           * active * share * (1.0 - share))
+            # n q (1 - q) per segment, q = buyers / n (0 without active customers), in one
+            # kernel pass: the same products in the same order.
+            self._worth = np.empty(p.buyers.shape[0])
+            logit_worth(p.buyers, p.active_count,
+                        model.config.market.price * model.config.customers.choice_sensitivity,
+                        self._worth)
             self._worth_step = model.step_index
         return self._worth
 

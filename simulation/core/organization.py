@@ -323,13 +323,16 @@ def organization_step(model, t: int) -> None:
         if extra is not None:
             proposals = proposals.join(extra)
     proposer, attribute, value, local, noise, segment = proposals
-    variant = model.variant_of_segment[segment] if segment.size else segment
+    variant = np.empty(segment.shape[0], np.int64)
+    locally = np.empty(segment.shape[0], dtype=bool)
+    local_deciders = org_kernels.proposal_sides(segment, proposer, model.variant_of_segment,
+                                                org.decides_locally, variant, locally)
 
     # 3. Local deciders ask their peers; everyone else applies its own first filter.
-    locally = org.decides_locally[proposer]
-    judged_noise = noise.copy()
-    reviewed = np.flatnonzero(locally)
-    if reviewed.size:
+    judged_noise = noise  # read only from here on, unless reviews change it (a copy then)
+    if local_deciders:
+        judged_noise = noise.copy()
+        reviewed = np.flatnonzero(locally)
         noise_sum = np.empty(reviewed.size)
         reviewers = np.empty(reviewed.size, dtype=np.int64)
         review_draw = rng.standard_normal((reviewed.size, model.max_reviewers)) * (
@@ -374,7 +377,7 @@ def organization_step(model, t: int) -> None:
         counters["vetoed"] += max(0, len(direct) - max(0, remaining))
 
     used = model.capacity - model.capacity_left
-    model.workload = np.where(org.alive == 1, used / np.maximum(model.capacity, 1), 0.0)
+    model.workload = org_kernels.workload_of(used, model.capacity, org.alive)
 
 
 def run_surveys(model, waiting: np.ndarray) -> np.ndarray:

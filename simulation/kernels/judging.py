@@ -152,3 +152,16 @@ def less_hurdles(judged, cost, variant, worth_of_variant, annuity):
             judged[c] = judged[c] - (cost[c] / rate if rate > 0 else np.inf)
         else:
             judged[c] = judged[c] - 0.0
+
+
+@kernel
+def logit_worth(buyers, active, price_sensitivity, out_worth):
+    """Revenue per step of one unit of normalised value in each segment: the slope of the
+    logistic choice at the segment's sales, ``price x beta x n x q (1 - q)`` (``n`` active
+    customers, ``q`` the share buying, 0 without active customers; ``price_sensitivity`` is
+    ``price x beta``). The products of :meth:`simulation.core.economics.Economics.value_worth`
+    in the same order, so the same numbers."""
+    for s in range(out_worth.shape[0]):
+        n = float(active[s])
+        share = buyers[s] / n if n > 0 else 0.0
+        out_worth[s] = price_sensitivity * n * share * (1.0 - share)

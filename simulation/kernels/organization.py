@@ -319,3 +319,26 @@ def route_estimates(
             out_direct[direct] = p
             direct += 1
     return made, direct, vetoed, messages, dropped
+
+
+@kernel
+def workload_of(used, capacity, alive):
+    """Each employee's share of its capacity used this step (0 for those who left); a
+    capacity below 1 counts as 1. Returns a new float64 (E,) array."""
+    out = np.empty(used.shape[0])
+    for e in range(used.shape[0]):
+        out[e] = used[e] / max(capacity[e], 1) if alive[e] == 1 else 0.0
+    return out
+
+
+@kernel
+def proposal_sides(segment, proposer, variant_of_segment, decides_locally, out_variant,
+                   out_locally):
+    """Each proposal's product variant (that of its segment) and whether its proposer decides
+    locally; returns how many do."""
+    local = 0
+    for p in range(segment.shape[0]):
+        out_variant[p] = variant_of_segment[segment[p]]
+        out_locally[p] = decides_locally[proposer[p]]
+        local += out_locally[p]
+    return local
