@@ -1111,3 +1111,25 @@ def less_hurdles(judged, cost, variant, worth_of_variant, annuity) -> list[float
         rate = worth_of_variant[v] * annuity
         out.append(j - (c / rate) if rate > 0 else -math.inf)
     return out
+
+
+def logit_worth(buyers, active, price_sensitivity) -> list[float]:
+    """Per segment: price x beta x n x q x (1 - q), q = buyers / n, 0 where n = 0."""
+    out = []
+    for sold, n in zip(buyers, active, strict=True):
+        q = sold / float(n) if n > 0 else 0.0
+        out.append(price_sensitivity * float(n) * q * (1.0 - q))
+    return out
+
+
+def workload_of(used, capacity, alive) -> list[float]:
+    """Used over capacity (at least 1) for those still here, 0 for those who left."""
+    return [u / max(c, 1) if a == 1 else 0.0 for u, c, a in zip(used, capacity, alive,
+                                                               strict=True)]
+
+
+def proposal_sides(segment, proposer, variant_of_segment, decides_locally):
+    """(variant of each proposal's segment, whether its proposer decides locally, count)."""
+    variant = [int(variant_of_segment[s]) for s in segment]
+    locally = [bool(decides_locally[e]) for e in proposer]
+    return variant, locally, sum(locally)

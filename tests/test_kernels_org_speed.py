@@ -170,3 +170,67 @@ def test_less_hurdles_random_worlds(seed):
         out = judged.copy()
         function(out, cost, variant, worth, annuity)
         assert out.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_logit_worth_random_worlds(seed):
+    """Segments without active customers, none or all buying: the kernel's worth equals its
+    twin's and the NumPy passes of Economics.value_worth it replaced, bit for bit."""
+    from simulation.kernels import judging as jk
+
+    rng = np.random.default_rng(seed)
+    segments = 8
+    active = rng.integers(0, 500, segments).astype(np.int64)
+    active[0] = 0
+    buyers = (active * rng.random(segments)).astype(np.int64)
+    buyers[1], buyers[2] = 0, active[2]
+    price_sensitivity = 1.3 * 8.0
+    expected = np.array(naive.logit_worth(buyers, active, price_sensitivity))
+    counts = active.astype(float)
+    share = np.divide(buyers, counts, out=np.zeros(counts.shape), where=counts > 0)
+    old = price_sensitivity * counts * share * (1.0 - share)
+    assert old.tobytes() == expected.tobytes() and (expected > 0).sum() >= 4
+    for function in (jk.logit_worth, jk.logit_worth.py_func):
+        out = np.full(segments, np.nan)
+        function(buyers, active, price_sensitivity, out)
+        assert out.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_workload_of_random_worlds(seed):
+    """Departed employees, zero capacity, idle and busy ones: as the twin and the old
+    np.where pass, bit for bit."""
+    rng = np.random.default_rng(seed)
+    employees = 50
+    capacity = rng.integers(0, 6, employees).astype(np.int64)
+    used = np.minimum(rng.integers(0, 6, employees), np.maximum(capacity, 1)).astype(np.int64)
+    alive = (rng.random(employees) < 0.8).astype(np.uint8)
+    expected = np.array(naive.workload_of(used, capacity, alive))
+    old = np.where(alive == 1, used / np.maximum(capacity, 1), 0.0)
+    assert old.tobytes() == expected.tobytes()
+    assert (expected == 0).any() and ((expected > 0) & (expected < 1)).any()
+    for function in (ok.workload_of, ok.workload_of.py_func):
+        assert function(used, capacity, alive).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_proposal_sides_random_worlds(seed):
+    """Variants per segment and local deciders among the proposers: as the twin and the old
+    fancy indexing."""
+    rng = np.random.default_rng(seed)
+    employees, segments, count = 30, 5, 40
+    segment = rng.integers(0, segments, count).astype(np.int64)
+    proposer = rng.integers(0, employees, count).astype(np.int64)
+    variant_of_segment = rng.integers(0, 3, segments).astype(np.int64)
+    decides_locally = rng.random(employees) < 0.4
+    variant, locally, local = naive.proposal_sides(segment, proposer, variant_of_segment,
+                                                   decides_locally)
+    assert 0 < local < count and len(set(variant)) > 1
+    np.testing.assert_array_equal(variant, variant_of_segment[segment])
+    np.testing.assert_array_equal(locally, decides_locally[proposer])
+    for function in (ok.proposal_sides, ok.proposal_sides.py_func):
+        out_variant = np.full(count, -1, np.int64)
+        out_locally = np.zeros(count, dtype=bool)
+        assert function(segment, proposer, variant_of_segment, decides_locally, out_variant,
+                        out_locally) == local
+        assert out_variant.tolist() == variant and out_locally.tolist() == locally
