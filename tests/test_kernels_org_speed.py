@@ -155,9 +155,14 @@ def test_less_hurdles_random_worlds(seed):
     rng = np.random.default_rng(seed)
     count, annuity = 30, 6.2
     judged = rng.normal(0.0, 0.05, count)
-    cost = np.where(rng.random(count) < 0.3, 0.0, rng.random(count) * 0.3)
+    known_cost = np.where(rng.random(12) < 0.3, 0.0, rng.random(12) * 0.3)
+    attribute = rng.integers(0, 12, count).astype(np.int64)
+    cost = known_cost[attribute]
     variant = rng.integers(0, 3, count).astype(np.int64)
-    worth = np.array([0.0, 12.5, 30.0])
+    # Variant 0 serves no segment (worth 0: an infinite hurdle); 1 and 2 serve two each.
+    variant_of_segment = np.array([1, 2, 1, 2], dtype=np.int64)
+    segment_worth = rng.random(4) * 20.0
+    worth = np.bincount(variant_of_segment, weights=segment_worth, minlength=3)
     expected = np.array(naive.less_hurdles(judged, cost, variant, worth, annuity))
     assert np.isinf(expected).any() and (expected != judged).any() and (cost == 0).any()
     # The passes of economics.hurdles, then the subtraction.
@@ -168,7 +173,8 @@ def test_less_hurdles_random_worlds(seed):
     assert old.tobytes() == expected.tobytes()
     for function in (judging.less_hurdles, judging.less_hurdles.py_func):
         out = judged.copy()
-        function(out, cost, variant, worth, annuity)
+        function(out, attribute, variant, known_cost, 3, variant_of_segment, segment_worth,
+                 annuity)
         assert out.tobytes() == expected.tobytes()
 
 

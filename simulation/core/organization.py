@@ -418,7 +418,8 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     taken_buffers = (np.empty(size, np.int64), np.empty(size, np.uint8),
                      np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64),
                      np.empty(size, np.int64))
-    hop_draw = rng.standard_normal(max(1, int(model.queues.length.sum()))) * f.hop_noise
+    hop_draw = rng.standard_normal(max(1, int(model.queues.length.sum())))
+    hop_draw *= f.hop_noise  # in place: the same products
     taken, forwarded, dropped = org_kernels.climb_tree(
         org.parent, org.alive, model.capacity_left, t, hop_draw, *model.queues.arrays(),
         *taken_buffers,
@@ -446,8 +447,9 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
                        org.segment[origin], tops, best_first, rng)
         # judged - economics.hurdles(...), element by element in one pass (the same numbers).
         books = model.economics
-        judging.less_hurdles(judged, books.known_cost(attribute, 1.0), variant,
-                             economics.worth_of_variants(model), books.annuity)
+        judging.less_hurdles(judged, attribute, variant, books.known_cost_table(1.0),
+                             model.products.shape[0], model.variant_of_segment,
+                             books.value_worth(model), books.annuity)
         approved = judging.decide_on_estimates(projected, attribute, value, variant,
                                                judged, budget, best_first, order)
     for c in order[:approved]:

@@ -139,17 +139,25 @@ def staff_judgement(reported, slots, best_first, projected, attribute, value, va
 
 
 @kernel
-def less_hurdles(judged, cost, variant, worth_of_variant, annuity):
+def less_hurdles(judged, attribute, variant, known_cost, variants, variant_of_segment,
+                 segment_worth, annuity):
     """Subtract from each judged value (in place) the value its change must bring to pay its
-    retooling ``cost`` over the payback horizon: ``cost / (worth x annuity)`` where the cost
-    is positive (infinite when the variant's worth is not positive), nothing where it is not.
+    retooling cost (``known_cost`` per attribute) over the payback horizon: ``cost / (worth
+    x annuity)`` where the cost is positive (infinite when the variant's worth is not
+    positive), nothing where it is not. A variant's worth (of ``variants``) is the sum of
+    ``segment_worth`` over the segments it serves (``variant_of_segment``), added in
+    segment order.
 
     The rule of :func:`simulation.core.economics.hurdles`, element by element (the same
-    division and subtraction, so the same numbers)."""
+    sums, division and subtraction, so the same numbers)."""
+    worth = np.zeros(variants)
+    for s in range(variant_of_segment.shape[0]):
+        worth[variant_of_segment[s]] += segment_worth[s]
     for c in range(judged.shape[0]):
-        if cost[c] > 0:
-            rate = worth_of_variant[variant[c]] * annuity
-            judged[c] = judged[c] - (cost[c] / rate if rate > 0 else np.inf)
+        cost = known_cost[attribute[c]]
+        if cost > 0:
+            rate = worth[variant[c]] * annuity
+            judged[c] = judged[c] - (cost / rate if rate > 0 else np.inf)
         else:
             judged[c] = judged[c] - 0.0
 
