@@ -1133,3 +1133,24 @@ def proposal_sides(segment, proposer, variant_of_segment, decides_locally):
     variant = [int(variant_of_segment[s]) for s in segment]
     locally = [bool(decides_locally[e]) for e in proposer]
     return variant, locally, sum(locally)
+
+
+def media_said(reach_ptr, reach, voice, active) -> list[float]:
+    """Per medium: the mean voice sign over the active customers it reaches divided by the
+    share of them who voiced (0 when none voiced or none is active)."""
+    out = []
+    for m in range(len(reach_ptr) - 1):
+        heard = [int(voice[c]) for c in reach[reach_ptr[m]:reach_ptr[m + 1]] if active[c]]
+        if not heard:
+            out.append(0.0)
+            continue
+        net = sum((v > 0) - (v < 0) for v in heard) / len(heard)
+        voiced = sum(v != 0 for v in heard) / len(heard)
+        out.append(net / voiced if voiced > 0 else 0.0)
+    return out
+
+
+def move_stances(stance, who, target, rate) -> None:
+    """Each listed stakeholder moves a share ``rate`` of the way toward its target."""
+    for k, i in enumerate(who):
+        stance[i] = (1 - rate) * stance[i] + rate * target[k]

@@ -240,3 +240,53 @@ def test_proposal_sides_random_worlds(seed):
         assert function(segment, proposer, variant_of_segment, decides_locally, out_variant,
                         out_locally) == local
         assert out_variant.tolist() == variant and out_locally.tolist() == locally
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_media_said_random_worlds(seed):
+    """A medium with no active customer, one whose audience is silent, mixed ones: as the
+    twin, and as media_voices' means then their ratio (the passes it replaced), bit for bit."""
+    from simulation.kernels import stakeholders as sk
+
+    rng = np.random.default_rng(seed)
+    customers, media = 300, 6
+    voice = rng.integers(-1, 2, customers).astype(np.int8)
+    active = (rng.random(customers) < 0.85).astype(np.uint8)
+    lists = [np.sort(rng.choice(customers, int(rng.integers(1, 60)), replace=False))
+             for _ in range(media)]
+    lists[0] = np.flatnonzero(active == 0)[:5]  # nobody active
+    voice[lists[1]] = 0  # a silent audience
+    reach_ptr = np.concatenate([[0], np.cumsum([a.size for a in lists])]).astype(np.int64)
+    reach = np.concatenate(lists).astype(np.int64)
+    expected = np.array(naive.media_said(reach_ptr, reach, voice, active))
+    net, voiced = np.empty(media), np.empty(media)
+    sk.media_voices(reach_ptr, reach, voice, active, net, voiced)
+    old = np.divide(net, voiced, out=np.zeros(media), where=voiced > 0)
+    assert old.tobytes() == expected.tobytes()
+    assert expected[0] == expected[1] == 0.0 and (expected != 0).sum() >= 3
+    for function in (sk.media_said, sk.media_said.py_func):
+        out = np.full(media, np.nan)
+        function(reach_ptr, reach, voice, active, out)
+        assert out.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_move_stances_random_worlds(seed):
+    """Only the listed stakeholders move, each toward its own target: as the twin and the
+    fancy-indexed NumPy update it replaced, bit for bit."""
+    from simulation.kernels import stakeholders as sk
+
+    rng = np.random.default_rng(seed)
+    stance = rng.uniform(-1, 1, 20)
+    who = np.sort(rng.choice(20, 7, replace=False)).astype(np.int64)
+    target = rng.uniform(-1, 1, 7)
+    rate = 0.05
+    expected = stance.copy()
+    naive.move_stances(expected, who, target, rate)
+    old = stance.copy()
+    old[who] = (1 - rate) * old[who] + rate * target
+    assert old.tobytes() == expected.tobytes() and (expected != stance).sum() == 7
+    for function in (sk.move_stances, sk.move_stances.py_func):
+        out = stance.copy()
+        function(out, who, target, rate)
+        assert out.tobytes() == expected.tobytes()

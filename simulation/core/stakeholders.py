@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.config.vocabulary import INVESTOR, MEDIA, PARTNER
-from simulation.kernels.stakeholders import media_voices
+from simulation.kernels.stakeholders import media_said, move_stances
 
 #: Shortest and longest investor horizon in steps (inclusive), drawn uniformly per investor:
 #: investors judge revenue growth over their own horizon, so impatient and patient ones sit
@@ -127,11 +127,12 @@ def update_stances(model) -> None:
     if media.size:
         # What the audience says: mean voice sign over the audience, divided by the share of
         # the audience that voiced (= (positive - negative) / (positive + negative) voices).
-        net, voiced = np.empty(media.size), np.empty(media.size)
-        media_voices(s.media_reach_ptr, s.media_reach, p.voice, p.active, net, voiced)
-        said = np.divide(net, voiced, out=np.zeros(net.shape), where=voiced > 0)
-        target = np.tanh(MEDIA_SHARPENING * said)
-        s.stance[media] = (1 - rate) * s.stance[media] + rate * target
+        said = np.empty(media.size)
+        media_said(s.media_reach_ptr, s.media_reach, p.voice, p.active, said)
+        # NumPy's tanh (not the C library's, which a kernel would call: they differ in the
+        # last bit for some arguments).
+        said *= MEDIA_SHARPENING
+        move_stances(s.stance, media, np.tanh(said, out=said), rate)
     partners = kind_index(s, PARTNER)
     if partners.size:
         shares = model.records["market_share"]
