@@ -305,17 +305,17 @@ def organization_step(model, t: int) -> None:
     if on_survey and org.survey_only.any():
         tests |= run_surveys(model, waiting)
     sensors = np.flatnonzero(tests)
-    out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
+    segments = org.segment[sensors]
+    out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng, segments=segments)
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
     out = conversation.hear(model, sensors, out)
     valid = out.responders > 0
     if valid.all():  # the usual case: every test had responders, nothing to select
         proposals = Proposals(sensors, out.attribute, out.value, out.local, out.noise,
-                              org.segment[sensors])
+                              segments)
     else:
-        proposing = sensors[valid]
-        proposals = Proposals(proposing, out.attribute[valid], out.value[valid],
-                              out.local[valid], out.noise[valid], org.segment[proposing])
+        proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
+                              out.local[valid], out.noise[valid], segments[valid])
 
     # 2. Partners (``open``) bring proposals too.
     if spec.partners_propose:
