@@ -290,3 +290,33 @@ def test_move_stances_random_worlds(seed):
         out = stance.copy()
         function(out, who, target, rate)
         assert out.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_staff_judgement_puts_nan_reports_last(seed):
+    """Reports that are NaN, equal, or signed zeros are picked in the order of the stable
+    argsort of ``-reported`` the kernel replaced (NaN last, ties to the earlier arrival)."""
+    (rng, products, cumulative, dependencies, contributions, max_fitness, ptr, dependents,
+     module_of) = _world(seed)
+    count, respondents = 10, 3
+    reported = np.round(rng.normal(0.0, 0.02, count), 2)
+    reported[rng.choice(count, 3, replace=False)] = np.nan
+    reported[rng.choice(count, 2, replace=False)] = [0.0, -0.0]
+    attribute = rng.integers(0, dependencies.shape[0], count).astype(np.int64)
+    value = rng.integers(0, 2, count).astype(np.uint8)
+    variant = rng.integers(0, products.shape[0], count).astype(np.int64)
+    respondent_draw = rng.random((count, respondents))
+    noise_draw = rng.standard_normal((count, respondents)) * 0.03
+    landscape = (dependencies, contributions, max_fitness, ptr, dependents, module_of)
+    for slots in range(count + 1):
+        evaluate = np.zeros(count, dtype=bool)
+        evaluate[np.argsort(-reported, kind="stable")[:slots]] = True
+        estimates = np.empty(count)
+        judging.staff_estimates(products, attribute, value, variant, evaluate, cumulative,
+                                respondent_draw, noise_draw, *landscape, estimates)
+        old = np.where(evaluate, estimates, reported)
+        for function in (judging.staff_judgement, judging.staff_judgement.py_func):
+            judged = np.empty(count)
+            function(reported, slots, True, products, attribute, value, variant, cumulative,
+                     respondent_draw, noise_draw, *landscape, judged)
+            assert judged.tobytes() == old.tobytes(), slots

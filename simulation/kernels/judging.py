@@ -116,20 +116,27 @@ def staff_judgement(reported, slots, best_first, projected, attribute, value, va
     ``slots`` candidates it evaluates, the weighted report (``reported``) for the others.
 
     The evaluated ones are the best-reported first when ``best_first`` (ties to the earlier
-    arrival, the order of a stable sort of ``-reported``), else the first arrived. One pass of
-    what :func:`simulation.core.organization.judge` did in several NumPy calls; the surveys
-    are :func:`staff_estimates`'s. Returns nothing; ``out_judged`` (c,) is filled.
+    arrival, NaN last: the first ``slots`` of a stable sort of ``-reported``), else the first
+    arrived. One pass of what :func:`simulation.core.organization.judge` did in several
+    NumPy calls; the surveys are :func:`staff_estimates`'s. Returns nothing; ``out_judged``
+    (c,) is filled.
     """
     count = reported.shape[0]
     evaluate = np.zeros(count, dtype=np.bool_)
-    if slots > 0:
-        if best_first:
-            ranked = np.argsort(-reported, kind="mergesort")
-            for k in range(min(slots, count)):
-                evaluate[ranked[k]] = True
-        else:
-            for k in range(min(slots, count)):
-                evaluate[k] = True
+    for k in range(min(max(slots, 0), count)):
+        if not best_first:
+            evaluate[k] = True
+            continue
+        # The best report not yet picked (a selection, not a sort: a handful of slots, and
+        # Numba compiles a sort for seconds on a first run).
+        best = -1
+        for c in range(count):
+            if evaluate[c]:
+                continue
+            if (best < 0 or (np.isnan(reported[best]) and not np.isnan(reported[c]))
+                    or reported[c] > reported[best]):
+                best = c
+        evaluate[best] = True
     staff_estimates(projected, attribute, value, variant, evaluate, serve_cumulative,
                     respondent_draw, noise_draw, dependencies, contributions, max_fitness,
                     dependents_ptr, dependents, module_of, out_judged)
