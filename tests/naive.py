@@ -1056,7 +1056,7 @@ def choose_testers(senses, alive, segment, survey_only, capacity, draw, sense_ra
 
 # --------------------------------------------------------------------------------------------
 # organization: the per-firm step's fused passes (twins of kernels.organization.count_tops and
-# route_estimates, kernels.judging.staff_judgement and less_hurdles)
+# route_estimates, kernels.judging.choose_surveyed and less_hurdles, and the rest below)
 def count_tops(parent, alive) -> int:
     """Alive employees without a superior."""
     return sum(1 for e in range(len(parent)) if parent[e] == -1 and alive[e] == 1)
@@ -1081,22 +1081,14 @@ def route_estimates(local, judged_noise, proposer, locally, attribute, value, se
     return len(good), kept, vetoed, messages, dropped
 
 
-def staff_judgement(reported, slots, best_first, projected, attribute, value, variant,
-                    serve_cumulative, respondent_draw, noise_draw, dependencies, contributions,
-                    max_fitness):
-    """Which candidates the staff surveys (a stable sort by report, best first, or arrival
-    order), the reference survey (:func:`staff_estimates`) for them and the report for the
-    others. Returns ``(judged, surveyed flags)``."""
+def choose_surveyed(reported, slots, best_first) -> list[bool]:
+    """Which candidates the staff surveys: the first ``slots`` of a stable sort by report,
+    best first, or of the arrival order."""
     count = len(reported)
     order = (sorted(range(count), key=lambda c: -reported[c]) if best_first
              else list(range(count)))
-    surveyed = np.zeros(count, dtype=bool)
-    surveyed[order[:slots]] = True
-    estimates = staff_estimates(projected, attribute, value, variant, surveyed,
-                                serve_cumulative, respondent_draw, noise_draw, dependencies,
-                                contributions, max_fitness)
-    judged = [estimates[c] if surveyed[c] else reported[c] for c in range(count)]
-    return np.array(judged, dtype=float), surveyed
+    chosen = set(order[:slots])
+    return [c in chosen for c in range(count)]
 
 
 def less_hurdles(judged, cost, variant, worth_of_variant, annuity) -> list[float]:

@@ -106,11 +106,11 @@ def _world(seed, n=8, k=2, segments=3, variants=2):
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("best_first", [True, False])
-def test_staff_judgement_random_worlds(seed, best_first):
-    """Reports with ties (so the order among equals matters), fewer and more slots than
-    candidates: the kernel surveys the candidates its twin surveys and judges the others by
-    their report; it equals the NumPy passes it replaced (stable argsort, staff_estimates,
-    where) bit for bit."""
+def test_choose_surveyed_random_worlds(seed, best_first):
+    """Reports with ties (so the order among equals matters), no slot, fewer and more slots
+    than candidates: the kernel picks what its twin picks and what the stable argsort it
+    replaced picked; the judgement built on it (staff_estimates, then the report for the
+    others) is the old one, bit for bit."""
     (rng, products, cumulative, dependencies, contributions, max_fitness, ptr, dependents,
      module_of) = _world(seed)
     count, respondents = 9, 4
@@ -122,30 +122,43 @@ def test_staff_judgement_random_worlds(seed, best_first):
     noise_draw = rng.standard_normal((count, respondents)) * 0.03
     landscape = (dependencies, contributions, max_fitness, ptr, dependents, module_of)
     assert np.unique(reported).size < count, "the reports should hold ties"
-    for slots in (0, 3, count):
-        expected, surveyed = naive.staff_judgement(
-            reported, slots, best_first, products, attribute, value, variant, cumulative,
-            respondent_draw, noise_draw, *landscape[:3])
-        # The passes the kernel replaced.
-        evaluate = np.zeros(count, dtype=bool)
+    for slots in (0, 1, 3, count, count + 2):
+        expected = naive.choose_surveyed(reported, slots, best_first)
+        old = np.zeros(count, dtype=bool)
         if slots > 0:
             ranked = np.argsort(-reported, kind="stable") if best_first else np.arange(count)
-            evaluate[ranked[:slots]] = True
-        np.testing.assert_array_equal(evaluate, surveyed)
+            old[ranked[:slots]] = True
+        assert old.tolist() == expected and sum(expected) == min(slots, count)
+        for function in (judging.choose_surveyed, judging.choose_surveyed.py_func):
+            chosen = np.ones(count, dtype=bool)
+            function(reported, slots, best_first, chosen)
+            assert chosen.tolist() == expected
         estimates = np.empty(count)
-        judging.staff_estimates(products, attribute, value, variant, evaluate, cumulative,
+        judging.staff_estimates(products, attribute, value, variant, chosen, cumulative,
                                 respondent_draw, noise_draw, *landscape, estimates)
-        old = np.where(evaluate, estimates, reported)
-        for function in (judging.staff_judgement, judging.staff_judgement.py_func):
-            judged = np.full(count, np.nan)
-            function(reported, slots, best_first, products, attribute, value, variant,
-                     cumulative, respondent_draw, noise_draw, *landscape, judged)
-            assert judged.tobytes() == old.tobytes()
-            # The twin's surveys sum in another order: equal to rounding; reports exactly.
-            np.testing.assert_allclose(judged, expected, rtol=0, atol=1e-12)
-            assert judged[~surveyed].tobytes() == reported[~surveyed].tobytes()
-            if 0 < slots < count:
-                assert not np.array_equal(judged, reported), "some survey should differ"
+        judged = np.where(chosen, estimates, reported)
+        assert judged[~chosen].tobytes() == reported[~chosen].tobytes()
+        if 0 < slots < count:
+            assert not np.array_equal(judged, reported), "some survey should differ"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_choose_surveyed_puts_nan_reports_last(seed):
+    """Reports that are NaN, equal, or signed zeros are picked in the order of the stable
+    argsort of ``-reported`` the kernel replaced (NaN last, ties to the earlier arrival)."""
+    rng = np.random.default_rng(seed)
+    count = 10
+    reported = np.round(rng.normal(0.0, 0.02, count), 2)
+    reported[rng.choice(count, 3, replace=False)] = np.nan
+    reported[rng.choice(count, 2, replace=False)] = [0.0, -0.0]
+    order = np.argsort(-reported, kind="stable")
+    for slots in range(count + 1):
+        old = np.zeros(count, dtype=bool)
+        old[order[:slots]] = True
+        for function in (judging.choose_surveyed, judging.choose_surveyed.py_func):
+            chosen = np.zeros(count, dtype=bool)
+            function(reported, slots, True, chosen)
+            assert chosen.tolist() == old.tolist(), slots
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -290,33 +303,3 @@ def test_move_stances_random_worlds(seed):
         out = stance.copy()
         function(out, who, target, rate)
         assert out.tobytes() == expected.tobytes()
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_staff_judgement_puts_nan_reports_last(seed):
-    """Reports that are NaN, equal, or signed zeros are picked in the order of the stable
-    argsort of ``-reported`` the kernel replaced (NaN last, ties to the earlier arrival)."""
-    (rng, products, cumulative, dependencies, contributions, max_fitness, ptr, dependents,
-     module_of) = _world(seed)
-    count, respondents = 10, 3
-    reported = np.round(rng.normal(0.0, 0.02, count), 2)
-    reported[rng.choice(count, 3, replace=False)] = np.nan
-    reported[rng.choice(count, 2, replace=False)] = [0.0, -0.0]
-    attribute = rng.integers(0, dependencies.shape[0], count).astype(np.int64)
-    value = rng.integers(0, 2, count).astype(np.uint8)
-    variant = rng.integers(0, products.shape[0], count).astype(np.int64)
-    respondent_draw = rng.random((count, respondents))
-    noise_draw = rng.standard_normal((count, respondents)) * 0.03
-    landscape = (dependencies, contributions, max_fitness, ptr, dependents, module_of)
-    for slots in range(count + 1):
-        evaluate = np.zeros(count, dtype=bool)
-        evaluate[np.argsort(-reported, kind="stable")[:slots]] = True
-        estimates = np.empty(count)
-        judging.staff_estimates(products, attribute, value, variant, evaluate, cumulative,
-                                respondent_draw, noise_draw, *landscape, estimates)
-        old = np.where(evaluate, estimates, reported)
-        for function in (judging.staff_judgement, judging.staff_judgement.py_func):
-            judged = np.empty(count)
-            function(reported, slots, True, products, attribute, value, variant, cumulative,
-                     respondent_draw, noise_draw, *landscape, judged)
-            assert judged.tobytes() == old.tobytes(), slots

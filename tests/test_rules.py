@@ -681,13 +681,13 @@ def test_staff_survey_noise_is_the_feedback_noise(monkeypatch):
     """A staff survey's respondents answer with the firm's feedback noise: none at all when
     ``feedback_noise`` is 0, a standard deviation of ``feedback_noise`` otherwise."""
     draws = []
-    real_judgement = organization.judging.staff_judgement  # surveys and reports, one kernel
+    real_estimates = organization.judging.staff_estimates
 
-    def recording_judgement(*args):
-        draws.append(args[9].copy())  # noise_draw
-        return real_judgement(*args)
+    def recording_estimates(*args):
+        draws.append(args[7].copy())  # noise_draw
+        return real_estimates(*args)
 
-    monkeypatch.setattr(organization.judging, "staff_judgement", recording_judgement)
+    monkeypatch.setattr(organization.judging, "staff_estimates", recording_estimates)
     for noise in (0.0, 0.2):
         draws.clear()
         model = FirmModel(structure="hierarchy", rng=2, customers=800, employees=20,

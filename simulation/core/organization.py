@@ -487,22 +487,24 @@ def judge(model, projected, weight, attribute, value, variant, report, proposer_
     count = attribute.shape[0]
     reported = weight[variant, proposer_segment] * report
     slots = min(count, f.staff_capacity * max(1, tops))
+    # The best-reported ``slots`` (or the first arrived) are surveyed.
+    evaluate = np.empty(count, dtype=bool)
+    judging.choose_surveyed(reported, slots, best_first, evaluate)
     respondent_draw = rng.random((count, f.staff_sample))
     noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
     cached = _SERVE_WEIGHTS.get(model)
     cumulative = (cached[2] if cached is not None and weight is cached[1]
                   else np.cumsum(weight, axis=1))
-    # Who is surveyed (the best-reported or the first ``slots``), the surveys, and the
-    # survey or the report per proposal: one kernel.
-    judged = np.empty(count)
-    judging.staff_judgement(
-        reported, slots, best_first, projected, attribute, value, variant, cumulative,
+    surveyed = np.empty(count)
+    judging.staff_estimates(
+        projected, attribute, value, variant, evaluate, cumulative,
         respondent_draw, noise_draw, market.dependencies, market.contributions,
-        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of, judged,
+        market.max_fitness, market.dependents_ptr, market.dependents, market.module_of,
+        surveyed,
     )
     counters["staff"] += int(slots)
     counters["messages"] += 2 * int(slots)
-    return judged
+    return np.where(evaluate, surveyed, reported)
 
 
 def rescope_for(model, segment: int) -> None:

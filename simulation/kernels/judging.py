@@ -109,40 +109,26 @@ def decide_on_estimates(projected, attribute, value, variant, judged, budget, be
 
 
 @kernel
-def staff_judgement(reported, slots, best_first, projected, attribute, value, variant,
-                    serve_cumulative, respondent_draw, noise_draw, dependencies, contributions,
-                    max_fitness, dependents_ptr, dependents, module_of, out_judged):
-    """The value a top believes each candidate has: its staff's survey estimate for the
-    ``slots`` candidates it evaluates, the weighted report (``reported``) for the others.
-
-    The evaluated ones are the best-reported first when ``best_first`` (ties to the earlier
-    arrival, NaN last: the first ``slots`` of a stable sort of ``-reported``), else the first
-    arrived. One pass of what :func:`simulation.core.organization.judge` did in several
-    NumPy calls; the surveys are :func:`staff_estimates`'s. Returns nothing; ``out_judged``
-    (c,) is filled.
-    """
+def choose_surveyed(reported, slots, best_first, out_surveyed):
+    """Which candidates a top's staff surveys (``out_surveyed``, bool (c,)): ``slots`` of
+    them, the best-reported first when ``best_first`` (ties to the earlier arrival, NaN last:
+    the first ``slots`` of a stable sort of ``-reported``), else the first arrived."""
     count = reported.shape[0]
-    evaluate = np.zeros(count, dtype=np.bool_)
+    out_surveyed[:] = False
     for k in range(min(max(slots, 0), count)):
         if not best_first:
-            evaluate[k] = True
+            out_surveyed[k] = True
             continue
         # The best report not yet picked (a selection, not a sort: a handful of slots, and
-        # Numba compiles a sort for seconds on a first run).
+        # Numba takes seconds to compile a sort on a first run).
         best = -1
         for c in range(count):
-            if evaluate[c]:
+            if out_surveyed[c]:
                 continue
             if (best < 0 or (np.isnan(reported[best]) and not np.isnan(reported[c]))
                     or reported[c] > reported[best]):
                 best = c
-        evaluate[best] = True
-    staff_estimates(projected, attribute, value, variant, evaluate, serve_cumulative,
-                    respondent_draw, noise_draw, dependencies, contributions, max_fitness,
-                    dependents_ptr, dependents, module_of, out_judged)
-    for c in range(count):
-        if not evaluate[c]:
-            out_judged[c] = reported[c]
+        out_surveyed[best] = True
 
 
 @kernel
