@@ -1126,3 +1126,97 @@ def greedy_order(dependencies, by_fill):
             graph[x].discard(chosen)
         order.append(chosen)
     return order
+
+
+# --------------------------------------------------------------------------------------------
+# organization: the per-firm step's fused passes (twins of kernels.organization.count_tops and
+# route_estimates, kernels.judging.choose_surveyed and less_hurdles, and the rest below)
+def count_tops(parent, alive) -> int:
+    """Alive employees without a superior."""
+    return sum(1 for e in range(len(parent)) if parent[e] == -1 and alive[e] == 1)
+
+
+def route_estimates(local, judged_noise, proposer, locally, attribute, value, segment, variant,
+                    known_cost, worth, annuity, fully_informed, hub_review, parent, step,
+                    queues, slots):
+    """Estimates, then the good ones, then what a local decider can afford, then the routing
+    twin (:func:`route_proposals`). Returns ``(made, kept, vetoed, messages, dropped)``."""
+    estimate = [local[p] + judged_noise[p] for p in range(len(local))]
+    good = [p for p, x in enumerate(estimate) if x > 0.0]
+    affordable = []
+    for p, x in enumerate(estimate):
+        cost = known_cost[attribute[p]]
+        gain = x * worth[segment[p]] * annuity  # revenue over the payback horizon
+        affordable.append(cost <= 0 or gain > cost)
+    report = list(judged_noise) if fully_informed else estimate
+    kept, vetoed, messages, dropped = route_proposals(
+        good, proposer, locally, affordable, hub_review, parent, attribute, value, variant,
+        report, step, queues, slots)
+    return len(good), kept, vetoed, messages, dropped
+
+
+def choose_surveyed(reported, slots, best_first) -> list[bool]:
+    """Which candidates the staff surveys: the first ``slots`` of a stable sort by report,
+    best first, or of the arrival order."""
+    count = len(reported)
+    order = (sorted(range(count), key=lambda c: -reported[c]) if best_first
+             else list(range(count)))
+    chosen = set(order[:slots])
+    return [c in chosen for c in range(count)]
+
+
+def less_hurdles(judged, cost, variant, worth_of_variant, annuity) -> list[float]:
+    """Each judged value less the value its change must bring to pay its positive retooling
+    cost over the horizon (cost / (worth x annuity); infinite when that rate is not
+    positive); unchanged where the change costs nothing."""
+    out = []
+    for j, c, v in zip(judged, cost, variant, strict=True):
+        if c <= 0:
+            out.append(j)
+            continue
+        rate = worth_of_variant[v] * annuity
+        out.append(j - (c / rate) if rate > 0 else -math.inf)
+    return out
+
+
+def logit_worth(buyers, active, price_sensitivity) -> list[float]:
+    """Per segment: price x beta x n x q x (1 - q), q = buyers / n, 0 where n = 0."""
+    out = []
+    for sold, n in zip(buyers, active, strict=True):
+        q = sold / float(n) if n > 0 else 0.0
+        out.append(price_sensitivity * float(n) * q * (1.0 - q))
+    return out
+
+
+def workload_of(used, capacity, alive) -> list[float]:
+    """Used over capacity (at least 1) for those still here, 0 for those who left."""
+    return [u / max(c, 1) if a == 1 else 0.0 for u, c, a in zip(used, capacity, alive,
+                                                               strict=True)]
+
+
+def proposal_sides(segment, proposer, variant_of_segment, decides_locally):
+    """(variant of each proposal's segment, whether its proposer decides locally, count)."""
+    variant = [int(variant_of_segment[s]) for s in segment]
+    locally = [bool(decides_locally[e]) for e in proposer]
+    return variant, locally, sum(locally)
+
+
+def media_said(reach_ptr, reach, voice, active) -> list[float]:
+    """Per medium: the mean voice sign over the active customers it reaches divided by the
+    share of them who voiced (0 when none voiced or none is active)."""
+    out = []
+    for m in range(len(reach_ptr) - 1):
+        heard = [int(voice[c]) for c in reach[reach_ptr[m]:reach_ptr[m + 1]] if active[c]]
+        if not heard:
+            out.append(0.0)
+            continue
+        net = sum((v > 0) - (v < 0) for v in heard) / len(heard)
+        voiced = sum(v != 0 for v in heard) / len(heard)
+        out.append(net / voiced if voiced > 0 else 0.0)
+    return out
+
+
+def move_stances(stance, who, target, rate) -> None:
+    """Each listed stakeholder moves a share ``rate`` of the way toward its target."""
+    for k, i in enumerate(who):
+        stance[i] = (1 - rate) * stance[i] + rate * target[k]

@@ -101,7 +101,10 @@ def speak(model) -> None:
         conv.complaints.append(np.flatnonzero((p.voice < 0) & (p.active == 1)))
         if len(conv.complaints) > conv.lag:
             heard = conv.complaints.popleft()
-            reach = int(round(model.config.customers.official_reach * p.active.sum()))
+            # ``active`` holds 0 or 1: counting the non-zero is its sum, without the
+            # upcast of every flag that ``sum`` makes.
+            reach = int(round(model.config.customers.official_reach
+                              * int(np.count_nonzero(p.active))))
             rng = model.streams["conversation"]
             if heard.shape[0] > reach:
                 heard = rng.choice(heard, size=reach, replace=False)

@@ -39,6 +39,7 @@ import math
 import numpy as np
 
 from simulation.config.vocabulary import HUB, MANAGER
+from simulation.kernels.judging import logit_worth
 
 
 class Economics:
@@ -118,7 +119,9 @@ class Economics:
             return np.zeros(products.shape[0])
         # At least one unit made: a design nobody has made yet (a new segment's variant, a
         # module changed whole) costs what Wright's curve gives the first unit, not infinity.
-        pooled = np.maximum(self.pooled_experience(products), self.one_unit)
+        # One variant pools with nobody: its own experience (np.maximum makes the copy).
+        own = self.experience if products.shape[0] == 1 else self.pooled_experience(products)
+        pooled = np.maximum(own, self.one_unit)
         relative = pooled / self.config.prior_experience
         return start * (relative ** -self.exponent) @ self.module_weight
 
@@ -137,14 +140,18 @@ class Economics:
     def known_cost(self, attribute: np.ndarray, awareness: float) -> np.ndarray:
         """Retooling cost of changing each attribute as a decider knows it: its own module
         in full, the other modules touched at ``awareness`` (1 for tops)."""
-        # Per attribute, once per awareness (the touched modules never change): the same
-        # element-wise arithmetic as on the chosen attributes, so the same numbers.
+        return self.known_cost_table(awareness)[attribute]
+
+    def known_cost_table(self, awareness: float) -> np.ndarray:
+        """:meth:`known_cost` of every attribute (float64 (N,)), computed once per
+        awareness (the touched modules never change)."""
+        # The same element-wise arithmetic as on the chosen attributes: the same numbers.
         table = self._known_cost.get(awareness)
         if table is None:
             others = self.touched_modules - 1
             table = self.config.retooling_cost * self.potential * (1.0 + awareness * others)
             self._known_cost[awareness] = table
-        return table[attribute]
+        return table
 
     def value_worth(self, model) -> np.ndarray:
         """Revenue per step of one unit of normalised value in each segment (the slope of
@@ -153,10 +160,12 @@ class Economics:
         # the worth is computed once per step for every decider.
         if self._worth_step != model.step_index:
             p = model.population
-            active = p.active_count.astype(float)
-            share = np.divide(p.buyers, active, out=np.zeros(active.shape), where=active > 0)
-            self._worth = (model.config.market.price * model.config.customers.choice_sensitivity
-                           * active * share * (1.0 - share))
+            # n q (1 - q) per segment, q = buyers / n (0 without active customers), in one
+            # kernel pass: the same products in the same order.
+            self._worth = np.empty(p.buyers.shape[0])
+            logit_worth(p.buyers, p.active_count,
+                        model.config.market.price * model.config.customers.choice_sensitivity,
+                        self._worth)
             self._worth_step = model.step_index
         return self._worth
 
@@ -171,11 +180,14 @@ class Economics:
         units = float(volume.sum())
         unit = self.unit_costs(products)
         production = float(volume @ unit)
-        served = np.zeros(products.shape[0], dtype=bool)
-        served[variant_of[p.segment_active]] = True
-        # Distinct designs among the variants in the market (a handful of rows: a set of
-        # their bytes is ~50 times faster than np.unique along an axis).
-        designs = len({row.tobytes() for row in products[served]})
+        if variants == 1:  # one design, in the market while a segment is
+            designs = int(bool(p.segment_active.any()))
+        else:
+            served = np.zeros(variants, dtype=bool)
+            served[variant_of[p.segment_active]] = True
+            # Distinct designs among the variants in the market (a handful of rows: a set
+            # of their bytes is ~50 times faster than np.unique along an axis).
+            designs = len({row.tobytes() for row in products[served]})
         variety = e.variant_cost * self.potential * designs
         alive = org.alive == 1
         used = np.where(alive, model.capacity - model.capacity_left, 0).astype(float)
@@ -192,11 +204,13 @@ class Economics:
         self.steps_booked += 1
         # This step's output adds to the experience of what was made (own volume).
         self.experience += (volume / (self.potential / model.config.market.price))[:, None]
-        served_weight = np.bincount(variant_of, minlength=variants,
-                                    weights=np.where(p.segment_active, p.active_count, 0))
-        mean_unit = (float(volume @ unit / units) if units > 0 else
-                     float(served_weight @ unit / served_weight.sum())
-                     if served_weight.sum() > 0 else float(unit.mean()))
+        if units > 0:
+            mean_unit = float(volume @ unit / units)
+        else:  # no sales: the unit cost of what the active customers are served
+            served_weight = np.bincount(variant_of, minlength=variants,
+                                        weights=np.where(p.segment_active, p.active_count, 0))
+            mean_unit = (float(served_weight @ unit / served_weight.sum())
+                         if served_weight.sum() > 0 else float(unit.mean()))
         self.last = {
             "profit": profit, "cost": cost, "production_cost": production,
             "variety_cost": variety, "change_cost": change, "organization_cost": organization,
@@ -247,12 +261,19 @@ def hurdles(model, attribute: np.ndarray, variant: np.ndarray) -> np.ndarray:
     cost = books.known_cost(attribute, 1.0)
     if not (cost > 0).any():
         return np.zeros(attribute.shape[0])
-    worth = np.bincount(model.variant_of_segment, weights=books.value_worth(model),
-                        minlength=model.products.shape[0])
+    worth = worth_of_variants(model)
     rate = worth[variant] * books.annuity
     # cost / rate where the rate is positive, else infinite (no division by zero to silence).
     out = np.divide(cost, rate, out=np.full(cost.shape[0], np.inf), where=rate > 0)
     return np.where(cost > 0, out, 0.0)
+
+
+def worth_of_variants(model) -> np.ndarray:
+    """Revenue per step of one unit of normalised value in each product variant: the sum of
+    :meth:`Economics.value_worth` over the segments it serves (what :func:`hurdles` divides
+    by, before the annuity)."""
+    return np.bincount(model.variant_of_segment, weights=model.economics.value_worth(model),
+                       minlength=model.products.shape[0])
 
 
 def local_affordable(model, attribute: np.ndarray, segment: np.ndarray,

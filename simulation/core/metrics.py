@@ -122,7 +122,7 @@ def record_step(model) -> None:
     r["workload"].append(float(working.sum()) / working.size if working.size else 0.0)
     r["customers_active"].append(active)
     r["customers_buying"].append(buyers)
-    r["employees_active"].append(int(alive.sum()))
+    r["employees_active"].append(int(np.count_nonzero(alive)))
     for name, value in model.economics.last.items():
         r[name].append(value)
     model.segment_records.append(np.where(p.segment_active, model.segment_fitness, np.nan))

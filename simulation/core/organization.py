@@ -207,7 +207,8 @@ def sense(model, sensors: np.ndarray, awareness: float, sample_size: int,
     segments = model.org.segment[sensors] if segments is None else segments
     attribute_draw = rng.random(count)
     sample_draw = rng.random((count, sample_size))
-    noise_draw = rng.standard_normal((count, sample_size)) * model.config.firm.feedback_noise
+    noise_draw = rng.standard_normal((count, sample_size))
+    noise_draw *= model.config.firm.feedback_noise  # in place: the same products
     return _tests(model, modules, segments, model.population.buying, awareness,
                   attribute_draw, sample_draw, noise_draw)
 
@@ -304,12 +305,17 @@ def organization_step(model, t: int) -> None:
     if on_survey and org.survey_only.any():
         tests |= run_surveys(model, waiting)
     sensors = np.flatnonzero(tests)
-    out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng)
+    segments = org.segment[sensors]
+    out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng, segments=segments)
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
     out = conversation.hear(model, sensors, out)
     valid = out.responders > 0
-    proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
-                          out.local[valid], out.noise[valid], org.segment[sensors[valid]])
+    if valid.all():  # the usual case: every test had responders, nothing to select
+        proposals = Proposals(sensors, out.attribute, out.value, out.local, out.noise,
+                              segments)
+    else:
+        proposals = Proposals(sensors[valid], out.attribute[valid], out.value[valid],
+                              out.local[valid], out.noise[valid], segments[valid])
 
     # 2. Partners (``open``) bring proposals too.
     if spec.partners_propose:
@@ -317,13 +323,16 @@ def organization_step(model, t: int) -> None:
         if extra is not None:
             proposals = proposals.join(extra)
     proposer, attribute, value, local, noise, segment = proposals
-    variant = model.variant_of_segment[segment] if segment.size else segment
+    variant = np.empty(segment.shape[0], np.int64)
+    locally = np.empty(segment.shape[0], dtype=bool)
+    local_deciders = org_kernels.proposal_sides(segment, proposer, model.variant_of_segment,
+                                                org.decides_locally, variant, locally)
 
     # 3. Local deciders ask their peers; everyone else applies its own first filter.
-    locally = org.decides_locally[proposer]
-    judged_noise = noise.copy()
-    reviewed = np.flatnonzero(locally)
-    if reviewed.size:
+    judged_noise = noise  # read only from here on, unless reviews change it (a copy then)
+    if local_deciders:
+        judged_noise = noise.copy()
+        reviewed = np.flatnonzero(locally)
         noise_sum = np.empty(reviewed.size)
         reviewers = np.empty(reviewed.size, dtype=np.int64)
         review_draw = rng.standard_normal((reviewed.size, model.max_reviewers)) * (
@@ -334,23 +343,21 @@ def organization_step(model, t: int) -> None:
         )
         judged_noise[reviewed] = (noise[reviewed] + noise_sum) / (1.0 + reviewers)
         counters["messages"] += 2 * int(reviewers.sum())
-    good = local + judged_noise > 0.0
-    counters["made"] += int(good.sum())
-
-    # 4. Route: escalate to a superior's queue, or decide directly. The message carries the
-    #    proposer's (reviewed) estimate; a fully informed top needs only its error, since it
-    #    re-evaluates the change exactly.
-    fully_informed = f.decision_information == "fully_informed"
-    report = judged_noise if fully_informed else local + judged_noise
-    # A local decider also weighs the change's gain over the payback horizon against its
-    # retooling cost as it knows it (ODD section 7, "Economics"); all pass at zero cost.
-    affordable = economics.local_affordable(model, attribute, segment, local + judged_noise)
-    good_index = np.flatnonzero(good)
-    direct = np.empty(good_index.shape[0], np.int64)
-    n_direct, vetoed, messages, dropped = org_kernels.route_proposals(
-        good_index, proposer, locally, affordable, spec.hub_review, org.parent, attribute,
-        value, variant, report, t, *model.queues.arrays(), direct,
+    # 4. Judge and route: a good proposal (positive estimate) escalates to a superior's
+    #    queue or is decided directly. The message carries the proposer's (reviewed)
+    #    estimate; a fully informed top needs only its error, since it re-evaluates the
+    #    change exactly. A local decider also weighs the change's gain over the payback
+    #    horizon against its retooling cost as it knows it (ODD section 7, "Economics"; the
+    #    rule of economics.local_affordable); all pass at zero cost. One kernel pass.
+    books = model.economics
+    direct = np.empty(proposer.shape[0], np.int64)
+    made, n_direct, vetoed, messages, dropped = org_kernels.route_estimates(
+        local, judged_noise, proposer, locally, attribute, value, segment, variant,
+        books.known_cost_table(f.side_effect_awareness), books.value_worth(model),
+        books.annuity, f.decision_information == "fully_informed", spec.hub_review,
+        org.parent, t, *model.queues.arrays(), direct,
     )
+    counters["made"] += int(made)
     counters["vetoed"] += int(vetoed)
     counters["messages"] += int(messages)
     counters["dropped"] += int(dropped)
@@ -370,7 +377,7 @@ def organization_step(model, t: int) -> None:
         counters["vetoed"] += max(0, len(direct) - max(0, remaining))
 
     used = model.capacity - model.capacity_left
-    model.workload = np.where(org.alive == 1, used / np.maximum(model.capacity, 1), 0.0)
+    model.workload = org_kernels.workload_of(used, model.capacity, org.alive)
 
 
 def run_surveys(model, waiting: np.ndarray) -> np.ndarray:
@@ -404,14 +411,15 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     the order it judges them in is the structure's own or ``firm.decision_order``.
     """
     org, f, market, counters = model.org, model.config.firm, model.market, model.counters
-    tops = int(((org.parent == -1) & (org.alive == 1)).sum())
+    tops = org_kernels.count_tops(org.parent, org.alive)
     size = max(1, tops * f.capacity)
     # The proposals the tops take out of their queues: (attribute, value, variant, report,
     # origin, created), filled by the kernel.
     taken_buffers = (np.empty(size, np.int64), np.empty(size, np.uint8),
                      np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64),
                      np.empty(size, np.int64))
-    hop_draw = rng.standard_normal(max(1, int(model.queues.length.sum()))) * f.hop_noise
+    hop_draw = rng.standard_normal(max(1, int(model.queues.length.sum())))
+    hop_draw *= f.hop_noise  # in place: the same products
     taken, forwarded, dropped = org_kernels.climb_tree(
         org.parent, org.alive, model.capacity_left, t, hop_draw, *model.queues.arrays(),
         *taken_buffers,
@@ -427,8 +435,8 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     weight = serve_weight(model)
     # The value a change must bring to pay its retooling over the payback horizon (exactly
     # 0 when changes cost nothing, so the decisions are then the cost-free model's).
-    hurdle = economics.hurdles(model, attribute, variant)
     if f.decision_information == "fully_informed":
+        hurdle = economics.hurdles(model, attribute, variant)
         approved = org_kernels.decide(
             projected, attribute, value, variant, report - hurdle, budget, best_first, weight,
             market.dependencies, market.contributions, market.max_fitness,
@@ -437,8 +445,13 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
     else:
         judged = judge(model, projected, weight, attribute, value, variant, report,
                        org.segment[origin], tops, best_first, rng)
+        # judged - economics.hurdles(...), element by element in one pass (the same numbers).
+        books = model.economics
+        judging.less_hurdles(judged, attribute, variant, books.known_cost_table(1.0),
+                             model.products.shape[0], model.variant_of_segment,
+                             books.value_worth(model), books.annuity)
         approved = judging.decide_on_estimates(projected, attribute, value, variant,
-                                               judged - hurdle, budget, best_first, order)
+                                               judged, budget, best_first, order)
     for c in order[:approved]:
         # An approved change travels back down to the proposer's level before it lands.
         lag = max(1, int(org.depth[origin[c]]))
@@ -473,17 +486,16 @@ def judge(model, projected, weight, attribute, value, variant, report, proposer_
     f, market, counters = model.config.firm, model.market, model.counters
     count = attribute.shape[0]
     reported = weight[variant, proposer_segment] * report
-    evaluate = np.zeros(count, dtype=bool)
     slots = min(count, f.staff_capacity * max(1, tops))
-    if slots > 0:
-        ranked = np.argsort(-reported, kind="stable") if best_first else np.arange(count)
-        evaluate[ranked[:slots]] = True
+    # The best-reported ``slots`` (or the first arrived) are surveyed.
+    evaluate = np.empty(count, dtype=bool)
+    judging.choose_surveyed(reported, slots, best_first, evaluate)
     respondent_draw = rng.random((count, f.staff_sample))
     noise_draw = rng.standard_normal((count, f.staff_sample)) * f.feedback_noise
-    surveyed = np.empty(count)
     cached = _SERVE_WEIGHTS.get(model)
     cumulative = (cached[2] if cached is not None and weight is cached[1]
                   else np.cumsum(weight, axis=1))
+    surveyed = np.empty(count)
     judging.staff_estimates(
         projected, attribute, value, variant, evaluate, cumulative,
         respondent_draw, noise_draw, market.dependencies, market.contributions,

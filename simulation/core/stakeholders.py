@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.config.vocabulary import INVESTOR, MEDIA, PARTNER
-from simulation.kernels.stakeholders import media_voices
+from simulation.kernels.stakeholders import media_said, move_stances
 
 #: Shortest and longest investor horizon in steps (inclusive), drawn uniformly per investor:
 #: investors judge revenue growth over their own horizon, so impatient and patient ones sit
@@ -97,6 +97,15 @@ def kind_index(group: StakeholderGroup, kind: int) -> np.ndarray:
     return index
 
 
+def kind_list(group: StakeholderGroup, kind: int) -> list[int]:
+    """:func:`kind_index` as a list of Python ints (found once)."""
+    found = group.__dict__.setdefault("_kind_list", {})
+    index = found.get(kind)
+    if index is None:
+        index = found[kind] = kind_index(group, kind).tolist()
+    return index
+
+
 def update_stances(model) -> None:
     """Every stakeholder moves its stance toward its target (after the customers' step)."""
     s, p = model.stakeholders, model.population
@@ -104,21 +113,26 @@ def update_stances(model) -> None:
     revenue = float(p.buyers.sum()) * model.config.market.price
     history = s.revenue_history
     history.append(revenue)
-    for i in kind_index(s, INVESTOR):
-        horizon = int(s.investor_horizon[i])
+    sensitivity = model.config.stakeholders.investor_sensitivity
+    # Python ints (indices and horizons): the same arithmetic as with NumPy scalars, at a
+    # fraction of their cost per investor.
+    horizons = s.investor_horizon.tolist()
+    for i in kind_list(s, INVESTOR):
+        horizon = horizons[i]
         past = history[-horizon - 1] if len(history) > horizon else history[0]
         growth = revenue / past - 1.0 if past > 0 else 0.0
-        target = math.tanh(model.config.stakeholders.investor_sensitivity * growth)
+        target = math.tanh(sensitivity * growth)
         s.stance[i] = (1 - rate) * s.stance[i] + rate * target
     media = kind_index(s, MEDIA)
     if media.size:
         # What the audience says: mean voice sign over the audience, divided by the share of
         # the audience that voiced (= (positive - negative) / (positive + negative) voices).
-        net, voiced = np.empty(media.size), np.empty(media.size)
-        media_voices(s.media_reach_ptr, s.media_reach, p.voice, p.active, net, voiced)
-        said = np.divide(net, voiced, out=np.zeros(net.shape), where=voiced > 0)
-        target = np.tanh(MEDIA_SHARPENING * said)
-        s.stance[media] = (1 - rate) * s.stance[media] + rate * target
+        said = np.empty(media.size)
+        media_said(s.media_reach_ptr, s.media_reach, p.voice, p.active, said)
+        # NumPy's tanh (not the C library's, which a kernel would call: they differ in the
+        # last bit for some arguments).
+        said *= MEDIA_SHARPENING
+        move_stances(s.stance, media, np.tanh(said, out=said), rate)
     partners = kind_index(s, PARTNER)
     if partners.size:
         shares = model.records["market_share"]

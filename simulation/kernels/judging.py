@@ -106,3 +106,63 @@ def decide_on_estimates(projected, attribute, value, variant, judged, budget, be
             out_order[approved] = c
             approved += 1
     return approved
+
+
+@kernel
+def choose_surveyed(reported, slots, best_first, out_surveyed):
+    """Which candidates a top's staff surveys (``out_surveyed``, bool (c,)): ``slots`` of
+    them, the best-reported first when ``best_first`` (ties to the earlier arrival, NaN last:
+    the first ``slots`` of a stable sort of ``-reported``), else the first arrived."""
+    count = reported.shape[0]
+    out_surveyed[:] = False
+    for k in range(min(max(slots, 0), count)):
+        if not best_first:
+            out_surveyed[k] = True
+            continue
+        # The best report not yet picked (a selection, not a sort: a handful of slots, and
+        # Numba takes seconds to compile a sort on a first run).
+        best = -1
+        for c in range(count):
+            if out_surveyed[c]:
+                continue
+            if (best < 0 or (np.isnan(reported[best]) and not np.isnan(reported[c]))
+                    or reported[c] > reported[best]):
+                best = c
+        out_surveyed[best] = True
+
+
+@kernel
+def less_hurdles(judged, attribute, variant, known_cost, variants, variant_of_segment,
+                 segment_worth, annuity):
+    """Subtract from each judged value (in place) the value its change must bring to pay its
+    retooling cost (``known_cost`` per attribute) over the payback horizon: ``cost / (worth
+    x annuity)`` where the cost is positive (infinite when the variant's worth is not
+    positive), nothing where it is not. A variant's worth (of ``variants``) is the sum of
+    ``segment_worth`` over the segments it serves (``variant_of_segment``), added in
+    segment order.
+
+    The rule of :func:`simulation.core.economics.hurdles`, element by element (the same
+    sums, division and subtraction, so the same numbers)."""
+    worth = np.zeros(variants)
+    for s in range(variant_of_segment.shape[0]):
+        worth[variant_of_segment[s]] += segment_worth[s]
+    for c in range(judged.shape[0]):
+        cost = known_cost[attribute[c]]
+        if cost > 0:
+            rate = worth[variant[c]] * annuity
+            judged[c] = judged[c] - (cost / rate if rate > 0 else np.inf)
+        else:
+            judged[c] = judged[c] - 0.0
+
+
+@kernel
+def logit_worth(buyers, active, price_sensitivity, out_worth):
+    """Revenue per step of one unit of normalised value in each segment: the slope of the
+    logistic choice at the segment's sales, ``price x beta x n x q (1 - q)`` (``n`` active
+    customers, ``q`` the share buying, 0 without active customers; ``price_sensitivity`` is
+    ``price x beta``). The products of :meth:`simulation.core.economics.Economics.value_worth`
+    in the same order, so the same numbers."""
+    for s in range(out_worth.shape[0]):
+        n = float(active[s])
+        share = buyers[s] / n if n > 0 else 0.0
+        out_worth[s] = price_sensitivity * n * share * (1.0 - share)

@@ -253,3 +253,92 @@ def decide(projected, attribute, value, variant, noise, budget, best_first, serv
             out_order[approved] = c
             approved += 1
     return approved
+
+
+# ------------------------------------------------------------------------ small passes
+@kernel
+def count_tops(parent, alive):
+    """How many alive employees have no superior (the tops: the CEO, hubs, the unattached)."""
+    tops = 0
+    for e in range(parent.shape[0]):
+        if parent[e] == -1 and alive[e] == 1:
+            tops += 1
+    return tops
+
+
+@kernel
+def route_estimates(
+    local, judged_noise, proposer, locally, attribute, value, segment, variant, known_cost,
+    worth, annuity, fully_informed, hub_review, parent, step,
+    q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head, q_length,
+    out_direct,
+):
+    """Judge each proposal by its proposer's (reviewed) estimate and route the good ones.
+
+    A proposal is good when its estimate ``local + judged_noise`` is positive. A local
+    decider also weighs the change's value over the payback horizon, ``estimate x
+    worth[segment] x annuity``, against the retooling it knows of (``known_cost`` per
+    attribute): it cannot afford it when that cost is positive and not exceeded. Good
+    proposals are then routed as :func:`route_proposals` routes them, in order, the message
+    carrying the estimate (only its error, ``judged_noise``, under ``fully_informed``).
+    One pass of what the organization step did in NumPy calls and two kernels (the same
+    sums and products, so the same numbers). Returns ``(made, direct, vetoed, messages,
+    dropped)``: ``made`` counts the good proposals; the local decisions' indices go to
+    ``out_direct``.
+    """
+    made = 0
+    direct = 0
+    vetoed = 0
+    messages = 0
+    dropped = 0
+    for p in range(local.shape[0]):
+        estimate = local[p] + judged_noise[p]
+        if not estimate > 0.0:
+            continue
+        made += 1
+        e = proposer[p]
+        if locally[p]:
+            cost = known_cost[attribute[p]]
+            if not (cost <= 0 or estimate * worth[segment[p]] * annuity > cost):
+                vetoed += 1
+                continue
+        if hub_review or not locally[p]:
+            up = parent[e]
+            if up < 0:
+                if hub_review:
+                    out_direct[direct] = p
+                    direct += 1
+                continue
+            messages += 1
+            report = judged_noise[p] if fully_informed else estimate
+            if not push(up, attribute[p], value[p], variant[p], report, e, step, step,
+                        q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
+                        q_arrived, q_head, q_length):
+                dropped += 1
+        else:
+            out_direct[direct] = p
+            direct += 1
+    return made, direct, vetoed, messages, dropped
+
+
+@kernel
+def workload_of(used, capacity, alive):
+    """Each employee's share of its capacity used this step (0 for those who left); a
+    capacity below 1 counts as 1. Returns a new float64 (E,) array."""
+    out = np.empty(used.shape[0])
+    for e in range(used.shape[0]):
+        out[e] = used[e] / max(capacity[e], 1) if alive[e] == 1 else 0.0
+    return out
+
+
+@kernel
+def proposal_sides(segment, proposer, variant_of_segment, decides_locally, out_variant,
+                   out_locally):
+    """Each proposal's product variant (that of its segment) and whether its proposer decides
+    locally; returns how many do."""
+    local = 0
+    for p in range(segment.shape[0]):
+        out_variant[p] = variant_of_segment[segment[p]]
+        out_locally[p] = decides_locally[proposer[p]]
+        local += out_locally[p]
+    return local

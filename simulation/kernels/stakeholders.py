@@ -10,6 +10,8 @@ out_net, out_voiced : float64 (M,)   mean voice sign and share that voiced, over
                                      customers reached (0 where none is active)
 """
 
+import numpy as np
+
 from simulation.kernels._config import kernel
 
 
@@ -39,3 +41,25 @@ def media_voices(reach_ptr, reach, voice, active, out_net, out_voiced):
                 count += 1
         out_net[m] = net / count if count > 0 else 0.0
         out_voiced[m] = voiced / count if count > 0 else 0.0
+
+
+@kernel
+def media_said(reach_ptr, reach, voice, active, out_said):
+    """What each medium's audience says: ``(positive - negative) / (positive + negative)``
+    voices of the active customers it reaches (0 where none voiced), as the ratio of the two
+    means :func:`media_voices` computes (the same divisions, so the same numbers)."""
+    media = out_said.shape[0]
+    net = np.empty(media)
+    voiced = np.empty(media)
+    media_voices(reach_ptr, reach, voice, active, net, voiced)
+    for m in range(media):
+        out_said[m] = net[m] / voiced[m] if voiced[m] > 0 else 0.0
+
+
+@kernel
+def move_stances(stance, who, target, rate):
+    """Stakeholder ``who[k]`` moves its stance a share ``rate`` of the way to ``target[k]``:
+    ``(1 - rate) x stance + rate x target``, in place."""
+    keep = 1 - rate
+    for k in range(who.shape[0]):
+        stance[who[k]] = keep * stance[who[k]] + rate * target[k]
