@@ -142,26 +142,40 @@ def route_proposals(
     dropped = 0
     for k in range(good.shape[0]):
         p = good[k]
-        e = proposer[p]
-        up = parent[e]
         if locally[p] and not affordable[p]:
             vetoed += 1
             continue
-        if hub_review or not locally[p]:
-            if up < 0:
-                if hub_review:
-                    out_direct[direct] = p
-                    direct += 1
-                continue
-            messages += 1
-            if not push(up, attribute[p], value[p], variant[p], report[p], e, step, step,
-                        q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
-                        q_arrived, q_head, q_length):
-                dropped += 1
-        else:
-            out_direct[direct] = p
-            direct += 1
+        direct, sent, lost = _route_one(
+            p, report[p], locally[p], hub_review, proposer, parent, attribute, value, variant,
+            step, q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived,
+            q_head, q_length, out_direct, direct)
+        messages += sent
+        dropped += lost
     return direct, vetoed, messages, dropped
+
+
+@kernel
+def _route_one(p, report, decides_locally, hub_review, proposer, parent, attribute, value,
+               variant, step, q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
+               q_arrived, q_head, q_length, out_direct, direct):
+    """Route one good, affordable proposal ``p`` carrying ``report`` (the rule of
+    :func:`route_proposals`): escalate it to the proposer's parent or keep it for a local
+    decision (its index written at ``out_direct[direct]``). Returns the new ``direct`` count
+    and the messages sent and dropped (0 or 1 each)."""
+    if hub_review or not decides_locally:
+        e = proposer[p]
+        up = parent[e]
+        if up < 0:
+            if hub_review:
+                out_direct[direct] = p
+                return direct + 1, 0, 0
+            return direct, 0, 0
+        kept = push(up, attribute[p], value[p], variant[p], report, e, step, step, q_attribute,
+                    q_value, q_variant, q_noise, q_origin, q_created, q_arrived, q_head,
+                    q_length)
+        return direct, 1, 0 if kept else 1
+    out_direct[direct] = p
+    return direct + 1, 0, 0
 
 
 # ----------------------------------------------------------------------------- peer review
@@ -296,28 +310,18 @@ def route_estimates(
         if not estimate > 0.0:
             continue
         made += 1
-        e = proposer[p]
         if locally[p]:
             cost = known_cost[attribute[p]]
             if not (cost <= 0 or estimate * worth[segment[p]] * annuity > cost):
                 vetoed += 1
                 continue
-        if hub_review or not locally[p]:
-            up = parent[e]
-            if up < 0:
-                if hub_review:
-                    out_direct[direct] = p
-                    direct += 1
-                continue
-            messages += 1
-            report = judged_noise[p] if fully_informed else estimate
-            if not push(up, attribute[p], value[p], variant[p], report, e, step, step,
-                        q_attribute, q_value, q_variant, q_noise, q_origin, q_created,
-                        q_arrived, q_head, q_length):
-                dropped += 1
-        else:
-            out_direct[direct] = p
-            direct += 1
+        report = judged_noise[p] if fully_informed else estimate
+        direct, sent, lost = _route_one(
+            p, report, locally[p], hub_review, proposer, parent, attribute, value, variant,
+            step, q_attribute, q_value, q_variant, q_noise, q_origin, q_created, q_arrived,
+            q_head, q_length, out_direct, direct)
+        messages += sent
+        dropped += lost
     return made, direct, vetoed, messages, dropped
 
 
