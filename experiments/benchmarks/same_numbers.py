@@ -168,6 +168,15 @@ def compare(reference: dict, current: dict) -> int:
     return differing
 
 
+def _thread_everything() -> None:
+    """Every population, however small, takes the threaded customer step with its hearing
+    split between the threads (the sizes are thresholds of speed, not of the rule)."""
+    from simulation.kernels import threads
+
+    threads.MIN_CUSTOMERS = 0
+    threads.SPLIT_HEARING_FROM = 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
@@ -175,7 +184,12 @@ def main() -> int:
     group.add_argument("--save", type=Path, help="run the cases here, write them to this file")
     group.add_argument("--compare", type=Path, help="run the cases here, compare with this file")
     parser.add_argument("--only", help="cases whose label contains this text")
+    parser.add_argument("--threaded", action="store_true",
+                        help="this tree's runs take the threaded customer step at any size, "
+                             "the hearing split, and draw ahead (when Numba has threads)")
     args = parser.parse_args()
+    if args.threaded and (args.compare or args.save):
+        _thread_everything()
     if args.save:
         with open(args.save, "wb") as handle:
             pickle.dump(run_cases(args.only), handle)
@@ -205,7 +219,8 @@ def main() -> int:
         print(f"reference: {args.against} ({commit})")
         environment = dict(os.environ, PYTHONPATH=str(root))
         return subprocess.run([sys.executable, str(here), "--compare", str(saved)]
-                              + (["--only", args.only] if args.only else []),
+                              + (["--only", args.only] if args.only else [])
+                              + (["--threaded"] if args.threaded else []),
                               cwd=root, env=environment).returncode
 
 

@@ -448,9 +448,8 @@ class MarketModel:
                 s.kind, s.stance, MEDIA, self.outside_option, sh.media_tone,
                 s.media_reach_ptr, s.media_reach, rows["media_sum"][g], rows["media_count"][g],
                 rows["media_positive"][g], rows["media_negative"][g])
-        rng = self.streams["customer_dynamics"]
-        uniforms = rng.random((2, p.size))
-        normals = rng.standard_normal(p.size)
+        draws = customers.customer_draws(self, p.size)
+        uniforms, normals = draws.take()
         options = len(self.firms) + 1
         moved = np.empty((options, options), dtype=np.int64)
         competition_kernels.market_customer_step(
@@ -465,6 +464,7 @@ class MarketModel:
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,
             c.reconsider_rate, rows["buyers"], p.active_count, rows["satisfaction_sum"],
             rows["sentiment_sum"], self.defections, moved, *self.choice_weights)
+        draws.prepare_next()
         for firm in self.firms:
             firm.cascade_defections = int(self.defections[firm.index])
         # Who went where this step: (firms + 1)^2 counts, index 0 the outside option.

@@ -13,13 +13,14 @@ customers experience, talk and choose, and sums the results per segment.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from simulation.config.vocabulary import MEDIA
 from simulation.core.networks import build_network
-from simulation.kernels import contagion
+from simulation.kernels import contagion, threads
 from simulation.kernels import customers as customer_kernels
 
 
@@ -134,6 +135,56 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
     )
 
 
+#: The one background thread that draws the customer steps' random numbers one step ahead
+#: (:class:`CustomerDraws`), started at its first use.
+_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firmsim-draws")
+
+
+def _draw(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One customer step's draws, in the seed rule's order: two uniforms per customer (talk,
+    choice) then one standard normal per customer (experience)."""
+    return rng.random((2, size)), rng.standard_normal(size)
+
+
+class CustomerDraws:
+    """The customer step's random numbers of each step, drawn from the run's
+    ``customer_dynamics`` stream.
+
+    Nothing else draws from that stream, and each step's numbers depend only on the stream
+    and the population's size, not on the state. So when the step runs on several threads
+    (:func:`simulation.kernels.threads.threads_for`), the next step's numbers are drawn on a
+    background thread while the rest of this step and the start of the next run (NumPy's
+    generators release the GIL while they fill an array): the same numbers in the same order,
+    ready when the next step asks. Otherwise they are drawn when asked.
+    """
+
+    def __init__(self, rng: np.random.Generator, size: int, ahead: bool) -> None:
+        self.rng, self.size, self.ahead = rng, size, ahead
+        self._next = None
+
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        """This step's ``(uniforms (2, size), normals (size,))``."""
+        if self._next is None:
+            return _draw(self.rng, self.size)
+        drawn, self._next = self._next.result(), None
+        return drawn
+
+    def prepare_next(self) -> None:
+        """Start drawing the next step's numbers (if drawing ahead)."""
+        if self.ahead and self._next is None:
+            self._next = _DRAWER.submit(_draw, self.rng, self.size)
+
+
+def customer_draws(model, size: int) -> CustomerDraws:
+    """``model``'s :class:`CustomerDraws`, made at its first customer step."""
+    draws = getattr(model, "_customer_draws", None)
+    if draws is None:
+        draws = CustomerDraws(model.streams["customer_dynamics"], size,
+                              threads.threads_for(size) > 1)
+        model._customer_draws = draws
+    return draws
+
+
 def customer_step(model) -> None:
     """Media push beliefs and tell stories; customers experience, voice, hear and choose.
 
@@ -149,10 +200,12 @@ def customer_step(model) -> None:
                                     stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
                                     p.media_sum, p.media_count, p.media_positive,
                                     p.media_negative)
-    rng = model.streams["customer_dynamics"]
-    uniforms = rng.random((2, p.size))
-    normals = rng.standard_normal(p.size)
-    model.cascade_defections = customer_kernels.customer_step(
+    draws = customer_draws(model, p.size)
+    uniforms, normals = draws.take()
+    workers = threads.threads_for(p.size)
+    step = (customer_kernels.customer_step_threads if workers > 1
+            else customer_kernels.customer_step)
+    model.cascade_defections = step(
         p.active, p.buying, p.segment, p.taste, p.belief, p.satisfaction, p.sentiment,
         p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong, c.weak_tie_weight,
         p.tie_weight, p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
@@ -161,4 +214,6 @@ def customer_step(model) -> None:
         c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,
         c.word_of_mouth_weight, c.imitation, c.choice_sensitivity, c.reconsider_rate,
         p.buyers, p.active_count, p.satisfaction_sum, p.sentiment_sum,
+        threads.hearing_parts(p.size, workers),
     )
+    draws.prepare_next()

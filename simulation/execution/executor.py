@@ -43,10 +43,13 @@ from simulation.execution.processes import die_with_parent
 #: Modules the fork server imports once, so every worker starts with them loaded (and the
 #: model's kernels compiled: :mod:`simulation.execution.preload`).
 PRELOAD = ("simulation.execution.preload",)
-#: Environment of the fork server: one BLAS thread and no background thread of Arrow's
-#: allocator, so the server stays single-threaded and its forks copy no thread's lock.
+#: Environment of the fork server: one BLAS thread, one Numba thread and no background thread
+#: of Arrow's allocator, so the server stays single-threaded and its forks copy no thread's
+#: lock. One Numba thread also keeps the workers on the one-thread kernels
+#: (:mod:`simulation.kernels.threads`): each worker already has a core, and a process that has
+#: run a parallel kernel on GNU OpenMP cannot fork.
 SERVER_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                      "MKL_NUM_THREADS": "1",
+                      "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
                       "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 #: Environment variable choosing the start method (``forkserver`` or ``spawn``; benchmarks).
 START_VARIABLE = "FIRMSIM_START_METHOD"

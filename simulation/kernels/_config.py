@@ -1,6 +1,7 @@
 """One place for the Numba compilation flags used by every kernel."""
 
 import functools
+import types
 
 from numba import njit
 
@@ -25,3 +26,40 @@ def kernel(function=None, **options):
     if compiled is function:  # NUMBA_DISABLE_JIT=1: the plain function is its own py_func
         function.py_func = function
     return compiled
+
+
+
+def _renamed(function, name: str, **global_names):
+    """A copy of ``function`` named ``name``, its globals overridden by ``global_names``.
+
+    Under its own name so that its cached machine code is kept apart from that of other
+    copies of the same function (Numba's cache is named after the qualified name).
+    """
+    copy = types.FunctionType(function.__code__, {**function.__globals__, **global_names},
+                              name, function.__defaults__, function.__closure__)
+    copy.__qualname__ = name
+    copy.__module__ = function.__module__
+    copy.__doc__ = function.__doc__
+    return copy
+
+
+def one_thread_kernel(function, name: str, **options):
+    """Compile a copy of ``function``, named ``name``, whose ``prange`` loops are plain
+    ``range`` loops: the one-thread twin of :func:`threaded_kernel`'s.
+
+    Not ``parallel=True`` with one thread: a process that has once run a parallel kernel on
+    GNU OpenMP cannot fork (the executor's workers are forked from a server), and Numba
+    compiles a ``prange`` outside ``parallel=True`` into a slower loop than ``range``.
+    """
+    return kernel(_renamed(function, name, prange=range), **options)
+
+
+def threaded_kernel(function, name: str, *, error_model: str = "python", **global_names):
+    """Compile a copy of ``function``, named ``name``, with ``parallel=True``: its ``prange``
+    loops run on Numba's threads (:mod:`simulation.kernels.threads` says when).
+
+    ``global_names`` replace the kernels it calls by their threaded twins (e.g.
+    ``spread_voices=spread_voices_threads``).
+    """
+    return kernel(_renamed(function, name, **global_names), parallel=True,
+                  error_model=error_model)

@@ -67,7 +67,9 @@ Returns the number of threshold defections (cascade defections) of the step.
 
 import math
 
-from simulation.kernels._config import kernel
+from numba import prange
+
+from simulation.kernels._config import kernel, one_thread_kernel, threaded_kernel
 from simulation.kernels.contagion import (
     HEARD_NEGATIVE,
     HEARD_POSITIVE,
@@ -75,6 +77,7 @@ from simulation.kernels.contagion import (
     HEARD_WEIGHT,
     bass_hazard,
     spread_voices,
+    spread_voices_threads,
 )
 
 
@@ -87,8 +90,72 @@ def _logistic(x):
 # (x / (1 + x) and push / (1 + push) with x, push >= 0; said / weight, share / total and
 # u / reconsider_rate each behind a test), so the checks the default model compiles in only
 # cost. The same numbers wherever the default would not raise.
-@kernel(error_model="numpy")
-def customer_step(
+@kernel
+def segment_sums(active, segment, buying, satisfaction, sentiment, buyers, active_count,
+                 satisfaction_sum, sentiment_sum):
+    """Per segment: active customers, buyers, and the sums of sentiment (over the active) and
+    of satisfaction (over the buyers), added customer by customer in customer order.
+
+    Customers come in blocks of one segment: each sum is held in a register while the segment
+    stays, then stored (the same additions in the same order as adding into the arrays
+    customer by customer). Kept sequential so the sums' order, and so their last bits, do not
+    depend on how many threads ran the step.
+    """
+    buyers[:] = 0
+    active_count[:] = 0
+    satisfaction_sum[:] = 0.0
+    sentiment_sum[:] = 0.0
+    segment_now = -1
+    count_now = 0
+    buyers_now = 0
+    sentiment_now = 0.0
+    satisfaction_now = 0.0
+    for i in range(active.shape[0]):
+        if active[i] == 0:
+            continue
+        s = segment[i]
+        if s != segment_now:
+            if segment_now >= 0:
+                active_count[segment_now] = count_now
+                buyers[segment_now] = buyers_now
+                sentiment_sum[segment_now] = sentiment_now
+                satisfaction_sum[segment_now] = satisfaction_now
+            segment_now = s
+            count_now = active_count[s]
+            buyers_now = buyers[s]
+            sentiment_now = sentiment_sum[s]
+            satisfaction_now = satisfaction_sum[s]
+        count_now += 1
+        sentiment_now += sentiment[i]
+        if buying[i] != 0:
+            buyers_now += 1
+            satisfaction_now += satisfaction[i]
+    if segment_now >= 0:
+        active_count[segment_now] = count_now
+        buyers[segment_now] = buyers_now
+        sentiment_sum[segment_now] = sentiment_now
+        satisfaction_sum[segment_now] = satisfaction_now
+
+
+@kernel
+def _hear(indptr, indices, tie_strong, weak_weight, voice, opinion, heard, parts):
+    """Who hears what, on one thread: :func:`contagion.spread_voices` (``parts`` unused)."""
+    spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, heard)
+
+
+@kernel
+def _hear_threads(indptr, indices, tie_strong, weak_weight, voice, opinion, heard, parts):
+    """Who hears what, the hearers split into ``parts`` parts on as many threads
+    (:func:`contagion.spread_voices_threads`) if ``parts > 1``, else on one thread; the same
+    numbers either way."""
+    if parts > 1:
+        spread_voices_threads(indptr, indices, tie_strong, weak_weight, voice, opinion, heard,
+                              parts)
+    else:
+        spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, heard)
+
+
+def _customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
     media_sum, media_count, media_influence, media_positive, media_negative, firm_voices,
@@ -96,17 +163,23 @@ def customer_step(
     talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum,
+    buyers, active_count, satisfaction_sum, sentiment_sum, hearing_parts=1,
 ):
     """One customer step; see the module docstring for the rule and the arrays.
 
-    The rule's stages run as passes over the customers, each kept small: passes whose loop
-    holds little besides one exponential run faster than one pass holding everything (the
-    exponential is a call the compiler must save the loop's live values around).
+    ``hearing_parts``: into how many parts the threaded kernel splits the hearers, one per
+    thread (1: the hearing runs on one thread; :func:`simulation.kernels.threads.hearing_parts`);
+    the one-thread kernel ignores it. The same numbers for any value.
+
+    Three passes: each customer's experience and voice; who hears what (one sequential
+    push of the voices); each customer's belief and choice; then the per-segment sums, in
+    customer order. The first and third passes touch only customer ``i``'s entries, so they
+    run on several threads (``prange``) in :func:`customer_step_threads` with the same
+    numbers; here ``prange`` is a plain ``range``.
     """
     n = active.shape[0]
     # 1. Experience and voice (rule steps 1 and 2).
-    for i in range(n):
+    for i in prange(n):
         held = belief[i]
         if active[i] == 0 or buying[i] == 0:
             opinion[i] = held
@@ -131,57 +204,26 @@ def customer_step(
         level = int(talks) + int(talks & far)
         voice[i] = level if pleased else -level
     # 2. Who hears what (rule step 3, first part).
-    spread_voices(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard)
-    # 3. Beliefs move toward the voices and answers heard, then toward the media.
-    for i in range(n):
+    _hear(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard, hearing_parts)
+    # 3. Beliefs move toward the voices and answers heard, then toward the media; then the
+    # choice (rule step 4). Customer i's entries only.
+    defections = 0
+    for i in prange(n):
         if active[i] == 0:
             continue
+        s = segment[i]
         weight = heard[i, HEARD_WEIGHT]
         said = heard[i, HEARD_SAID]
         answers = firm_voices[i]
         if answers > 0.0:
             weight += answers
-            said += answers * value_of_segment[segment[i]]
+            said += answers * value_of_segment[s]
         new_belief = opinion[i]
         if weight > 0.0:
             new_belief += word_of_mouth_weight * (said / weight - opinion[i])
         belief[i] = new_belief + media_influence * (media_sum[i] - media_count[i] * new_belief)
-    # 4. The chance to buy, held in ``sentiment`` until the choice turns it into sentiment.
-    for i in range(n):
-        if active[i] != 0:
-            sentiment[i] = _logistic(beta * (belief[i] - outside))
-    # 5. The choice (rule step 4) and the per-segment sums. Customers come in blocks of one
-    # segment: each sum is held in a register while the segment stays, then stored (the
-    # same additions in the same order as adding into the arrays customer by customer).
-    buyers[:] = 0
-    active_count[:] = 0
-    satisfaction_sum[:] = 0.0
-    sentiment_sum[:] = 0.0
-    defections = 0
-    segment_now = -1
-    count_now = 0
-    buyers_now = 0
-    sentiment_now = 0.0
-    satisfaction_now = 0.0
-    for i in range(n):
-        if active[i] == 0:
-            continue
-        s = segment[i]
-        if s != segment_now:
-            if segment_now >= 0:
-                active_count[segment_now] = count_now
-                buyers[segment_now] = buyers_now
-                sentiment_sum[segment_now] = sentiment_now
-                satisfaction_sum[segment_now] = satisfaction_now
-            segment_now = s
-            count_now = active_count[s]
-            buyers_now = buyers[s]
-            sentiment_now = sentiment_sum[s]
-            satisfaction_now = satisfaction_sum[s]
-        buy_chance = sentiment[i]
-        feeling = 2.0 * buy_chance - 1.0
-        sentiment[i] = feeling
-        answers = firm_voices[i]
+        buy_chance = _logistic(beta * (belief[i] - outside))
+        sentiment[i] = 2.0 * buy_chance - 1.0
         total = tie_weight[i] + answers + media_positive[i] + media_negative[i]
         truth_beats_outside = value_of_segment[s] >= outside
         u = choice_draw[i]
@@ -205,17 +247,22 @@ def customer_step(
             positive_share = positive / total if total > 0.0 else 0.0
             keeps = u < bass_hazard(reconsider_rate, imitation, positive_share) * buy_chance
         buying[i] = 1 if keeps else 0
-        count_now += 1
-        sentiment_now += feeling
-        if keeps:
-            buyers_now += 1
-            satisfaction_now += satisfaction[i]
-    if segment_now >= 0:
-        active_count[segment_now] = count_now
-        buyers[segment_now] = buyers_now
-        sentiment_sum[segment_now] = sentiment_now
-        satisfaction_sum[segment_now] = satisfaction_now
+    # 4. The per-segment sums, in customer order.
+    segment_sums(active, segment, buying, satisfaction, sentiment, buyers, active_count,
+                 satisfaction_sum, sentiment_sum)
     return defections
+
+
+#: The customer step on one thread (``prange`` compiles as ``range``). Returns the number of
+#: threshold defections (cascade defections) of the step.
+customer_step = one_thread_kernel(_customer_step, "customer_step", error_model="numpy")
+
+#: The same step with its per-customer passes on Numba's threads: the same numbers as
+#: :data:`customer_step` for any number of threads (no pass adds floats across customers;
+#: the cascade defections are an integer count). Chosen by
+#: :func:`simulation.kernels.threads.customer_kernel`.
+customer_step_threads = threaded_kernel(_customer_step, "customer_step_threads",
+                                        error_model="numpy", _hear=_hear_threads)
 
 
 @kernel

@@ -1,0 +1,80 @@
+"""When a kernel with a threaded twin runs on Numba's threads.
+
+The customer step (:func:`simulation.kernels.customers.customer_step`) has a threaded twin,
+``customer_step_threads``, that gives the same numbers for any number of threads: its
+threaded passes touch one customer's entries each, and the sums over customers stay in one
+sequential pass. So the choice below is about speed only; no result depends on it.
+
+The threaded twin runs when all of these hold:
+
+- the population has at least :data:`MIN_CUSTOMERS` customers (below that, waking the
+  threads costs more than they save);
+- this thread may use more than one of Numba's threads (``numba.get_num_threads()``; the
+  environment variable ``NUMBA_NUM_THREADS`` caps it, and the executor's workers run with 1,
+  because a sweep already keeps every core busy with one run per worker, and because a
+  process that has run a parallel kernel on GNU OpenMP cannot fork);
+- a thread-safe threading layer (OpenMP or TBB) loaded. Runs may call the step from several
+  threads at once (the app does), which Numba's fallback layer, ``workqueue``, does not
+  allow; without a thread-safe layer every step runs on one thread.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+#: Fewest customers for which the threaded twin runs (measured by
+#: ``experiments/benchmarks/bench_threads.py``: below a few thousand customers its two
+#: passes take less time than waking the threads).
+MIN_CUSTOMERS = 4096
+
+#: Fewest customers for which the threaded step splits the hearing between its threads
+#: (:func:`simulation.kernels.contagion.spread_voices_threads`): each thread then reads every
+#: voice's ties, which costs more than the scattered writes it shares below some hundred
+#: thousand customers (``experiments/benchmarks/bench_threads.py``).
+SPLIT_HEARING_FROM = 100_000
+
+#: ``None`` until Numba's threads were first asked for; then whether a thread-safe threading
+#: layer started (``False``: every step runs on one thread for the rest of the process).
+_layer_usable: bool | None = None
+
+
+def _start_layer() -> bool:
+    """Start Numba's threads once, on a thread-safe layer with idle threads sleeping."""
+    global _layer_usable
+    if _layer_usable is None:
+        # Idle OpenMP threads sleep instead of spinning, so that the customer step's draws,
+        # made ahead on a thread of their own (simulation.core.customers.CustomerDraws), get
+        # a core between the threaded passes. OpenMP reads it when it starts, which is below.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        if numba.config.THREADING_LAYER == "default":
+            # Only a layer that allows calls from several threads at once: the default order
+            # falls back to workqueue, which aborts on them.
+            numba.config.THREADING_LAYER = "threadsafe"
+        try:
+            numba.get_num_threads()  # starts the layer
+            _layer_usable = True
+        except ValueError as error:  # "No threading layer could be loaded"
+            if "threading layer" not in str(error):
+                raise
+            _layer_usable = False
+    return _layer_usable
+
+
+def threads_for(size: int) -> int:
+    """How many threads a step over ``size`` customers uses (1 = the one-thread kernel).
+
+    Asks Numba only when ``NUMBA_NUM_THREADS`` allows more than one thread: asking starts
+    its threads, which a process that forks (the executor's fork server) must never do.
+    """
+    if size < MIN_CUSTOMERS or numba.config.NUMBA_NUM_THREADS <= 1 or not _start_layer():
+        return 1
+    return numba.get_num_threads()
+
+
+def hearing_parts(size: int, threads: int) -> int:
+    """Into how many parts the threaded customer step splits the hearing of ``size``
+    customers on ``threads`` threads: ``threads`` from :data:`SPLIT_HEARING_FROM` customers,
+    else 1 (one thread pushes every voice)."""
+    return threads if threads > 1 and size >= SPLIT_HEARING_FROM else 1

@@ -1,0 +1,150 @@
+"""The threaded customer step and the draws made ahead: the same numbers as one thread.
+
+The threaded kernels (``customer_step_threads``, ``spread_voices_threads``) must equal the
+rule's plain-Python twin (tests/naive.py) for any number of threads and of hearing parts, and
+a whole run must give the same numbers bit for bit whether its customer step runs on one
+thread or several, and whether its draws are made when asked or one step ahead.
+"""
+
+import itertools
+
+import naive
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+from test_kernels import CUSTOMER_CASES, customer_arguments, model_customer_arguments, small_model
+
+from simulation.config.schema import config_from_flat
+from simulation.config.seeds import run_seed
+from simulation.core import customers as customer_submodel
+from simulation.core.competition import run_market
+from simulation.execution.competition import market_config
+from simulation.execution.runs import run_model
+from simulation.kernels import contagion
+from simulation.kernels import customers as ck
+from simulation.kernels import threads
+
+#: Shocks that move the customers: a new segment arrives (inactive customers become active)
+#: and the media turn.
+SHOCKS = [{"kind": "reputation_crisis", "step": 30, "strength": 0.4, "share": 0.3},
+          {"kind": "need_shift", "step": 50},
+          {"kind": "new_segment", "step": 70, "count": 300}]
+
+#: Thread counts this machine allows (Numba caps them at NUMBA_NUM_THREADS).
+THREADS = sorted({1, 2, numba.config.NUMBA_NUM_THREADS})
+
+
+@pytest.fixture
+def numba_threads():
+    """Set Numba's thread count for the test, restored after."""
+    before = numba.get_num_threads()
+    yield numba.set_num_threads
+    numba.set_num_threads(before)
+
+
+def _reference_step(*arguments):
+    """The twin, which has no ``hearing_parts`` argument (the last one here)."""
+    return naive.customer_step(*arguments[:-1])
+
+
+@pytest.mark.parametrize(("case", "seed", "parts"),
+                         list(itertools.product(range(len(CUSTOMER_CASES)), range(2), (1, 2, 3))))
+def test_threaded_customer_step_equals_the_twin(numba_threads, case, seed, parts):
+    """On every small world of the one-thread kernel's test, with the hearing split in 1-3
+    parts, on every thread count."""
+    arguments = customer_arguments(seed, **CUSTOMER_CASES[case])
+    for count in THREADS:
+        numba_threads(count)
+        naive.assert_three_equal(ck.customer_step_threads, _reference_step, *arguments, parts)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_threaded_customer_step_on_a_model_state(numba_threads, seed):
+    """The same on a small model's state after five steps; the comparison is not vacuous."""
+    m = small_model(structure="network", seed=seed)
+    arguments = model_customer_arguments(m, np.random.default_rng(seed))
+    numba_threads(max(THREADS))
+    _, arrays = naive.assert_three_equal(ck.customer_step_threads, _reference_step,
+                                         *arguments, 2)
+    buyers, voice = arrays[-4], arrays[9]
+    assert buyers.sum() > 0 and (voice != 0).sum() > 0
+
+
+@pytest.mark.parametrize(("seed", "parts"), list(itertools.product(range(4), (1, 2, 3, 5, 64))))
+def test_hearing_split_in_parts_equals_one_push_and_the_twin(numba_threads, seed, parts):
+    """``spread_voices_threads`` fills every hearer's row as ``spread_voices`` and the twin do,
+    bit for bit, however many parts (more parts than hearers included)."""
+    rng = np.random.default_rng(seed)
+    n = 40
+    indptr, indices = customer_arguments(seed, customers=n, edges=160)[10:12]
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    strong = ((np.minimum(rows, indices) + np.maximum(rows, indices)) % 3 != 0).astype(np.uint8)
+    voice = rng.choice(np.array([-2, -1, 0, 0, 1, 2], dtype=np.int8), size=n)
+    opinion = rng.random(n)
+    reference = np.full((n, 4), 9.0)
+    naive.voices_heard_all(indptr, indices, strong, 0.25, voice, opinion, reference)
+    assert np.count_nonzero(reference[:, 2]) > n // 2  # most hear something
+    for count in THREADS:
+        numba_threads(count)
+        split = np.full((n, 4), 9.0)
+        contagion.spread_voices_threads(indptr, indices, strong, 0.25, voice, opinion, split,
+                                        parts)
+        assert split.tolist() == reference.tolist()
+
+
+def _everything_threaded(monkeypatch, threaded: bool) -> None:
+    """Small populations take the threaded step, its hearing split and its draws made ahead
+    (``threaded``), or every step runs on one thread with its draws made when asked."""
+    monkeypatch.setattr(threads, "MIN_CUSTOMERS", 0 if threaded else 10**12)
+    monkeypatch.setattr(threads, "SPLIT_HEARING_FROM", 0)
+
+
+def _single_firm_series(monkeypatch, threaded: bool):
+    _everything_threaded(monkeypatch, threaded)
+    config = config_from_flat(customers=1500, employees=40, steps=120, shocks=SHOCKS)
+    return run_model(config, "podular", run_seed(7, 0)).timeseries
+
+
+def test_a_run_is_the_same_on_one_thread_and_on_several(monkeypatch):
+    """Same seed, same numbers, whatever runs the customer step: one thread with draws made
+    when asked, or Numba's threads with the hearing split and the draws made ahead."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has one thread here (NUMBA_NUM_THREADS=1)")
+    one = _single_firm_series(monkeypatch, threaded=False)
+    several = _single_firm_series(monkeypatch, threaded=True)
+    assert threads.threads_for(1500) > 1  # the threaded path really ran
+    assert one.shape[0] >= 120 and one["market_share"].nunique() > 10
+    pd.testing.assert_frame_equal(one, several, check_exact=True)
+
+
+def test_a_market_of_three_firms_is_the_same_with_its_draws_made_ahead(monkeypatch):
+    """A market's customers draw through the same :class:`CustomerDraws`: the same numbers
+    with the draws made one step ahead on the background thread."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has one thread here (NUMBA_NUM_THREADS=1)")
+    series = []
+    for threaded in (False, True):
+        _everything_threaded(monkeypatch, threaded)
+        config = market_config(config_from_flat(customers=1200, employees=30, steps=80),
+                               ["hierarchy", "podular", "network"], SHOCKS[:2])
+        series.append(run_market(config, run_seed(3, 0))[0])
+    assert series[0]["market_share"].nunique() > 10
+    pd.testing.assert_frame_equal(series[0], series[1], check_exact=True)
+
+
+def test_draws_made_ahead_are_the_draws_made_when_asked():
+    """Step after step, :class:`CustomerDraws` ahead gives what it gives when asked, and both
+    are the seed rule's draws: two uniforms then one normal per customer, per step."""
+    size = 257
+    asked = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=False)
+    ahead = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=True)
+    rule = np.random.default_rng(11)
+    for _ in range(6):
+        expected = (rule.random((2, size)), rule.standard_normal(size))
+        for draws in (asked, ahead):
+            uniforms, normals = draws.take()
+            assert uniforms.tolist() == expected[0].tolist()
+            assert normals.tolist() == expected[1].tolist()
+            draws.prepare_next()
+            draws.prepare_next()  # asking twice draws one step, not two
