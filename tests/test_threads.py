@@ -21,9 +21,8 @@ from simulation.core import customers as customer_submodel
 from simulation.core.competition import run_market
 from simulation.execution.competition import market_config
 from simulation.execution.runs import run_model
-from simulation.kernels import contagion
+from simulation.kernels import contagion, threads
 from simulation.kernels import customers as ck
-from simulation.kernels import threads
 
 #: Shocks that move the customers: a new segment arrives (inactive customers become active)
 #: and the media turn.

@@ -295,6 +295,7 @@ class MarketModel:
             first_choice=lambda draw: first.setdefault("draw", draw))
         p = self.population
         self.n_customers = n = p.size
+        self.customer_draws = customers.customer_draws(streams["customer_dynamics"], n)
         self.value_of_segment = np.zeros((count, self.total_segments))
         self._per_firm = {name: np.repeat(getattr(p, name)[None, :], count, axis=0)
                           for name in PER_FIRM}
@@ -448,7 +449,7 @@ class MarketModel:
                 s.kind, s.stance, MEDIA, self.outside_option, sh.media_tone,
                 s.media_reach_ptr, s.media_reach, rows["media_sum"][g], rows["media_count"][g],
                 rows["media_positive"][g], rows["media_negative"][g])
-        draws = customers.customer_draws(self, p.size)
+        draws = self.customer_draws
         uniforms, normals = draws.take()
         options = len(self.firms) + 1
         moved = np.empty((options, options), dtype=np.int64)

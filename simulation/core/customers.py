@@ -175,14 +175,10 @@ class CustomerDraws:
             self._next = _DRAWER.submit(_draw, self.rng, self.size)
 
 
-def customer_draws(model, size: int) -> CustomerDraws:
-    """``model``'s :class:`CustomerDraws`, made at its first customer step."""
-    draws = getattr(model, "_customer_draws", None)
-    if draws is None:
-        draws = CustomerDraws(model.streams["customer_dynamics"], size,
-                              threads.threads_for(size) > 1)
-        model._customer_draws = draws
-    return draws
+def customer_draws(rng: np.random.Generator, size: int) -> CustomerDraws:
+    """The :class:`CustomerDraws` of a run's ``customer_dynamics`` stream ``rng`` for ``size``
+    customers: drawing ahead when the customer step runs on several threads."""
+    return CustomerDraws(rng, size, threads.threads_for(size) > 1)
 
 
 def customer_step(model) -> None:
@@ -200,7 +196,7 @@ def customer_step(model) -> None:
                                     stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
                                     p.media_sum, p.media_count, p.media_positive,
                                     p.media_negative)
-    draws = customer_draws(model, p.size)
+    draws = model.customer_draws
     uniforms, normals = draws.take()
     workers = threads.threads_for(p.size)
     step = (customer_kernels.customer_step_threads if workers > 1

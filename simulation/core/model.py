@@ -183,6 +183,8 @@ class FirmModel(mesa.Model):
         self.population = customers.build_customers(cfg, arrivals, sizes, initial_value,
                                                     streams["customers"])
         self.n_customers = self.population.size
+        self.customer_draws = customers.customer_draws(streams["customer_dynamics"],
+                                                       self.n_customers)
         self.outside_option = cfg.market.outside_option
         build_firm(self, cfg, streams)
         self.turbulence_windows = shocks.background_turbulence(cfg)
