@@ -13,7 +13,13 @@ import numba
 import numpy as np
 import pandas as pd
 import pytest
-from test_kernels import CUSTOMER_CASES, customer_arguments, model_customer_arguments, small_model
+from test_kernels import (
+    CUSTOMER_CASES,
+    customer_arguments,
+    media_world,
+    model_customer_arguments,
+    small_model,
+)
 
 from simulation.config.schema import config_from_flat
 from simulation.config.seeds import run_seed
@@ -43,7 +49,7 @@ def numba_threads():
 
 
 def _reference_step(*arguments):
-    """The twin, which has no ``hearing_parts`` argument (the last one here)."""
+    """The twin, which has no ``split_parts`` argument (the last one here)."""
     return naive.customer_step(*arguments[:-1])
 
 
@@ -92,11 +98,28 @@ def test_hearing_split_in_parts_equals_one_push_and_the_twin(numba_threads, seed
         assert split.tolist() == reference.tolist()
 
 
+@pytest.mark.parametrize(("seed", "parts"), list(itertools.product(range(4), (1, 2, 3, 7, 64))))
+def test_media_messages_split_in_parts_equal_the_twin(numba_threads, seed, parts):
+    """``media_messages_threads`` gives every customer the media's sums the twin gives, bit
+    for bit, however many parts (more parts than customers included)."""
+    rng, reach_ptr, reach, _ = media_world(seed)
+    media = reach_ptr.shape[0] - 1
+    kind = rng.permutation(np.array([1] * media + [0, 2] * 3, dtype=np.int8))
+    stance = rng.uniform(-1, 1, kind.shape[0])
+    for count in THREADS:
+        numba_threads(count)
+        out = [np.full(20, 9.0) for _ in range(4)]  # media_world's 20 customers
+        _, arrays = naive.assert_three_equal(
+            ck.media_messages_threads, lambda *a: naive.media_messages(*a[:-1]), kind, stance,
+            1, 0.7, 0.3, reach_ptr, reach, *out, parts)
+        assert arrays[-3].sum() == reach.shape[0]  # every reach entry counted once
+
+
 def _everything_threaded(monkeypatch, threaded: bool) -> None:
     """Small populations take the threaded step, its hearing split and its draws made ahead
     (``threaded``), or every step runs on one thread with its draws made when asked."""
     monkeypatch.setattr(threads, "MIN_CUSTOMERS", 0 if threaded else 10**12)
-    monkeypatch.setattr(threads, "SPLIT_HEARING_FROM", 0)
+    monkeypatch.setattr(threads, "SPLIT_FROM", 0)
 
 
 def _single_firm_series(monkeypatch, threaded: bool):

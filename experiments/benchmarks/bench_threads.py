@@ -16,7 +16,7 @@ Prints, per size (customers; employees 1 per 100 customers, the default's ratio)
 
 ``--thresholds`` times the two size thresholds of :mod:`simulation.kernels.threads`: the
 threaded kernel against the one-thread kernel at small sizes (``MIN_CUSTOMERS``), and the
-hearing split between the threads against one push (``SPLIT_HEARING_FROM``).
+hearing split between the threads against one push (``SPLIT_FROM``).
 
 Every comparison is of the same numbers (tests/test_threads.py); the script also checks that
 both kernels left the same arrays. Wall times depend on the machine's load: the load average
@@ -71,7 +71,7 @@ def captured_arguments(config) -> list:
     finally:
         ck.customer_step = original
         threads.MIN_CUSTOMERS = DEFAULT_MIN
-    return captured["arguments"]
+    return captured["arguments"][:-1]  # without split_parts
 
 
 def fresh(arguments):
@@ -118,7 +118,7 @@ def report_size(customers: int, steps: int, repeats: int) -> None:
           + " ".join(f"{w:.3f}" for w in walls[True]))
     print(f"one thread / threads  : {one / many:.2f}x")
     arguments = captured_arguments(config_of(customers, min(steps, 50)))
-    parts = threads.hearing_parts(customers, workers)
+    parts = threads.split_parts(customers, workers)
     calls = 200 if customers <= 50_000 else 10
     one_ms, many_ms = kernel_times(arguments, calls, parts)
     print(f"kernel alone (median of {calls}): customer_step {one_ms:.3f} ms, "
@@ -136,8 +136,8 @@ def report_thresholds() -> None:
         one_ms, many_ms = kernel_times(arguments, 300, 1)
         print(f"  {customers:>9,} customers: one {one_ms:.4f} ms, threads {many_ms:.4f} ms, "
               f"{one_ms / many_ms:.2f}x")
-    print(f"hearing split in {workers} parts against one push (SPLIT_HEARING_FROM = "
-          f"{threads.SPLIT_HEARING_FROM:,}):")
+    print(f"hearing split in {workers} parts against one push (SPLIT_FROM = "
+          f"{threads.SPLIT_FROM:,}):")
     for customers in (20_000, 50_000, 100_000, 200_000, 1_000_000):
         arguments = captured_arguments(config_of(customers, 20))
         indptr, indices, strong, weak = arguments[10:14]

@@ -174,7 +174,7 @@ def _thread_everything() -> None:
     from simulation.kernels import threads
 
     threads.MIN_CUSTOMERS = 0
-    threads.SPLIT_HEARING_FROM = 0
+    threads.SPLIT_FROM = 0
 
 
 def main() -> int:

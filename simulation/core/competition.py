@@ -47,7 +47,7 @@ from simulation.core.market import Market
 from simulation.core.model import STREAMS, _streams, build_firm
 from simulation.errors import ConfigError
 from simulation.kernels import competition as competition_kernels
-from simulation.kernels import customers as customer_kernels
+from simulation.kernels import threads
 
 #: Streams shared by the market's firms; the others are each firm's own.
 SHARED_STREAMS = ("market", "customers", "customer_dynamics", "market_dynamics")
@@ -441,14 +441,15 @@ class MarketModel:
         """Each firm's media speak; customers experience, talk, hear and choose."""
         c, sh = self.config.customers, self.config.stakeholders
         p, rows = self.population, self._per_firm
+        parts = threads.split_parts(p.size, threads.threads_for(p.size))
         for firm in self.firms:
             g, s = firm.index, firm.stakeholders
             if not self.present[g]:
                 continue
-            customer_kernels.media_messages(
+            customers.media_messages(parts)(
                 s.kind, s.stance, MEDIA, self.outside_option, sh.media_tone,
                 s.media_reach_ptr, s.media_reach, rows["media_sum"][g], rows["media_count"][g],
-                rows["media_positive"][g], rows["media_negative"][g])
+                rows["media_positive"][g], rows["media_negative"][g], parts)
         draws = self.customer_draws
         uniforms, normals = draws.take()
         options = len(self.firms) + 1

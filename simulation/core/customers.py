@@ -181,6 +181,12 @@ def customer_draws(rng: np.random.Generator, size: int) -> CustomerDraws:
     return CustomerDraws(rng, size, threads.threads_for(size) > 1)
 
 
+def media_messages(parts: int):
+    """The media's messages kernel for ``parts`` parts: threaded if ``parts > 1``."""
+    return (customer_kernels.media_messages_threads if parts > 1
+            else customer_kernels.media_messages)
+
+
 def customer_step(model) -> None:
     """Media push beliefs and tell stories; customers experience, voice, hear and choose.
 
@@ -192,13 +198,13 @@ def customer_step(model) -> None:
     p, s = model.population, model.stakeholders
     # Each medium's message: the outside option moved by its stance, in value units; its
     # story is also a voice in its audience's conversation, weighing |stance|.
-    customer_kernels.media_messages(s.kind, s.stance, MEDIA, model.outside_option,
-                                    stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
-                                    p.media_sum, p.media_count, p.media_positive,
-                                    p.media_negative)
+    workers = threads.threads_for(p.size)
+    parts = threads.split_parts(p.size, workers)
+    media_messages(parts)(s.kind, s.stance, MEDIA, model.outside_option,
+                          stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
+                          p.media_sum, p.media_count, p.media_positive, p.media_negative, parts)
     draws = model.customer_draws
     uniforms, normals = draws.take()
-    workers = threads.threads_for(p.size)
     step = (customer_kernels.customer_step_threads if workers > 1
             else customer_kernels.customer_step)
     model.cascade_defections = step(
@@ -210,6 +216,6 @@ def customer_step(model) -> None:
         c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,
         c.word_of_mouth_weight, c.imitation, c.choice_sensitivity, c.reconsider_rate,
         p.buyers, p.active_count, p.satisfaction_sum, p.sentiment_sum,
-        threads.hearing_parts(p.size, workers),
+        parts,
     )
     draws.prepare_next()

@@ -163,12 +163,12 @@ def _customer_step(
     talk_draw, choice_draw, experience_draw,
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
-    buyers, active_count, satisfaction_sum, sentiment_sum, hearing_parts=1,
+    buyers, active_count, satisfaction_sum, sentiment_sum, split_parts=1,
 ):
     """One customer step; see the module docstring for the rule and the arrays.
 
-    ``hearing_parts``: into how many parts the threaded kernel splits the hearers, one per
-    thread (1: the hearing runs on one thread; :func:`simulation.kernels.threads.hearing_parts`);
+    ``split_parts``: into how many parts the threaded kernel splits the hearers, one per
+    thread (1: the hearing runs on one thread; :func:`simulation.kernels.threads.split_parts`);
     the one-thread kernel ignores it. The same numbers for any value.
 
     Three passes: each customer's experience and voice; who hears what (one sequential
@@ -204,7 +204,7 @@ def _customer_step(
         level = int(talks) + int(talks & far)
         voice[i] = level if pleased else -level
     # 2. Who hears what (rule step 3, first part).
-    _hear(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard, hearing_parts)
+    _hear(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard, split_parts)
     # 3. Beliefs move toward the voices and answers heard, then toward the media; then the
     # choice (rule step 4). Customer i's entries only.
     defections = 0
@@ -280,9 +280,8 @@ def media_exposure(reach_ptr, reach, broadcast, out_sum, out_count):
             out_count[reach[p]] += 1.0
 
 
-@kernel
-def media_messages(kind, stance, media_kind, outside, tone, reach_ptr, reach, out_sum,
-                   out_count, out_positive, out_negative):
+def _media_messages(kind, stance, media_kind, outside, tone, reach_ptr, reach, out_sum,
+                    out_count, out_positive, out_negative, parts=1):
     """All that media tell each customer this step, in one pass over their audiences.
 
     Medium ``m`` is the ``m``-th stakeholder whose ``kind`` is ``media_kind`` (in stakeholder
@@ -292,25 +291,43 @@ def media_messages(kind, stance, media_kind, outside, tone, reach_ptr, reach, ou
     and the count of the broadcasts and the weights of the stories for and against, summed in
     media order: what :func:`media_exposure` gives called once per quantity, in one pass and
     with no array made per step.
+
+    ``parts``: the customers are split into that many contiguous parts, one per thread in
+    :data:`media_messages_threads`; each part visits every audience in media order but adds
+    only to its own customers, so every customer's sums are added in the same order: the same
+    numbers for any ``parts``.
     """
-    out_sum[:] = 0.0
-    out_count[:] = 0.0
-    out_positive[:] = 0.0
-    out_negative[:] = 0.0
-    m = 0
-    for k in range(kind.shape[0]):
-        if kind[k] != media_kind:
-            continue
-        said = outside + tone * stance[k]
-        positive = max(stance[k], 0.0)
-        negative = max(-stance[k], 0.0)
-        for p in range(reach_ptr[m], reach_ptr[m + 1]):
-            c = reach[p]
-            out_sum[c] += said
-            out_count[c] += 1.0
-            out_positive[c] += positive
-            out_negative[c] += negative
-        m += 1
+    n = out_sum.shape[0]
+    for part in prange(parts):
+        low = part * n // parts
+        high = (part + 1) * n // parts
+        out_sum[low:high] = 0.0
+        out_count[low:high] = 0.0
+        out_positive[low:high] = 0.0
+        out_negative[low:high] = 0.0
+        m = 0
+        for k in range(kind.shape[0]):
+            if kind[k] != media_kind:
+                continue
+            said = outside + tone * stance[k]
+            positive = max(stance[k], 0.0)
+            negative = max(-stance[k], 0.0)
+            for p in range(reach_ptr[m], reach_ptr[m + 1]):
+                c = reach[p]
+                if c < low or c >= high:
+                    continue
+                out_sum[c] += said
+                out_count[c] += 1.0
+                out_positive[c] += positive
+                out_negative[c] += negative
+            m += 1
+
+
+#: The media's messages on one thread (``parts`` 1; ``prange`` compiles as ``range``).
+media_messages = one_thread_kernel(_media_messages, "media_messages")
+
+#: The same on Numba's threads, the customers split into ``parts`` (the same numbers).
+media_messages_threads = threaded_kernel(_media_messages, "media_messages_threads")
 
 
 @kernel

@@ -29,11 +29,13 @@ import numba
 #: passes take less time than waking the threads).
 MIN_CUSTOMERS = 4096
 
-#: Fewest customers for which the threaded step splits the hearing between its threads
-#: (:func:`simulation.kernels.contagion.spread_voices_threads`): each thread then reads every
-#: voice's ties, which costs more than the scattered writes it shares below some hundred
-#: thousand customers (``experiments/benchmarks/bench_threads.py``).
-SPLIT_HEARING_FROM = 100_000
+#: Fewest customers for which the kernels that scatter sums into the customers' entries (the
+#: hearing, :func:`simulation.kernels.contagion.spread_voices_threads`, and the media's
+#: messages, :data:`simulation.kernels.customers.media_messages_threads`) split the customers
+#: between the threads: each thread then reads every voice's ties or every audience, which
+#: costs more than the scattered writes it shares below some hundred thousand customers
+#: (``experiments/benchmarks/bench_threads.py --thresholds``).
+SPLIT_FROM = 100_000
 
 #: ``None`` until Numba's threads were first asked for; then whether a thread-safe threading
 #: layer started (``False``: every step runs on one thread for the rest of the process).
@@ -73,8 +75,7 @@ def threads_for(size: int) -> int:
     return numba.get_num_threads()
 
 
-def hearing_parts(size: int, threads: int) -> int:
-    """Into how many parts the threaded customer step splits the hearing of ``size``
-    customers on ``threads`` threads: ``threads`` from :data:`SPLIT_HEARING_FROM` customers,
-    else 1 (one thread pushes every voice)."""
-    return threads if threads > 1 and size >= SPLIT_HEARING_FROM else 1
+def split_parts(size: int, threads: int) -> int:
+    """Into how many parts the scattering kernels split ``size`` customers on ``threads``
+    threads: ``threads`` from :data:`SPLIT_FROM` customers, else 1 (one thread)."""
+    return threads if threads > 1 and size >= SPLIT_FROM else 1
