@@ -156,15 +156,19 @@ def test_a_market_of_three_firms_is_the_same_with_its_draws_made_ahead(monkeypat
 
 
 def test_draws_made_ahead_are_the_draws_made_when_asked():
-    """Step after step, :class:`CustomerDraws` ahead gives what it gives when asked, and both
-    are the seed rule's draws: two uniforms then one normal per customer, per step."""
+    """Step after step, :class:`CustomerDraws` ahead (and with the uniforms drawn beside the
+    normals) gives what it gives when asked, and all are the seed rule's draws: two uniforms
+    then one normal per customer, per step (each step starting where the last one left the
+    stream)."""
     size = 257
     asked = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=False)
     ahead = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=True)
+    beside = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=True,
+                                             beside=True)
     rule = np.random.default_rng(11)
     for _ in range(6):
         expected = (rule.random((2, size)), rule.standard_normal(size))
-        for draws in (asked, ahead):
+        for draws in (asked, ahead, beside):
             uniforms, normals = draws.take()
             assert uniforms.tolist() == expected[0].tolist()
             assert normals.tolist() == expected[1].tolist()

@@ -135,15 +135,39 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
     )
 
 
-#: The one background thread that draws the customer steps' random numbers one step ahead
-#: (:class:`CustomerDraws`), started at its first use.
+#: The background thread that draws the customer steps' random numbers one step ahead
+#: (:class:`CustomerDraws`), and the one that draws a large step's uniforms beside it
+#: (:func:`_draw_beside`); each started at its first use.
 _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firmsim-draws")
+_UNIFORMS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firmsim-uniforms")
 
 
 def _draw(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
     """One customer step's draws, in the seed rule's order: two uniforms per customer (talk,
     choice) then one standard normal per customer (experience)."""
     return rng.random((2, size)), rng.standard_normal(size)
+
+
+def _draw_beside(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_draw`'s numbers, the uniforms and the normals drawn at once on two threads.
+
+    Each uniform takes exactly one 64-bit output of the bit generator, so the normals start
+    ``2 * size`` outputs later: a copy of the generator advanced that far draws them while
+    the original draws the uniforms, and the original then takes the copy's final state. The
+    same numbers, and the same state after, as :func:`_draw`. Needs a bit generator that can
+    ``advance`` (firmsim's streams are PCG64); others draw in turn.
+    """
+    bits = rng.bit_generator
+    if not hasattr(bits, "advance"):
+        return _draw(rng, size)
+    later = type(bits)()
+    later.state = bits.state
+    later.advance(2 * size)
+    uniforms = _UNIFORMS.submit(rng.random, (2, size))
+    normals = np.random.Generator(later).standard_normal(size)
+    drawn = uniforms.result(), normals
+    bits.state = later.state
+    return drawn
 
 
 class CustomerDraws:
@@ -158,8 +182,11 @@ class CustomerDraws:
     ready when the next step asks. Otherwise they are drawn when asked.
     """
 
-    def __init__(self, rng: np.random.Generator, size: int, ahead: bool) -> None:
+    def __init__(self, rng: np.random.Generator, size: int, ahead: bool,
+                 beside: bool = False) -> None:
         self.rng, self.size, self.ahead = rng, size, ahead
+        #: Draw ahead with the uniforms and the normals on two threads (:func:`_draw_beside`).
+        self.beside = beside
         self._next = None
 
     def take(self) -> tuple[np.ndarray, np.ndarray]:
@@ -172,13 +199,17 @@ class CustomerDraws:
     def prepare_next(self) -> None:
         """Start drawing the next step's numbers (if drawing ahead)."""
         if self.ahead and self._next is None:
-            self._next = _DRAWER.submit(_draw, self.rng, self.size)
+            self._next = _DRAWER.submit(_draw_beside if self.beside else _draw, self.rng,
+                                        self.size)
 
 
 def customer_draws(rng: np.random.Generator, size: int) -> CustomerDraws:
     """The :class:`CustomerDraws` of a run's ``customer_dynamics`` stream ``rng`` for ``size``
-    customers: drawing ahead when the customer step runs on several threads."""
-    return CustomerDraws(rng, size, threads.threads_for(size) > 1)
+    customers: drawing ahead when the customer step runs on several threads, and the uniforms
+    beside the normals from :data:`~simulation.kernels.threads.SPLIT_FROM` customers (below
+    that, handing the uniforms to another thread costs more than it saves)."""
+    workers = threads.threads_for(size)
+    return CustomerDraws(rng, size, workers > 1, threads.split_parts(size, workers) > 1)
 
 
 def media_messages(parts: int):
