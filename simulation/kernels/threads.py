@@ -3,19 +3,23 @@
 The customer step (:func:`simulation.kernels.customers.customer_step`) has a threaded twin,
 ``customer_step_threads``, that gives the same numbers for any number of threads: its
 threaded passes touch one customer's entries each, and the sums over customers stay in one
-sequential pass. So the choice below is about speed only; no result depends on it.
+sequential pass. The kernels that scatter sums into customers' entries (the hearing,
+:func:`simulation.kernels.contagion.spread_voices_threads`, and the media's messages,
+``simulation.kernels.customers.media_messages_threads``) split the customers into one range
+per thread, each range summed in the usual order. So the choices below are about speed only;
+no result depends on them.
 
 The threaded twin runs when all of these hold:
 
 - the population has at least :data:`MIN_CUSTOMERS` customers (below that, waking the
   threads costs more than they save);
 - this thread may use more than one of Numba's threads (``numba.get_num_threads()``; the
-  environment variable ``NUMBA_NUM_THREADS`` caps it, and the executor's workers run with 1,
-  because a sweep already keeps every core busy with one run per worker, and because a
-  process that has run a parallel kernel on GNU OpenMP cannot fork);
+  environment variable ``NUMBA_NUM_THREADS`` caps it). The executor's workers run with 1: a
+  sweep already keeps every core busy with one run per worker, and the workers are forked
+  from a server, and a process forked from one that has used GNU OpenMP cannot use it;
 - a thread-safe threading layer (OpenMP or TBB) loaded. Runs may call the step from several
-  threads at once (the app does), which Numba's fallback layer, ``workqueue``, does not
-  allow; without a thread-safe layer every step runs on one thread.
+  threads at once, which Numba's fallback layer, ``workqueue``, does not allow; without a
+  thread-safe layer every step runs on one thread.
 """
 
 from __future__ import annotations
@@ -24,18 +28,21 @@ import os
 
 import numba
 
-#: Fewest customers for which the threaded twin runs (measured by
-#: ``experiments/benchmarks/bench_threads.py``: below a few thousand customers its two
-#: passes take less time than waking the threads).
-MIN_CUSTOMERS = 4096
+#: Fewest customers for which the threaded twin runs. Below it, waking the threads costs more
+#: than they save: ``experiments/benchmarks/bench_threads.py --thresholds`` timed the kernel
+#: alone on 2 threads at 0.48x the one-thread kernel's speed at 4,000 customers, 1.00x at
+#: 8,000 and 1.32x at 16,000.
+MIN_CUSTOMERS = 10_000
 
 #: Fewest customers for which the kernels that scatter sums into the customers' entries (the
 #: hearing, :func:`simulation.kernels.contagion.spread_voices_threads`, and the media's
 #: messages, :data:`simulation.kernels.customers.media_messages_threads`) split the customers
-#: between the threads: each thread then reads every voice's ties or every audience, which
-#: costs more than the scattered writes it shares below some hundred thousand customers
-#: (``experiments/benchmarks/bench_threads.py --thresholds``).
-SPLIT_FROM = 100_000
+#: between the threads, and from which the draws made ahead draw their uniforms and normals
+#: on two threads. Each thread then reads every voice's ties or every audience, which costs
+#: more than the scattered writes it shares at small sizes: ``bench_threads.py
+#: --thresholds`` timed the split hearing on 2 threads at 0.85x one push at 100,000
+#: customers, 1.04x at 200,000 and 1.09x at 1,000,000.
+SPLIT_FROM = 200_000
 
 #: ``None`` until Numba's threads were first asked for; then whether a thread-safe threading
 #: layer started (``False``: every step runs on one thread for the rest of the process).
