@@ -174,3 +174,17 @@ def test_draws_made_ahead_are_the_draws_made_when_asked():
             assert normals.tolist() == expected[1].tolist()
             draws.prepare_next()
             draws.prepare_next()  # asking twice draws one step, not two
+
+
+def _threads_in_this_process(size: int) -> int:
+    return threads.threads_for(size)
+
+
+def test_the_executors_workers_run_the_step_on_one_thread():
+    """A sweep's workers each have a core already: they take the one-thread kernel however
+    large the population (their server runs with NUMBA_NUM_THREADS=1)."""
+    from simulation.execution.executor import LocalPool
+
+    with LocalPool(2) as pool:
+        answers = [answer for _, answer in pool.map(_threads_in_this_process, [10**6] * 2)]
+    assert answers == [1, 1]

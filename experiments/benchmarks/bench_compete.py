@@ -5,6 +5,9 @@ steps: ``FirmModel`` (one hierarchy), ``MarketModel`` with that one firm (the ov
 market's bookkeeping), and ``MarketModel`` with hierarchy, podular and network; construction
 and the steps separately, medians of ``--repeats`` interleaved repeats (after a warm-up that
 compiles the kernels); the ratios are ratios of medians.
+Both CPU and wall ratios are printed: with the customer steps on Numba's threads (from
+``simulation.kernels.threads.MIN_CUSTOMERS`` customers, unless ``NUMBA_NUM_THREADS=1``), CPU
+time counts every thread's work and wall time what the user waits.
 ``--customers 1000000 --steps 200`` is the issue's large case (1M customers x 3 firms x 200
 steps: goal under 3 minutes and 2 GB).
 
@@ -26,9 +29,10 @@ from simulation.execution.competition import market_config
 
 
 def _time(build, steps: int) -> tuple[float, float, float]:
-    """Wall seconds to build and to run ``steps``, and the CPU seconds of both (this process;
-    the models are single-threaded, so CPU time is the work, less sensitive than wall time
-    to other jobs on a shared machine)."""
+    """Wall seconds to build and to run ``steps``, and the CPU seconds of both (this process,
+    all its threads: from ``threads.MIN_CUSTOMERS`` customers the customer steps run on
+    Numba's threads, so CPU time is the work they share and wall time what a user waits;
+    CPU time is the less sensitive of the two to other jobs on a shared machine)."""
     started, cpu = time.perf_counter(), time.process_time()
     model = build()
     built = time.perf_counter()
