@@ -47,9 +47,11 @@ def one_thread_kernel(function, name: str, **options):
     """Compile a copy of ``function``, named ``name``, whose ``prange`` loops are plain
     ``range`` loops: the one-thread twin of :func:`threaded_kernel`'s.
 
-    Not ``parallel=True`` with one thread: a process that has once run a parallel kernel on
-    GNU OpenMP cannot fork (the executor's workers are forked from a server), and Numba
-    compiles a ``prange`` outside ``parallel=True`` into a slower loop than ``range``.
+    Not ``parallel=True`` with one thread: a process forked from one that has used GNU
+    OpenMP is stopped when it runs a parallel kernel, and the executor's workers are forked
+    from a server, which must therefore never load OpenMP. (``prange`` outside
+    ``parallel=True`` would run as fast: 0.70-0.73 ms against 0.73 ms for ``range`` on the
+    customer step at 20,000 customers; ``range`` just says what runs.)
     """
     return kernel(_renamed(function, name, prange=range), **options)
 
