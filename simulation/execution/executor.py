@@ -46,8 +46,8 @@ PRELOAD = ("simulation.execution.preload",)
 #: Environment of the fork server: one BLAS thread, one Numba thread and no background thread
 #: of Arrow's allocator, so the server stays single-threaded and its forks copy no thread's
 #: lock. One Numba thread also keeps the workers on the one-thread kernels
-#: (:mod:`simulation.kernels.threads`): each worker already has a core, and a process that has
-#: run a parallel kernel on GNU OpenMP cannot fork.
+#: (:mod:`simulation.kernels.threads`): each worker already has a core, and a process forked
+#: from one that has used GNU OpenMP is stopped when it runs a parallel kernel.
 SERVER_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                       "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
                       "JE_ARROW_MALLOC_CONF": "background_thread:false"}

@@ -28,7 +28,6 @@ def kernel(function=None, **options):
     return compiled
 
 
-
 def _renamed(function, name: str, **global_names):
     """A copy of ``function`` named ``name``, its globals overridden by ``global_names``.
 

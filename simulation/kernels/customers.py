@@ -260,7 +260,8 @@ customer_step = one_thread_kernel(_customer_step, "customer_step", error_model="
 #: The same step with its per-customer passes on Numba's threads: the same numbers as
 #: :data:`customer_step` for any number of threads (no pass adds floats across customers;
 #: the cascade defections are an integer count). Chosen by
-#: :func:`simulation.kernels.threads.customer_kernel`.
+#: :func:`simulation.core.customers.customer_step` when
+#: :func:`simulation.kernels.threads.threads_for` gives more than one thread.
 customer_step_threads = threaded_kernel(_customer_step, "customer_step_threads",
                                         error_model="numpy", _hear=_hear_threads)
 
