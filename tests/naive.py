@@ -108,6 +108,14 @@ def fitness_rows(states, dependencies, contributions, out) -> None:
         out[r] = fitness(state, dependencies, contributions)
 
 
+def normalised_fitness(products, variant_of_segment, dependencies, contributions, max_fitness,
+                       out) -> None:
+    """Each segment's fitness of the variant it is served over the segment's optimum."""
+    for segment, table in enumerate(contributions):
+        product = products[variant_of_segment[segment]]
+        out[segment] = fitness(product, dependencies, table) / max_fitness[segment]
+
+
 def change_effect(state, attribute, value, dependencies, contributions, dependents_ptr,
                   dependents, module_of, module):
     """(change of fitness, part of it on ``module``) if ``attribute`` is set to ``value``.
@@ -1018,7 +1026,20 @@ def media_voices(reach_ptr, reach, voice, active, out_net, out_voiced) -> None:
         out_voiced[m] = left_sum(abs(s) for s in signs) / len(heard) if heard else 0.0
 
 
-# organization: the conversation's cost and what sensors hear (kernels.conversation twin)
+# organization: the answers to complaints, the conversation's cost and what sensors hear
+# (kernels.conversation twins)
+def answer_complaints(tie_employee, tie_customer, alive, voice, active, firm_voices,
+                      out_answered) -> int:
+    """Every tie of an employee still here to an active customer who complained gives that
+    customer one answer; the answered customers are listed in tie order."""
+    answered = [c for e, c in zip(tie_employee, tie_customer, strict=True)
+                if alive[e] == 1 and voice[c] < 0 and active[c] == 1]
+    for i, c in enumerate(answered):
+        firm_voices[c] += 1.0
+        out_answered[i] = c
+    return len(answered)
+
+
 def hear_customers(sensors, talking, tie_employee, tie_customer, voice, buying, active, alive,
                    capacity_left, responders, noise) -> int:
     """Alive conversing employees with capacity pay one unit; a sensor that paid and has

@@ -116,8 +116,8 @@ def test_media_messages_split_in_parts_equal_the_twin(numba_threads, seed, parts
 
 
 def _everything_threaded(monkeypatch, threaded: bool) -> None:
-    """Small populations take the threaded step, its hearing split and its draws made ahead
-    (``threaded``), or every step runs on one thread with its draws made when asked."""
+    """Small populations take the threaded step with its hearing split and its first pass
+    shared between the threads (``threaded``), or every step runs on one thread."""
     monkeypatch.setattr(threads, "MIN_CUSTOMERS", 0 if threaded else 10**12)
     monkeypatch.setattr(threads, "SPLIT_FROM", 0)
 
@@ -129,8 +129,8 @@ def _single_firm_series(monkeypatch, threaded: bool):
 
 
 def test_a_run_is_the_same_on_one_thread_and_on_several(monkeypatch):
-    """Same seed, same numbers, whatever runs the customer step: one thread with draws made
-    when asked, or Numba's threads with the hearing split and the draws made ahead."""
+    """Same seed, same numbers, whatever runs the customer step: one thread, or Numba's
+    threads with the hearing split and the next step's draws made beside the first pass."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("Numba has one thread here (NUMBA_NUM_THREADS=1)")
     one = _single_firm_series(monkeypatch, threaded=False)
@@ -155,25 +155,84 @@ def test_a_market_of_three_firms_is_the_same_with_its_draws_made_ahead(monkeypat
     pd.testing.assert_frame_equal(series[0], series[1], check_exact=True)
 
 
+def _rule_draws(rule: np.random.Generator, size: int) -> np.ndarray:
+    """One step's draws by the seed rule, made with NumPy: two uniforms per customer (talk,
+    choice) then one normal per customer."""
+    uniforms = rule.random((2, size))
+    return np.vstack([uniforms, rule.standard_normal(size)[None, :]])
+
+
+@pytest.mark.parametrize("size", [1, 257, 5000])
+def test_compiled_draws_are_numpys_draws(size):
+    """``draw_customer_numbers`` (Numba's draws from the Generator) gives NumPy's numbers and
+    leaves the stream where NumPy leaves it, step after step."""
+    drawn, rule = np.random.default_rng(11), np.random.default_rng(11)
+    out = np.full((3, size), 9.0)
+    for _ in range(4):
+        ck.draw_customer_numbers(drawn, out)
+        assert out.tolist() == _rule_draws(rule, size).tolist()
+    assert drawn.bit_generator.state == rule.bit_generator.state
+
+
 def test_draws_made_ahead_are_the_draws_made_when_asked():
-    """Step after step, :class:`CustomerDraws` ahead (and with the uniforms drawn beside the
-    normals) gives what it gives when asked, and all are the seed rule's draws: two uniforms
-    then one normal per customer, per step (each step starting where the last one left the
-    stream)."""
+    """Step after step, :class:`CustomerDraws` gives the seed rule's draws whether they are
+    made when asked, one step ahead on the background thread, or one step ahead into
+    :meth:`next_buffer` (as the customer step's kernel does)."""
     size = 257
-    asked = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=False)
+    asked = customer_submodel.CustomerDraws(np.random.default_rng(11), size)
     ahead = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=True)
-    beside = customer_submodel.CustomerDraws(np.random.default_rng(11), size, ahead=True,
-                                             beside=True)
+    kernel = customer_submodel.CustomerDraws(np.random.default_rng(11), size)
     rule = np.random.default_rng(11)
     for _ in range(6):
-        expected = (rule.random((2, size)), rule.standard_normal(size))
-        for draws in (asked, ahead, beside):
-            uniforms, normals = draws.take()
-            assert uniforms.tolist() == expected[0].tolist()
-            assert normals.tolist() == expected[1].tolist()
-            draws.prepare_next()
-            draws.prepare_next()  # asking twice draws one step, not two
+        expected = _rule_draws(rule, size).tolist()
+        for draws in (asked, ahead, kernel):
+            assert draws.take().tolist() == expected
+        ahead.prepare_next()
+        ahead.prepare_next()  # asking twice draws one step, not two
+        ck.draw_customer_numbers(kernel.rng, kernel.next_buffer())
+        kernel.filled_next()
+
+
+#: First-pass bounds to try for a population of ``n``: one part, the drawing part empty, an
+#: uneven split, more parts than customers (empty parts).
+def _bounds_cases(n: int) -> list[np.ndarray]:
+    return [np.array(b, dtype=np.int64) for b in (
+        [0, n], [0, 0, n], [0, n // 3, n], [0, 1 if n else 0, n // 2, n, n, n],
+        threads.voice_bounds(n, 2), threads.voice_bounds(n, 5))]
+
+
+@pytest.mark.parametrize(("case", "kernel"), list(itertools.product(
+    range(len(CUSTOMER_CASES)), ["customer_step", "customer_step_threads"])))
+def test_step_that_draws_the_next_numbers_equals_the_twin(numba_threads, case, kernel):
+    """Both kernels, drawing the next step's numbers beside their first pass, whatever the
+    first pass's bounds and thread count: every array as the twin leaves it, and the next
+    step's numbers NumPy's."""
+    step = getattr(ck, kernel)
+    arguments = customer_arguments(case + 5, **CUSTOMER_CASES[case])
+    n = arguments[0].shape[0]
+    reference = [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+    expected_return = naive.customer_step(*reference)
+    for count, bounds in itertools.product(THREADS, _bounds_cases(n)):
+        numba_threads(count)
+        mine = [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+        drawn, rule = np.random.default_rng(case), np.random.default_rng(case)
+        following = np.full((3, n), 9.0)
+        assert step(*mine, 2, following, drawn, bounds) == expected_return
+        for got, want in zip(mine, reference, strict=True):
+            if isinstance(want, np.ndarray):
+                assert got.tolist() == want.tolist()
+        assert following.tolist() == _rule_draws(rule, n).tolist()
+
+
+@pytest.mark.parametrize(("size", "workers"),
+                         list(itertools.product([0, 1, 7, 20_000], [1, 2, 3, 8])))
+def test_first_pass_bounds_cover_every_customer_once(size, workers):
+    """One part per thread, ascending, from 0 to ``size``; the drawing part is the smallest."""
+    bounds = threads.voice_bounds(size, workers)
+    assert bounds.shape == (workers + 1,) and bounds[0] == 0 and bounds[-1] == size
+    assert (np.diff(bounds) >= 0).all()
+    if workers > 1 and size >= 20:
+        assert np.diff(bounds)[0] <= np.diff(bounds)[1:].min()
 
 
 def _threads_in_this_process(size: int) -> int:

@@ -7,12 +7,13 @@
 Prints, per size (customers; employees 1 per 100 customers, the default's ratio):
 
 1. **Whole runs** (hierarchy, wall time of ``model.run()`` after the build, kernels warm),
-   alternating in one process: ``one thread`` (every step on the one-thread kernel, draws
-   made when asked: what the executor's workers run) and ``threads`` (the threaded step and
-   its draws made one step ahead, as a run in the user's own process takes them). Medians,
+   alternating in one process: ``one thread`` (every step on the one-thread kernel: what
+   the executor's workers run) and ``threads`` (the threaded step, as a run in the user's
+   own process takes it); both draw the next step's numbers inside the kernel. Medians,
    the ratio one thread / threads, and the CPU seconds each used.
 2. **The kernel alone** on the state the run reached: ``customer_step`` against
-   ``customer_step_threads`` (median of many calls on fresh copies of the arguments).
+   ``customer_step_threads``, each drawing the next step's numbers (median of many calls on
+   fresh copies of the arguments).
 
 ``--thresholds`` times the two size thresholds of :mod:`simulation.kernels.threads`: the
 threaded kernel against the one-thread kernel at small sizes (``MIN_CUSTOMERS``), and the
@@ -71,7 +72,8 @@ def captured_arguments(config) -> list:
     finally:
         ck.customer_step = original
         threads.MIN_CUSTOMERS = DEFAULT_MIN
-    return captured["arguments"][:-1]  # without split_parts
+    # Without split_parts and the next step's draws (buffer, stream, first-pass bounds).
+    return captured["arguments"][:-4]
 
 
 def fresh(arguments):
@@ -79,20 +81,27 @@ def fresh(arguments):
 
 
 def kernel_times(arguments, calls: int, parts: int) -> tuple[float, float]:
-    """Median ms of the one-thread and the threaded kernel; checks they agree."""
+    """Median ms of the one-thread and the threaded kernel, each drawing the next step's
+    numbers as in a run (the threaded one beside its first pass, split by
+    ``threads.voice_bounds``); checks they agree."""
+    size = arguments[0].shape[0]
+    workers = numba.get_num_threads()
+    bounds = {"one": threads.voice_bounds(size, 1), "threads": threads.voice_bounds(size, workers)}
+    kernels = {"one": ck.customer_step, "threads": ck.customer_step_threads}
+    following = np.empty((3, size))
     one, many = fresh(arguments), fresh(arguments)
-    assert ck.customer_step(*one) == ck.customer_step_threads(*many, parts)
+    assert (ck.customer_step(*one, 1, following, np.random.default_rng(1), bounds["one"])
+            == ck.customer_step_threads(*many, parts, following, np.random.default_rng(1),
+                                        bounds["threads"]))
     assert all(np.array_equal(a, b) for a, b in zip(one, many, strict=True)
                if isinstance(a, np.ndarray))
     times = {"one": [], "threads": []}
+    stream = np.random.default_rng(2)
     for _ in range(calls):
         for name in times:
             copy = fresh(arguments)
             started = time.perf_counter()
-            if name == "one":
-                ck.customer_step(*copy)
-            else:
-                ck.customer_step_threads(*copy, parts)
+            kernels[name](*copy, parts, following, stream, bounds[name])
             times[name].append(time.perf_counter() - started)
     return (float(np.median(times["one"])) * 1e3, float(np.median(times["threads"])) * 1e3)
 

@@ -3,6 +3,7 @@ the machine's memory-traffic limit (issue 26: a profile first).
 
     .venv/bin/python experiments/benchmarks/profile_step.py                 # 20k and 1M
     .venv/bin/python experiments/benchmarks/profile_step.py --sizes 20000   # one size
+    .venv/bin/python experiments/benchmarks/profile_step.py --sizes 20000 --parts  # and parts
 
 For each size (customers; employees scale as in the default, 1 per 100 customers) one run of
 the hierarchy is built and warmed up (kernels compiled or loaded from the cache), then run
@@ -47,6 +48,20 @@ PHASES = [  # (module path, attribute, label) in the order of FirmModel.step
     ("simulation.core.economics", "Economics.book", "7 the books"),
     ("simulation.core.stakeholders", "update_stances", "8 stakeholders"),
     ("simulation.core.metrics", "record_step", "9 metrics"),
+]
+#: With ``--parts``: parts of the phases, each timed where its phase calls it (module path,
+#: attribute, label). Kernels a module imported by name are wrapped on that module. Their
+#: timers add about a microsecond per call to the phases they sit in.
+PARTS = [
+    ("simulation.core.conversation", "answer_complaints", "4 answers: everyone's (kernel)"),
+    ("simulation.core.organization", "effective_budget", "6 organization: change budget"),
+    ("simulation.core.organization", "sense", "6 organization: sensing tests"),
+    ("simulation.core.organization", "sense_changes", "6 organization: sense_changes"),
+    ("simulation.core.organization", "climb_and_decide", "6 organization: climb, decide"),
+    ("simulation.core.organization", "judge", "6 organization: tops' judgement"),
+    ("simulation.core.economics", "Economics.unit_costs", "7 the books: unit costs"),
+    ("simulation.core.stakeholders", "media_said", "8 stakeholders: media_said"),
+    ("simulation.core.stakeholders", "apply_pressure", "8 stakeholders: pressure"),
 ]
 KERNEL_MODULES = ("customers", "contagion", "sensing", "organization", "judging", "nk",
                   "optimum", "graphs", "competition")
@@ -97,8 +112,9 @@ def _wrap_kernel(clock: dict, calls: dict, volume: dict, label: str, function):
     return timed
 
 
-def instrument() -> tuple[dict, dict, dict, dict]:
-    """Wrap the step's phases and every compiled kernel looked up on its module at call time.
+def instrument(parts: bool = False) -> tuple[dict, dict, dict, dict]:
+    """Wrap the step's phases (and with ``parts`` the :data:`PARTS`) and every compiled kernel
+    looked up on its module at call time.
 
     Kernels called from other kernels are compiled into their caller and stay unwrapped (their
     time is in the caller's). Call after the warm-up: a kernel compiled after its callee was
@@ -110,7 +126,7 @@ def instrument() -> tuple[dict, dict, dict, dict]:
     kernel_clock: dict = defaultdict(float)
     kernel_calls: dict = defaultdict(int)
     kernel_bytes: dict = defaultdict(int)
-    for path, attribute, label in PHASES:
+    for path, attribute, label in PHASES + (PARTS if parts else []):
         owner, name = _resolve(path, attribute)
         setattr(owner, name, _wrap_phase(phase_clock, label, getattr(owner, name)))
     for short in KERNEL_MODULES:
@@ -125,13 +141,13 @@ def instrument() -> tuple[dict, dict, dict, dict]:
     return phase_clock, kernel_clock, kernel_calls, kernel_bytes
 
 
-def profile(customers: int, steps: int, bandwidth: float) -> None:
+def profile(customers: int, steps: int, bandwidth: float, parts: bool = False) -> None:
     from simulation import FirmModel
 
     employees = max(200, customers // 100)
     # Warm-up at the same size: loads or compiles every kernel this run calls.
     FirmModel(rng=0, steps=5, customers=customers, employees=employees).run()
-    clocks = instrument()
+    clocks = instrument(parts)
     phase_clock, kernel_clock, kernel_calls, kernel_bytes = clocks
     model = FirmModel(rng=1, steps=steps, customers=customers, employees=employees)
     for clock in clocks:  # construction's calls (networks, ties) are not a step's
@@ -146,8 +162,13 @@ def profile(customers: int, steps: int, bandwidth: float) -> None:
     for _, _, label in PHASES:
         ms = 1e3 * phase_clock[label] / steps
         print(f"{label:28s} {ms:9.3f} {ms / per_step:7.1%}")
-    rest = per_step - 1e3 * sum(phase_clock.values()) / steps
+    rest = per_step - 1e3 * sum(phase_clock[label] for _, _, label in PHASES) / steps
     print(f"{'data collector and loop':28s} {rest:9.3f} {rest / per_step:7.1%}")
+    if parts:
+        print(f"\n{'within the phases':36s} {'ms/step':>9s} {'share':>7s}")
+        for _, _, label in PARTS:
+            ms = 1e3 * phase_clock[label] / steps
+            print(f"{label:36s} {ms:9.3f} {ms / per_step:7.1%}")
 
     print(f"\n{'kernel':34s} {'calls/step':>10s} {'ms/step':>9s} {'MB/call':>9s} "
           f"{'limit ms':>9s} {'x limit':>8s}")
@@ -176,6 +197,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 1_000_000])
     parser.add_argument("--steps", type=int, default=None,
                         help="steps per run (default: 500 at 20k, 50 at 1M)")
+    parser.add_argument("--parts", action="store_true",
+                        help="also time parts of the phases (sensing, the tops' judgement, "
+                             "the media, ...) where they are called")
     args = parser.parse_args()
     bandwidth = copy_bandwidth()
     print(f"load average {os.getloadavg()[0]:.2f}; copy bandwidth {bandwidth / 1e9:.2f} GB/s "
@@ -185,10 +209,11 @@ def main() -> None:
         for size in args.sizes:
             command = [sys.executable, __file__, "--sizes", str(size)]
             command += ["--steps", str(args.steps)] if args.steps else []
+            command += ["--parts"] if args.parts else []
             subprocess.run(command, check=True)
         return
     size = args.sizes[0]
-    profile(size, args.steps or (500 if size <= 100_000 else 50), bandwidth)
+    profile(size, args.steps or (500 if size <= 100_000 else 50), bandwidth, args.parts)
 
 
 if __name__ == "__main__":

@@ -295,7 +295,8 @@ class MarketModel:
             first_choice=lambda draw: first.setdefault("draw", draw))
         p = self.population
         self.n_customers = n = p.size
-        self.customer_draws = customers.customer_draws(streams["customer_dynamics"], n)
+        self.customer_draws = customers.customer_draws(streams["customer_dynamics"], n,
+                                                         ahead=True)
         self.value_of_segment = np.zeros((count, self.total_segments))
         self._per_firm = {name: np.repeat(getattr(p, name)[None, :], count, axis=0)
                           for name in PER_FIRM}
@@ -451,7 +452,7 @@ class MarketModel:
                 s.media_reach_ptr, s.media_reach, rows["media_sum"][g], rows["media_count"][g],
                 rows["media_positive"][g], rows["media_negative"][g], parts)
         draws = self.customer_draws
-        uniforms, normals = draws.take()
+        now = draws.take()
         options = len(self.firms) + 1
         moved = np.empty((options, options), dtype=np.int64)
         competition_kernels.market_customer_step(
@@ -461,7 +462,7 @@ class MarketModel:
             c.weak_tie_weight, p.tie_weight, rows["media_sum"], rows["media_count"],
             sh.media_influence, rows["media_positive"], rows["media_negative"],
             rows["firm_voices"], self.heard,
-            self.value_of_segment, self.outside_option, uniforms[0], uniforms[1], normals,
+            self.value_of_segment, self.outside_option, now[0], now[1], now[2],
             c.experience_noise, c.experience_weight, c.talk_rate, c.amplification,
             c.negativity, c.word_of_mouth_weight, c.imitation, c.choice_sensitivity,
             c.reconsider_rate, rows["buyers"], p.active_count, rows["satisfaction_sum"],

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.config.vocabulary import MARKETING
-from simulation.kernels.conversation import hear_customers
+from simulation.kernels.conversation import answer_complaints, hear_customers
 
 
 @dataclass
@@ -54,6 +54,9 @@ class Conversation:
     answers: int = 0
     #: The distinct conversing employees, sorted (found on first use).
     talking: np.ndarray | None = None
+    #: The customers answered at the last step: the only entries of ``firm_voices`` that
+    #: can be non-zero (None before the first step: all are cleared then).
+    answered: np.ndarray | None = None
 
 
 def conversation_mode(config, spec) -> str:
@@ -86,19 +89,36 @@ def build_conversation(model, rng: np.random.Generator) -> Conversation:
                         customer=customers.astype(np.int64), lag=max(1, lag))
 
 
+#: No customer answered (read only).
+_NOBODY = np.empty(0, np.int64)
+_NOBODY.flags.writeable = False
+
+
 def speak(model) -> None:
     """Fill ``population.firm_voices`` with the answers the firm gives this step."""
     conv, p = model.conversation, model.population
-    p.firm_voices[:] = 0.0
+    # Only this function writes ``firm_voices``, so only last step's answers can be non-zero:
+    # clearing them leaves every entry 0, as clearing all of them did (which wrote the whole
+    # array, one float per customer, every step).
+    if conv.answered is None:
+        p.firm_voices[:] = 0.0
+    else:
+        p.firm_voices[conv.answered] = 0.0
+    conv.answered = _NOBODY
     conv.answers = 0
     if conv.mode in ("everyone", "marketing"):
-        alive = model.org.alive[conv.employee] == 1
-        complained = (p.voice[conv.customer] < 0) & (p.active[conv.customer] == 1)
-        answered = conv.customer[alive & complained]
-        np.add.at(p.firm_voices, answered, 1.0)
-        conv.answers = int(answered.shape[0])
+        # Each alive employee answers each of its tied customers who complained (one pass
+        # over the ties).
+        answered = np.empty(conv.customer.shape[0], np.int64)
+        count = answer_complaints(conv.employee, conv.customer, model.org.alive, p.voice,
+                                  p.active, p.firm_voices, answered)
+        conv.answers = int(count)
+        conv.answered = answered[:count]
     elif conv.mode == "official":
-        conv.complaints.append(np.flatnonzero((p.voice < 0) & (p.active == 1)))
+        # The active customers who voiced a complaint, in index order: the few negative
+        # voices first, then their activity (one pass over the customers instead of three).
+        negative = (p.voice < 0).nonzero()[0]
+        conv.complaints.append(negative[p.active[negative] == 1])
         if len(conv.complaints) > conv.lag:
             heard = conv.complaints.popleft()
             # ``active`` holds 0 or 1: counting the non-zero is its sum, without the
@@ -110,6 +130,7 @@ def speak(model) -> None:
                 heard = rng.choice(heard, size=reach, replace=False)
             p.firm_voices[heard] += 1.0
             conv.answers = int(heard.shape[0])
+            conv.answered = heard
 
 
 def hear(model, sensors: np.ndarray, tests):

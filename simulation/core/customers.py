@@ -135,81 +135,74 @@ def build_customers(config, arrivals: list, arrival_sizes: list[int],
     )
 
 
-#: The background thread that draws the customer steps' random numbers one step ahead
-#: (:class:`CustomerDraws`), and the one that draws a large step's uniforms beside it
-#: (:func:`_draw_beside`); each started at its first use.
+#: The background thread that draws a market's customer steps' random numbers one step ahead
+#: (:class:`CustomerDraws`), started at its first use.
 _DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firmsim-draws")
-_UNIFORMS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firmsim-uniforms")
-
-
-def _draw(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """One customer step's draws, in the seed rule's order: two uniforms per customer (talk,
-    choice) then one standard normal per customer (experience)."""
-    return rng.random((2, size)), rng.standard_normal(size)
-
-
-def _draw_beside(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_draw`'s numbers, the uniforms and the normals drawn at once on two threads.
-
-    Each uniform takes exactly one 64-bit output of the bit generator, so the normals start
-    ``2 * size`` outputs later: a copy of the generator advanced that far draws them while
-    the original draws the uniforms, and the original then takes the copy's final state. The
-    same numbers, and the same state after, as :func:`_draw`. Needs a bit generator that can
-    ``advance`` (firmsim's streams are PCG64); others draw in turn.
-    """
-    bits = rng.bit_generator
-    if not hasattr(bits, "advance"):
-        return _draw(rng, size)
-    later = type(bits)()
-    later.state = bits.state
-    later.advance(2 * size)
-    uniforms = _UNIFORMS.submit(rng.random, (2, size))
-    normals = np.random.Generator(later).standard_normal(size)
-    drawn = uniforms.result(), normals
-    bits.state = later.state
-    return drawn
 
 
 class CustomerDraws:
     """The customer step's random numbers of each step, drawn from the run's
-    ``customer_dynamics`` stream.
+    ``customer_dynamics`` stream into two buffers of shape ``(3, size)`` (talk uniforms,
+    choice uniforms, experience normals: :func:`~simulation.kernels.customers.
+    draw_customer_numbers`, the seed rule's order).
 
     Nothing else draws from that stream, and each step's numbers depend only on the stream
-    and the population's size, not on the state. So when the step runs on several threads
-    (:func:`simulation.kernels.threads.threads_for`), the next step's numbers are drawn on a
-    background thread while the rest of this step and the start of the next run (NumPy's
-    generators release the GIL while they fill an array): the same numbers in the same order,
-    ready when the next step asks. Otherwise they are drawn when asked.
+    and the population's size, not on the state. So the next step's numbers can be drawn
+    while this step runs, into the other buffer: by the customer step's own kernel, beside
+    its first pass (:meth:`next_buffer`, :meth:`filled_next`), or, for a kernel that does not
+    draw (a market's), on a background thread (``ahead``, :meth:`prepare_next`; compiled
+    draws need no GIL). Either way the same numbers in the same order: drawing ahead only
+    moves the stream one step further by the end of the run, which no one reads.
+
+    ``voice_bounds``: the customers of each thread's share of the step's first pass
+    (:func:`simulation.kernels.threads.voice_bounds`), the first thread also drawing.
     """
 
-    def __init__(self, rng: np.random.Generator, size: int, ahead: bool,
-                 beside: bool = False) -> None:
-        self.rng, self.size, self.ahead = rng, size, ahead
-        #: Draw ahead with the uniforms and the normals on two threads (:func:`_draw_beside`).
-        self.beside = beside
-        self._next = None
+    def __init__(self, rng: np.random.Generator, size: int, threads_used: int = 1,
+                 ahead: bool = False) -> None:
+        self.rng, self.ahead = rng, ahead
+        self.voice_bounds = threads.voice_bounds(size, threads_used)
+        self._now = np.empty((3, size))
+        self._next = np.empty((3, size))
+        self._next_filled = False
+        self._pending = None
 
-    def take(self) -> tuple[np.ndarray, np.ndarray]:
-        """This step's ``(uniforms (2, size), normals (size,))``."""
-        if self._next is None:
-            return _draw(self.rng, self.size)
-        drawn, self._next = self._next.result(), None
-        return drawn
+    def take(self) -> np.ndarray:
+        """This step's numbers, ``(3, size)``: drawn ahead if they were, else drawn now. Valid
+        until the next call."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        if self._next_filled:
+            self._now, self._next = self._next, self._now
+            self._next_filled = False
+        else:
+            customer_kernels.draw_customer_numbers(self.rng, self._now)
+        return self._now
+
+    def next_buffer(self) -> np.ndarray:
+        """Where a kernel draws the next step's numbers; call :meth:`filled_next` after."""
+        return self._next
+
+    def filled_next(self) -> None:
+        """The next step's numbers are in :meth:`next_buffer`."""
+        self._next_filled = True
 
     def prepare_next(self) -> None:
-        """Start drawing the next step's numbers (if drawing ahead)."""
-        if self.ahead and self._next is None:
-            self._next = _DRAWER.submit(_draw_beside if self.beside else _draw, self.rng,
-                                        self.size)
+        """Start drawing the next step's numbers on the background thread (if ``ahead``)."""
+        if self.ahead and not self._next_filled:
+            self._pending = _DRAWER.submit(customer_kernels.draw_customer_numbers, self.rng,
+                                           self._next)
+            self._next_filled = True
 
 
-def customer_draws(rng: np.random.Generator, size: int) -> CustomerDraws:
+def customer_draws(rng: np.random.Generator, size: int, ahead: bool = False) -> CustomerDraws:
     """The :class:`CustomerDraws` of a run's ``customer_dynamics`` stream ``rng`` for ``size``
-    customers: drawing ahead when the customer step runs on several threads, and the uniforms
-    beside the normals from :data:`~simulation.kernels.threads.SPLIT_FROM` customers (below
-    that, handing the uniforms to another thread costs more than it saves)."""
+    customers, with the first pass's shares for the threads the step will use; ``ahead``:
+    drawn on a background thread when the step runs on several threads (for a kernel that
+    does not draw itself)."""
     workers = threads.threads_for(size)
-    return CustomerDraws(rng, size, workers > 1, threads.split_parts(size, workers) > 1)
+    return CustomerDraws(rng, size, workers, ahead and workers > 1)
 
 
 def media_messages(parts: int):
@@ -235,7 +228,7 @@ def customer_step(model) -> None:
                           stakeholders.media_tone, s.media_reach_ptr, s.media_reach,
                           p.media_sum, p.media_count, p.media_positive, p.media_negative, parts)
     draws = model.customer_draws
-    uniforms, normals = draws.take()
+    now = draws.take()
     step = (customer_kernels.customer_step_threads if workers > 1
             else customer_kernels.customer_step)
     model.cascade_defections = step(
@@ -243,10 +236,10 @@ def customer_step(model) -> None:
         p.threshold, p.opinion, p.voice, p.indptr, p.indices, p.tie_strong, c.weak_tie_weight,
         p.tie_weight, p.media_sum, p.media_count, stakeholders.media_influence, p.media_positive,
         p.media_negative, p.firm_voices, p.heard, model.segment_fitness, model.outside_option,
-        uniforms[0], uniforms[1], normals,
+        now[0], now[1], now[2],
         c.experience_noise, c.experience_weight, c.talk_rate, c.amplification, c.negativity,
         c.word_of_mouth_weight, c.imitation, c.choice_sensitivity, c.reconsider_rate,
         p.buyers, p.active_count, p.satisfaction_sum, p.sentiment_sum,
-        parts,
+        parts, draws.next_buffer(), draws.rng, draws.voice_bounds,
     )
-    draws.prepare_next()
+    draws.filled_next()

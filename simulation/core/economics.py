@@ -179,7 +179,8 @@ class Economics:
         volume = np.bincount(variant_of, weights=p.buyers, minlength=variants)
         units = float(volume.sum())
         unit = self.unit_costs(products)
-        production = float(volume @ unit)
+        spent = volume @ unit  # what this step's units cost (a NumPy float)
+        production = float(spent)
         if variants == 1:  # one design, in the market while a segment is
             designs = int(bool(p.segment_active.any()))
         else:
@@ -205,7 +206,7 @@ class Economics:
         # This step's output adds to the experience of what was made (own volume).
         self.experience += (volume / (self.potential / model.config.market.price))[:, None]
         if units > 0:
-            mean_unit = float(volume @ unit / units)
+            mean_unit = float(spent / units)
         else:  # no sales: the unit cost of what the active customers are served
             served_weight = np.bincount(variant_of, minlength=variants,
                                         weights=np.where(p.segment_active, p.active_count, 0))

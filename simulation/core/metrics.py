@@ -72,6 +72,10 @@ MESA_REPORTED = ("market_share", "revenue", "fitness", "satisfaction", "sentimen
                  "decision_latency", "largest_queue", "messages_sent")
 
 
+#: The step metric of each proposal counter.
+PROPOSAL_COLUMNS = tuple((name, f"proposals_{name}")
+                         for name in ("made", "approved", "implemented", "vetoed", "dropped"))
+
 #: The step metric of each stakeholder kind's mean stance.
 STANCE_COLUMNS = {INVESTOR: "stance_investors", MEDIA: "stance_media",
                   PARTNER: "stance_partners"}
@@ -100,7 +104,8 @@ def record_step(model) -> None:
     counts = p.active_count.astype(float)
     r["market_share"].append(buyers / active if active else 0.0)
     r["revenue"].append(buyers * model.config.market.price)
-    r["fitness"].append(float((model.segment_fitness * counts).sum() / max(counts.sum(), 1)))
+    # The counts are whole numbers, so their float sum is exactly ``active``.
+    r["fitness"].append(float((model.segment_fitness * counts).sum() / max(float(active), 1)))
     r["satisfaction"].append(float(p.satisfaction_sum.sum() / buyers) if buyers else 0.0)
     r["sentiment"].append(float(p.sentiment_sum.sum() / active) if active else 0.0)
     r["outside_option"].append(model.outside_option)
@@ -109,8 +114,8 @@ def record_step(model) -> None:
         # sum / count is what ``mean`` computes (same sum, same division), minus its overhead.
         r[column].append(float(group.sum()) / group.size if group.size else 0.0)
     r["change_budget"].append(model.budget_now)
-    for name in ("made", "approved", "implemented", "vetoed", "dropped"):
-        r[f"proposals_{name}"].append(counters[name])
+    for name, column in PROPOSAL_COLUMNS:
+        r[column].append(counters[name])
     r["messages_sent"].append(counters["messages"])
     r["staff_evaluations"].append(counters["staff"])
     r["largest_queue"].append(int(model.queues.length.max(initial=0)))
@@ -122,7 +127,7 @@ def record_step(model) -> None:
     r["workload"].append(float(working.sum()) / working.size if working.size else 0.0)
     r["customers_active"].append(active)
     r["customers_buying"].append(buyers)
-    r["employees_active"].append(int(np.count_nonzero(alive)))
+    r["employees_active"].append(working.size)  # the alive ones
     for name, value in model.economics.last.items():
         r[name].append(value)
     model.segment_records.append(np.where(p.segment_active, model.segment_fitness, np.nan))

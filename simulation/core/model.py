@@ -110,6 +110,36 @@ def build_firm(firm, cfg: ModelConfig, streams: dict) -> None:
     firm.segment_records = []
 
 
+class RecordsCollector(mesa.DataCollector):
+    """Mesa's DataCollector of the step metrics :data:`metrics.MESA_REPORTED`, collected from
+    the model's records without Mesa's per-value ``deepcopy``.
+
+    Each reporter is ``partial(metrics.latest, name=...)``: it returns the last recorded
+    value, a Python ``float`` or ``int``, which ``deepcopy`` returns unchanged (the same
+    object), so appending the record itself stores the same tables. The first collection
+    goes through Mesa's own ``collect`` (which validates the reporters), and so does every
+    collection once the reporters are not exactly those ``latest`` ones or agent reporters
+    were added.
+    """
+
+    def collect(self, model) -> None:
+        """Append this step's value of every reported metric (Mesa's ``collect``)."""
+        reporters = tuple(self.model_reporters.values())
+        fast = self.__dict__.get("_fast_columns")
+        if fast is None or fast[0] != reporters or self.agent_reporters \
+                or self.agenttype_reporters:
+            super().collect(model)
+            if self._validated and all(isinstance(r, partial) and r.func is metrics.latest
+                                       for r in reporters):
+                self._fast_columns = (reporters, [(self.model_vars[name], r.keywords["name"])
+                                                  for name, r in self.model_reporters.items()])
+            return
+        self._collection_steps.append(model.time)
+        records = model.records
+        for column, name in fast[1]:
+            column.append(records[name][-1])
+
+
 class FirmModel(mesa.Model):
     """A firm of a given organizational structure in a market of customer segments.
 
@@ -192,7 +222,7 @@ class FirmModel(mesa.Model):
         # making one per customer was about half of a build at the atlas's size.
         self._views = None
         self.update_fitness()
-        self.datacollector = mesa.DataCollector(model_reporters={
+        self.datacollector = RecordsCollector(model_reporters={
             name: partial(metrics.latest, name=name) for name in metrics.MESA_REPORTED})
         self.running = True
 

@@ -304,7 +304,7 @@ def organization_step(model, t: int) -> None:
                                waiting)
     if on_survey and org.survey_only.any():
         tests |= run_surveys(model, waiting)
-    sensors = np.flatnonzero(tests)
+    sensors = tests.nonzero()[0]  # np.flatnonzero of a 1-d array, without its wrappers
     segments = org.segment[sensors]
     out = sense(model, sensors, f.side_effect_awareness, f.sample_size, rng, segments=segments)
     # Issue 11 hook: employees in the customer conversation pay for it and hear customers.
@@ -452,7 +452,7 @@ def climb_and_decide(model, t: int, budget: int, rng) -> int:
                              books.value_worth(model), books.annuity)
         approved = judging.decide_on_estimates(projected, attribute, value, variant,
                                                judged, budget, best_first, order)
-    for c in order[:approved]:
+    for c in order[:approved].tolist():
         # An approved change travels back down to the proposer's level before it lands.
         lag = max(1, int(org.depth[origin[c]]))
         model.pending.append((t + lag, int(attribute[c]), int(value[c]), int(variant[c]),

@@ -122,7 +122,9 @@ def apply_shocks(model, t: int) -> None:
         if shock.step == t:
             model.fired_shocks.append((number, t))
             registry.get("shock", shock.kind).apply(model, shock, t, rng)
-    live = np.flatnonzero(model.population.segment_active)
+    live = None  # the live segments, found once a window is open (most runs have none)
     for start, end, rate in model.turbulence_windows:
         if start <= t < end:
+            if live is None:
+                live = np.flatnonzero(model.population.segment_active)
             model.market.turbulence_step(live, rate, rng)

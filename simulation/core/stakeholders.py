@@ -136,9 +136,12 @@ def update_stances(model) -> None:
     partners = kind_index(s, PARTNER)
     if partners.size:
         shares = model.records["market_share"]
-        share_growth = model.market_share - (shares[-1] if shares else model.market_share)
+        share = model.market_share  # computed once (two sums over the segments)
+        share_growth = share - (shares[-1] if shares else share)
         target = math.tanh(PARTNER_SENSITIVITY * share_growth)
-        s.stance[partners] = (1 - rate) * s.stance[partners] + rate * target
+        # Every partner toward the same target, in place (move_stances: the products of
+        # ``(1 - rate) * stance + rate * target`` without the fancy-indexed copies).
+        move_stances(s.stance, partners, np.full(partners.size, target), rate)
     # Clipped to [-1, 1] in place (two ufuncs: the same values as np.clip, at a fraction of
     # its call overhead).
     np.maximum(s.stance, -1.0, out=s.stance)
@@ -160,5 +163,10 @@ def apply_pressure(model) -> None:
     # employees' slack by one task instead of vanishing in the rounding.
     draw = model.streams["stakeholders"].random(model.capacity.shape[0])
     wanted = model.config.firm.capacity * (1.0 - cut)
-    model.capacity[:] = np.maximum(MIN_CAPACITY, np.floor(wanted + draw)).astype(np.int64)
+    # max(MIN_CAPACITY, floor(wanted + draw)) per employee, worked out in the draws' array
+    # (no temporaries), then cast to integers as it is stored.
+    np.add(draw, wanted, out=draw)
+    np.floor(draw, out=draw)
+    np.maximum(draw, MIN_CAPACITY, out=draw)
+    model.capacity[:] = draw
     model.investor_pressure_now = pressure

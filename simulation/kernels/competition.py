@@ -61,6 +61,8 @@ from simulation.kernels.contagion import (
     HEARD_SAID,
     HEARD_WEIGHT,
     bass_hazard,
+    push_voice,
+    voice_level,
 )
 
 
@@ -117,20 +119,8 @@ def market_customer_step(
                        + experience_noise * experience_draw[i])
         opinion[f, i] = (1.0 - experience_weight) * belief[f, i] + experience_weight * experienced
         satisfaction[f, i] = 1.0 / (1.0 + math.exp(-(beta * (experienced - outside))))
-        said = opinion[f, i]
-        x = abs(0.5 * beta * (said - outside))
-        e = x / (1.0 + x)
-        pleased = said >= outside
-        tone = 1.0 if pleased else negativity
-        chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
-        push = tone * amplification * e
-        u = talk_draw[i]
-        # Talks if u < chance, far if also u < chance * push / (1 + push); counted without
-        # branches (whether a customer talks is a coin flip the processor cannot predict).
-        talks = u < chance
-        far = talk_draw[i] < chance * (push / (1.0 + push))
-        level = int(talks) + int(talks & far)
-        voice[f, i] = level if pleased else -level
+        voice[f, i] = voice_level(opinion[f, i], outside, beta, talk_rate, amplification,
+                                  negativity, talk_draw[i])
     buyers[:, :] = 0
     active_count[:] = 0
     satisfaction_sum[:, :] = 0.0
@@ -151,22 +141,8 @@ def market_customer_step(
         v = voice[f, j]
         if v == 0:
             continue
-        said_by_j = opinion[f, j]
-        side = HEARD_POSITIVE if v > 0 else HEARD_NEGATIVE
-        if v == 2 or v == -2:  # heard over every tie
-            for e in range(indptr[j], indptr[j + 1]):
-                i = indices[e]
-                w = 1.0 if tie_strong[e] != 0 else weak_tie_weight
-                heard[f, i, HEARD_WEIGHT] += w
-                heard[f, i, HEARD_SAID] += w * said_by_j
-                heard[f, i, side] += w
-        else:  # heard over strong ties only, each weighing 1
-            for e in range(indptr[j], indptr[j + 1]):
-                if tie_strong[e] != 0:
-                    i = indices[e]
-                    heard[f, i, HEARD_WEIGHT] += 1.0
-                    heard[f, i, HEARD_SAID] += said_by_j  # 1.0 * said_by_j, exactly
-                    heard[f, i, side] += 1.0
+        push_voice(indptr, indices, tie_strong, weak_tie_weight, j, v, opinion[f, j], heard,
+                   f, 0, n)
     for g in range(firms):
         if present[g] == 0:
             continue

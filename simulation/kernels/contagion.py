@@ -47,7 +47,7 @@ references in ``tests/naive.py`` reproduce the kernels bit for bit.
 import numpy as np
 from numba import prange
 
-from simulation.kernels._config import kernel, threaded_kernel
+from simulation.kernels._config import kernel, one_thread_kernel, threaded_kernel
 
 
 @kernel
@@ -72,6 +72,26 @@ def _share_of(indptr, indices, edge_weights, state, by_weight, i):
 def bass_hazard(innovation, imitation, share):
     """Bass (1969) adoption hazard of a non-adopter: ``innovation + imitation * share``."""
     return innovation + imitation * share
+
+
+@kernel(inline="always")
+def voice_level(said, outside, beta, talk_rate, amplification, negativity, u):
+    """What a buyer who says ``said`` voices, given its talk uniform ``u``: 0 silent, +-1 to
+    its strong ties, +-2 to all its ties (+ if ``said >= outside``), by the customers' rule
+    step 2 (``simulation.kernels.customers``): Anderson's (1998) asymmetric U, negative
+    voices talking more often and further."""
+    x = abs(0.5 * beta * (said - outside))
+    e = x / (1.0 + x)
+    pleased = said >= outside
+    tone = 1.0 if pleased else negativity
+    chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
+    push = tone * amplification * e
+    # Talks if u < chance, far if also u < chance * push / (1 + push); counted without
+    # branches (whether a customer talks is a coin flip the processor cannot predict).
+    talks = u < chance
+    far = u < chance * (push / (1.0 + push))
+    level = int(talks) + int(talks & far)
+    return level if pleased else -level
 
 
 @kernel
@@ -126,8 +146,34 @@ def voices_heard_all(indptr, indices, tie_strong, weak_weight, voice, opinion, o
 HEARD_POSITIVE, HEARD_NEGATIVE, HEARD_WEIGHT, HEARD_SAID = 0, 1, 2, 3
 
 
-@kernel
-def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, out):
+# Inlined where it is called (Numba's own inlining): as a call it made the hearing 50% slower.
+@kernel(inline="always")
+def push_voice(indptr, indices, tie_strong, weak_weight, j, v, said_by_j, heard, f, low, high):
+    """Node ``j``'s voice ``v`` (nonzero) saying ``said_by_j``, added to the rows
+    ``heard[f, i]`` (float64 ``(firms, n, 4)``, :data:`HEARD_POSITIVE` ...) of its hearers
+    ``i`` in ``low:high``, in ``j``'s CSR order: over every tie if ``|v| == 2`` (weak ties
+    weigh ``weak_weight``), else over strong ties only, each weighing 1. ``f``: the firm the
+    voice is about (0 for a single firm)."""
+    side = HEARD_POSITIVE if v > 0 else HEARD_NEGATIVE
+    if v == 2 or v == -2:  # heard over every tie
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            if i < low or i >= high:
+                continue
+            w = 1.0 if tie_strong[e] != 0 else weak_weight
+            heard[f, i, HEARD_WEIGHT] += w
+            heard[f, i, HEARD_SAID] += w * said_by_j
+            heard[f, i, side] += w
+    else:  # heard over strong ties only, each weighing 1
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            if tie_strong[e] != 0 and low <= i < high:
+                heard[f, i, HEARD_WEIGHT] += 1.0
+                heard[f, i, HEARD_SAID] += said_by_j  # 1.0 * said_by_j, exactly
+                heard[f, i, side] += 1.0
+
+
+def _spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, out, parts=1):
     """:func:`voices_heard` for every node at once, by pushing each voice to its hearers.
 
     Fills ``out`` (float64 ``(n, 4)``, one row per node: what :func:`voices_heard_all`
@@ -138,70 +184,31 @@ def spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, out)
     receives its neighbours' voices in its own CSR order. Only voicing nodes' ties are
     visited, so the cost is proportional to the voices, not to all ties. A node's four sums
     share a row, adjacent in memory, because each voice it hears updates three of them.
-    """
-    out[:, :] = 0.0
-    for j in range(voice.shape[0]):
-        v = voice[j]
-        if v == 0:
-            continue
-        said_by_j = opinion[j]
-        side = HEARD_POSITIVE if v > 0 else HEARD_NEGATIVE
-        if v == 2 or v == -2:  # heard over every tie
-            for e in range(indptr[j], indptr[j + 1]):
-                i = indices[e]
-                w = 1.0 if tie_strong[e] != 0 else weak_weight
-                out[i, HEARD_WEIGHT] += w
-                out[i, HEARD_SAID] += w * said_by_j
-                out[i, side] += w
-        else:  # heard over strong ties only, each weighing 1
-            for e in range(indptr[j], indptr[j + 1]):
-                if tie_strong[e] != 0:
-                    i = indices[e]
-                    out[i, HEARD_WEIGHT] += 1.0
-                    out[i, HEARD_SAID] += said_by_j  # 1.0 * said_by_j, exactly
-                    out[i, side] += 1.0
 
-
-def _spread_voices_in_parts(indptr, indices, tie_strong, weak_weight, voice, opinion, out,
-                            parts):
-    """:func:`spread_voices` with the hearers split into ``parts`` contiguous parts, one per
-    thread (``parts``: the number of threads).
-
-    Each thread visits every voicing node in ascending order but adds only to the hearers of
-    its part, so every hearer receives its neighbours' voices in the same order as in
-    :func:`spread_voices` and ``out`` is the same bit for bit, for any number of parts. Each
-    thread reads all the voices' ties but writes (the scattered, costly part) only its
-    share of them.
+    ``parts``: the hearers are split into that many contiguous parts, one per thread in
+    :data:`spread_voices_threads`. Each part visits every voicing node in ascending order but
+    adds only to its own hearers, so every hearer receives its neighbours' voices in the same
+    order and ``out`` is the same bit for bit, for any number of parts. Each thread reads all
+    the voices' ties but writes (the scattered, costly part) only its share of them.
     """
     n = voice.shape[0]
+    heard = out.reshape((1, n, 4))  # one firm's rows, as push_voice reads a market's
     for part in prange(parts):
         low = part * n // parts
         high = (part + 1) * n // parts
         out[low:high, :] = 0.0
         for j in range(n):
-            v = voice[j]
-            if v == 0:
-                continue
-            said_by_j = opinion[j]
-            side = HEARD_POSITIVE if v > 0 else HEARD_NEGATIVE
-            everyone = v == 2 or v == -2
-            for e in range(indptr[j], indptr[j + 1]):
-                i = indices[e]
-                if i < low or i >= high:
-                    continue
-                if tie_strong[e] != 0:
-                    out[i, HEARD_WEIGHT] += 1.0
-                    out[i, HEARD_SAID] += said_by_j  # 1.0 * said_by_j, exactly
-                    out[i, side] += 1.0
-                elif everyone:
-                    out[i, HEARD_WEIGHT] += weak_weight
-                    out[i, HEARD_SAID] += weak_weight * said_by_j
-                    out[i, side] += weak_weight
+            if voice[j] != 0:
+                push_voice(indptr, indices, tie_strong, weak_weight, j, voice[j], opinion[j],
+                           heard, 0, low, high)
 
+
+#: Who hears what, on one thread (``parts`` 1 by default; ``prange`` compiles as ``range``).
+spread_voices = one_thread_kernel(_spread_voices, "spread_voices")
 
 #: :func:`spread_voices` on Numba's threads, the hearers split between them (the threaded
 #: customer step's hearing; the same numbers as :func:`spread_voices`).
-spread_voices_threads = threaded_kernel(_spread_voices_in_parts, "spread_voices_threads")
+spread_voices_threads = threaded_kernel(_spread_voices, "spread_voices_threads")
 
 
 @kernel

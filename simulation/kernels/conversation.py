@@ -8,6 +8,7 @@ tie_employee, tie_customer : int64 (K,)   tie ``k`` joins an employee to a custo
 voice : int8 (C,); buying, active : uint8 (C,)   the customers this step
 alive : uint8 (E,); capacity_left : int64 (E,)   changed in place (one unit per payer)
 responders : int64 (n,); noise : float64 (n,)    the tests' answers; ``noise`` scaled in place
+firm_voices : float64 (C,)       the answers each customer gets this step (added to in place)
 """
 
 import math
@@ -47,3 +48,24 @@ def hear_customers(sensors, talking, tie_employee, tie_customer, voice, buying, 
         if paid[e] and m > 0 and h > 0:
             noise[k] *= math.sqrt(m / (m + h))
     return paying
+
+
+@kernel
+def answer_complaints(tie_employee, tie_customer, alive, voice, active, firm_voices,
+                      out_answered):
+    """Each tie whose employee is still here and whose customer is active and voiced a
+    complaint this step gives that customer one answer (``firm_voices`` + 1, per tie).
+
+    The answered customers go to ``out_answered`` in tie order (a customer twice if two
+    ties answer it); returns how many. The passes of
+    :func:`simulation.core.conversation.speak` (masks over the ties, then ``np.add.at``),
+    fused: the same additions of 1.0 in the same order.
+    """
+    answered = 0
+    for k in range(tie_employee.shape[0]):
+        c = tie_customer[k]
+        if alive[tie_employee[k]] == 1 and voice[c] < 0 and active[c] == 1:
+            firm_voices[c] += 1.0
+            out_answered[answered] = c
+            answered += 1
+    return answered

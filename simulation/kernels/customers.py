@@ -67,6 +67,7 @@ Returns the number of threshold defections (cascade defections) of the step.
 
 import math
 
+import numpy as np
 from numba import prange
 
 from simulation.kernels._config import kernel, one_thread_kernel, threaded_kernel
@@ -78,6 +79,7 @@ from simulation.kernels.contagion import (
     bass_hazard,
     spread_voices,
     spread_voices_threads,
+    voice_level,
 )
 
 
@@ -155,6 +157,25 @@ def _hear_threads(indptr, indices, tie_strong, weak_weight, voice, opinion, hear
         spread_voices(indptr, indices, tie_strong, weak_weight, voice, opinion, heard)
 
 
+@kernel
+def draw_customer_numbers(rng, draws):
+    """One customer step's random numbers from ``rng`` (a NumPy ``Generator``), in the seed
+    rule's order: the talk uniforms of every customer (``draws[0]``), their choice uniforms
+    (``draws[1]``), then their experience normals (``draws[2]``).
+
+    Numba draws with NumPy's own algorithms from the same bit generator, so ``draws`` holds
+    exactly ``rng.random((2, n))`` stacked on ``rng.standard_normal(n)``, and ``rng`` is left
+    in the same state; compiled, it needs no GIL, and it fills an array it is given instead
+    of making new ones.
+    """
+    n = draws.shape[1]
+    for row in range(2):
+        for i in range(n):
+            draws[row, i] = rng.random()
+    for i in range(n):
+        draws[2, i] = rng.standard_normal()
+
+
 def _customer_step(
     active, buying, segment, taste, belief, satisfaction, sentiment, threshold, opinion, voice,
     indptr, indices, tie_strong, weak_tie_weight, tie_weight,
@@ -164,12 +185,21 @@ def _customer_step(
     experience_noise, experience_weight, talk_rate, amplification, negativity,
     word_of_mouth_weight, imitation, beta, reconsider_rate,
     buyers, active_count, satisfaction_sum, sentiment_sum, split_parts=1,
+    next_draws=None, rng=None, voice_bounds=None,
 ):
     """One customer step; see the module docstring for the rule and the arrays.
 
     ``split_parts``: into how many parts the threaded kernel splits the hearers, one per
     thread (1: the hearing runs on one thread; :func:`simulation.kernels.threads.split_parts`);
     the one-thread kernel ignores it. The same numbers for any value.
+
+    ``next_draws`` and ``rng``, if given: the next step's draws are made into ``next_draws``
+    (:func:`draw_customer_numbers` from ``rng``) beside the first pass, by the thread that
+    also runs the first pass for customers ``voice_bounds[0]:voice_bounds[1]``; the others
+    run ``voice_bounds[k]:voice_bounds[k + 1]``, one range each
+    (:func:`simulation.kernels.threads.voice_bounds` balances them). The draws do not depend
+    on the state, so this changes no number; it takes them off the GIL and off the other
+    passes' critical path.
 
     Three passes: each customer's experience and voice; who hears what (one sequential
     push of the voices); each customer's belief and choice; then the per-segment sums, in
@@ -178,31 +208,25 @@ def _customer_step(
     numbers; here ``prange`` is a plain ``range``.
     """
     n = active.shape[0]
-    # 1. Experience and voice (rule steps 1 and 2).
-    for i in prange(n):
-        held = belief[i]
-        if active[i] == 0 or buying[i] == 0:
-            opinion[i] = held
-            voice[i] = 0
-            continue
-        experienced = (value_of_segment[segment[i]] + taste[i]
-                       + experience_noise * experience_draw[i])
-        said = (1.0 - experience_weight) * held + experience_weight * experienced
-        opinion[i] = said
-        satisfaction[i] = _logistic(beta * (experienced - outside))
-        x = abs(0.5 * beta * (said - outside))
-        e = x / (1.0 + x)
-        pleased = said >= outside
-        tone = 1.0 if pleased else negativity
-        chance = min(1.0, tone * talk_rate * (1.0 + amplification * e))
-        push = tone * amplification * e
-        u = talk_draw[i]
-        # Talks if u < chance, far if also u < chance * push / (1 + push); counted without
-        # branches (whether a customer talks is a coin flip the processor cannot predict).
-        talks = u < chance
-        far = talk_draw[i] < chance * (push / (1.0 + push))
-        level = int(talks) + int(talks & far)
-        voice[i] = level if pleased else -level
+    if voice_bounds is None:
+        voice_bounds = np.array([0, n], dtype=np.int64)
+    # 1. Experience and voice (rule steps 1 and 2); beside them, the next step's draws.
+    for part in prange(voice_bounds.shape[0] - 1):
+        if part == 0 and next_draws is not None:
+            draw_customer_numbers(rng, next_draws)
+        for i in range(voice_bounds[part], voice_bounds[part + 1]):
+            held = belief[i]
+            if active[i] == 0 or buying[i] == 0:
+                opinion[i] = held
+                voice[i] = 0
+                continue
+            experienced = (value_of_segment[segment[i]] + taste[i]
+                           + experience_noise * experience_draw[i])
+            said = (1.0 - experience_weight) * held + experience_weight * experienced
+            opinion[i] = said
+            satisfaction[i] = _logistic(beta * (experienced - outside))
+            voice[i] = voice_level(said, outside, beta, talk_rate, amplification, negativity,
+                                   talk_draw[i])
     # 2. Who hears what (rule step 3, first part).
     _hear(indptr, indices, tie_strong, weak_tie_weight, voice, opinion, heard, split_parts)
     # 3. Beliefs move toward the voices and answers heard, then toward the media; then the

@@ -52,6 +52,20 @@ def fitness_rows(states, dependencies, contributions, out):
 
 
 @kernel
+def normalised_fitness(products, variant_of_segment, dependencies, contributions, max_fitness,
+                       out):
+    """Fitness of each segment's product variant over the segment's optimum, into ``out``.
+
+    ``out[s] = fitness(products[variant_of_segment[s]], dependencies, contributions[s]) /
+    max_fitness[s]`` for every segment ``s`` of ``contributions`` (S, n, W): one call for
+    all segments instead of one per segment (the same sums and divisions).
+    """
+    for s in range(contributions.shape[0]):
+        out[s] = fitness(products[variant_of_segment[s]], dependencies,
+                         contributions[s]) / max_fitness[s]
+
+
+@kernel
 def change_effect(state, attribute, value, dependencies, contributions, dependents_ptr,
                   dependents, module_of, module):
     """Effect on fitness of setting ``attribute`` to ``value``.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 
 import numba
+import numpy as np
 
 #: Fewest customers for which the threaded twin runs. Below it, waking the threads costs more
 #: than they save: ``experiments/benchmarks/bench_threads.py --thresholds`` timed the kernel
@@ -37,8 +38,7 @@ MIN_CUSTOMERS = 10_000
 #: Fewest customers for which the kernels that scatter sums into the customers' entries (the
 #: hearing, :func:`simulation.kernels.contagion.spread_voices_threads`, and the media's
 #: messages, :data:`simulation.kernels.customers.media_messages_threads`) split the customers
-#: between the threads, and from which the draws made ahead draw their uniforms and normals
-#: on two threads. Each thread then reads every voice's ties or every audience, which costs
+#: between the threads. Each thread then reads every voice's ties or every audience, which costs
 #: more than the scattered writes it shares at small sizes: ``bench_threads.py
 #: --thresholds`` timed the split hearing on 2 threads at 0.85x one push at 100,000
 #: customers, 1.04x at 200,000 and 1.09x at 1,000,000.
@@ -50,12 +50,14 @@ _layer_usable: bool | None = None
 
 
 def _start_layer() -> bool:
-    """Start Numba's threads once, on a thread-safe layer with idle threads sleeping."""
+    """Start Numba's threads once, on a thread-safe layer, its idle threads sleeping."""
     global _layer_usable
     if _layer_usable is None:
-        # Idle OpenMP threads sleep instead of spinning, so that the customer step's draws,
-        # made ahead on a thread of their own (simulation.core.customers.CustomerDraws), get
-        # a core between the threaded passes. OpenMP reads it when it starts, which is below.
+        # Idle OpenMP threads sleep at once instead of spinning (OpenMP's default spins a
+        # while). Spinning kept the default run 8-15% faster on a quiet machine (0.547-0.573 s
+        # against 0.589-0.650 s), but once it took 0.93 s with both cores busy all the run
+        # (slower than one thread; not explained), and a spinning thread takes a core from
+        # whatever else the user runs. OpenMP reads it when it starts, which is below.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         if numba.config.THREADING_LAYER == "default":
             # Only a layer that allows calls from several threads at once: the default order
@@ -86,3 +88,24 @@ def split_parts(size: int, threads: int) -> int:
     """Into how many parts the scattering kernels split ``size`` customers on ``threads``
     threads: ``threads`` from :data:`SPLIT_FROM` customers, else 1 (one thread)."""
     return threads if threads > 1 and size >= SPLIT_FROM else 1
+
+
+#: How much of the customer step's first pass the thread that also draws the next step's
+#: numbers takes, as a share of an even split (:func:`voice_bounds`). Drawing a customer's
+#: three numbers costs about as much as its first pass (0.20 ms each for 20,000 customers on
+#: one thread), so the drawing thread takes a small share: on 2 threads the kernel measured
+#: 0.71, 0.67, 0.70, 0.71 and 0.72 ms at shares 0, 0.25, 0.5, 0.75 and 1 (20,000 customers)
+#: and 31.4, 31.6, 32.3, 33.5 and 34.0 ms (1,000,000; 26.7 ms without drawing).
+DRAWER_SHARE = 0.25
+
+
+def voice_bounds(size: int, threads: int) -> np.ndarray:
+    """The customers of each thread's part of the customer step's first pass, as bounds
+    (``threads + 1`` of them): the first part, whose thread also draws the next step's
+    numbers, gets :data:`DRAWER_SHARE` of an even share; the others split the rest evenly.
+    One part (all customers) on one thread. Speed only: no number depends on it."""
+    if threads <= 1:
+        return np.array([0, size], dtype=np.int64)
+    first = int(size * DRAWER_SHARE / (threads - 1 + DRAWER_SHARE))
+    rest = np.linspace(first, size, threads).round().astype(np.int64)
+    return np.concatenate([[0], rest]).astype(np.int64)
