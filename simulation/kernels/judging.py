@@ -54,7 +54,7 @@ def staff_estimates(projected, attribute, value, variant, evaluate, serve_cumula
                 s += 1
             delta, _ = change_effect(
                 projected[v], attribute[c], value[c], dependencies, contributions[s],
-                dependents_ptr, dependents, module_of, 0,
+                dependents_ptr, dependents, module_of, np.int64(0),
             )
             total += delta / max_fitness[s] + noise_draw[c, r]
         out_estimate[c] = total / respondents

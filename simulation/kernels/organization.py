@@ -136,7 +136,7 @@ def route_proposals(
     stands) and loses it otherwise. Every other proposal is decided locally: its index goes to
     ``out_direct``. Returns ``(direct, vetoed, messages, dropped)``.
     """
-    direct = 0
+    direct = np.int64(0)  # not the literal 0: one compiled _route_one, not two
     vetoed = 0
     messages = 0
     dropped = 0
@@ -214,7 +214,7 @@ def change_value(products, attribute, value, variant, serve_weight, dependencies
         if serve_weight[variant, s] > 0.0:
             delta, _ = change_effect(
                 products[variant], attribute, value, dependencies, contributions[s],
-                dependents_ptr, dependents, module_of, 0,
+                dependents_ptr, dependents, module_of, np.int64(0),
             )
             total += serve_weight[variant, s] * delta / max_fitness[s]
     return total
@@ -301,7 +301,7 @@ def route_estimates(
     ``out_direct``.
     """
     made = 0
-    direct = 0
+    direct = np.int64(0)  # not the literal 0: one compiled _route_one, not two
     vetoed = 0
     messages = 0
     dropped = 0
