@@ -54,10 +54,11 @@ def _start_layer() -> bool:
     global _layer_usable
     if _layer_usable is None:
         # Idle OpenMP threads sleep at once instead of spinning (OpenMP's default spins a
-        # while). Spinning kept the default run 8-15% faster on a quiet machine (0.547-0.573 s
-        # against 0.589-0.650 s), but once it took 0.93 s with both cores busy all the run
-        # (slower than one thread; not explained), and a spinning thread takes a core from
-        # whatever else the user runs. OpenMP reads it when it starts, which is below.
+        # while). Spinning made the default run a fifth faster on a quiet machine (0.503
+        # against 0.625 s) but 2-4 times slower beside one other busy process (1.29-2.49
+        # against 0.638 s): the spinning thread takes the core the run's main thread needs
+        # (experiments/benchmarks/bench_wait_policy.py). OpenMP reads it when it starts,
+        # which is below.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         if numba.config.THREADING_LAYER == "default":
             # Only a layer that allows calls from several threads at once: the default order
