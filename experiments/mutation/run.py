@@ -69,6 +69,12 @@ MODULES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "kernels.customers": ("simulation/kernels/customers.py", ("tests/test_kernels.py",), True),
     "kernels.organization": ("simulation/kernels/organization.py",
                              ("tests/test_kernels.py",), True),
+    "kernels.contagion": ("simulation/kernels/contagion.py",
+                          ("tests/test_kernels_contagion.py", "tests/test_kernels.py",
+                           # the hearing split between threads (a part's bounds)
+                           "tests/test_threads.py::"
+                           "test_hearing_split_in_parts_equals_one_push_and_the_twin"),
+                          True),
     "economics": ("simulation/core/economics.py",
                   ("tests/test_economics.py", "tests/test_economics_rules.py"), False),
     "competition": ("simulation/core/competition.py", ("tests/test_compete.py",), False),
