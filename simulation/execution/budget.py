@@ -52,11 +52,26 @@ def run_memory(config: ModelConfig) -> dict[str, float]:
     }
 
 
+#: The terms of :func:`run_seconds`, fitted to one-thread runs of every preset structure on
+#: the 2-core reference machine on 2026-12-05 (``experiments/benchmarks/
+#: bench_sweep_estimate.py``: 1.01-1.27x the measured time from 2,000 to 100,000 customers
+#: in calm markets, 0.76x in a restless one, whose optimum searches it does not model; the
+#: terms before were 2.5-6.2x the measured time). Seconds: per run, per customer built, per
+#: step, per customer-step and per employee-step.
+SECONDS_PER_RUN = 0.005
+SECONDS_PER_CUSTOMER_BUILT = 7e-7
+SECONDS_PER_STEP = 1.7e-4
+SECONDS_PER_CUSTOMER_STEP = 6e-8
+SECONDS_PER_EMPLOYEE_STEP = 2e-7
+
+
 def run_seconds(config: ModelConfig) -> float:
-    """Estimated compute seconds of one run."""
+    """Estimated compute seconds of one run on one core (build and steps)."""
     customers = config.customers.count
     employees = config.firm.employees
-    return 0.05 + config.steps * (customers * 3.5e-7 + employees * 4e-7)
+    return (SECONDS_PER_RUN + customers * SECONDS_PER_CUSTOMER_BUILT
+            + config.steps * (SECONDS_PER_STEP + customers * SECONDS_PER_CUSTOMER_STEP
+                              + employees * SECONDS_PER_EMPLOYEE_STEP))
 
 
 def available_memory() -> float:
